@@ -1,0 +1,31 @@
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: demo test setup setup-test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+setup-test: $(VENV)/.installed-test
+
+demo: setup
+	$(VENV)/bin/microforge demo
+
+test: setup-test
+	$(PY) -m pytest -q
+
+bench: setup-test
+	$(PY) benchmarks/runtime_throughput.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info

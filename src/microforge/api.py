@@ -1,0 +1,273 @@
+"""Public Python API: :func:`load`, :class:`Model`, :func:`save`, and the drop-in :class:`Interpreter`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from microforge.errors import InputError, MicroforgeError
+from microforge.frontends.tflite_reader import read_tflite
+from microforge.ir import Graph, Tensor
+from microforge.runtime.interpreter import Executor
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """Description of a model input or output."""
+
+    name: str
+    index: int
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    scale: float
+    zero_point: int
+
+    @classmethod
+    def of(cls, index: int, t: Tensor) -> "TensorInfo":
+        return cls(t.name, index, t.shape, t.dtype, t.scale if t.quant else 0.0, t.zero_point)
+
+
+class Model:
+    """A loaded model, ready to run on whole batches.
+
+    ``run`` accepts, per input, either one sample (the tensor's exact shape), a batch with a new
+    leading axis (``(B,) + shape``) or, when the tensor's first dimension is 1, a batch that replaces
+    it (``(B,) + shape[1:]``). Outputs come back in the same form.
+    """
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self._executor = Executor(graph)
+        sg = graph.main
+        self.inputs = [TensorInfo.of(i, sg.tensors[i]) for i in sg.inputs]
+        self.outputs = [TensorInfo.of(i, sg.tensors[i]) for i in sg.outputs]
+
+    @property
+    def stateful(self) -> bool:
+        """True when the model keeps state between calls (SVDF, LSTM, variable tensors)."""
+        return self._executor.stateful
+
+    def reset(self) -> None:
+        """Clear all state (variable tensors), like TFLM's ``ResetVariableTensors``."""
+        self._executor.reset()
+
+    def run(
+        self, x: Any, intermediates: bool = False
+    ) -> list[np.ndarray] | tuple[list[np.ndarray], dict[str, np.ndarray]]:
+        """Run a batch. Returns the outputs, and with ``intermediates=True`` also every tensor by name."""
+        arrays = self._arrange(x)
+        canonical, mode, batch = self._canonical(arrays)
+        outs, values = self._executor.run(canonical, keep_intermediates=intermediates)
+        outs = [self._shape_output(o, info, mode) for o, info in zip(outs, self.outputs)]
+        if not intermediates:
+            return outs
+        tensors = self.graph.main.tensors
+        named = {}
+        for idx, arr in values.items():
+            name = tensors[idx].name or f"tensor_{idx}"
+            named[name] = self._shape_output(np.array(arr), TensorInfo.of(idx, tensors[idx]), mode)
+        return outs, named
+
+    def _arrange(self, x: Any) -> list[np.ndarray]:
+        n = len(self.inputs)
+        if isinstance(x, Mapping):
+            by_name = {info.name: k for k, info in enumerate(self.inputs)}
+            unknown = [k for k in x if k not in by_name and not (isinstance(k, int) and k < n)]
+            if unknown:
+                raise InputError(
+                    f"unknown input name(s) {unknown}; the model's inputs are "
+                    f"{[i.name for i in self.inputs]}"
+                )
+            ordered: list[Any] = [None] * n
+            for k, v in x.items():
+                ordered[by_name[k] if k in by_name else k] = v
+            missing = [self.inputs[k].name for k, v in enumerate(ordered) if v is None]
+            if missing:
+                raise InputError(f"missing input(s) {missing}")
+            items = ordered
+        elif isinstance(x, np.ndarray):
+            items = [x]
+        elif isinstance(x, Sequence) and n > 1 and len(x) == n:
+            items = list(x)
+        else:
+            items = [x]
+        if len(items) != n:
+            raise InputError(f"the model has {n} inputs, got {len(items)} arrays")
+        out = []
+        for item, info in zip(items, self.inputs):
+            if isinstance(item, np.ndarray):
+                arr = item
+            else:
+                try:
+                    arr = np.asarray(item)
+                except ValueError as exc:
+                    raise InputError(f"input {info.name!r}: not an array ({exc})") from None
+                if arr.dtype.kind in "iub" and np.dtype(info.dtype).kind in "iu":
+                    limits = np.iinfo(info.dtype)
+                    if arr.size and (arr.min() < limits.min or arr.max() > limits.max):
+                        raise InputError(
+                            f"input {info.name!r}: values outside the {info.dtype} range"
+                        )
+                    arr = arr.astype(info.dtype)
+                elif arr.dtype.kind == "f" and np.dtype(info.dtype).kind == "f":
+                    arr = arr.astype(info.dtype)
+            if arr.dtype != info.dtype:
+                hint = ""
+                if np.dtype(info.dtype).kind in "iu" and arr.dtype.kind == "f":
+                    hint = (
+                        f"; quantize it first: q = round(x / {info.scale:g}) + {info.zero_point}"
+                    )
+                raise InputError(
+                    f"input {info.name!r} expects dtype {np.dtype(info.dtype).name}, got "
+                    f"{arr.dtype.name}{hint}"
+                )
+            out.append(arr)
+        return out
+
+    def _canonical(self, arrays: list[np.ndarray]) -> tuple[list[np.ndarray], list[str], int]:
+        canonical, modes, batches = [], [], set()
+        for arr, info in zip(arrays, self.inputs):
+            shape = tuple(info.shape)
+            if arr.shape == shape:
+                canonical.append(arr[None])
+                modes.append("single")
+                batches.add(1)
+            elif arr.shape[1:] == shape and arr.ndim == len(shape) + 1:
+                canonical.append(arr)
+                modes.append("prepend")
+                batches.add(arr.shape[0])
+            elif shape and shape[0] == 1 and arr.ndim == len(shape) and arr.shape[1:] == shape[1:]:
+                canonical.append(arr.reshape((arr.shape[0],) + shape))
+                modes.append("replace")
+                batches.add(arr.shape[0])
+            else:
+                raise InputError(
+                    f"input {info.name!r} expects shape {list(shape)} (or a batch "
+                    f"[B, {', '.join(map(str, shape))}]), got {list(arr.shape)}"
+                )
+        if len(batches) > 1:
+            raise InputError(f"inputs have different batch sizes {sorted(batches)}")
+        if len(set(modes)) > 1:
+            raise InputError(f"inputs mix single samples and batches: {modes}")
+        batch = batches.pop() if batches else 1
+        if batch == 0:
+            raise InputError("empty batch (leading axis of size 0)")
+        return canonical, modes[0] if modes else "single", batch
+
+    @staticmethod
+    def _shape_output(arr: np.ndarray, info: TensorInfo, mode: str) -> np.ndarray:
+        if mode == "single":
+            return arr[0]
+        if mode == "replace" and info.shape and info.shape[0] == 1:
+            return arr.reshape((arr.shape[0],) + tuple(info.shape[1:]))
+        return arr
+
+
+def load(source: str | os.PathLike | bytes) -> Model:
+    """Load a ``.tflite`` model from a path or bytes and prepare it to run."""
+    return Model(read_tflite(source))
+
+
+def save(model: Model | Graph, path: str | os.PathLike) -> None:
+    """Write a model (or a graph) as a ``.tflite`` file."""
+    from microforge.frontends.tflite_writer import write_tflite
+
+    graph = model.graph if isinstance(model, Model) else model
+    data = write_tflite(graph)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+class Interpreter:
+    """A drop-in for the common ``tf.lite.Interpreter`` subset, running on microforge's runtime.
+
+    ``from microforge import Interpreter`` instead of ``tf.lite.Interpreter``; batch size is the
+    model's own (one sample per ``invoke``).
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike | None = None,
+        model_content: bytes | None = None,
+        **_ignored: Any,
+    ) -> None:
+        if (model_path is None) == (model_content is None):
+            raise InputError("give exactly one of model_path or model_content")
+        self._model = load(model_path if model_path is not None else model_content)
+        self._tensors: dict[int, np.ndarray] = {}
+        self._allocated = False
+
+    def allocate_tensors(self) -> None:
+        self._allocated = True
+
+    def _details(self, idx: int) -> dict[str, Any]:
+        t = self._model.graph.main.tensors[idx]
+        q = t.quant
+        scales = q.scale if q is not None else np.zeros(0, np.float32)
+        zps = q.zero_point.astype(np.int32) if q is not None else np.zeros(0, np.int32)
+        return {
+            "name": t.name,
+            "index": idx,
+            "shape": np.array(t.shape, dtype=np.int32),
+            "shape_signature": np.array(t.shape_signature or t.shape, dtype=np.int32),
+            "dtype": t.dtype.type,
+            "quantization": (float(scales[0]) if scales.size else 0.0, int(zps[0]) if zps.size else 0),
+            "quantization_parameters": {
+                "scales": scales,
+                "zero_points": zps,
+                "quantized_dimension": q.axis if q is not None else 0,
+            },
+            "sparsity_parameters": {},
+        }
+
+    def get_input_details(self) -> list[dict[str, Any]]:
+        return [self._details(i.index) for i in self._model.inputs]
+
+    def get_output_details(self) -> list[dict[str, Any]]:
+        return [self._details(o.index) for o in self._model.outputs]
+
+    def get_tensor_details(self) -> list[dict[str, Any]]:
+        return [self._details(i) for i in range(len(self._model.graph.main.tensors))]
+
+    def set_tensor(self, tensor_index: int, value: np.ndarray) -> None:
+        info = next((i for i in self._model.inputs if i.index == tensor_index), None)
+        if info is None:
+            raise InputError(f"tensor {tensor_index} is not an input of the model")
+        value = np.asarray(value)
+        if value.dtype != info.dtype or value.shape != tuple(info.shape):
+            raise InputError(
+                f"tensor {tensor_index} ({info.name!r}) expects {np.dtype(info.dtype).name} "
+                f"{list(info.shape)}, got {value.dtype.name} {list(value.shape)}"
+            )
+        self._tensors[tensor_index] = value.copy()
+
+    def invoke(self) -> None:
+        if not self._allocated:
+            raise MicroforgeError("call allocate_tensors() before invoke()")
+        missing = [i.name for i in self._model.inputs if i.index not in self._tensors]
+        if missing:
+            raise InputError(f"set_tensor() was not called for input(s) {missing}")
+        x = {i.name: self._tensors[i.index] for i in self._model.inputs}
+        if len(set(x)) != len(self._model.inputs):
+            x = [self._tensors[i.index] for i in self._model.inputs]
+        outs, named = self._model.run(x, intermediates=True)
+        tensors = self._model.graph.main.tensors
+        by_name = {t.name or f"tensor_{k}": k for k, t in enumerate(tensors)}
+        for name, arr in named.items():
+            self._tensors[by_name[name]] = arr
+        for info, arr in zip(self._model.outputs, outs):
+            self._tensors[info.index] = arr
+
+    def get_tensor(self, tensor_index: int) -> np.ndarray:
+        if tensor_index in self._tensors:
+            return np.array(self._tensors[tensor_index])
+        t = self._model.graph.main.tensors[tensor_index]
+        if t.data is not None:
+            return np.array(t.data)
+        raise InputError(f"tensor {tensor_index} ({t.name!r}) has no value yet; call invoke()")
+
+    def reset_all_variables(self) -> None:
+        self._model.reset()

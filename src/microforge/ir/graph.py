@@ -1,0 +1,113 @@
+"""Graph IR: a Graph (one .tflite file) holds Subgraphs; a Subgraph holds Tensors and Operators in execution order.
+
+Operators refer to tensors by index into their subgraph's tensor list (-1 = optional input absent),
+exactly like TFLite, so reading and writing preserve indices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from microforge.ir.quant import QuantParams
+
+
+@dataclass
+class Tensor:
+    """A tensor. ``data`` is the constant value (read-only numpy array) or None for activations."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    quant: QuantParams | None = None
+    data: np.ndarray | None = None
+    is_variable: bool = False
+    shape_signature: tuple[int, ...] | None = None
+    has_rank: bool = False
+    type_name: str = ""  # TFLite tensor type ("INT8", "INT4", ...); derived from dtype when empty
+
+    def __post_init__(self) -> None:
+        self.shape = tuple(int(d) for d in self.shape)
+        self.dtype = np.dtype(self.dtype)
+        if not self.type_name:
+            from microforge.frontends.tflite_table import tensor_type_of
+
+            self.type_name = tensor_type_of(self.dtype)
+
+    @property
+    def is_constant(self) -> bool:
+        return self.data is not None and not self.is_variable
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * np.dtype(self.dtype).itemsize
+
+    @property
+    def scale(self) -> float:
+        """Per-tensor scale (1.0 when not quantized)."""
+        return self.quant.scalar_scale if self.quant is not None and self.quant.is_quantized else 1.0
+
+    @property
+    def zero_point(self) -> int:
+        return self.quant.scalar_zero_point if self.quant is not None else 0
+
+
+@dataclass
+class Operator:
+    """An operator. ``opcode`` is the builtin name (``"CONV_2D"``) or the custom code of a custom op.
+
+    ``options`` holds the decoded builtin options (snake_case keys); ``options_type`` names the
+    TFLite options table they came from. Custom operators keep their raw ``custom_options`` bytes.
+    """
+
+    opcode: str
+    inputs: list[int]
+    outputs: list[int]
+    options: dict[str, Any] = field(default_factory=dict)
+    options_type: str | None = None
+    custom: bool = False
+    custom_options: bytes | None = None
+    custom_options_format: int = 0
+    version: int = 1
+    intermediates: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Subgraph:
+    tensors: list[Tensor]
+    operators: list[Operator]
+    inputs: list[int]
+    outputs: list[int]
+    name: str = ""
+
+    def tensor(self, index: int) -> Tensor | None:
+        return None if index < 0 else self.tensors[index]
+
+
+@dataclass
+class Signature:
+    key: str
+    subgraph_index: int
+    inputs: dict[str, int]
+    outputs: dict[str, int]
+
+
+@dataclass
+class Graph:
+    """A whole model file: subgraph 0 is the one that runs."""
+
+    subgraphs: list[Subgraph]
+    description: str = ""
+    version: int = 3
+    metadata: dict[str, bytes] = field(default_factory=dict)
+    signatures: list[Signature] = field(default_factory=list)
+
+    @property
+    def main(self) -> Subgraph:
+        return self.subgraphs[0]

@@ -1,0 +1,1 @@
+"""The numpy runtime: a batched interpreter whose integer results equal TFLite Micro's."""

@@ -1,0 +1,109 @@
+"""The batched graph executor: prepares every operator once, then runs batches through them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from microforge.errors import InputError, UnsupportedOpError
+from microforge.ir import Graph, Subgraph, Tensor
+from microforge.runtime.registry import Kernel, OpContext, lookup
+
+
+@dataclass
+class _Step:
+    kernel: Kernel
+    params: Any
+    ctx: OpContext
+
+
+def variable_initial_value(tensor: Tensor) -> int:
+    """TFLM ``ResetVariableTensors``: int8 state is filled with its zero point, all else with 0."""
+    if tensor.dtype == np.int8 and tensor.quant is not None:
+        return tensor.zero_point
+    return 0
+
+
+class Executor:
+    """Runs subgraph 0 of a graph. Inputs and outputs are canonical ``(B,) + shape`` arrays."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.subgraph: Subgraph = graph.main
+        self.steps: list[_Step] = []
+        missing = []
+        for i, op in enumerate(self.subgraph.operators):
+            kernel = lookup(op.opcode)
+            if kernel is None:
+                missing.append(f"{op.opcode} (operator {i})")
+                continue
+            ctx = OpContext(op=op, index=i, subgraph=self.subgraph)
+            self.steps.append(_Step(kernel, kernel.prepare(ctx), ctx))
+        if missing:
+            raise UnsupportedOpError(
+                "unsupported operator" + ("s: " if len(missing) > 1 else ": ") + ", ".join(missing)
+                + "; see `microforge inspect` for the supported-op list"
+            )
+        self.variables = [
+            i for i, t in enumerate(self.subgraph.tensors) if t.is_variable
+        ]
+        self._state: dict[int, np.ndarray] = {}
+        self._state_batch: int | None = None
+
+    @property
+    def stateful(self) -> bool:
+        return bool(self.variables)
+
+    def reset(self) -> None:
+        """Clear all variable tensors (TFLM ``ResetVariableTensors``)."""
+        self._state = {}
+        self._state_batch = None
+
+    def _ensure_state(self, batch: int) -> None:
+        if self._state_batch == batch:
+            return
+        if self._state_batch is not None:
+            raise InputError(
+                f"this model keeps state for a batch of {self._state_batch}, got a batch of "
+                f"{batch}; call reset() before changing the batch size"
+            )
+        for i in self.variables:
+            t = self.subgraph.tensors[i]
+            self._state[i] = np.full((batch,) + t.shape, variable_initial_value(t), dtype=t.dtype)
+        self._state_batch = batch
+
+    def run(
+        self, inputs: list[np.ndarray], keep_intermediates: bool = False
+    ) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
+        sg = self.subgraph
+        batch = inputs[0].shape[0] if inputs else 1
+        self._ensure_state(batch)
+        values: dict[int, np.ndarray] = {}
+        for idx, arr in zip(sg.inputs, inputs):
+            values[idx] = arr
+        for i in self.variables:
+            values[i] = self._state[i]
+        for step in self.steps:
+            args = []
+            for t_idx in step.ctx.op.inputs:
+                if t_idx < 0:
+                    args.append(None)
+                elif t_idx in values:
+                    args.append(values[t_idx])
+                else:
+                    t = sg.tensors[t_idx]
+                    if t.data is None:
+                        raise UnsupportedOpError(
+                            f"operator {step.ctx.index} ({step.ctx.op.opcode}) reads tensor "
+                            f"{t_idx} ({t.name!r}) which nothing produces"
+                        )
+                    args.append(t.data[None])
+            outs = step.kernel.eval(step.params, args, step.ctx)
+            for t_idx, arr in zip(step.ctx.op.outputs, outs):
+                if arr.shape[0] != batch:
+                    arr = np.broadcast_to(arr, (batch,) + arr.shape[1:])
+                values[t_idx] = arr
+        outputs = [values[i] for i in sg.outputs]
+        return outputs, (values if keep_intermediates else {})

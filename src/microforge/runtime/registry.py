@@ -1,0 +1,99 @@
+"""Operator registry: one :class:`Kernel` per operator name, registered with :func:`register`.
+
+A kernel has two steps, like a TFLM kernel:
+
+* ``prepare(ctx) -> params``: all parameter math (multipliers, shifts, activation ranges, constant
+  weights reshaped for the loop), done once per model load. The C code generator reuses these params.
+* ``eval(params, inputs, ctx) -> outputs``: only the computation.
+
+Arrays in ``eval`` carry a leading batch axis: a non-constant input of tensor shape S arrives as
+``(B,) + S``; a constant input arrives as ``(1,) + S``; a variable (state) tensor arrives as its
+``(B,) + S`` state buffer, which the kernel updates in place. Outputs are returned as
+``(B,) + S`` arrays of the output tensor's dtype.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from microforge.errors import UnsupportedOpError
+from microforge.ir import Operator, Subgraph, Tensor
+
+
+@dataclass
+class OpContext:
+    """What a kernel may look at while preparing: the operator and its tensors."""
+
+    op: Operator
+    index: int
+    subgraph: Subgraph
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self.op.options
+
+    @property
+    def inputs(self) -> list[Tensor | None]:
+        return [self.subgraph.tensor(i) for i in self.op.inputs]
+
+    @property
+    def outputs(self) -> list[Tensor]:
+        return [self.subgraph.tensors[i] for i in self.op.outputs]
+
+    def input(self, i: int) -> Tensor | None:
+        """The i-th input tensor, or None when absent (optional input or index -1)."""
+        if i >= len(self.op.inputs):
+            return None
+        return self.subgraph.tensor(self.op.inputs[i])
+
+    def output(self, i: int = 0) -> Tensor:
+        return self.subgraph.tensors[self.op.outputs[i]]
+
+    def unsupported(self, why: str) -> UnsupportedOpError:
+        """An error naming this operator, to raise from ``prepare``."""
+        return UnsupportedOpError(f"operator {self.index} ({self.op.opcode}): {why}")
+
+
+class Kernel:
+    """Base class of all kernels. Subclasses set ``ops`` through :func:`register`."""
+
+    ops: ClassVar[tuple[str, ...]] = ()
+
+    def prepare(self, ctx: OpContext) -> Any:
+        return None
+
+    def eval(self, params: Any, inputs: list[np.ndarray | None], ctx: OpContext) -> list[np.ndarray]:
+        raise NotImplementedError
+
+
+_REGISTRY: dict[str, Kernel] = {}
+
+
+def register(*names: str):
+    """Class decorator: register a kernel class for one or more operator names."""
+
+    def deco(cls: type[Kernel]) -> type[Kernel]:
+        cls.ops = tuple(names)
+        instance = cls()
+        for name in names:
+            if name in _REGISTRY:
+                raise RuntimeError(f"kernel for {name} registered twice")
+            _REGISTRY[name] = instance
+        return cls
+
+    return deco
+
+
+def lookup(opcode: str) -> Kernel | None:
+    from microforge.runtime import kernels  # noqa: F401  (imports register every kernel)
+
+    return _REGISTRY.get(opcode)
+
+
+def supported_ops() -> list[str]:
+    from microforge.runtime import kernels  # noqa: F401
+
+    return sorted(_REGISTRY)

@@ -1,0 +1,81 @@
+"""The parity oracle: the tflite-micro package (TFLM's C++ runtime), and seeded random inputs.
+
+Tests compare microforge's batched runtime with TFLM run one sample at a time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+MODELS = SHARED / "models"
+DATA = SHARED / "data"
+
+
+def tflm_runtime():
+    """The tflite-micro runtime module; skips the test when the [verify] extra is missing."""
+    mod = pytest.importorskip(
+        "tflite_micro.python.tflite_micro.runtime",
+        reason="tflite-micro not installed (optional extra [verify])",
+    )
+    return mod
+
+
+def tflm_interpreter(model: bytes | str | Path):
+    runtime = tflm_runtime()
+    data = Path(model).read_bytes() if isinstance(model, (str, Path)) else bytes(model)
+    return runtime.Interpreter.from_bytes(data, arena_size=max(len(data) * 10, 4 << 20))
+
+
+def tflm_run(model: bytes | str | Path, samples: list[list[np.ndarray]], reset_each: bool = True):
+    """Run samples one at a time through TFLM. Each sample is a list of arrays (one per input, in
+    the input tensor's exact shape). Returns a list (per output) of arrays stacked over samples.
+
+    ``reset_each=False`` keeps state between samples (a stateful sequence)."""
+    interp = tflm_interpreter(model)
+    outs: list[list[np.ndarray]] | None = None
+    for sample in samples:
+        if reset_each:
+            interp.reset()
+        for i, arr in enumerate(sample):
+            interp.set_input(arr, i)
+        interp.invoke()
+        n_out = len(outs) if outs is not None else _count_outputs(interp)
+        got = [np.array(interp.get_output(i)) for i in range(n_out)]
+        if outs is None:
+            outs = [[] for _ in got]
+        for acc, g in zip(outs, got):
+            acc.append(g)
+    return [np.stack(o) for o in outs]
+
+
+def _count_outputs(interp) -> int:
+    n = 0
+    while True:
+        try:
+            interp.get_output_details(n)
+        except Exception:
+            return n
+        n += 1
+
+
+def random_inputs(shape, dtype, n: int, seed: int, extremes: bool = True) -> np.ndarray:
+    """n seeded random samples of one input: uniform over the dtype, the first samples set to the
+    dtype's extremes (all min, all max, alternating) when ``extremes``."""
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        x = rng.uniform(-1.0, 1.0, size=(n,) + tuple(shape)).astype(dtype)
+        return x
+    info = np.iinfo(dtype)
+    x = rng.integers(info.min, info.max, size=(n,) + tuple(shape), endpoint=True, dtype=dtype)
+    if extremes and n >= 3:
+        x[0] = info.min
+        x[1] = info.max
+        flat = x[2].reshape(-1)
+        flat[0::2] = info.min
+        flat[1::2] = info.max
+    return x
