@@ -196,7 +196,7 @@ class _Writer:
         if op.custom_options is not None:
             custom = b.CreateNumpyVector(np.frombuffer(op.custom_options, dtype=np.uint8))
         options_type = op.options_type
-        if options_type is None and not op.custom:
+        if options_type is None and not op.custom and op.options:
             options_type = table.OPTIONS_OF.get(op.opcode)
         opts, opts2 = None, None
         if options_type in table.OPTIONS_TYPES:
