@@ -1,0 +1,5 @@
+import sys
+
+from microforge.cli import main
+
+sys.exit(main())

@@ -1,0 +1,143 @@
+"""Per-operator summary of a model: shapes, dtypes, weight bytes, MACs, support status."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from microforge.ir import Graph, Operator, Subgraph
+from microforge.report.tflm_resolver import resolver_method
+from microforge.runtime.registry import lookup
+
+
+@dataclass
+class TensorSummary:
+    index: int
+    name: str
+    shape: list[int]
+    dtype: str
+    scale: float | None = None
+    zero_point: int | None = None
+
+
+@dataclass
+class OpSummary:
+    index: int
+    op: str
+    inputs: list[TensorSummary]
+    outputs: list[TensorSummary]
+    weight_bytes: int
+    macs: int
+    supported: bool
+
+
+@dataclass
+class ModelSummary:
+    operators: list[OpSummary]
+    inputs: list[TensorSummary]
+    outputs: list[TensorSummary]
+    weight_bytes: int
+    macs: int
+    unsupported: list[str]
+    tflm_resolver: list[str]
+    tflm_unregistered: list[str] = field(default_factory=list)
+    subgraphs: int = 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _tensor(sg: Subgraph, i: int) -> TensorSummary:
+    t = sg.tensors[i]
+    q = t.quant
+    quantized = q is not None and q.is_quantized and not q.per_channel
+    return TensorSummary(
+        index=i,
+        name=t.name,
+        shape=list(t.shape),
+        dtype=t.dtype.name if t.type_name not in ("INT4",) else "int4",
+        scale=float(q.scale[0]) if quantized else None,
+        zero_point=int(q.zero_point[0]) if quantized and q.zero_point.size else None,
+    )
+
+
+def count_macs(op: Operator, sg: Subgraph) -> int:
+    """Multiply-accumulates of one invoke of a weighted operator (0 for the others)."""
+
+    def shape(k: int, out: bool = False) -> tuple[int, ...]:
+        idx = (op.outputs if out else op.inputs)[k] if k < len(op.outputs if out else op.inputs) else -1
+        return sg.tensors[idx].shape if idx >= 0 else ()
+
+    out_elems = int(np.prod(shape(0, out=True))) if op.outputs else 0
+    if op.opcode == "CONV_2D":
+        w = shape(1)
+        return out_elems * int(np.prod(w[1:]))
+    if op.opcode == "DEPTHWISE_CONV_2D":
+        w = shape(1)
+        return out_elems * w[1] * w[2]
+    if op.opcode == "TRANSPOSE_CONV":
+        w = shape(1)
+        return int(np.prod(shape(2))) * int(np.prod(w[:3]))
+    if op.opcode == "FULLY_CONNECTED":
+        return out_elems * shape(1)[-1]
+    if op.opcode == "SVDF":
+        batch = shape(0)[0]
+        features, time = shape(1), shape(2)
+        return batch * (features[0] * features[1] + time[0] * time[1])
+    if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+        x = shape(0)
+        steps = int(np.prod(x[:-1]))
+        gates = [shape(k) for k in range(1, 9) if shape(k)]
+        return steps * sum(int(np.prod(g)) for g in gates)
+    return 0
+
+
+def summarize(graph: Graph) -> ModelSummary:
+    sg = graph.main
+    seen: set[int] = set()
+    ops, unsupported, methods, unregistered = [], [], [], []
+    total_weights = total_macs = 0
+    for i, op in enumerate(sg.operators):
+        weight_bytes = 0
+        for t_idx in op.inputs:
+            if t_idx < 0:
+                continue
+            t = sg.tensors[t_idx]
+            if t.data is not None and not t.is_variable and t_idx not in seen:
+                seen.add(t_idx)
+                weight_bytes += t.data.nbytes
+        macs = count_macs(op, sg)
+        supported = lookup(op.opcode) is not None
+        if not supported:
+            unsupported.append(f"{op.opcode} (operator {i})")
+        method = resolver_method(op.opcode, op.custom)
+        if method is None:
+            if op.opcode not in unregistered:
+                unregistered.append(op.opcode)
+        elif method not in methods:
+            methods.append(method)
+        total_weights += weight_bytes
+        total_macs += macs
+        ops.append(
+            OpSummary(
+                index=i,
+                op=op.opcode,
+                inputs=[_tensor(sg, k) for k in op.inputs if k >= 0],
+                outputs=[_tensor(sg, k) for k in op.outputs],
+                weight_bytes=weight_bytes,
+                macs=macs,
+                supported=supported,
+            )
+        )
+    return ModelSummary(
+        operators=ops,
+        inputs=[_tensor(sg, k) for k in sg.inputs],
+        outputs=[_tensor(sg, k) for k in sg.outputs],
+        weight_bytes=total_weights,
+        macs=total_macs,
+        unsupported=unsupported,
+        tflm_resolver=methods,
+        tflm_unregistered=unregistered,
+        subgraphs=len(graph.subgraphs),
+    )
