@@ -116,3 +116,76 @@ def saturate(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Clamp to the range of an integer dtype and cast."""
     info = np.iinfo(dtype)
     return np.clip(x, info.min, info.max).astype(dtype)
+
+
+# sigmoid(i / 24) in unsigned 0.16 fixed point for i = 0..255 (TFLM's ``sigmoid_table_uint16``,
+# shared by the int16 logistic and tanh kernels; tanh(x) = 2 * sigmoid(2x) - 1).
+SIGMOID_TABLE_UINT16 = np.array([
+    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
+    40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369,
+    47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169,
+    53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
+    57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370,
+    60565, 60753, 60935, 61110, 61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302,
+    62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186, 63279, 63368, 63454, 63536,
+    63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
+    64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786,
+    64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079,
+    65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234, 65246, 65258,
+    65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
+    65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
+    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474,
+    65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498,
+    65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
+    65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522,
+    65523, 65523, 65524, 65524, 65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528,
+    65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530, 65530, 65530, 65531, 65531,
+    65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
+    65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
+    65534, 65534, 65534, 65535,
+], dtype=np.int64)
+
+
+def _lut_prescale(x: np.ndarray, input_multiplier: int, input_left_shift: int) -> np.ndarray:
+    """The input scaling shared by the int16 LUT logistic/tanh: x * multiplier, rounded right shift.
+
+    A zero multiplier means a power-of-two input scale: multiplier 3 << shift, no shift."""
+    if input_multiplier == 0:
+        input_multiplier, input_left_shift = 3 << input_left_shift, 0
+    rounding = (1 << (input_left_shift - 1)) if input_left_shift > 0 else 0
+    x = np.asarray(x, dtype=np.int64)
+    return wrap_int32(x * input_multiplier + rounding) >> input_left_shift
+
+
+def _lut_interpolate(magnitude: np.ndarray, frac_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Linear interpolation in SIGMOID_TABLE_UINT16 at ``magnitude / 2**frac_bits``; returns the
+    interpolated value scaled by 2**frac_bits and the saturation mask (index >= 255)."""
+    index = magnitude >> frac_bits
+    saturated = index >= 255
+    safe = np.minimum(index, 254)
+    low = SIGMOID_TABLE_UINT16[safe]
+    high = SIGMOID_TABLE_UINT16[safe + 1]
+    frac = magnitude & ((1 << frac_bits) - 1)
+    return (low << frac_bits) + frac * (high - low), saturated
+
+
+def logistic_int16_lut(
+    x: np.ndarray, input_multiplier: int = 0, input_left_shift: int = 0
+) -> np.ndarray:
+    """``reference_integer_ops::Logistic`` for int16 (LUT with interpolation); output Q0.15 int16.
+
+    With the default (0, 0) the input is Q3.12, as in TFLM's integer LSTM gates."""
+    v = _lut_prescale(x, input_multiplier, input_left_shift)
+    value, saturated = _lut_interpolate(np.abs(v), 9)
+    value = np.where(saturated, np.int64(0x7FFF << 10), value)
+    value = np.where(v >= 0, value + (1 << 9), (1 << 25) - value + (1 << 9) - 1)
+    return (value >> 10).astype(np.int16)
+
+
+def tanh_int16_lut(x: np.ndarray, input_multiplier: int = 0, input_left_shift: int = 0) -> np.ndarray:
+    """``reference_integer_ops::Tanh`` for int16 (the sigmoid LUT read at 2x); output Q0.15 int16."""
+    v = _lut_prescale(x, input_multiplier, input_left_shift)
+    value, saturated = _lut_interpolate(np.abs(v), 8)
+    value = np.where(saturated, np.int64(0xFFFF << 8), value)
+    value = np.where(v >= 0, value - (1 << 23) + (1 << 7), (1 << 23) + (1 << 7) - 1 - value)
+    return (value >> 8).astype(np.int16)

@@ -65,3 +65,139 @@ def compute_padding(
         out = (in_size - effective + stride) // stride
     total = max((out - 1) * stride + effective - in_size, 0)
     return out, total // 2
+
+
+# --- float32 transcendental functions as TFLM's host build computes them -------------------------
+#
+# TFLM's float kernels call std::exp / std::tanh on float, i.e. the C library's expf / tanhf. The
+# tflite-micro wheel links glibc's libm, so these reproduce glibc's results bit for bit:
+# * tanhf / expm1f: glibc's single-precision algorithms (fdlibm lineage), replayed step by step in
+#   float32 arithmetic (every numpy float32 operation rounds like the C float operation).
+# * expf: glibc's expf is within 0.502 ulp (its error before the final rounding is below 0.002
+#   ulp), so it equals the correctly rounded exp except when exp(x) lies within that distance of
+#   a rounding midpoint. Those rare inputs (about 1 in 100) are passed to the C library itself
+#   through ctypes; without a loadable libm they keep the correctly rounded value.
+
+_F = np.float32
+
+
+def _f32_bits(x: np.ndarray) -> np.ndarray:
+    return x.view(np.int32)
+
+
+def _f32_from_bits(bits: np.ndarray) -> np.ndarray:
+    return np.asarray(bits, dtype=np.int32).view(np.float32)
+
+
+def _load_libm_expf():
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("m")
+    if name is None:
+        return None
+    try:
+        fn = ctypes.CDLL(name).expf
+    except (OSError, AttributeError):
+        return None
+    fn.restype = ctypes.c_float
+    fn.argtypes = [ctypes.c_float]
+    return fn
+
+
+_LIBM_EXPF = _load_libm_expf()
+
+
+def expf(x: np.ndarray) -> np.ndarray:
+    """glibc ``expf`` on a float32 array (see the note above)."""
+    x = np.asarray(x, dtype=_F)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        exact = np.exp(x.astype(np.float64))
+        out = exact.astype(_F)
+        other = np.nextafter(out, np.where(exact > out, _F(np.inf), _F(-np.inf)))
+        lo, hi = out.astype(np.float64), other.astype(np.float64)
+        hard = np.isfinite(exact) & (np.abs(exact - (lo + hi) * 0.5) < 0.005 * np.abs(hi - lo))
+    if _LIBM_EXPF is not None and hard.any():
+        out[hard] = [_LIBM_EXPF(float(v)) for v in x[hard]]
+    return out
+
+
+def expm1f(x: np.ndarray) -> np.ndarray:
+    """glibc ``expm1f`` on a float32 array: argument reduction by k*ln2, a rational approximation
+    of the reduced argument, then k folded into the exponent, branch by branch as in the C."""
+    x = np.asarray(x, dtype=_F)
+    word = _f32_bits(x)
+    mag = word & 0x7FFFFFFF
+    neg = word < 0
+    one, half = _F(1), _F(0.5)
+    ln2_hi, ln2_lo = _F(6.9313812256e-01), _F(9.0580006145e-06)
+    q1, q2, q3, q4, q5 = (_F(-3.3333335072e-02), _F(1.5873016091e-03), _F(-7.9365076090e-05),
+                          _F(4.0082177293e-06), _F(-2.0109921195e-07))
+    with np.errstate(all="ignore"):
+        near = (mag > 0x3EB17218) & (mag < 0x3F851592)  # 0.5 ln2 < |x| < 1.5 ln2
+        far = mag >= 0x3F851592
+        k_far = np.trunc(_F(1.4426950216) * x + np.where(neg, -half, half))
+        k = np.where(far, np.where(far, k_far, 0).astype(np.int32), 0)
+        k = np.where(near, np.where(neg, -1, 1), k).astype(np.int32)
+        kf = k.astype(_F)
+        hi = np.where(near, np.where(neg, x + ln2_hi, x - ln2_hi), x - kf * ln2_hi)
+        lo = np.where(near, np.where(neg, -ln2_lo, ln2_lo), kf * ln2_lo)
+        reduced = near | far
+        r = np.where(reduced, hi - lo, x)
+        c = np.where(reduced, (hi - r) - lo, _F(0))
+        hfx = half * r
+        hxs = r * hfx
+        r1 = one + hxs * (q1 + hxs * (q2 + hxs * (q3 + hxs * (q4 + hxs * q5))))
+        t = _F(3) - r1 * hfx
+        e = hxs * ((r1 - t) / (_F(6) - r * t))
+        at_k0 = r - (r * e - hxs)
+        e = (r * (e - c) - c) - hxs
+        at_km1 = half * (r - e) - half
+        at_k1 = np.where(r < _F(-0.25), _F(-2) * (e - (r + half)), one + _F(2) * (r - e))
+        exp_shift = k << 23
+        at_extreme = _f32_from_bits(_f32_bits(one - (e - r)) + exp_shift) - one
+        t_small = _f32_from_bits(0x3F800000 - (0x1000000 >> np.clip(k, 0, 31)))
+        at_small = _f32_from_bits(_f32_bits(t_small - (e - r)) + exp_shift)
+        t_large = _f32_from_bits((0x7F - k) << 23)
+        at_large = _f32_from_bits(_f32_bits((r - (e + t_large)) + one) + exp_shift)
+        out = np.select(
+            [k == 0, k == -1, k == 1, (k <= -2) | (k > 56), k < 23],
+            [at_k0, at_km1, at_k1, at_extreme, at_small],
+            at_large,
+        )
+        out = np.where(mag < 0x33000000, x, out)  # |x| < 2**-25: x itself
+        out = np.where((mag >= 0x4195B844) & neg, -one, out)  # x < -27 ln2: -1
+        special = mag >= 0x42B17218
+        if special.any():
+            nan_or_inf = np.where(mag > 0x7F800000, x + x, np.where(neg, -one, x))
+            overflow = np.where(x > _F(8.8721679688e01), _F(np.inf), out)
+            out = np.where(special, np.where(mag >= 0x7F800000, nan_or_inf, overflow), out)
+    return out.astype(_F)
+
+
+def tanhf(x: np.ndarray) -> np.ndarray:
+    """glibc ``tanhf`` on a float32 array (through expm1f of 2|x| or -2|x|)."""
+    x = np.asarray(x, dtype=_F)
+    word = _f32_bits(x)
+    mag = word & 0x7FFFFFFF
+    one, two = _F(1), _F(2)
+    with np.errstate(all="ignore"):
+        ge1 = mag >= 0x3F800000
+        t = expm1f(np.where(ge1, two, -two) * np.abs(x))
+        z = np.where(ge1, one - two / (t + two), -t / (t + two))
+        z = np.where(mag >= 0x41B00000, one, z)  # |x| >= 22
+        z = np.where(word >= 0, z, -z)
+        z = np.where(mag < 0x24000000, x * (one + x), z)  # |x| < 2**-55
+        z = np.where(mag >= 0x7F800000, np.where(word >= 0, one / x + one, one / x - one), z)
+    return z.astype(_F)
+
+
+def float_logistic(x: np.ndarray) -> np.ndarray:
+    """``reference_ops::Logistic`` for float: 1 above 16.619047, expf(x) below -9, else
+    1 / (1 + expf(-x)), in float32."""
+    x = np.asarray(x, dtype=_F)
+    low = x < _F(-9)
+    e = expf(np.where(low, x, -x))
+    with np.errstate(over="ignore"):
+        out = np.where(low, e, _F(1) / (_F(1) + e))
+    return np.where(x > _F(16.619047164916992188), _F(1), out).astype(_F)
