@@ -54,7 +54,7 @@ class _FloatParams:
     shape: _Shape
     weights_feature: np.ndarray  # (filters, input_size) float32
     weights_time: np.ndarray  # (filters, memory) float32
-    bias: np.ndarray | None  # (units,) float32
+    bias: np.ndarray  # (units,) float32
     activation: int
 
 
@@ -90,8 +90,9 @@ class Svdf(Kernel):
       on overflow like the C; computed exactly in int64 then wrapped), plus the bias, plus the
       rank sum, requantized with ``scale_2 = float32(s_state * s_wt / s_out)``, plus the output
       zero point, clamped to int8. TFLM applies no fused activation on this path (only the int8
-      clamp), and neither does this kernel. TFLM's prepare requires the bias and checks its
-      scale against ``s_state * s_wt`` (1e-5); both are enforced here.
+      clamp), and neither does this kernel. TFLM's prepare checks the bias scale against
+      ``s_state * s_wt`` (1e-5), and so does this one. The bias is required (TFLM's SVDF crashes
+      without one, in both paths).
 
     Float path (``EvalFloatSvdfReference``): float32 accumulation in TFLM's order (feature dot
     products over the input, time dot products over memory, bias then rank sums), no FMA, then
@@ -100,8 +101,8 @@ class Svdf(Kernel):
     Exactness: the feature matmul runs in float32 when ``max|x - zp| * max_f sum|wf|`` < 2**24,
     else float64 (< 2**53 for any int8 model that fits int32).
     Tests: single-op models from keyword_scrambled (int16 state) and keyword_scrambled_8bit
-    (int8 state, nonzero zero points) over sequences with resets, rank 2, no-bias float, float
-    activations.
+    (int8 state, nonzero zero points) over sequences with resets; synthetic int8-state
+    wrap-around, int16 time-accumulator overflow, rank 1 and 2, model batch 2, float activations.
     """
 
     def prepare(self, ctx: OpContext):
@@ -109,9 +110,11 @@ class Svdf(Kernel):
         out = ctx.output()
         if None in (x, wf, wt, state) or len(ctx.op.inputs) != 5:
             raise ctx.unsupported("SVDF needs input, weights_feature, weights_time, bias, state")
+        if bias is None:
+            raise ctx.unsupported("SVDF without bias (TFLM's SVDF cannot run it)")
         if not state.is_variable:
             raise ctx.unsupported("the activation state must be a variable tensor")
-        if wf.data is None or wt.data is None or (bias is not None and bias.data is None):
+        if wf.data is None or wt.data is None or bias.data is None:
             raise ctx.unsupported("non-constant SVDF weights")
         rank = int(ctx.options.get("rank", 1))
         filters, memory = wf.shape[0], wt.shape[1]
@@ -120,21 +123,18 @@ class Svdf(Kernel):
         shape = _Shape(rank, filters, filters // rank, memory)
         if (wf.shape[1] != x.shape[1] or wt.shape[0] != filters
                 or state.shape != (x.shape[0], filters * memory)
-                or out.shape != (x.shape[0], shape.units)
-                or (bias is not None and bias.shape != (shape.units,))):
+                or out.shape != (x.shape[0], shape.units) or bias.shape != (shape.units,)):
             raise ctx.unsupported("inconsistent SVDF tensor shapes")
         activation = int(ctx.options.get("fused_activation_function", ACT_NONE))
         if x.dtype == np.float32:
-            if not all(t.dtype == np.float32 for t in (wf, wt, state, out)) or (
-                bias is not None and bias.dtype != np.float32
-            ):
+            if not all(t.dtype == np.float32 for t in (wf, wt, bias, state, out)):
                 raise ctx.unsupported("float SVDF needs float32 weights, bias and state")
             if activation not in (ACT_NONE, ACT_RELU, ACT_RELU_N1_TO_1, ACT_RELU6, ACT_TANH,
                                   ACT_SIGN_BIT):
                 raise ctx.unsupported(f"fused activation {activation}")
             return _FloatParams(
                 shape, np.asarray(wf.data, np.float32), np.asarray(wt.data, np.float32),
-                None if bias is None else np.asarray(bias.data, np.float32), activation,
+                np.asarray(bias.data, np.float32), activation,
             )
         return self._prepare_int(ctx, shape, x, wf, wt, bias, state, out)
 
@@ -145,8 +145,8 @@ class Svdf(Kernel):
             raise ctx.unsupported("weights_time and state must be int8 or int16")
         if wt.dtype != state.dtype:
             raise ctx.unsupported("weights_time and state dtypes differ")
-        if bias is None or bias.dtype != np.int32:
-            raise ctx.unsupported("integer SVDF needs an int32 bias (TFLM's prepare reads it)")
+        if bias.dtype != np.int32:
+            raise ctx.unsupported("integer SVDF needs an int32 bias")
         for t in (x, wf, wt, bias, state, out):
             if t.quant is None or t.quant.per_channel:
                 raise ctx.unsupported(f"tensor {t.name!r} must be per-tensor quantized")
@@ -218,9 +218,7 @@ class Svdf(Kernel):
         for j in range(sh.memory):
             scratch = scratch + p.weights_time[:, j] * shifted[:, :, j]
         scratch = scratch.reshape(-1, sh.units, sh.rank)
-        out = np.zeros((x.shape[0], sh.units), np.float32)
-        if p.bias is not None:
-            out[...] = p.bias
+        out = np.repeat(p.bias[None], x.shape[0], axis=0)
         for r in range(sh.rank):
             out = out + scratch[:, :, r]
         return _float_activation(p.activation, out)
