@@ -1,0 +1,122 @@
+"""Oracle tests of UNIDIRECTIONAL_SEQUENCE_LSTM against tflite-micro, over sequences of invokes.
+
+The op keeps its hidden and cell state across invokes: every case runs B independent sequences of
+T invokes (TFLM one sequence at a time from the reset state, microforge the whole batch per call),
+once straight through and once with a ``reset()`` in the middle. Float outputs compare by bits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import microforge
+from microforge.errors import UnsupportedOpError
+from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends.tflite_writer import write_tflite
+from microforge.ir.builder import extract_operator
+from tests.oracle import MODELS
+from tests.runtime.test_svdf import assert_sequence_parity, sequences
+
+REAL_OPS = [
+    ("trained_lstm_int8.tflite", 0),
+    ("trained_lstm.tflite", 0),
+    ("dtln_noise_suppression.tflite", 0),  # cell scale 2**-11
+    ("dtln_noise_suppression.tflite", 1),  # hidden zero point -4
+]
+
+
+def lstm_model(name: str, index: int, *, batch: int | None = None, steps: int | None = None,
+               time_major: bool = False, **options) -> bytes:
+    """The LSTM op ``index`` of a shared model as a one-op model, optionally with another model
+    batch / sequence length / layout and other options (cell_clip, ...)."""
+    graph = extract_operator(read_tflite(MODELS / name), index)
+    sg = graph.main
+    op = sg.operators[0]
+    x, out = sg.tensors[op.inputs[0]], sg.tensors[op.outputs[0]]
+    nb, t, n_in = x.shape
+    nb, t = batch or nb, steps or t
+    units = out.shape[2]
+    x.shape, out.shape = ((t, nb, n_in), (t, nb, units)) if time_major else ((nb, t, n_in),
+                                                                             (nb, t, units))
+    for i in (18, 19):
+        sg.tensors[op.inputs[i]].shape = (nb, units)
+    for tensor in (x, out, sg.tensors[op.inputs[18]], sg.tensors[op.inputs[19]]):
+        tensor.shape_signature = None
+    op.options = {**op.options, "time_major": time_major, **options}
+    return write_tflite(graph)
+
+
+def _check(data: bytes, seed: int, scale: float = 1.0, positive: bool = False) -> np.ndarray:
+    x = microforge.load(data).inputs[0]
+    xs = sequences(x.shape, x.dtype, seed=seed, scale=scale)
+    if positive:
+        xs = np.abs(xs)
+    assert_sequence_parity(data, xs, reset_at=4)
+    return xs
+
+
+@pytest.mark.parametrize("name,index", REAL_OPS)
+def test_real_lstm_ops_over_sequences(name, index):
+    _check(write_tflite(extract_operator(read_tflite(MODELS / name), index)), seed=index)
+
+
+def _max_cell(data: bytes, xs: np.ndarray) -> float:
+    """The largest |cell state| over the sequences ``xs`` (B, T, ...)."""
+    model = microforge.load(data)
+    sg = model.graph.main
+    name = sg.tensors[sg.operators[0].inputs[19]].name
+    largest = 0.0
+    for t in range(xs.shape[1]):
+        _, named = model.run(xs[:, t], intermediates=True)
+        largest = max(largest, float(np.abs(named[name].astype(np.float64)).max()))
+    return largest
+
+
+@pytest.mark.parametrize("clip", [10.0, 0.0])
+def test_float_lstm_saturating_gates_and_cell_clip(clip):
+    """Positive inputs 40x larger over 12 steps: gate pre-activations beyond the sigmoid cutoffs
+    (< -9, > 16.6) and a cell state that grows past the clip of 10 (or not clipped)."""
+    data = lstm_model("trained_lstm.tflite", 0, steps=12, cell_clip=clip)
+    xs = _check(data, seed=5, scale=40.0, positive=True)
+    assert _max_cell(data, xs) == 10.0 if clip else _max_cell(data, xs) > 10.0
+
+
+@pytest.mark.parametrize("name", ["trained_lstm_int8.tflite", "trained_lstm.tflite"])
+@pytest.mark.parametrize("time_major", [False, True])
+def test_model_batch_and_layout(name, time_major):
+    """A model batch of 3 rows (each its own sequence) in batch-major and time-major layout."""
+    _check(lstm_model(name, 0, batch=3, steps=5, time_major=time_major), seed=6)
+
+
+@pytest.mark.parametrize("clip", [0.0, 3.0])
+def test_int8_cell_clip(clip):
+    """dtln's first LSTM (cell scale 2**-11) without cell clip (saturates at int16 -32768) and with a
+    tight one (3.0 -> 6144)."""
+    data = lstm_model("dtln_noise_suppression.tflite", 0, steps=3, cell_clip=clip)
+    xs = _check(data, seed=7)
+    assert _max_cell(data, xs) == (6144 if clip else 32768)
+
+
+def test_state_carries_over_and_reset_clears_it():
+    data = write_tflite(extract_operator(read_tflite(MODELS / "dtln_noise_suppression.tflite"), 1))
+    x = sequences((1, 1, 128), np.int8, seed=9)
+    model = microforge.load(data)
+    first = model.run(x[:, 0])[0]
+    second = model.run(x[:, 0])[0]
+    assert (first != second).any()
+    model.reset()
+    np.testing.assert_array_equal(model.run(x[:, 0])[0], first)
+
+
+def test_peephole_projection_and_other_cell_activations_are_rejected():
+    graph = extract_operator(read_tflite(MODELS / "trained_lstm.tflite"), 0)
+    op = graph.main.operators[0]
+    op.options = {**op.options, "fused_activation_function": 1}
+    with pytest.raises(UnsupportedOpError, match="activation"):
+        microforge.load(write_tflite(graph))
+    graph = extract_operator(read_tflite(MODELS / "trained_lstm.tflite"), 0)
+    op = graph.main.operators[0]
+    op.inputs[16] = op.inputs[5]  # a (20, 20) projection weight
+    with pytest.raises(UnsupportedOpError, match="projection"):
+        microforge.load(write_tflite(graph))
