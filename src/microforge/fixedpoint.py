@@ -189,3 +189,154 @@ def tanh_int16_lut(x: np.ndarray, input_multiplier: int = 0, input_left_shift: i
     value = np.where(saturated, np.int64(0xFFFF << 8), value)
     value = np.where(v >= 0, value - (1 << 23) + (1 << 7), (1 << 23) + (1 << 7) - 1 - value)
     return (value >> 8).astype(np.int16)
+
+
+def wrap_int16(x: np.ndarray) -> np.ndarray:
+    """Two's complement wrap of int64 values to the int16 range (assignment to an int16_t)."""
+    return ((np.asarray(x, dtype=np.int64) + (1 << 15)) & 0xFFFF) - (1 << 15)
+
+
+def saturating_rounding_doubling_high_mul_int16(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
+    """gemmlowp ``SaturatingRoundingDoublingHighMul`` for int16 a, b (as int64 arrays)."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    ab = a * b
+    total = ab + np.where(ab >= 0, np.int64(1 << 14), np.int64(1 - (1 << 14)))
+    high = np.where(total >= 0, total >> 15, -((-total) >> 15))
+    overflow = (a == -(1 << 15)) & (b == -(1 << 15))
+    return np.where(overflow, np.int64((1 << 15) - 1), wrap_int16(high))
+
+
+def rounding_divide_by_pot_int16(x: np.ndarray, exponent: int) -> np.ndarray:
+    """gemmlowp ``RoundingDivideByPOT`` on int16 values, including its int16 mask truncation when
+    ``exponent`` >= 16 (the C code only asserts exponent <= 31 in debug builds)."""
+    x = np.asarray(x, dtype=np.int64)
+    mask = int(wrap_int16((1 << exponent) - 1))
+    remainder = x & mask
+    threshold = wrap_int16((mask >> 1) + (x < 0))
+    return wrap_int16((x >> exponent) + (remainder > threshold))
+
+
+# --- gemmlowp fixed-point math (fixedpoint.h) on int32 raw values --------------------------------
+#
+# A raw value r with N integer bits stands for r / 2**(31 - N). Products are
+# saturating_rounding_doubling_high_mul; additions wrap like the C int32 arithmetic.
+
+
+def count_leading_zeros_u32(x: np.ndarray) -> np.ndarray:
+    """``CountLeadingZeros`` of the uint32 bit patterns of x (32 for zero)."""
+    u = np.asarray(x, dtype=np.int64) & 0xFFFFFFFF
+    _, bit_length = np.frexp(u.astype(np.float64))  # exact: u < 2**53
+    return 32 - bit_length.astype(np.int64)
+
+
+def saturating_rounding_multiply_by_pot(x: np.ndarray, exponent: int) -> np.ndarray:
+    """gemmlowp ``SaturatingRoundingMultiplyByPOT<exponent>`` on int32 values."""
+    x = np.asarray(x, dtype=np.int64)
+    if exponent <= 0:
+        return rounding_divide_by_pot(x, -exponent) if exponent else x
+    threshold = (1 << (31 - exponent)) - 1
+    return np.where(x > threshold, INT32_MAX, np.where(x < -threshold, INT32_MIN, x << exponent))
+
+
+def rounding_half_sum(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
+    """gemmlowp ``RoundingHalfSum``: (a + b) / 2 rounded half away from zero."""
+    total = np.asarray(a, dtype=np.int64) + b
+    total = total + np.where(total >= 0, 1, -1)
+    return np.where(total >= 0, total >> 1, -((-total) >> 1))
+
+
+def multiply_by_quantized_multiplier_greater_than_one(
+    x: np.ndarray, quantized_multiplier: int, left_shift: int
+) -> np.ndarray:
+    """``MultiplyByQuantizedMultiplierGreaterThanOne`` (double rounding): no right shift."""
+    shifted = wrap_int32(np.asarray(x, dtype=np.int64) << left_shift)
+    return saturating_rounding_doubling_high_mul(shifted, quantized_multiplier)
+
+
+def _exp_on_interval_quarter(a: np.ndarray) -> np.ndarray:
+    """exp(a) for a in [-1/4, 0), 0 integer bits in and out: Taylor series around -1/8."""
+    exp_minus_eighth, one_third = 1895147668, 715827883
+    x = wrap_int32(a + (1 << 28))
+    x2 = saturating_rounding_doubling_high_mul(x, x)
+    x3 = saturating_rounding_doubling_high_mul(x2, x)
+    x4 = saturating_rounding_doubling_high_mul(x2, x2)
+    x4_over_4 = rounding_divide_by_pot(x4, 2)
+    poly = wrap_int32(saturating_rounding_doubling_high_mul(wrap_int32(x4_over_4 + x3), one_third) + x2)
+    poly = rounding_divide_by_pot(poly, 1)
+    return wrap_int32(
+        exp_minus_eighth + saturating_rounding_doubling_high_mul(exp_minus_eighth, wrap_int32(x + poly))
+    )
+
+
+# exp(-2**k) in Q0.31 for the barrel shifter of exp_on_negative_values, k = -2..4.
+_EXP_BARREL = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308),
+               (2, 39332535), (3, 720401), (4, 242))
+
+
+def exp_on_negative_values(a: np.ndarray, integer_bits: int) -> np.ndarray:
+    """gemmlowp ``exp_on_negative_values``: exp(a) for a <= 0 with ``integer_bits`` integer bits;
+    the result has 0 integer bits (exp(0) gives the Q0.31 maximum)."""
+    a = np.asarray(a, dtype=np.int64)
+    frac_bits = 31 - integer_bits
+    quarter = 1 << (frac_bits - 2)
+    a_mod = wrap_int32((a & (quarter - 1)) - quarter)
+    result = _exp_on_interval_quarter(saturating_rounding_multiply_by_pot(a_mod, integer_bits))
+    remainder = wrap_int32(a_mod - a)
+    for exponent, multiplier in _EXP_BARREL:
+        if integer_bits > exponent:
+            bit = (remainder >> (frac_bits + exponent)) & 1
+            result = np.where(bit == 1, saturating_rounding_doubling_high_mul(result, multiplier), result)
+    if integer_bits > 5:
+        result = np.where(a < -(1 << (36 - integer_bits)), 0, result)
+    return np.where(a == 0, INT32_MAX, result)
+
+
+def _newton_reciprocal(half_denominator: np.ndarray) -> np.ndarray:
+    """Three Newton-Raphson steps for 1 / half_denominator (result with 2 integer bits)."""
+    x = wrap_int32(1515870810 + saturating_rounding_doubling_high_mul(half_denominator, -1010580540))
+    one_q2 = 1 << 29
+    for _ in range(3):
+        error = wrap_int32(one_q2 - saturating_rounding_doubling_high_mul(half_denominator, x))
+        x = wrap_int32(x + saturating_rounding_multiply_by_pot(saturating_rounding_doubling_high_mul(x, error), 2))
+    return x
+
+
+def one_over_one_plus_x_for_x_in_0_1(a: np.ndarray) -> np.ndarray:
+    """gemmlowp ``one_over_one_plus_x_for_x_in_0_1`` (Q0.31 in and out)."""
+    x = _newton_reciprocal(rounding_half_sum(a, INT32_MAX))
+    return saturating_rounding_multiply_by_pot(x, 1)
+
+
+def one_minus_x_over_one_plus_x_for_x_in_0_1(a: np.ndarray) -> np.ndarray:
+    """gemmlowp ``one_minus_x_over_one_plus_x_for_x_in_0_1`` (Q0.31 in and out)."""
+    x = _newton_reciprocal(rounding_half_sum(a, INT32_MAX))
+    return saturating_rounding_multiply_by_pot(wrap_int32(x - (1 << 29)), 2)
+
+
+def logistic_q31(a: np.ndarray, integer_bits: int) -> np.ndarray:
+    """gemmlowp ``logistic`` of an int32 fixed-point value; Q0.31 result (0.5 for a == 0)."""
+    a = np.asarray(a, dtype=np.int64)
+    positive = a > 0
+    magnitude = np.where(positive, a, wrap_int32(-a))
+    if_positive = one_over_one_plus_x_for_x_in_0_1(
+        exp_on_negative_values(wrap_int32(-magnitude), integer_bits))
+    if_negative = wrap_int32(INT32_MAX - if_positive)
+    return np.where(a == 0, 1 << 30, np.where(positive, if_positive, if_negative))
+
+
+def tanh_q31(a: np.ndarray, integer_bits: int) -> np.ndarray:
+    """gemmlowp ``tanh`` of an int32 fixed-point value; Q0.31 result."""
+    a = np.asarray(a, dtype=np.int64)
+    negative = a < 0
+    neg_magnitude = np.where(negative, a, wrap_int32(-a))
+    t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(neg_magnitude, integer_bits + 1))
+    return np.where(a == 0, 0, np.where(negative, wrap_int32(-t), t))
+
+
+def get_reciprocal(x: np.ndarray, x_integer_digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """TFLM ``GetReciprocal``: (Q0.31 reciprocal of x normalised to [1, 2), num_bits_over_unit)."""
+    x = np.asarray(x, dtype=np.int64)
+    headroom_plus_one = count_leading_zeros_u32(x)
+    shifted_minus_one = wrap_int32(((x & 0xFFFFFFFF) << headroom_plus_one) - (1 << 31))
+    return one_over_one_plus_x_for_x_in_0_1(shifted_minus_one), x_integer_digits - headroom_plus_one
