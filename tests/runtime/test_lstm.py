@@ -7,15 +7,21 @@ once straight through and once with a ``reset()`` in the middle. Float outputs c
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+
 import numpy as np
 import pytest
 
 import microforge
 from microforge.errors import UnsupportedOpError
+from microforge.fixedpoint import logistic_int16_lut, tanh_int16_lut
 from microforge.frontends.tflite_reader import read_tflite
 from microforge.frontends.tflite_writer import write_tflite
-from microforge.ir.builder import extract_operator
-from tests.oracle import MODELS
+from microforge.ir.builder import GraphBuilder, extract_operator
+from microforge.runtime.kernels.common import expf, expm1f, tanhf
+from tests.oracle import MODELS, tflm_run
+from tests.runtime._parity import bits
 from tests.runtime.test_svdf import assert_sequence_parity, sequences
 
 REAL_OPS = [
@@ -120,3 +126,40 @@ def test_peephole_projection_and_other_cell_activations_are_rejected():
     op.inputs[16] = op.inputs[5]  # a (20, 20) projection weight
     with pytest.raises(UnsupportedOpError, match="projection"):
         microforge.load(write_tflite(graph))
+
+
+ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16)
+
+
+@pytest.mark.parametrize("op,log2_scale,args", [
+    ("LOGISTIC", -12, (0, 0)),  # the LSTM gates
+    ("TANH", -12, (0, 0)),  # the LSTM cell gate, tanh(cell) at cell scale 2**-12
+    ("TANH", -11, (0, 1)),  # tanh(cell) at cell scale 2**-11 (dtln)
+    ("TANH", -13, (3, 1)),  # tanh(cell) at cell scale 2**-13 (the LSTM's right-shift branch)
+])
+def test_int16_lut_nonlinearities_exhaustively(op, log2_scale, args):
+    """The LSTM's int16 sigmoid / tanh against TFLM's int16 LOGISTIC / TANH kernels (the same
+    reference_integer_ops LUT code) on all 65536 inputs."""
+    b = GraphBuilder()
+    x = b.input("x", ALL_INT16.shape, np.int16, 2.0 ** log2_scale, 0)
+    y = b.tensor("y", ALL_INT16.shape, np.int16, 2.0 ** -15, 0)
+    b.op(op, [x], [y])
+    b.output(y)
+    ref = tflm_run(write_tflite(b.build()), [[ALL_INT16]])[0][0]
+    fn = logistic_int16_lut if op == "LOGISTIC" else tanh_int16_lut
+    np.testing.assert_array_equal(fn(ALL_INT16, *args), ref)
+
+
+def test_float_transcendentals_match_the_c_library():
+    """expf / tanhf / expm1f (used by the float LSTM) against the C library through ctypes."""
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    rng = np.random.default_rng(0)
+    xs = np.concatenate([rng.uniform(-30, 30, 40000), rng.uniform(-1, 1, 40000),
+                         rng.normal(0, 1e-3, 10000), rng.uniform(-105, 90, 10000),
+                         [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, 22.0, -9.0, 88.8]])
+    xs = xs.astype(np.float32)
+    for name, ours in (("expf", expf), ("tanhf", tanhf), ("expm1f", expm1f)):
+        fn = getattr(libm, name)
+        fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
+        ref = np.array([fn(float(v)) for v in xs], np.float32)
+        np.testing.assert_array_equal(bits(ours(xs)), bits(ref), err_msg=name)
