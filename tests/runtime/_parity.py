@@ -54,3 +54,20 @@ def sample(shape, dtype, seed: int, n: int = N, scale: float = 1.0) -> np.ndarra
         k = min(flat.size, special.size)
         flat[:k] = special[:k]
     return x
+
+
+def assert_both_reject(graph: Graph | GraphBuilder) -> None:
+    """microforge refuses the model (UnsupportedOpError) and so does TFLM (prepare fails)."""
+    import pytest
+
+    from microforge.errors import UnsupportedOpError
+    from tests.oracle import tflm_interpreter
+
+    tflm_runtime()
+    if isinstance(graph, GraphBuilder):
+        graph = graph.build()
+    data = write_tflite(graph)
+    with pytest.raises(UnsupportedOpError):
+        microforge.load(data)
+    with pytest.raises(RuntimeError):
+        tflm_interpreter(data)
