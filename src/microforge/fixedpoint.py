@@ -62,23 +62,26 @@ def saturating_rounding_doubling_high_mul(a: np.ndarray, b: np.ndarray | int) ->
     """gemmlowp ``SaturatingRoundingDoublingHighMul`` for int32 a, b (as int64 arrays)."""
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
-    ab = a * b
-    nudge = np.where(ab >= 0, np.int64(1 << 30), np.int64(1 - (1 << 30)))
-    total = ab + nudge
-    # C++ integer division truncates toward zero.
-    high = np.where(total >= 0, total >> 31, -((-total) >> 31))
-    overflow = (a == INT32_MIN) & (b == INT32_MIN)
-    return np.where(overflow, np.int64(INT32_MAX), high)
+    # C: (a*b + nudge) / 2**31 truncated toward zero, nudge = 2**30 or 1 - 2**30 by the sign of
+    # a*b. Both signs reduce to floor((a*b + 2**30) / 2**31): one multiply, one add, one shift.
+    high = (a * b + (1 << 30)) >> 31
+    if (int(b) == INT32_MIN) if b.ndim == 0 else np.any(b == INT32_MIN):
+        high = np.where((a == INT32_MIN) & (b == INT32_MIN), np.int64(INT32_MAX), high)
+    return high
 
 
 def rounding_divide_by_pot(x: np.ndarray, exponent: np.ndarray | int) -> np.ndarray:
     """gemmlowp ``RoundingDivideByPOT``: x / 2**exponent rounded to nearest, ties away from zero."""
     x = np.asarray(x, dtype=np.int64)
     exponent = np.asarray(exponent, dtype=np.int64)
-    mask = (np.int64(1) << exponent) - 1
-    remainder = x & mask
-    threshold = (mask >> 1) + (x < 0)
-    return (x >> exponent) + (remainder > threshold)
+    # Equivalent to gemmlowp's remainder/threshold form: floor((x + 2**(e-1) - [x < 0]) / 2**e)
+    # for e > 0, x itself for e == 0 (``x >> 63`` is -1 for negative x).
+    if exponent.ndim == 0:
+        e = int(exponent)
+        return (x + ((x >> 63) + (1 << (e - 1)))) >> e if e > 0 else x
+    half = (np.int64(1) << exponent) >> 1
+    negative_adjust = (x >> 63) * (exponent > 0)
+    return (x + half + negative_adjust) >> exponent
 
 
 def multiply_by_quantized_multiplier(
@@ -90,9 +93,13 @@ def multiply_by_quantized_multiplier(
     """
     x = np.asarray(x, dtype=np.int64)
     shift = np.asarray(shift, dtype=np.int64)
-    left = np.maximum(shift, 0)
-    right = np.maximum(-shift, 0)
-    shifted = wrap_int32(x << left) if np.any(left) else x
+    if shift.ndim == 0:
+        left, right = max(int(shift), 0), max(-int(shift), 0)
+        shifted = wrap_int32(x << left) if left else x
+    else:
+        left = np.maximum(shift, 0)
+        right = np.maximum(-shift, 0)
+        shifted = wrap_int32(x << left) if np.any(left) else x
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, quantized_multiplier), right)
 
 

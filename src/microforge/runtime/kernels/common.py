@@ -124,49 +124,50 @@ def expf(x: np.ndarray) -> np.ndarray:
 
 def expm1f(x: np.ndarray) -> np.ndarray:
     """glibc ``expm1f`` on a float32 array: argument reduction by k*ln2, a rational approximation
-    of the reduced argument, then k folded into the exponent, branch by branch as in the C."""
+    of the reduced argument, then k folded into the exponent, branch by branch as in the C.
+
+    The C reduces 0.5ln2 < |x| < 1.5ln2 with k = +-1 and larger |x| with k = trunc(x/ln2 +- 0.5);
+    both are ``hi = x - k*ln2_hi, lo = k*ln2_lo`` (exact for k = +-1), and k = 0 leaves x as is,
+    so the reduction is computed once for all elements."""
     x = np.asarray(x, dtype=_F)
     word = _f32_bits(x)
     mag = word & 0x7FFFFFFF
     neg = word < 0
     one, half = _F(1), _F(0.5)
-    ln2_hi, ln2_lo = _F(6.9313812256e-01), _F(9.0580006145e-06)
     q1, q2, q3, q4, q5 = (_F(-3.3333335072e-02), _F(1.5873016091e-03), _F(-7.9365076090e-05),
                           _F(4.0082177293e-06), _F(-2.0109921195e-07))
     with np.errstate(all="ignore"):
-        near = (mag > 0x3EB17218) & (mag < 0x3F851592)  # 0.5 ln2 < |x| < 1.5 ln2
-        far = mag >= 0x3F851592
-        k_far = np.trunc(_F(1.4426950216) * x + np.where(neg, -half, half))
-        k = np.where(far, np.where(far, k_far, 0).astype(np.int32), 0)
-        k = np.where(near, np.where(neg, -1, 1), k).astype(np.int32)
+        k = np.trunc(_F(1.4426950216) * x + np.where(neg, -half, half))
+        k = np.where(mag >= 0x3F851592, k, np.where(neg, _F(-1), one))  # |x| >= 1.5 ln2
+        k = np.where(mag > 0x3EB17218, k, _F(0)).astype(np.int32)  # |x| > 0.5 ln2
         kf = k.astype(_F)
-        hi = np.where(near, np.where(neg, x + ln2_hi, x - ln2_hi), x - kf * ln2_hi)
-        lo = np.where(near, np.where(neg, -ln2_lo, ln2_lo), kf * ln2_lo)
-        reduced = near | far
-        r = np.where(reduced, hi - lo, x)
-        c = np.where(reduced, (hi - r) - lo, _F(0))
+        hi = x - kf * _F(6.9313812256e-01)
+        lo = kf * _F(9.0580006145e-06)
+        r = hi - lo
+        c = (hi - r) - lo
         hfx = half * r
         hxs = r * hfx
         r1 = one + hxs * (q1 + hxs * (q2 + hxs * (q3 + hxs * (q4 + hxs * q5))))
         t = _F(3) - r1 * hfx
         e = hxs * ((r1 - t) / (_F(6) - r * t))
-        at_k0 = r - (r * e - hxs)
+        out = r - (r * e - hxs)  # k == 0
         e = (r * (e - c) - c) - hxs
-        at_km1 = half * (r - e) - half
-        at_k1 = np.where(r < _F(-0.25), _F(-2) * (e - (r + half)), one + _F(2) * (r - e))
-        exp_shift = k << 23
-        at_extreme = _f32_from_bits(_f32_bits(one - (e - r)) + exp_shift) - one
-        t_small = _f32_from_bits(0x3F800000 - (0x1000000 >> np.clip(k, 0, 31)))
-        at_small = _f32_from_bits(_f32_bits(t_small - (e - r)) + exp_shift)
-        t_large = _f32_from_bits((0x7F - k) << 23)
-        at_large = _f32_from_bits(_f32_bits((r - (e + t_large)) + one) + exp_shift)
-        out = np.select(
-            [k == 0, k == -1, k == 1, (k <= -2) | (k > 56), k < 23],
-            [at_k0, at_km1, at_k1, at_extreme, at_small],
-            at_large,
-        )
+        if (k != 0).any():
+            # |k| >= 2: y = T - (e - r) with T = 1 - 2**-k for 2 <= k < 23 and 1 otherwise, or
+            # y = (r - (e + 2**-k)) + 1 for 23 <= k <= 56; then k is added to y's exponent.
+            extreme = (k <= -2) | (k > 56)
+            small = ~extreme & (k < 23)
+            kk = np.clip(k, 0, 31)
+            top = np.where(small, _f32_from_bits(0x3F800000 - (0x1000000 >> kk)), one)
+            y = np.where(extreme | small, top - (e - r),
+                         (r - (e + _f32_from_bits((0x7F - k) << 23))) + one)
+            y = _f32_from_bits(_f32_bits(y) + (k << 23))
+            far = np.where(extreme, y - one, y)
+            plus1 = np.where(r < _F(-0.25), _F(-2) * (e - (r + half)), one + _F(2) * (r - e))
+            minus1 = half * (r - e) - half
+            out = np.where(k == 0, out, np.where(k == 1, plus1, np.where(k == -1, minus1, far)))
         out = np.where(mag < 0x33000000, x, out)  # |x| < 2**-25: x itself
-        out = np.where((mag >= 0x4195B844) & neg, -one, out)  # x < -27 ln2: -1
+        out = np.where((mag >= 0x4195B844) & neg, -one, out)  # x <= -27 ln2: -1
         special = mag >= 0x42B17218
         if special.any():
             nan_or_inf = np.where(mag > 0x7F800000, x + x, np.where(neg, -one, x))
@@ -183,12 +184,14 @@ def tanhf(x: np.ndarray) -> np.ndarray:
     one, two = _F(1), _F(2)
     with np.errstate(all="ignore"):
         ge1 = mag >= 0x3F800000
-        t = expm1f(np.where(ge1, two, -two) * np.abs(x))
+        a = np.abs(x)
+        t = expm1f(np.where(ge1, a + a, -(a + a)))
         z = np.where(ge1, one - two / (t + two), -t / (t + two))
         z = np.where(mag >= 0x41B00000, one, z)  # |x| >= 22
         z = np.where(word >= 0, z, -z)
         z = np.where(mag < 0x24000000, x * (one + x), z)  # |x| < 2**-55
-        z = np.where(mag >= 0x7F800000, np.where(word >= 0, one / x + one, one / x - one), z)
+        if (mag >= 0x7F800000).any():
+            z = np.where(mag >= 0x7F800000, np.where(word >= 0, one / x + one, one / x - one), z)
     return z.astype(_F)
 
 

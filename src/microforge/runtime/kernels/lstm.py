@@ -35,6 +35,9 @@ _HIDDEN, _CELL = 18, 19
 _GATE_SCALE = 2.0 ** -12  # gate pre-activations are Q3.12
 _ACT_SCALE = 2.0 ** -15  # sigmoid / tanh outputs are Q0.15
 _F32_EXACT = 1 << 24  # float32 BLAS is exact while every partial sum is an integer below this
+_ALL_INT16 = np.arange(-32768, 32768, dtype=np.int64)
+_GATE_OFFSET = 65536  # gate sums index the gate tables from -65536
+_GATE_SUMS = np.clip(np.arange(-65536, 65536, dtype=np.int64), -32768, 32767)
 
 
 @dataclass
@@ -59,8 +62,9 @@ class _IntParams:
     input_cell_mult: tuple[int, int]
     hidden_mult: tuple[int, int]
     cell_clip: int  # 0: no clipping
-    tanh_multiplier: int
-    tanh_shift: int
+    sigmoid_table: np.ndarray  # sigmoid(clamp16(v)) (Q3.12 -> Q0.15) at v + 65536, as int64
+    tanh_table: np.ndarray  # tanh(clamp16(v)) (Q3.12 -> Q0.15) at v + 65536
+    cell_tanh_table: np.ndarray  # int16 tanh of every int16 cell value (cell scale -> Q0.15)
 
 
 @dataclass
@@ -81,7 +85,7 @@ def _checked_log2(scale: float) -> int:
     """TFLM ``CheckedLog2``: round(log(x) / log(2)) in float32 (exactness is not enforced)."""
     f = np.float32
     value = f(math.log(f(scale))) * (f(1) / f(math.log(f(2))))
-    return int(math.floor(abs(float(value)) + 0.5)) * (1 if value >= 0 else -1)
+    return math.floor(abs(float(value)) + 0.5) * (1 if value >= 0 else -1)
 
 
 def _fc_multiplier(input_scale: float, weight_scale: float) -> tuple[int, int]:
@@ -226,8 +230,10 @@ class UnidirectionalSequenceLstm(Kernel):
             input_cell_mult=quantize_multiplier(_ACT_SCALE * _ACT_SCALE / s_cell),
             hidden_mult=quantize_multiplier(_ACT_SCALE * _ACT_SCALE / s_hidden),
             cell_clip=quantized_clip,
-            tanh_multiplier=tanh_multiplier,
-            tanh_shift=abs(tanh_shift),
+            sigmoid_table=logistic_int16_lut(_GATE_SUMS).astype(np.int64),
+            tanh_table=tanh_int16_lut(_GATE_SUMS).astype(np.int64),
+            cell_tanh_table=tanh_int16_lut(_ALL_INT16, tanh_multiplier, abs(tanh_shift)).astype(
+                np.int64),
         )
 
     # ---- eval ------------------------------------------------------------------------------
@@ -252,34 +258,39 @@ class UnidirectionalSequenceLstm(Kernel):
 
     @staticmethod
     def _run_int(p: _IntParams, seq: np.ndarray, h: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """Integer steps; ``h`` (int8) and ``c`` (int16) are updated in place."""
+        """Integer steps; ``h`` (int8) and ``c`` (int16) are updated in place.
+
+        The int16 sigmoid / tanh are table lookups of the LUT functions. The gate sum of two
+        int16-clamped FC outputs lies in [-65536, 65534]; the gate tables are indexed by that sum
+        directly (their ends repeat the saturated values), which is the clamp TFLM applies."""
         rows, steps, _ = seq.shape
         u = p.layout.units
         xs = seq.astype(p.w_input.dtype) - p.w_input.dtype.type(p.input_zp)
         acc = wrap_int32((xs @ p.w_input).astype(np.int64) + p.bias)
-        gates_in = np.clip(multiply_by_quantized_multiplier(acc, *p.input_mult), -32768, 32767)
+        gates_in = _clamp(multiply_by_quantized_multiplier(acc, *p.input_mult), -32768, 32767)
+        gates_in += _GATE_OFFSET
         out = np.empty((rows, steps, u), np.int8)
         rec_type = p.w_recurrent.dtype.type
+        hidden_zp = rec_type(p.hidden_zp)
+        cell_lo, cell_hi = (-p.cell_clip, p.cell_clip) if p.cell_clip else (-32768, 32767)
+        cell = c.astype(np.int64)
         for t in range(steps):
-            acc = ((h.astype(rec_type) - rec_type(p.hidden_zp)) @ p.w_recurrent).astype(np.int64)
-            rec = np.clip(multiply_by_quantized_multiplier(acc, *p.recurrent_mult), -32768, 32767)
-            gates = np.clip(gates_in[:, t] + rec, -32768, 32767)
-            forget = logistic_int16_lut(gates[:, :u]).astype(np.int64)
-            inp = logistic_int16_lut(gates[:, u:2 * u]).astype(np.int64)
-            cand = tanh_int16_lut(gates[:, 2 * u:3 * u]).astype(np.int64)
-            outg = logistic_int16_lut(gates[:, 3 * u:]).astype(np.int64)
-            kept = np.clip(multiply_by_quantized_multiplier(forget * c, *p.forget_mult),
-                           -32768, 32767)
-            new = np.clip(multiply_by_quantized_multiplier(inp * cand, *p.input_cell_mult),
+            acc = ((h.astype(rec_type) - hidden_zp) @ p.w_recurrent).astype(np.int64)
+            index = _clamp(multiply_by_quantized_multiplier(acc, *p.recurrent_mult), -32768, 32767)
+            index += gates_in[:, t]
+            act = p.sigmoid_table[index]  # forget, input, (cell), output
+            cand = p.tanh_table[index[:, 2 * u:3 * u]]
+            kept = _clamp(multiply_by_quantized_multiplier(act[:, :u] * cell, *p.forget_mult),
                           -32768, 32767)
-            cell = np.clip(kept + new, -32768, 32767)
-            if p.cell_clip:
-                cell = np.clip(cell, -p.cell_clip, p.cell_clip)
-            c[...] = cell
-            squashed = tanh_int16_lut(cell, p.tanh_multiplier, p.tanh_shift).astype(np.int64)
-            hid = multiply_by_quantized_multiplier(squashed * outg, *p.hidden_mult) + p.hidden_zp
-            h[...] = np.clip(hid, -128, 127)
+            new = _clamp(multiply_by_quantized_multiplier(act[:, u:2 * u] * cand,
+                                                          *p.input_cell_mult), -32768, 32767)
+            cell = _clamp(kept + new, cell_lo, cell_hi)
+            squashed = p.cell_tanh_table[cell + 32768]
+            hid = multiply_by_quantized_multiplier(squashed * act[:, 3 * u:], *p.hidden_mult)
+            hid += p.hidden_zp
+            h[...] = _clamp(hid, -128, 127)
             out[:, t] = h
+        c[...] = cell
         return out
 
     @staticmethod
@@ -289,25 +300,34 @@ class UnidirectionalSequenceLstm(Kernel):
         u = p.layout.units
         big = np.float32(np.finfo(np.float32).max)
         total = np.zeros((rows, steps, 4 * u), np.float32)
+        product = np.empty_like(total)
         for d in range(n_in):
-            total = total + seq[:, :, d:d + 1] * p.w_input[:, d]
+            np.multiply(seq[:, :, d:d + 1], p.w_input[:, d], out=product)
+            total += product
         gates_in = np.clip(total + p.bias, -big, big)
         out = np.empty((rows, steps, u), np.float32)
         clip = np.float32(p.cell_clip)
+        total = np.empty((rows, 4 * u), np.float32)
+        product = np.empty((rows, 4 * u), np.float32)
         for t in range(steps):
-            total = np.zeros((rows, 4 * u), np.float32)
+            total.fill(0)
             for d in range(u):
-                total = total + h[:, d:d + 1] * p.w_recurrent[:, d]
+                np.multiply(h[:, d:d + 1], p.w_recurrent[:, d], out=product)
+                total += product
             gates = gates_in[:, t] + np.clip(total + np.float32(0), -big, big)
-            forget = float_logistic(gates[:, :u])
-            inp = float_logistic(gates[:, u:2 * u])
+            act = float_logistic(gates)  # forget, input, -, output
             cand = tanhf(gates[:, 2 * u:3 * u])
-            outg = float_logistic(gates[:, 3 * u:])
-            cell = np.clip(forget * c, -big, big) + np.clip(inp * cand, -big, big)
+            cell = np.clip(act[:, :u] * c, -big, big) + np.clip(act[:, u:2 * u] * cand, -big, big)
             if p.cell_clip > 0:
                 cell = np.where(cell < clip, cell, clip)
                 cell = np.where(cell < -clip, -clip, cell)
             c[...] = cell
-            h[...] = np.clip(tanhf(cell) * outg, -big, big)
+            h[...] = np.clip(tanhf(cell) * act[:, 3 * u:], -big, big)
             out[:, t] = h
         return out
+
+
+def _clamp(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Clamp in place (two ufunc calls; cheaper than np.clip on small arrays)."""
+    np.maximum(x, lo, out=x)
+    return np.minimum(x, hi, out=x)
