@@ -347,3 +347,20 @@ def get_reciprocal(x: np.ndarray, x_integer_digits: int) -> tuple[np.ndarray, np
     headroom_plus_one = count_leading_zeros_u32(x)
     shifted_minus_one = wrap_int32(((x & 0xFFFFFFFF) << headroom_plus_one) - (1 << 31))
     return one_over_one_plus_x_for_x_in_0_1(shifted_minus_one), x_integer_digits - headroom_plus_one
+
+
+def count_leading_sign_bits(x: np.ndarray) -> np.ndarray:
+    """``CountLeadingSignBits`` of int32 values: redundant sign bits (31 for 0 and -1)."""
+    x = np.asarray(x, dtype=np.int64)
+    return count_leading_zeros_u32(np.where(x < 0, ~x, x)) - 1
+
+
+def rounding_divide_by_pot_any(x: np.ndarray, exponent: np.ndarray | int) -> np.ndarray:
+    """gemmlowp ``RoundingDivideByPOT`` on int32 values for exponents up to 63, as the x86-64 build
+    evaluates it: beyond 31 (undefined in C) the int32 mask truncates to all ones and the shift
+    count is taken modulo 32, giving ``(x >> (e - 32)) + (x >= 0)``."""
+    x = np.asarray(x, dtype=np.int64)
+    exponent = np.asarray(exponent, dtype=np.int64)
+    big = exponent >= 32
+    normal = rounding_divide_by_pot(x, np.where(big, 0, exponent))
+    return np.where(big, (x >> (exponent & 31)) + (x >= 0), normal)

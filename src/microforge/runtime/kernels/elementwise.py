@@ -17,9 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from microforge.fixedpoint import (
+    count_leading_sign_bits,
+    get_reciprocal,
     multiply_by_quantized_multiplier,
     quantize_multiplier,
     quantize_multiplier_smaller_than_one,
+    rounding_divide_by_pot_any,
+    saturating_rounding_doubling_high_mul,
     wrap_int32,
 )
 from microforge.ir import Tensor
@@ -303,25 +307,53 @@ def _c_int_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(b == 0, 0, np.where((a < 0) != (safe < 0), -q, q))
 
 
+def _div_quantized(p: Params, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``DivElementwise``: the divisor's reciprocal from ``GetReciprocal`` (Newton-Raphson),
+    the dividend normalised by its leading sign bits, then one rescale by the output multiplier
+    with the combined shift (exponents beyond 31 as the x86-64 build evaluates them)."""
+    a = x.astype(np.int64) - p.zp1
+    b = y.astype(np.int64) - p.zp2
+    a, b = np.where(b < 0, -a, a), np.abs(b)
+    recip, recip_shift = get_reciprocal(b, 31)
+    headroom = count_leading_sign_bits(a)
+    unscaled = saturating_rounding_doubling_high_mul(wrap_int32(a << headroom), recip)
+    total_shift = p.mo[1] - recip_shift - headroom
+    scaled = saturating_rounding_doubling_high_mul(unscaled, p.mo[0])
+    out = rounding_divide_by_pot_any(scaled, -total_shift) + p.zpo
+    return np.clip(out, p.lo, p.hi).astype(x.dtype)
+
+
 @register("DIV")
 class Div(BinaryKernel):
-    """DIV as TFLM's ``div.cc`` for float32 and int32 (int8 DIV is not supported here).
+    """DIV as TFLM's ``div.cc``.
 
+    * int8: ``reference_ops::DivElementwise`` (see ``_div_quantized``) with the double multiplier
+      ``s1 / (s2 * s_out)``, clamped to the activation range. A zero divisor follows the same
+      arithmetic (TFLM has no check there either).
     * float32: IEEE ``a / b`` clamped to the activation range.
     * int32 (unquantized only): C ``a / b`` (truncating toward zero) clamped to
-      ``CalculateActivationRange<int32>``. TFLM fails on a zero divisor; microforge returns 0 there,
-      and INT32_MIN for INT32_MIN / -1 (the wrapped quotient).
+      ``CalculateActivationRange<int32>``. TFLM fails on a zero divisor and traps on
+      INT32_MIN / -1; microforge returns 0 and INT32_MIN (the wrapped quotient) there.
 
-    Tests: float32 and int32 with broadcasting and activations (integer divisors kept non-zero),
-    float division by +-0, the audio preprocessor's DIV.
+    Tests: int8 over every pair of values with several scales (including the zero divisor),
+    float32 and int32 with broadcasting and activations (integer divisors kept non-zero), float
+    division by +-0, the audio preprocessor's DIV.
     """
 
-    dtypes = (np.float32, np.int32)
+    dtypes = (np.float32, np.int32, np.int8)
 
     def prepare_kind(self, ctx, p, a, b, out):
-        _prepare_plain(ctx, p, a, b, out)
+        if out.dtype != np.int8:
+            _prepare_plain(ctx, p, a, b, out)
+            return
+        s1, s2, so = (float(np.float32(t.scale)) for t in (a, b, out))
+        p.kind, p.mo = "quant", quantize_multiplier(s1 / (s2 * so))
+        p.zp1, p.zp2, p.zpo = a.zero_point, b.zero_point, out.zero_point
+        _quant_range(ctx, p)
 
     def compute(self, p, x, y):
+        if p.kind == "quant":
+            return _div_quantized(p, x, y)
         if p.kind == "float":
             return clamp_float(x / y, p.lo, p.hi)
         return _int32_result(p, _c_int_div(x.astype(np.int64), y.astype(np.int64)))
