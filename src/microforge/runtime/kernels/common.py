@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from microforge import fixedpoint as fp
 from microforge.ir import Tensor
 
 # ActivationFunctionType values in the TFLite schema.
@@ -204,3 +205,136 @@ def float_logistic(x: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         out = np.where(low, e, _F(1) / (_F(1) + e))
     return np.where(x > _F(16.619047164916992188), _F(1), out).astype(_F)
+
+
+class Requantizer:
+    """TFLM's integer output stage, ``clamp(MultiplyByQuantizedMultiplier(acc + bias, q[c], shift[c])
+    + zero_point, act_min, act_max)`` per channel (last axis), for accumulators whose values are
+    integers held exactly in a float32/float64 (or int64) array.
+
+    The exact stage is a non-decreasing step function of the accumulator with at most
+    ``act_max - act_min`` steps. ``prepare`` finds every step's integer threshold with the reference
+    fixed-point code (``fixedpoint.py``), then looks for a float affine map ``y = fl(fl(acc * m) + b)``
+    (float32 first, then float64) whose floor takes the same step at every threshold. Both sides
+    being monotone, agreeing at the thresholds means agreeing on every accumulator value in
+    ``[acc_min, acc_max]``: the float path is exact by construction, checked with the same numpy
+    operations that ``__call__`` uses. Otherwise (int16 outputs, accumulators that could overflow
+    int32, no fitting map) the reference fixed-point code runs on int64 arrays.
+
+    ``int64_multiply`` selects TFLM's 64-bit ``MultiplyByQuantizedMultiplier`` (16x8 kernels with
+    64-bit accumulators); otherwise the accumulator is wrapped to int32 first, as C does.
+    """
+
+    _MAX_STEPS = 256
+
+    def __init__(self, multiplier, shift, bias, zero_point: int, act_min: int, act_max: int,
+                 acc_min, acc_max, out_dtype, acc_dtype, int64_multiply: bool = False) -> None:
+        channels = np.broadcast_shapes(np.shape(multiplier), np.shape(acc_min))
+        self.multiplier = np.broadcast_to(np.asarray(multiplier, np.int64), channels).copy()
+        self.shift = np.broadcast_to(np.asarray(shift, np.int64), channels).copy()
+        self.bias = np.broadcast_to(np.asarray(bias, np.int64), channels).copy()
+        self.zero_point, self.act_min, self.act_max = int(zero_point), int(act_min), int(act_max)
+        self.acc_min = np.broadcast_to(np.asarray(acc_min, np.int64), channels).copy()
+        self.acc_max = np.broadcast_to(np.asarray(acc_max, np.int64), channels).copy()
+        self.out_dtype = np.dtype(out_dtype)
+        self.int64_multiply = int64_multiply
+        self.dtype: np.dtype | None = None  # float dtype of the affine map, None: fixed-point path
+        if act_min == act_max:
+            self.dtype = np.dtype(acc_dtype) if np.dtype(acc_dtype).kind == "f" else None
+            self.m = np.zeros(channels, self.dtype)
+            self.b = np.zeros(channels, self.dtype)
+        elif self._monotone() and act_max - act_min < self._MAX_STEPS:
+            ks, thresholds = self._thresholds()
+            for dtype in (np.float32, np.float64):
+                if np.dtype(acc_dtype) == np.float64 and dtype == np.float32:
+                    continue
+                found = self._fit(np.dtype(dtype), ks, thresholds)
+                if found is not None:
+                    self.dtype = np.dtype(dtype)
+                    self.m, self.b = found
+                    break
+
+    @property
+    def mode(self) -> str:
+        return "fixed-point" if self.dtype is None else self.dtype.name
+
+    def reference(self, acc: np.ndarray) -> np.ndarray:
+        """The exact stage on int64 accumulators (no bias yet), as TFLM computes it."""
+        return self._stage(acc, self.multiplier, self.shift, self.bias)
+
+    def _stage(self, acc, multiplier, shift, bias) -> np.ndarray:
+        acc = np.asarray(acc, np.int64) + bias
+        if self.int64_multiply:
+            scaled = fp.multiply_by_quantized_multiplier_int64(acc, multiplier, shift)
+        else:
+            scaled = fp.multiply_by_quantized_multiplier(fp.wrap_int32(acc), multiplier, shift)
+        return np.clip(scaled + self.zero_point, self.act_min, self.act_max)
+
+    def _monotone(self) -> bool:
+        """No int32 wrap-around can occur over the accumulator range (else the stage is not
+        monotone and only the fixed-point path reproduces it)."""
+        extreme = np.maximum(np.abs(self.acc_min + self.bias), np.abs(self.acc_max + self.bias))
+        if self.int64_multiply:
+            return bool(np.all(extreme < (1 << 62) // (1 << 16)))
+        left = np.maximum(self.shift, 0)
+        return bool(np.all((extreme << left) < (1 << 31)))
+
+    def _thresholds(self) -> tuple[np.ndarray, np.ndarray]:
+        """For each output level k in (act_min, act_max]: the smallest accumulator reaching it
+        (``acc_max + 1`` when none does), by bisection on the reference stage."""
+        ks = np.arange(self.act_min + 1, self.act_max + 1, dtype=np.int64)
+        shape = self.multiplier.shape + ks.shape
+        low = np.broadcast_to(self.acc_min[..., None], shape).copy()
+        high = np.broadcast_to(self.acc_max[..., None] + 1, shape).copy()
+        args = (self.multiplier[..., None], self.shift[..., None], self.bias[..., None])
+        while np.any(low < high):
+            mid = (low + high) // 2
+            reached = self._stage(mid, *args) >= ks
+            high = np.where(reached, mid, high)
+            low = np.where(reached, low, np.minimum(mid + 1, high))
+        return ks, low
+
+    def _real_multiplier(self) -> np.ndarray:
+        if self.int64_multiply:
+            reduced = np.where(self.multiplier < 0x7FFF0000, (self.multiplier + (1 << 15)) >> 16,
+                               0x7FFF)
+            return reduced * np.exp2((self.shift - 15).astype(np.float64))
+        return self.multiplier * np.exp2((self.shift - 31).astype(np.float64))
+
+    def _fit(self, dtype: np.dtype, ks: np.ndarray, t: np.ndarray):
+        """Per-channel (m, b) in ``dtype`` whose floor steps at every threshold, or None."""
+        m = self._real_multiplier().astype(dtype)
+        level = (ks - self.act_min).astype(dtype)
+        acc_max = self.acc_max[..., None]
+        reached = t <= acc_max
+        below = np.where(reached, t - 1, acc_max)
+        has_below = below >= self.acc_min[..., None]
+        p = t.astype(dtype) * m[..., None]
+        q = below.astype(dtype) * m[..., None]
+        gap_p = np.where(reached, level.astype(np.float64) - p, -np.inf)
+        gap_q = np.where(has_below, level.astype(np.float64) - q, np.inf)
+        low, high = gap_p.max(-1), gap_q.min(-1)
+        if not np.all(low < high):
+            return None
+        b = np.where(np.isinf(low), high - 0.5,
+                     np.where(np.isinf(high), low + 0.5, (low + high) / 2)).astype(dtype)
+        ok_p = np.where(reached, (p + b[..., None]) >= level, True)
+        ok_q = np.where(has_below, (q + b[..., None]) < level, True)
+        if not (np.all(ok_p) and np.all(ok_q)):
+            return None
+        return m, b
+
+    def __call__(self, acc: np.ndarray, scratch: bool = False) -> np.ndarray:
+        """Requantize ``acc`` (channels last). ``scratch``: ``acc`` may be overwritten."""
+        if self.dtype is None:
+            return self.reference(acc).astype(self.out_dtype)
+        if scratch and acc.dtype == self.dtype:
+            y = np.multiply(acc, self.m, out=acc)
+        else:
+            y = np.multiply(acc, self.m, dtype=self.dtype)
+        y += self.b
+        np.clip(y, 0, self.act_max - self.act_min + 0.5, out=y)
+        unsigned = np.dtype(f"u{self.out_dtype.itemsize}")
+        out = y.astype(unsigned).view(self.out_dtype)
+        out += self.out_dtype.type(self.act_min)
+        return out

@@ -1,1 +1,417 @@
-"""(being written)"""
+"""CONV_2D and DEPTHWISE_CONV_2D, as TFLM's reference kernels (``conv.cc``, ``depthwise_conv.cc``,
+``reference/integer_ops/{conv,depthwise_conv}.h``, ``reference/{conv,depthwiseconv_float}.h``).
+
+Integer kernels compute TFLM's accumulator exactly and hand it to the shared :class:`Requantizer`.
+The accumulator is a sum of integer products; it is formed in float32 BLAS / numpy when every
+partial sum, in any order, is an integer below 2**24 (bounded per output channel in ``prepare`` by
+``max|x - zp| * sum|w|``), in float64 below 2**53, else the layer is refused. Taps outside the image
+contribute nothing in TFLM: the integer kernels pad ``x - input_zero_point`` with zeros, the float
+kernels add a tap only over the output region where it lies inside the image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from microforge import fixedpoint as fp
+from microforge.runtime.kernels.common import (
+    Requantizer,
+    activation_range_float,
+    activation_range_quantized,
+    compute_padding,
+)
+from microforge.runtime.registry import Kernel, OpContext, register
+
+_F32_EXACT = 1 << 24
+_F64_EXACT = 1 << 53
+_BLOCK = 1 << 16  # output elements per evaluation block, so temporaries stay in cache
+_SCHEMA_INT32 = 2  # TensorType.INT32 in quantized_bias_type
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where each filter tap reads: TFLM's ``in = out * stride - pad + tap * dilation``."""
+
+    in_h: int
+    in_w: int
+    k_h: int
+    k_w: int
+    out_h: int
+    out_w: int
+    stride_h: int
+    stride_w: int
+    dil_h: int
+    dil_w: int
+    pad_top: int
+    pad_left: int
+
+    @classmethod
+    def of(cls, options: dict, in_shape, k_h: int, k_w: int, out_shape) -> Geometry:
+        sh, sw = int(options.get("stride_h", 1)), int(options.get("stride_w", 1))
+        dh = int(options.get("dilation_h_factor", 1) or 1)
+        dw = int(options.get("dilation_w_factor", 1) or 1)
+        padding = int(options.get("padding", 0))
+        _, top = compute_padding(padding, in_shape[1], k_h, sh, dh)
+        _, left = compute_padding(padding, in_shape[2], k_w, sw, dw)
+        return cls(in_shape[1], in_shape[2], k_h, k_w, out_shape[1], out_shape[2], sh, sw, dh, dw,
+                   top, left)
+
+    @property
+    def taps(self) -> list[tuple[int, int]]:
+        return [(fy, fx) for fy in range(self.k_h) for fx in range(self.k_w)]
+
+    @property
+    def pointwise(self) -> bool:
+        return self.k_h == self.k_w == 1 and self.pad_top == self.pad_left == 0
+
+    def pad(self, x: np.ndarray, fill=0) -> np.ndarray:
+        """``x`` (N, H, W, C) padded (or cropped) so that every tap view lies inside it."""
+        rows = (self.out_h - 1) * self.stride_h + (self.k_h - 1) * self.dil_h + 1
+        cols = (self.out_w - 1) * self.stride_w + (self.k_w - 1) * self.dil_w + 1
+        out = np.full((x.shape[0], rows, cols, x.shape[3]), fill, x.dtype)
+        y0, x0 = max(self.pad_top, 0), max(self.pad_left, 0)
+        h = min(self.in_h, rows - y0)
+        w = min(self.in_w, cols - x0)
+        out[:, y0:y0 + h, x0:x0 + w] = x[:, :h, :w]
+        return out
+
+    def tap(self, padded: np.ndarray, fy: int, fx: int) -> np.ndarray:
+        """The (N, out_h, out_w, C) view of a padded input that tap (fy, fx) reads."""
+        y0, x0 = fy * self.dil_h, fx * self.dil_w
+        return padded[:, y0:y0 + (self.out_h - 1) * self.stride_h + 1:self.stride_h,
+                      x0:x0 + (self.out_w - 1) * self.stride_w + 1:self.stride_w]
+
+    def inside(self, fy: int, fx: int) -> tuple[slice, slice]:
+        """The output rows and columns where tap (fy, fx) reads inside the image."""
+
+        def span(n_out, stride, pad, offset, size):
+            first = max(0, -((offset - pad) // stride))
+            last = min(n_out, (size - 1 + pad - offset) // stride + 1)
+            return slice(first, max(first, last))
+
+        return (span(self.out_h, self.stride_h, self.pad_top, fy * self.dil_h, self.in_h),
+                span(self.out_w, self.stride_w, self.pad_left, fx * self.dil_w, self.in_w))
+
+    def im2col(self, padded: np.ndarray) -> np.ndarray:
+        """(N, out_h, out_w, taps, C) patches, taps in (fy, fx) order."""
+        return np.stack([self.tap(padded, fy, fx) for fy, fx in self.taps], axis=3)
+
+
+def _float_clamp(x: np.ndarray, activation: int) -> np.ndarray:
+    """``ActivationFunctionWithMinMax``: ``min(max(x, lo), hi)`` with std::max/min semantics."""
+    lo, hi = (np.float32(v) for v in activation_range_float(activation))
+    x = np.where(x < lo, lo, x)
+    return np.where(hi < x, hi, x)
+
+
+def _per_channel(values: np.ndarray, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(values), (n,)) if np.size(values) == 1 else np.asarray(values)
+
+
+@dataclass
+class _IntParams:
+    """Integer convolution: requantizer, weights in the accumulator dtype, input offset."""
+
+    requant: Requantizer
+    dtype: np.dtype
+    zero_point: int
+    out_dtype: np.dtype
+
+
+def _int_params(ctx: OpContext, weights: np.ndarray, out_channels: int, quant_axis: int,
+                int16_int32_bias: bool) -> _IntParams:
+    """Shared integer set-up. ``weights`` is (out_channels, taps): the products each output channel
+    sums. Raises for the type combinations TFLM refuses."""
+    x, w, out = ctx.input(0), ctx.input(1), ctx.output()
+    bias = ctx.input(2)
+    if w.data is None or (bias is not None and bias.data is None):
+        raise ctx.unsupported("non-constant filter or bias")
+    if w.type_name != "INT8":
+        raise ctx.unsupported(f"{w.type_name} filters are not supported")
+    if w.quant is None or not w.quant.is_quantized or x.quant is None or out.quant is None:
+        raise ctx.unsupported("quantized convolution needs quantized input, filter and output")
+    scales = w.quant.scale
+    if scales.size not in (1, out_channels) or (scales.size > 1 and w.quant.axis != quant_axis):
+        raise ctx.unsupported("filter scales must be per tensor or per output channel")
+    int16 = x.dtype == np.int16
+    if int16:
+        allowed = (np.int32, np.int64) if ctx.op.opcode == "CONV_2D" else (np.int64,)
+    else:
+        allowed = (np.int32,)
+    if bias is not None and bias.dtype not in allowed:
+        raise ctx.unsupported(f"{bias.dtype} bias with {x.dtype} input")
+    effective = [float(np.float32(x.scale)) * float(s) / float(np.float32(out.scale))
+                 for s in _per_channel(scales, out_channels)]
+    multiplier, shift = fp.quantize_multiplier_array(np.array(effective))
+    lo, hi = activation_range_quantized(int(ctx.options.get("fused_activation_function", 0)), out)
+    if int16:
+        zero_point, out_zero_point = 0, 0  # TFLM's 16x8 kernels use no offsets
+        x_lo, x_hi = -32768, 32767
+        int64_multiply = not int16_int32_bias
+    else:
+        zero_point, out_zero_point = x.zero_point, out.zero_point
+        x_lo, x_hi = -128 - zero_point, 127 - zero_point
+        int64_multiply = False
+    wk = weights.astype(np.int64)
+    acc_min = np.minimum(wk * x_lo, wk * x_hi).sum(axis=1)
+    acc_max = np.maximum(wk * x_lo, wk * x_hi).sum(axis=1)
+    bound = int(np.max(np.abs(wk).sum(axis=1) * max(-x_lo, x_hi), initial=0))
+    if bound < _F32_EXACT:
+        dtype = np.dtype(np.float32)
+    elif bound < _F64_EXACT:
+        dtype = np.dtype(np.float64)
+    else:
+        raise ctx.unsupported("accumulators too wide for exact float evaluation")
+    bias_values = np.zeros(out_channels, np.int64) if bias is None else bias.data.astype(np.int64)
+    requant = Requantizer(multiplier, shift, bias_values.reshape(-1), out_zero_point, lo, hi,
+                          acc_min, acc_max, out.dtype, dtype, int64_multiply=int64_multiply)
+    return _IntParams(requant, dtype, zero_point, out.dtype)
+
+
+def _check_types(ctx: OpContext) -> str:
+    """'float', 'int8' or 'int16' for the combinations TFLM runs; refuses the others."""
+    x, w, out = ctx.input(0), ctx.input(1), ctx.output()
+    if len(x.shape) != 4 or len(w.shape) != 4 or len(out.shape) != 4:
+        raise ctx.unsupported("input, filter and output must be 4-D")
+    if x.dtype != out.dtype:
+        raise ctx.unsupported("input and output types differ")
+    if x.dtype == np.float32 and w.dtype == np.float32:
+        bias = ctx.input(2)
+        if bias is not None and bias.dtype != np.float32:
+            raise ctx.unsupported("float convolution needs a float32 bias")
+        return "float"
+    if x.dtype == np.int8 and w.dtype == np.int8:
+        return "int8"
+    if x.dtype == np.int16 and w.dtype == np.int8:
+        return "int16"
+    raise ctx.unsupported(f"{x.dtype} input with {w.dtype} filter (hybrid models are not supported)")
+
+
+def _blocks(n: int, per_sample: int):
+    step = max(1, _BLOCK // max(per_sample, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _offset_input(x: np.ndarray, zero_point: int, dtype: np.dtype) -> np.ndarray:
+    xf = x.astype(dtype)
+    if zero_point:
+        xf -= dtype.type(zero_point)
+    return xf
+
+
+@dataclass
+class _ConvPlan:
+    geometry: Geometry
+    kind: str
+    groups: int
+    weights: np.ndarray  # int: (groups, taps * in_per_group, out_per_group); float: OHWI filter
+    bias: np.ndarray | None
+    ints: _IntParams | None
+    activation: int
+    out_channels: int
+
+
+def _conv_plan(ctx: OpContext, filter_ohwi: np.ndarray) -> _ConvPlan:
+    kind = _check_types(ctx)
+    x, out = ctx.input(0), ctx.output()
+    c_out, k_h, k_w, c_in_group = filter_ohwi.shape
+    if c_in_group == 0 or x.shape[3] % c_in_group or c_out % (x.shape[3] // c_in_group):
+        raise ctx.unsupported("input channels are not a multiple of the filter depth")
+    if out.shape[3] != c_out or out.shape[0] != x.shape[0]:
+        raise ctx.unsupported("output shape does not match the filter")
+    groups = x.shape[3] // c_in_group
+    geometry = Geometry.of(ctx.options, x.shape, k_h, k_w, out.shape)
+    activation = int(ctx.options.get("fused_activation_function", 0))
+    bias = ctx.input(2)
+    if kind == "float":
+        return _ConvPlan(geometry, kind, groups, filter_ohwi.astype(np.float32),
+                         None if bias is None else bias.data.astype(np.float32), None,
+                         activation, c_out)
+    int32_bias = (bias is not None and bias.dtype == np.int32) or (
+        bias is None and int(ctx.options.get("quantized_bias_type", 0)) == _SCHEMA_INT32)
+    ints = _int_params(ctx, filter_ohwi.reshape(c_out, -1), c_out,
+                       0 if ctx.op.opcode == "CONV_2D" else 3, int32_bias)
+    per_group = c_out // groups
+    mats = filter_ohwi.reshape(groups, per_group, k_h * k_w * c_in_group).transpose(0, 2, 1)
+    return _ConvPlan(geometry, kind, groups, np.ascontiguousarray(mats, ints.dtype), None, ints,
+                     activation, c_out)
+
+
+def _conv_int(plan: _ConvPlan, x: np.ndarray) -> np.ndarray:
+    """x (N, H, W, C) integer -> (N, out_h, out_w, out_channels)."""
+    g, ints = plan.geometry, plan.ints
+    n = x.shape[0]
+    out = np.empty((n, g.out_h, g.out_w, plan.out_channels), ints.out_dtype)
+    per_group = plan.out_channels // plan.groups
+    for rows in _blocks(n, g.out_h * g.out_w * plan.out_channels):
+        xf = _offset_input(x[rows], ints.zero_point, ints.dtype)
+        if g.pointwise:
+            cols = g.tap(xf, 0, 0)[:, :, :, None, :]
+        else:
+            cols = g.im2col(g.pad(xf))
+        m = cols.shape[0] * g.out_h * g.out_w
+        if plan.groups == 1:
+            acc = cols.reshape(m, -1) @ plan.weights[0]
+        else:
+            depth = cols.shape[-1] // plan.groups
+            acc = np.empty((m, plan.out_channels), ints.dtype)
+            for k in range(plan.groups):
+                part = cols[..., k * depth:(k + 1) * depth].reshape(m, -1)
+                acc[:, k * per_group:(k + 1) * per_group] = part @ plan.weights[k]
+        out[rows] = ints.requant(acc, scratch=True).reshape(out[rows].shape)
+    return out
+
+
+def _conv_float(plan: _ConvPlan, x: np.ndarray) -> np.ndarray:
+    """TFLM's float loop: per output, total += x * w over (filter_y, filter_x, in_channel) in that
+    order, skipping taps outside the image; then ``total + bias`` and the clamp."""
+    g = plan.geometry
+    n = x.shape[0]
+    w = plan.weights
+    depth = w.shape[3]
+    per_group = plan.out_channels // plan.groups
+    padded = g.pad(x)
+    total = np.zeros((n, g.out_h, g.out_w, plan.out_channels), np.float32)
+    for fy, fx in g.taps:
+        ys, xs = g.inside(fy, fx)
+        view = g.tap(padded, fy, fx)[:, ys, xs]
+        for k in range(plan.groups):
+            channels = slice(k * per_group, (k + 1) * per_group)
+            region = total[:, ys, xs, channels]
+            for ic in range(depth):
+                region += view[..., k * depth + ic, None] * w[channels, fy, fx, ic]
+    bias = np.zeros(plan.out_channels, np.float32) if plan.bias is None else plan.bias
+    return _float_clamp(total + bias, plan.activation)
+
+
+def _run_4d(fn, plan, x: np.ndarray) -> np.ndarray:
+    """Fold the runtime batch into the model's batch dimension and back."""
+    batch = x.shape[0]
+    y = fn(plan, x.reshape((-1,) + x.shape[2:]))
+    return y.reshape((batch, -1) + y.shape[1:])
+
+
+@register("CONV_2D")
+class Conv2D(Kernel):
+    """CONV_2D: int8 x int8 (per-tensor or per-channel filter scales, int32 bias), 16x8 (int16
+    input/output, int8 filter, int64 bias with 64-bit ``MultiplyByQuantizedMultiplier``, or int32
+    bias / ``quantized_bias_type`` INT32 with int32 accumulators) and float32. Grouped filters (depth
+    dividing the input channels) as TFLM. The filter zero point is ignored, as TFLM's per-channel
+    kernel does; 16x8 uses no input/output offsets. Float32 is bit-exact: one sequential float32
+    sum per output in TFLM's (filter_y, filter_x, in_channel) order.
+
+    Integer path: im2col (pointwise layers use the input directly) and one matmul per group.
+    Tests: SAME/VALID, strides 1/2, dilation 2, groups, with/without bias, every fused activation,
+    per-tensor/per-channel, int8/16x8/float32, and every CONV_2D of person_detect.
+    """
+
+    def prepare(self, ctx: OpContext) -> _ConvPlan:
+        return _conv_plan(ctx, ctx.input(1).data)
+
+    def eval(self, params, inputs, ctx):
+        fn = _conv_float if params.kind == "float" else _conv_int
+        return [_run_4d(fn, params, inputs[0])]
+
+
+@dataclass
+class _DepthwisePlan:
+    geometry: Geometry
+    kind: str
+    multiplier: int
+    weights: np.ndarray  # (taps, channels) in the accumulation dtype
+    tiled: np.ndarray | None  # (taps, out_w * channels) when rows can be processed flat
+    bias: np.ndarray | None
+    ints: _IntParams | None
+    activation: int
+
+
+def _depthwise_int(plan: _DepthwisePlan, x: np.ndarray) -> np.ndarray:
+    """One vectorized multiply-add per filter tap over the padded, channel-expanded input."""
+    g, ints = plan.geometry, plan.ints
+    n = x.shape[0]
+    channels = plan.weights.shape[1]
+    out = np.empty((n, g.out_h, g.out_w, channels), ints.out_dtype)
+    for rows in _blocks(n, g.out_h * g.out_w * channels):
+        xf = _offset_input(x[rows], ints.zero_point, ints.dtype)
+        if plan.multiplier > 1:
+            xf = np.repeat(xf, plan.multiplier, axis=3)
+        padded = g.pad(xf)
+        b = padded.shape[0]
+        if plan.tiled is not None:
+            shape, weights = (b, g.out_h, g.out_w * channels), plan.tiled
+        else:
+            shape, weights = (b, g.out_h, g.out_w, channels), plan.weights
+        acc = np.empty(shape, ints.dtype)
+        tmp = np.empty(shape, ints.dtype)
+        for t, (fy, fx) in enumerate(g.taps):
+            view = g.tap(padded, fy, fx).reshape(shape)
+            if t == 0:
+                np.multiply(view, weights[0], out=acc)
+            else:
+                np.multiply(view, weights[t], out=tmp)
+                acc += tmp
+        out[rows] = ints.requant(acc.reshape(b, g.out_h, g.out_w, channels), scratch=True)
+    return out
+
+
+def _depthwise_float(plan: _DepthwisePlan, x: np.ndarray) -> np.ndarray:
+    """TFLM's float loop: total += x * w over (filter_y, filter_x), skipping taps outside the
+    image; then ``total + bias`` and the clamp."""
+    g = plan.geometry
+    if plan.multiplier > 1:
+        x = np.repeat(x, plan.multiplier, axis=3)
+    padded = g.pad(x)
+    channels = plan.weights.shape[1]
+    total = np.zeros((x.shape[0], g.out_h, g.out_w, channels), np.float32)
+    for t, (fy, fx) in enumerate(g.taps):
+        ys, xs = g.inside(fy, fx)
+        total[:, ys, xs] += g.tap(padded, fy, fx)[:, ys, xs] * plan.weights[t]
+    bias = np.zeros(channels, np.float32) if plan.bias is None else plan.bias
+    return _float_clamp(total + bias, plan.activation)
+
+
+@register("DEPTHWISE_CONV_2D")
+class DepthwiseConv2D(Kernel):
+    """DEPTHWISE_CONV_2D: int8 x int8 (per-tensor or per-channel scales, int32 bias), 16x8 (int16
+    input/output, int8 filter, int64 bias, 64-bit ``MultiplyByQuantizedMultiplier``, no offsets) and
+    float32 (sequential float32 sum over (filter_y, filter_x), bit-exact). Output channel
+    ``ic * depth_multiplier + m`` reads input channel ``ic``. A single input channel makes it a plain
+    convolution, run as one (im2col + matmul); otherwise one multiply-add per tap.
+
+    Tests: SAME/VALID, strides 1/2, dilation 2, depth multiplier 1/2/8, with/without bias, every
+    fused activation, per-tensor/per-channel, int8/16x8/float32, every DEPTHWISE_CONV_2D of
+    person_detect and micro_speech.
+    """
+
+    def prepare(self, ctx: OpContext):
+        kind = _check_types(ctx)
+        x, w, out = ctx.input(0), ctx.input(1), ctx.output()
+        multiplier = int(ctx.options.get("depth_multiplier", 1) or 1)
+        channels = w.shape[3]
+        if w.shape[0] != 1 or x.shape[3] * multiplier != channels or out.shape[3] != channels:
+            raise ctx.unsupported("filter depth must be input channels * depth_multiplier")
+        if w.data is None:
+            raise ctx.unsupported("non-constant filter")
+        if x.shape[3] == 1 and kind != "float":
+            return _conv_plan(ctx, np.ascontiguousarray(w.data.transpose(3, 1, 2, 0)))
+        geometry = Geometry.of(ctx.options, x.shape, w.shape[1], w.shape[2], out.shape)
+        activation = int(ctx.options.get("fused_activation_function", 0))
+        taps = w.data.reshape(-1, channels)
+        if kind == "float":
+            bias = ctx.input(2)
+            return _DepthwisePlan(geometry, kind, multiplier, taps.astype(np.float32), None,
+                                  None if bias is None else bias.data.astype(np.float32), None,
+                                  activation)
+        ints = _int_params(ctx, taps.T, channels, 3, False)
+        weights = taps.astype(ints.dtype)
+        tiled = np.tile(weights, (1, geometry.out_w)) if geometry.stride_w == 1 else None
+        return _DepthwisePlan(geometry, kind, multiplier, weights, tiled, None, ints, activation)
+
+    def eval(self, params, inputs, ctx):
+        if isinstance(params, _ConvPlan):
+            return [_run_4d(_conv_int, params, inputs[0])]
+        fn = _depthwise_float if params.kind == "float" else _depthwise_int
+        return [_run_4d(fn, params, inputs[0])]
+
