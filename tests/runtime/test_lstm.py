@@ -22,7 +22,7 @@ from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.common import expf, expm1f, tanhf
 from tests.oracle import MODELS, tflm_run
 from tests.runtime._parity import bits
-from tests.runtime.test_svdf import assert_sequence_parity, sequences
+from tests.runtime.test_svdf import assert_sequence_parity, assert_whole_model_parity, sequences
 
 REAL_OPS = [
     ("trained_lstm_int8.tflite", 0),
@@ -163,3 +163,19 @@ def test_float_transcendentals_match_the_c_library():
         fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
         ref = np.array([fn(float(v)) for v in xs], np.float32)
         np.testing.assert_array_equal(bits(ours(xs)), bits(ref), err_msg=name)
+
+
+@pytest.mark.parametrize("name,shape,dtype", [
+    ("trained_lstm_int8.tflite", (1, 28, 28), np.int8),
+    ("trained_lstm.tflite", (1, 28, 28), np.float32),
+    ("dtln_noise_suppression.tflite", (1, 1, 257), np.int8),
+])
+def test_whole_lstm_models_over_sequences(name, shape, dtype):
+    """20 sequences x 10 invokes (200 random inputs; float ones pixel-like in [0, 1]) through the
+    whole model (LSTM, RESHAPE, FULLY_CONNECTED, SOFTMAX / LOGISTIC), the LSTM outputs compared
+    too, straight through and with a reset after 4 steps."""
+    xs = sequences(shape, dtype, seed=41)
+    if dtype == np.float32:
+        xs = np.abs(xs)
+    assert_whole_model_parity(name, xs)
+    assert_whole_model_parity(name, xs, reset_at=4)

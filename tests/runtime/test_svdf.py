@@ -178,3 +178,51 @@ def test_svdf_without_bias_is_rejected(dtype):
     b.output(y)
     with pytest.raises(UnsupportedOpError, match="bias"):
         microforge.load(write_tflite(b.build()))
+
+
+def assert_whole_model_parity(name: str, xs: np.ndarray, reset_at: int | None = None) -> int:
+    """A shared model over sequences (B, T) + input shape: the model output and the output of
+    every SVDF / LSTM operator inside it (TFLM keeping all tensors), at every step, bit for bit.
+    Returns the number of compared values."""
+    runtime = tflm_runtime()
+    data = (MODELS / name).read_bytes()
+    model = microforge.load(data)
+    sg = model.graph.main
+    watched = [op.outputs[0] for op in sg.operators
+               if op.opcode in ("SVDF", "UNIDIRECTIONAL_SEQUENCE_LSTM")] + list(sg.outputs)
+    interp = runtime.Interpreter.from_bytes(
+        data, arena_size=4 << 20, intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
+    ref = np.empty((len(watched),) + xs.shape[:2], dtype=object)
+    for b, seq in enumerate(xs):
+        interp.reset()
+        for t, x in enumerate(seq):
+            if t == reset_at:
+                interp.reset()
+            interp.set_input(x, 0)
+            interp.invoke()
+            for k, idx in enumerate(watched):
+                ref[k, b, t] = np.array(interp.GetTensor(idx, 0)["tensor_data"])
+    model.reset()
+    compared = 0
+    for t in range(xs.shape[1]):
+        if t == reset_at:
+            model.reset()
+        _, named = model.run(xs[:, t], intermediates=True)
+        for k, idx in enumerate(watched):
+            got = named[sg.tensors[idx].name or f"tensor_{idx}"]
+            expected = np.stack(list(ref[k, :, t]))
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(bits(got), bits(expected.reshape(got.shape)),
+                                          err_msg=f"tensor {idx} at step {t}")
+            compared += got.size
+    return compared
+
+
+@pytest.mark.parametrize("name", ["keyword_scrambled.tflite", "keyword_scrambled_8bit.tflite"])
+def test_whole_keyword_models_over_sequences(name):
+    """20 sequences x 10 invokes (200 random int16 inputs) through QUANTIZE, 7 SVDFs,
+    FULLY_CONNECTED, SOFTMAX, QUANTIZE; every SVDF output compared too (the scrambled model's
+    final output is constant), straight through and with a reset after 4 steps."""
+    xs = sequences((1, 96), np.int16, seed=40)
+    assert_whole_model_parity(name, xs)
+    assert_whole_model_parity(name, xs, reset_at=4)
