@@ -9,6 +9,7 @@ tests)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,30 @@ class Params:
     m: tuple[int, int] = (0, 0)
     m_alpha: tuple[int, int] = (0, 0)
     alpha: float = 0.0
+    table: np.ndarray | None = None
+
+
+class Pointwise(Kernel):
+    """Base class: subclasses compute their constants in ``setup`` and the function in ``apply``.
+    int8 inputs run through a 256-entry table of ``apply``'s own results (one gather per element)."""
+
+    def setup(self, ctx: OpContext) -> Any:
+        raise NotImplementedError
+
+    def apply(self, params: Any, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def prepare(self, ctx: OpContext) -> Any:
+        params = self.setup(ctx)
+        if ctx.input(0).dtype == np.int8:
+            params.table = self.apply(params, np.arange(256, dtype=np.uint8).view(np.int8))
+        return params
+
+    def eval(self, params: Any, inputs, ctx):
+        x = inputs[0]
+        if params.table is not None:
+            return [params.table[x.view(np.uint8)]]
+        return [self.apply(params, x)]
 
 
 def _check_types(ctx: OpContext, dtypes: tuple[type, ...]) -> tuple[Tensor, Tensor]:
@@ -53,7 +78,7 @@ def _round_half_away(v: float) -> int:
 
 
 @register("RELU")
-class Relu(Kernel):
+class Relu(Pointwise):
     """RELU as TFLM's ``ReluFloat`` / ``ReluQuantized``.
 
     * float32: ``x < 0 ? 0 : x`` (-0.0 and NaN pass through).
@@ -64,7 +89,7 @@ class Relu(Kernel):
     Tests: each dtype, random scales (multiplier above and below one), zero points.
     """
 
-    def prepare(self, ctx: OpContext) -> Params:
+    def setup(self, ctx: OpContext) -> Params:
         x, y = _check_types(ctx, (np.float32, np.int8, np.int16))
         if x.dtype == np.float32:
             return Params("float")
@@ -74,16 +99,15 @@ class Relu(Kernel):
         return Params("quant", x.zero_point, y.zero_point, max(int(info.min), y.zero_point),
                       int(info.max), quantize_multiplier(float(_f32(x)) / float(_f32(y))))
 
-    def eval(self, params: Params, inputs, ctx):
-        x = inputs[0]
+    def apply(self, params: Params, x: np.ndarray) -> np.ndarray:
         if params.kind == "float":
-            return [np.where(x < 0, np.float32(0), x)]
+            return np.where(x < 0, np.float32(0), x)
         v = multiply_by_quantized_multiplier(x.astype(np.int64) - params.zp_in, *params.m)
-        return [np.clip(v + params.zp_out, params.lo, params.hi).astype(x.dtype)]
+        return np.clip(v + params.zp_out, params.lo, params.hi).astype(x.dtype)
 
 
 @register("RELU6")
-class Relu6(Kernel):
+class Relu6(Pointwise):
     """RELU6 as TFLM's ``Relu6Float`` / ``Relu6Quantized``.
 
     * float32: ``x > 6 ? 6 : (x < 0 ? 0 : x)``.
@@ -94,7 +118,7 @@ class Relu6(Kernel):
     Tests: each dtype, several input scales and zero points.
     """
 
-    def prepare(self, ctx: OpContext) -> Params:
+    def setup(self, ctx: OpContext) -> Params:
         x, _ = _check_types(ctx, (np.float32, np.int8, np.int16))
         if x.dtype == np.float32:
             return Params("float")
@@ -103,17 +127,16 @@ class Relu6(Kernel):
         six = min(max(six, int(info.min)), int(info.max))
         return Params("quant", lo=x.zero_point, hi=six)
 
-    def eval(self, params: Params, inputs, ctx):
-        x = inputs[0]
+    def apply(self, params: Params, x: np.ndarray) -> np.ndarray:
         if params.kind == "float":
             lo, hi = np.float32(0), np.float32(6)
         else:
             lo, hi = x.dtype.type(params.lo), x.dtype.type(params.hi)
-        return [np.where(x > hi, hi, np.where(x < lo, lo, x))]
+        return np.where(x > hi, hi, np.where(x < lo, lo, x))
 
 
 @register("LEAKY_RELU")
-class LeakyRelu(Kernel):
+class LeakyRelu(Pointwise):
     """LEAKY_RELU as TFLM's ``leaky_relu.cc``.
 
     * float32: ``x > 0 ? x : x * alpha`` (float32 product).
@@ -125,7 +148,7 @@ class LeakyRelu(Kernel):
     Tests: each dtype; alpha 0.2, 0.01, 1.5 and negative alpha; random scales and zero points.
     """
 
-    def prepare(self, ctx: OpContext) -> Params:
+    def setup(self, ctx: OpContext) -> Params:
         x, y = _check_types(ctx, (np.float32, np.int8, np.int16))
         alpha = float(np.float32(ctx.options.get("alpha", 0.0)))
         if x.dtype == np.float32:
@@ -136,17 +159,16 @@ class LeakyRelu(Kernel):
                       m_alpha=quantize_multiplier(float(_f32(x)) * float(alpha) / float(_f32(y))),
                       alpha=alpha)
 
-    def eval(self, params: Params, inputs, ctx):
-        x = inputs[0]
+    def apply(self, params: Params, x: np.ndarray) -> np.ndarray:
         if params.kind == "float":
             with np.errstate(all="ignore"):
-                return [np.where(x > 0, x, x * np.float32(params.alpha))]
+                return np.where(x > 0, x, x * np.float32(params.alpha))
         d = x.astype(np.int64) - params.zp_in
         q_alpha, shift_alpha = params.m_alpha
         neg = multiply_by_quantized_multiplier(d, abs(q_alpha), shift_alpha)
         neg = -neg if q_alpha < 0 else neg
         v = np.where(d >= 0, multiply_by_quantized_multiplier(d, *params.m), neg) + params.zp_out
-        return [np.clip(v, params.lo, params.hi).astype(x.dtype)]
+        return np.clip(v, params.lo, params.hi).astype(x.dtype)
 
 
 @dataclass
@@ -160,6 +182,7 @@ class HardSwishParams:
     out_exp: int = 0
     relu_mult: int = 0
     relu_exp: int = 0
+    table: np.ndarray | None = None
 
 
 def _int16_multiplier(real: float) -> tuple[int, int]:
@@ -182,7 +205,7 @@ def _saturating_doubling_high_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @register("HARD_SWISH")
-class HardSwish(Kernel):
+class HardSwish(Pointwise):
     """HARD_SWISH as TFLM's ``hard_swish.cc`` (int8 and float32; TFLM has no int16 variant).
 
     * float32: ``x * min(6, max(0, x + 3)) / 6`` evaluated left to right in float32.
@@ -198,7 +221,7 @@ class HardSwish(Kernel):
     over [-8, 8] plus special values.
     """
 
-    def prepare(self, ctx: OpContext) -> HardSwishParams:
+    def setup(self, ctx: OpContext) -> HardSwishParams:
         x, y = _check_types(ctx, (np.float32, np.int8))
         if x.dtype == np.float32:
             return HardSwishParams("float")
@@ -210,14 +233,13 @@ class HardSwish(Kernel):
         return HardSwishParams("quant", x.zero_point, y.zero_point, out_mult, out_exp,
                                relu_mult, relu_exp)
 
-    def eval(self, params: HardSwishParams, inputs, ctx):
-        x = inputs[0]
+    def apply(self, params: HardSwishParams, x: np.ndarray) -> np.ndarray:
         if params.kind == "float":
             with np.errstate(all="ignore"):
                 t = x + np.float32(3)
                 t = np.where(np.float32(0) < t, t, np.float32(0))
                 t = np.where(t < np.float32(6), t, np.float32(6))
-                return [(x * t / np.float32(6)).astype(np.float32)]
+                return (x * t / np.float32(6)).astype(np.float32)
         p = params
         hires = wrap_int16(wrap_int16(x.astype(np.int64) - p.zp_in) * 128)
         pre_out = saturating_rounding_doubling_high_mul_int16(hires, p.out_mult)
@@ -232,4 +254,4 @@ class HardSwish(Kernel):
         relu = (relu + (1 << 15)) >> 1
         pre = _saturating_doubling_high_mul(relu, pre_out)
         out = wrap_int16(rounding_divide_by_pot_int16(pre, -p.out_exp) + p.zp_out)
-        return [np.clip(out, -128, 127).astype(np.int8)]
+        return np.clip(out, -128, 127).astype(np.int8)
