@@ -19,7 +19,7 @@ from microforge.fixedpoint import (
     tanh_int16_lut,
     wrap_int32,
 )
-from microforge.runtime.kernels.common import ACT_TANH, float_logistic, tanhf
+from microforge.runtime.kernels.common import ACT_NONE, ACT_TANH, float_logistic, tanhf
 from microforge.runtime.registry import Kernel, OpContext, register
 
 # Input tensor indices (TFLite's LSTM layout). Gates are ordered forget, input, cell, output,
@@ -103,7 +103,8 @@ class UnidirectionalSequenceLstm(Kernel):
     rounding) to the fixed Q3.12 gate scale with multipliers ``s_in * s_w / 2**-12`` computed in
     double; the input FC carries the gate bias, the recurrent FC none. The op's intermediate
     tensors are ignored, as TFLM ignores them. Gates go through TFLM's int16 LUT sigmoid / tanh
-    (``sigmoid_table_uint16`` with interpolation; Q0.15 output). The cell update uses
+    (``sigmoid_table_uint16`` with interpolation; Q0.15 output), tabulated in prepare for every
+    possible input. The cell update uses
     ``MulElementwise`` with multipliers ``2**-15 * s_c / s_c`` and ``2**-30 / s_c``, a saturating
     int16 add and the cell clip ``int16(min(clip / s_c, 32767))``; ``tanh(c)`` uses the LUT with
     the input shift from ``CheckedLog2(s_c)``; ``h = o * tanh(c)`` requantizes with
@@ -120,7 +121,9 @@ class UnidirectionalSequenceLstm(Kernel):
     matmuls: float32 when ``255 * max column sum |w|`` < 2**24, else float64.
     Tests: single-op models from trained_lstm_int8, trained_lstm and both dtln_noise_suppression
     LSTMs (nonzero hidden zero point, cell scale 2**-11) over sequences with resets; time-major
-    and multi-row variants; cell clip off.
+    and multi-row variants; int8 cell clip off (int16 saturation) and tight; float gates past
+    the sigmoid cutoffs with the cell clip on and off; the int16 LUTs exhaustively against TFLM's
+    LOGISTIC / TANH; the whole MNIST-LSTM and DTLN models over sequences.
     """
 
     def prepare(self, ctx: OpContext):
@@ -139,7 +142,7 @@ class UnidirectionalSequenceLstm(Kernel):
             if ctx.input(i).data is None:
                 raise ctx.unsupported("non-constant LSTM weights")
         opts = ctx.options
-        if int(opts.get("fused_activation_function", ACT_TANH)) != ACT_TANH:
+        if int(opts.get("fused_activation_function", ACT_NONE)) != ACT_TANH:
             raise ctx.unsupported("LSTM cell gate activation other than tanh")
         layout = self._layout(ctx)
         x = ctx.input(0)
