@@ -65,7 +65,7 @@ def test_leaky_relu_float(alpha):
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.int16])
-@pytest.mark.parametrize("alpha", [0.2, 0.01, 1.5, -0.3])
+@pytest.mark.parametrize("alpha", [0.2, 0.01, 1.5, -0.3, 0.0])
 @pytest.mark.parametrize("seed", range(3))
 def test_leaky_relu_quantized(dtype, alpha, seed):
     rng = np.random.default_rng(20 + seed)

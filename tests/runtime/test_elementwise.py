@@ -105,7 +105,7 @@ def test_fused_activation(op, dtype, act):
 
 @pytest.mark.parametrize("op", QUANT_OPS)
 @pytest.mark.parametrize("dtype", [np.int8, np.int16])
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(10))
 def test_random_scales(op, dtype, seed):
     """Many scale combinations: the multipliers must round exactly as TFLM's."""
     rng = np.random.default_rng(100 + seed)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import microforge
+from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends.tflite_writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from tests.oracle import MODELS
 from tests.runtime._parity import assert_both_reject, assert_parity, sample
@@ -104,6 +107,12 @@ def test_expand_dims(dtype, axis):
 
 def test_expand_dims_wrong_output_rejected():
     assert_both_reject(_expand((2, 3), 1, out_shape=(2, 3, 1)))
+
+
+def test_expand_dims_int32_rejected():
+    """TFLM prepares an int32 EXPAND_DIMS but fails at Invoke; microforge refuses to load it."""
+    with pytest.raises(UnsupportedOpError):
+        microforge.load(write_tflite(_expand((2, 3), 1, np.int32).build()))
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,11 @@ from microforge.runtime.registry import Kernel, OpContext, register
 
 def _check_expand_dims(ctx: OpContext) -> None:
     """``ExpandDimsPrepare``: a constant int32 axis with one element; the output is the input shape
-    with a 1 inserted at that axis (negative axes count from the end)."""
+    with a 1 inserted at that axis (negative axes count from the end). TFLM's Eval copies int8,
+    int16 and float32 only."""
     x, axis_t, out = ctx.input(0), ctx.input(1), ctx.output()
+    if x.dtype not in (np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.float32)):
+        raise ctx.unsupported(f"EXPAND_DIMS of {x.dtype} (TFLM: int8, int16, float32)")
     if axis_t is None or not axis_t.is_constant or axis_t.dtype != np.int32 or axis_t.size < 1:
         raise ctx.unsupported("EXPAND_DIMS needs a constant int32 axis")
     if len(axis_t.shape) > 1:
