@@ -38,6 +38,7 @@ def assert_tflm_parity(data: bytes, xs: list[np.ndarray]) -> np.ndarray:
 
 
 def float_inputs(shape, seed: int, scale: float = 4.0) -> np.ndarray:
+    """Uniform floats in [-scale, scale]; sample 0 holds special values, sample 1 is all -0.0."""
     x = (random_inputs(shape, np.float32, N, seed) * scale).astype(np.float32)
     special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 3e38, -3e38, 1e-45], np.float32)
     flat = x[0].reshape(-1)
@@ -159,6 +160,25 @@ def test_float(act):
 def test_float_no_bias_keep_num_dims():
     data = fc_model((1, 2, 12), (1, 2, 4), 12, 4, np.float32, bias=None, keep_num_dims=True, seed=35)
     assert_tflm_parity(data, [float_inputs((1, 2, 12), seed=35)])
+
+
+def test_float_summation_order_and_blocks():
+    """Weights where any other summation order than TFLM's sequential one changes the result, one
+    output column (the padded path) and a wide layer whose accumulation spans several blocks."""
+    k = 48
+    b = GraphBuilder()
+    x = b.input("x", (1, k), np.float32)
+    w = np.ones((1, k), np.float32)
+    w[0, 0::8], w[0, 7::8] = 1e8, -1e8
+    y = b.tensor("y", (1, 1), np.float32)
+    b.op("FULLY_CONNECTED", [x, b.const("w", w), -1], [y])
+    b.output(y)
+    xs = float_inputs((1, k), seed=40, scale=1.0)
+    xs[3:] = np.abs(xs[3:]) + np.float32(0.5)
+    got = assert_tflm_parity(write_tflite(b.build()), [xs])
+    assert np.any(got[3:] != (xs[3:].astype(np.float64) * w).sum(axis=-1)[..., None])
+    data = fc_model((1, 200), (1, 300), 200, 300, np.float32, seed=41)
+    assert_tflm_parity(data, [float_inputs((1, 200), seed=41)])
 
 
 def test_bias_scale_mismatch_refused_like_tflm():

@@ -26,6 +26,7 @@ from microforge.runtime.registry import Kernel, OpContext, register
 _SCHEMA_INT32 = 2  # TensorType.INT32, the value of quantized_bias_type asking for int32 accumulators
 _F32_EXACT = 1 << 24
 _F64_EXACT = 1 << 53
+_FLOAT_BLOCK = 1 << 20  # float products materialised at once by the float kernel
 _LOWEST = np.float32(np.finfo(np.float32).min)
 _HIGHEST = np.float32(np.finfo(np.float32).max)
 
@@ -47,7 +48,7 @@ class _Quantized:
 
 @dataclass
 class _Float:
-    weights: np.ndarray  # (accum_depth, output_depth) float32
+    weights: np.ndarray  # (accum_depth, max(output_depth, 2)) float32
     bias: np.ndarray  # (output_depth,) float32, zeros without a bias tensor
     act_min: np.float32
     act_max: np.float32
@@ -127,7 +128,10 @@ class FullyConnected(Kernel):
         if w.size != depth * accum:
             raise ctx.unsupported(f"weights {w.shape} do not match output depth {depth}")
         lo, hi = (activation_range_float(act) if act in _CLAMPING else (_LOWEST, _HIGHEST))
-        weights = np.ascontiguousarray(w.data.reshape(depth, accum).T)
+        weights = w.data.reshape(depth, accum).T
+        if depth == 1:  # a second (zero) column keeps the float reduction axis non-contiguous
+            weights = np.concatenate([weights, np.zeros_like(weights)], axis=1)
+        weights = np.ascontiguousarray(weights)
         b = np.zeros(depth, np.float32) if bias is None else bias.data.reshape(-1)[:depth]
         return _Float(weights, b.astype(np.float32), np.float32(lo), np.float32(hi), rows, out.shape)
 
@@ -230,12 +234,25 @@ def _quantized_fc(flat: np.ndarray, p: _Quantized) -> np.ndarray:
 
 
 def _float_fc(flat: np.ndarray, p: _Float) -> np.ndarray:
-    total = np.zeros((flat.shape[0], p.weights.shape[1]), np.float32)
-    step = np.empty_like(total)
+    """TFLM's float loop: for each output, ``total = ((0 + x0*w0) + x1*w1) + ...`` in float32.
+
+    The products of a block of the accumulation axis are laid out as ``(k, rows, columns)`` and
+    summed with ``np.add.reduce(axis=0)``; numpy reduces an outer (non-contiguous) axis strictly in
+    index order (pairwise summation applies only along the contiguous axis), and the weights have
+    at least two columns (see prepare) so that axis is never the contiguous one. Each block starts
+    from the running total, so the order is exactly TFLM's."""
+    rows = flat.shape[0]
+    accum, columns = p.weights.shape
+    xt = np.ascontiguousarray(flat.T)
+    total = np.zeros((rows, columns), np.float32)
+    block = max(1, _FLOAT_BLOCK // max(rows * columns, 1))
     with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(p.weights.shape[0]):
-            np.multiply(flat[:, k : k + 1], p.weights[k], out=step)
-            total += step
-        total += p.bias
+        for k0 in range(0, accum, block):
+            k1 = min(accum, k0 + block)
+            terms = np.empty((k1 - k0 + 1, rows, columns), np.float32)
+            terms[0] = total
+            np.multiply(xt[k0:k1, :, None], p.weights[k0:k1, None, :], out=terms[1:])
+            total = np.add.reduce(terms, axis=0)
+        total = total[:, : p.bias.size] + p.bias
     total = np.where(total < p.act_min, p.act_min, total)
     return np.where(p.act_max < total, p.act_max, total).astype(np.float32)
