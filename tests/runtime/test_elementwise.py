@@ -182,3 +182,11 @@ def test_audio_preprocessor_arithmetic_ops(model):
         if t.dtype == np.int32:
             xs = xs // 1024
         assert_parity(one, [xs])
+
+
+@pytest.mark.parametrize("op", ["MAXIMUM", "MINIMUM"])
+def test_max_min_int64(op):
+    rng = np.random.default_rng(3)
+    x = rng.integers(-(2**63), 2**63 - 1, (200, 3, 4), dtype=np.int64, endpoint=True)
+    y = rng.integers(-(2**63), 2**63 - 1, (200, 4), dtype=np.int64, endpoint=True)
+    assert_parity(_binary(op, (3, 4), (4,), np.int64, [(None, None)] * 3), [x, y])

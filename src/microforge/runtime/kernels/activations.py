@@ -49,8 +49,14 @@ class Pointwise(Kernel):
     def apply(self, params: Any, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    uses_output_quant = True
+
     def prepare(self, ctx: OpContext) -> Any:
         params = self.setup(ctx)
+        if params.kind == "quant":
+            needed = [ctx.input(0)] + ([ctx.output()] if self.uses_output_quant else [])
+            if not all(t.quant is not None and t.quant.is_quantized for t in needed):
+                raise ctx.unsupported("int8 / int16 tensors need quantization parameters")
         if ctx.input(0).dtype == np.int8:
             params.table = self.apply(params, np.arange(256, dtype=np.uint8).view(np.int8))
         return params
@@ -117,6 +123,8 @@ class Relu6(Pointwise):
 
     Tests: each dtype, several input scales and zero points.
     """
+
+    uses_output_quant = False
 
     def setup(self, ctx: OpContext) -> Params:
         x, _ = _check_types(ctx, (np.float32, np.int8, np.int16))

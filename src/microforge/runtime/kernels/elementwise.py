@@ -118,6 +118,8 @@ class BinaryKernel(Kernel):
             raise ctx.unsupported(f"broadcast shape {shape} does not fit output {out.shape}")
         p = Params(max(len(a.shape), len(b.shape)), out.shape, "")
         self.prepare_kind(ctx, p, a, b, out)
+        if p.kind == "quant" and not all(is_quantized(t) for t in (a, b, out)):
+            raise ctx.unsupported("int8 / int16 operands need quantization parameters")
         if out.dtype == np.int8 and p.kind == "quant":
             p.table = self._pair_table(p)
         return p
