@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import microforge
+from microforge import fixedpoint as fp
 from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite_reader import read_tflite
 from microforge.frontends.tflite_writer import write_tflite
@@ -110,6 +111,15 @@ def test_quantization_checked_like_tflm(opcode, dtype, in_q, out_q):
         microforge.load(data)
     with pytest.raises(RuntimeError):
         tflm_run(data, [[np.zeros((1, 4), dtype)]])
+
+
+def test_gemmlowp_logistic_tanh_golden():
+    """Values from gemmlowp's fixedpoint.h at the commit TFLM pins (719139ce), compiled natively."""
+    x = np.array([-(2**31), -(1 << 27), -12345, 0, 1, 1 << 27, 5 << 27, 2**31 - 1])
+    np.testing.assert_array_equal(fp.logistic_q31(x, 4), [
+        241, 577547421, 1073692321, 1073741824, 1073741948, 1569936226, 2133110856, 2147483406])
+    np.testing.assert_array_equal(fp.tanh_q31(x, 4), [
+        -2147483647, -1635510876, -197756, 0, 260, 1635510876, 2147288656, 2147483647])
 
 
 def test_checked_log2():

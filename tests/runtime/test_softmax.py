@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import microforge
+from microforge import fixedpoint as fp
 from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite_reader import read_tflite
 from microforge.frontends.tflite_writer import write_tflite
@@ -116,6 +117,19 @@ def test_output_quantization_checked_like_tflm(in_dtype, out_dtype, out_scale, o
         microforge.load(data)
     with pytest.raises(RuntimeError):
         tflm_run(data, [[np.zeros((1, 4), in_dtype)]])
+
+
+def test_gemmlowp_helpers_golden():
+    """Values from gemmlowp's fixedpoint.h at the commit TFLM pins (719139ce), compiled natively."""
+    neg = [0, -1, -(1 << 20), -(1 << 26), -(3 << 26), -(31 << 26), -(2**31)]
+    np.testing.assert_array_equal(fp.exp_on_negative_values(np.array(neg), 5),
+                                  [2147483647, 2147483124, 2114189749, 790015308, 106916946, 0, 0])
+    pos = [0, 1, 1 << 30, 2**31 - 1, 123456789]
+    np.testing.assert_array_equal(fp.one_over_one_plus_x_for_x_in_0_1(np.array(pos)),
+                                  [2147483647, 2147483647, 1431655762, 1073741820, 2030738432])
+    reciprocal, bits_over_unit = fp.get_reciprocal(np.array([1 << 19, 3 << 19]), 12)
+    np.testing.assert_array_equal(reciprocal, [2147483647, 1431655762])
+    np.testing.assert_array_equal(bits_over_unit, [0, 1])
 
 
 def test_roundf_halves_and_near_halves():
