@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -90,7 +90,9 @@ class Model:
             items = ordered
         elif isinstance(x, np.ndarray):
             items = [x]
-        elif isinstance(x, Sequence) and n > 1 and len(x) == n:
+        elif isinstance(x, (list, tuple)) and len(x) == n and (
+            n > 1 or isinstance(x[0], np.ndarray)
+        ):
             items = list(x)
         else:
             items = [x]

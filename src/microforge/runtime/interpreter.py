@@ -12,6 +12,9 @@ from microforge.ir import Graph, Subgraph, Tensor
 from microforge.runtime.registry import Kernel, OpContext, lookup
 
 
+CHUNK_BYTES = 64 * 1024
+
+
 @dataclass
 class _Step:
     kernel: Kernel
@@ -62,7 +65,7 @@ class Executor:
         self._state_batch = None
 
     def _ensure_state(self, batch: int) -> None:
-        if self._state_batch == batch:
+        if not self.variables or self._state_batch == batch:
             return
         if self._state_batch is not None:
             raise InputError(
@@ -74,17 +77,44 @@ class Executor:
             self._state[i] = np.full((batch,) + t.shape, variable_initial_value(t), dtype=t.dtype)
         self._state_batch = batch
 
+    def _chunk_size(self) -> int:
+        """Samples per chunk: the largest activation of a chunk stays near ``CHUNK_BYTES`` so
+        kernels' int64 temporaries stay in cache."""
+        largest = max(
+            (t.nbytes for t in self.subgraph.tensors if t.data is None), default=1
+        )
+        return max(1, CHUNK_BYTES // max(largest, 1))
+
     def run(
         self, inputs: list[np.ndarray], keep_intermediates: bool = False
     ) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
-        sg = self.subgraph
+        """Run a batch (split into cache-sized chunks; each sample is independent)."""
         batch = inputs[0].shape[0] if inputs else 1
         self._ensure_state(batch)
+        chunk = self._chunk_size()
+        if batch <= chunk:
+            return self._run_chunk(inputs, slice(None), keep_intermediates)
+        parts = [
+            self._run_chunk([x[i : i + chunk] for x in inputs], slice(i, i + chunk),
+                            keep_intermediates)
+            for i in range(0, batch, chunk)
+        ]
+        outputs = [np.concatenate([p[0][k] for p in parts]) for k in range(len(parts[0][0]))]
+        values = {}
+        if keep_intermediates:
+            values = {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
+        return outputs, values
+
+    def _run_chunk(
+        self, inputs: list[np.ndarray], rows: slice, keep_intermediates: bool
+    ) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
+        sg = self.subgraph
+        batch = inputs[0].shape[0] if inputs else 1
         values: dict[int, np.ndarray] = {}
         for idx, arr in zip(sg.inputs, inputs):
             values[idx] = arr
         for i in self.variables:
-            values[i] = self._state[i]
+            values[i] = self._state[i][rows]  # a view: kernels update state in place
         for step in self.steps:
             args = []
             for t_idx in step.ctx.op.inputs:
