@@ -274,16 +274,18 @@ def _conv_float(plan: _ConvPlan, x: np.ndarray) -> np.ndarray:
     per_group = plan.out_channels // plan.groups
     padded = g.pad(x)
     total = np.zeros((n, g.out_h, g.out_w, plan.out_channels), np.float32)
-    for fy, fx in g.taps:
-        ys, xs = g.inside(fy, fx)
-        view = g.tap(padded, fy, fx)[:, ys, xs]
-        for k in range(plan.groups):
-            channels = slice(k * per_group, (k + 1) * per_group)
-            region = total[:, ys, xs, channels]
-            for ic in range(depth):
-                region += view[..., k * depth + ic, None] * w[channels, fy, fx, ic]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for fy, fx in g.taps:
+            ys, xs = g.inside(fy, fx)
+            view = g.tap(padded, fy, fx)[:, ys, xs]
+            for k in range(plan.groups):
+                channels = slice(k * per_group, (k + 1) * per_group)
+                region = total[:, ys, xs, channels]
+                for ic in range(depth):
+                    region += view[..., k * depth + ic, None] * w[channels, fy, fx, ic]
     bias = np.zeros(plan.out_channels, np.float32) if plan.bias is None else plan.bias
-    return _float_clamp(total + bias, plan.activation)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _float_clamp(total + bias, plan.activation)
 
 
 def _run_4d(fn, plan, x: np.ndarray) -> np.ndarray:
@@ -365,11 +367,13 @@ def _depthwise_float(plan: _DepthwisePlan, x: np.ndarray) -> np.ndarray:
     padded = g.pad(x)
     channels = plan.weights.shape[1]
     total = np.zeros((x.shape[0], g.out_h, g.out_w, channels), np.float32)
-    for t, (fy, fx) in enumerate(g.taps):
-        ys, xs = g.inside(fy, fx)
-        total[:, ys, xs] += g.tap(padded, fy, fx)[:, ys, xs] * plan.weights[t]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t, (fy, fx) in enumerate(g.taps):
+            ys, xs = g.inside(fy, fx)
+            total[:, ys, xs] += g.tap(padded, fy, fx)[:, ys, xs] * plan.weights[t]
     bias = np.zeros(channels, np.float32) if plan.bias is None else plan.bias
-    return _float_clamp(total + bias, plan.activation)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _float_clamp(total + bias, plan.activation)
 
 
 @register("DEPTHWISE_CONV_2D")
@@ -388,8 +392,10 @@ class DepthwiseConv2D(Kernel):
     def prepare(self, ctx: OpContext):
         kind = _check_types(ctx)
         x, w, out = ctx.input(0), ctx.input(1), ctx.output()
-        multiplier = int(ctx.options.get("depth_multiplier", 1) or 1)
+        multiplier = int(ctx.options.get("depth_multiplier", 0))
         channels = w.shape[3]
+        if multiplier < 1:
+            raise ctx.unsupported("depth_multiplier < 1 (TFLM would leave the output unwritten)")
         if w.shape[0] != 1 or x.shape[3] * multiplier != channels or out.shape[3] != channels:
             raise ctx.unsupported("filter depth must be input channels * depth_multiplier")
         if w.data is None:

@@ -1,0 +1,267 @@
+"""Oracle tests of CONV_2D and DEPTHWISE_CONV_2D against tflite-micro, plus the Requantizer."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+from microforge import fixedpoint as fp
+from microforge.frontends.tflite_reader import read_tflite
+from microforge.ir.builder import GraphBuilder, extract_operator
+from microforge.runtime.kernels.common import Requantizer, compute_padding
+from tests.oracle import MODELS, random_inputs
+from tests.runtime._parity import assert_parity, sample
+
+N = 200
+SAME, VALID = 0, 1
+
+
+def _spread_scale(x_scale, w_scales, weights, depth, dtype) -> float:
+    """An output scale that spreads typical accumulators over the whole output range."""
+    x_std = 74.0 if dtype == np.int8 else 19000.0
+    acc_std = x_std * float(np.abs(weights).mean()) * np.sqrt(depth)
+    levels = 40.0 if dtype == np.int8 else 9000.0
+    return float(np.float32(x_scale * float(np.mean(w_scales)) * acc_std / levels))
+
+
+def _build(op, dtype, in_shape, weights, options, *, per_channel=True, bias="int",
+           x_zp=None, out_zp=None, seed=0, quantized_bias_type=None):
+    """A one-operator model. ``weights`` is OHWI (CONV_2D) or 1HWO (DEPTHWISE_CONV_2D)."""
+    rng = np.random.default_rng(seed)
+    depthwise = op == "DEPTHWISE_CONV_2D"
+    c_out = weights.shape[3] if depthwise else weights.shape[0]
+    k_h, k_w = weights.shape[1], weights.shape[2]
+    dil_h, dil_w = options.get("dilation_h_factor", 1), options.get("dilation_w_factor", 1)
+    out_h, _ = compute_padding(options["padding"], in_shape[1], k_h, options["stride_h"], dil_h)
+    out_w, _ = compute_padding(options["padding"], in_shape[2], k_w, options["stride_w"], dil_w)
+    out_shape = (in_shape[0], out_h, out_w, c_out)
+    b = GraphBuilder()
+    axis = 3 if depthwise else 0
+    if dtype == np.float32:
+        x = b.input("x", in_shape, np.float32)
+        w = b.const("w", weights.astype(np.float32))
+        inputs = [x, w]
+        if bias is not None:
+            inputs.append(b.const("b", rng.uniform(-0.5, 0.5, c_out).astype(np.float32)))
+        y = b.tensor("y", out_shape, np.float32)
+    else:
+        x_scale = 0.05 if dtype == np.int8 else 0.0004
+        if x_zp is None:
+            x_zp = int(rng.integers(-20, 20)) if dtype == np.int8 else 0
+        w_scales = rng.uniform(0.002, 0.02, c_out if per_channel else 1).astype(np.float32)
+        x = b.input("x", in_shape, dtype, x_scale, x_zp)
+        w = b.const("w", weights.astype(np.int8), scale=w_scales, zero_point=0, axis=axis)
+        inputs = [x, w]
+        if bias is not None:
+            acc_scale = x_scale * np.broadcast_to(w_scales, (c_out,))
+            bias_dtype = {"int": np.int32 if dtype == np.int8 else np.int64}.get(bias, bias)
+            values = rng.integers(-3000, 3000, c_out) * (1 if dtype == np.int8 else 40)
+            inputs.append(b.const("b", values.astype(bias_dtype), scale=acc_scale, zero_point=0))
+        if out_zp is None:
+            out_zp = int(rng.integers(-30, 30)) if dtype == np.int8 else 0
+        y = b.tensor("y", out_shape, dtype, _spread_scale(x_scale, w_scales, weights,
+                                                   k_h * k_w * (1 if depthwise else in_shape[3]),
+                                                   dtype),
+                     out_zp)
+    opts = dict(options)
+    opts.setdefault("fused_activation_function", 0)
+    opts.setdefault("dilation_h_factor", 1)
+    opts.setdefault("dilation_w_factor", 1)
+    if quantized_bias_type is not None:
+        opts["quantized_bias_type"] = quantized_bias_type
+    if depthwise:
+        opts["depth_multiplier"] = c_out // in_shape[3]
+    b.op(op, inputs, [y], **opts)
+    b.output(y)
+    return b
+
+
+def _weights(op, k, c_in, c_out, seed, depth_multiplier=1):
+    rng = np.random.default_rng(seed)
+    if op == "DEPTHWISE_CONV_2D":
+        return rng.integers(-127, 128, (1, k[0], k[1], c_in * depth_multiplier))
+    return rng.integers(-127, 128, (c_out, k[0], k[1], c_in))
+
+
+def _inputs(shape, dtype, seed):
+    if dtype == np.float32:
+        return random_inputs(shape, dtype, N, seed) * np.float32(3)
+    return random_inputs(shape, dtype, N, seed)
+
+
+def _seed(*key) -> int:
+    return zlib.crc32(repr(key).encode()) % 10_000
+
+
+GEOMETRIES = [
+    # (padding, stride, dilation, kernel, input H x W)
+    (SAME, 1, 1, (3, 3), (7, 6)),
+    (VALID, 1, 1, (3, 3), (7, 6)),
+    (SAME, 2, 1, (3, 3), (7, 8)),
+    (VALID, 2, 1, (3, 2), (8, 7)),
+    (SAME, 1, 2, (3, 3), (9, 7)),
+    (VALID, 1, 2, (2, 3), (9, 8)),
+    (SAME, 2, 2, (3, 3), (10, 9)),
+    (SAME, 1, 1, (1, 1), (5, 5)),
+    (SAME, 2, 1, (1, 1), (5, 6)),
+    (SAME, 1, 1, (5, 4), (4, 3)),  # filter larger than the image: every window is clipped
+]
+VARIANTS = [
+    # (per_channel, bias, fused activation)
+    (True, "int", 0),
+    (False, "int", 1),
+    (True, None, 3),
+    (False, None, 2),
+]
+
+
+def _options(padding, stride, dilation, act):
+    return {"padding": padding, "stride_h": stride, "stride_w": stride,
+            "dilation_h_factor": dilation, "dilation_w_factor": dilation,
+            "fused_activation_function": act}
+
+
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D"])
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.float32], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=str)
+@pytest.mark.parametrize("variant", range(len(VARIANTS)))
+def test_geometry_and_variants(op, dtype, geometry, variant):
+    padding, stride, dilation, k, hw = geometry
+    per_channel, bias, act = VARIANTS[variant]
+    seed = _seed(op, np.dtype(dtype).name, geometry, variant)
+    c_in, c_out = 3, 4
+    w = _weights(op, k, c_in, c_out, seed, depth_multiplier=1 if op == "CONV_2D" else 2)
+    model = _build(op, dtype, (1,) + hw + (c_in,), w, _options(padding, stride, dilation, act),
+                   per_channel=per_channel, bias=bias, seed=seed)
+    assert_parity(model, [_inputs((1,) + hw + (c_in,), dtype, seed)])
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.float32], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("multiplier,c_in", [(1, 5), (3, 2), (8, 1)])
+def test_depth_multiplier(dtype, multiplier, c_in):
+    seed = _seed("dm", np.dtype(dtype).name, multiplier, c_in)
+    w = _weights("DEPTHWISE_CONV_2D", (3, 3), c_in, 0, seed, multiplier)
+    model = _build("DEPTHWISE_CONV_2D", dtype, (1, 8, 8, c_in), w,
+                   _options(SAME, 2, 1, 1), seed=seed)
+    assert_parity(model, [_inputs((1, 8, 8, c_in), dtype, seed)])
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.float32], ids=lambda d: np.dtype(d).name)
+def test_grouped_conv(dtype):
+    """A filter depth dividing the input channels: TFLM's grouped convolution."""
+    seed = _seed("groups", np.dtype(dtype).name)
+    w = _weights("CONV_2D", (3, 3), 2, 6, seed)
+    model = _build("CONV_2D", dtype, (1, 6, 6, 4), w, _options(SAME, 1, 1, 0), seed=seed)
+    assert_parity(model, [_inputs((1, 6, 6, 4), dtype, seed)])
+
+
+@pytest.mark.parametrize("quantized_bias_type,bias", [(0, None), (2, None), (0, np.int32),
+                                                       (0, np.int64)])
+def test_conv_16x8_accumulators(quantized_bias_type, bias):
+    """16x8 CONV_2D: int32 bias or quantized_bias_type INT32 select int32 accumulators and the
+    32-bit multiplier; int64 bias or none the 64-bit ones."""
+    seed = _seed("16x8", quantized_bias_type, str(bias))
+    w = _weights("CONV_2D", (3, 3), 6, 5, seed)
+    model = _build("CONV_2D", np.int16, (1, 6, 6, 6), w, _options(SAME, 1, 1, 1),
+                   bias=bias, seed=seed, quantized_bias_type=quantized_bias_type)
+    assert_parity(model, [_inputs((1, 6, 6, 6), np.int16, seed)])
+
+
+def test_zero_points_at_the_extremes():
+    for x_zp, out_zp in [(-128, -128), (127, 127), (-128, 127)]:
+        seed = _seed("zp", x_zp, out_zp)
+        w = _weights("CONV_2D", (3, 3), 4, 6, seed)
+        model = _build("CONV_2D", np.int8, (1, 5, 5, 4), w, _options(SAME, 1, 1, 0),
+                       x_zp=x_zp, out_zp=out_zp, seed=seed)
+        assert_parity(model, [_inputs((1, 5, 5, 4), np.int8, seed)])
+
+
+def test_wide_accumulator_uses_float64():
+    """Deep, heavy filters: partial sums beyond 2**24 are accumulated in float64."""
+    seed = _seed("wide")
+    rng = np.random.default_rng(seed)
+    w = rng.choice([-127, 127], (3, 3, 3, 600))
+    model = _build("CONV_2D", np.int8, (1, 3, 3, 600), w, _options(VALID, 1, 1, 0), seed=seed)
+    assert_parity(model, [_inputs((1, 3, 3, 600), np.int8, seed)])
+
+
+def test_model_batch_dimension():
+    """A model batch of 2 per runtime sample."""
+    seed = _seed("batch")
+    w = _weights("CONV_2D", (3, 3), 3, 4, seed)
+    model = _build("CONV_2D", np.int8, (2, 6, 6, 3), w, _options(SAME, 2, 1, 3), seed=seed)
+    assert_parity(model, [_inputs((2, 6, 6, 3), np.int8, seed)])
+
+
+def test_float_special_values():
+    """NaN, infinities, signed zeros and huge values go through the float kernels as in TFLM."""
+    for op in ["CONV_2D", "DEPTHWISE_CONV_2D"]:
+        w = _weights(op, (3, 3), 3, 3, 7).astype(np.float32) / 64
+        model = _build(op, np.float32, (1, 5, 5, 3), w, _options(SAME, 1, 1, 0), seed=7)
+        assert_parity(model, [sample((1, 5, 5, 3), np.float32, 7, scale=4.0)])
+
+
+def _model_ops(name, opcodes):
+    graph = read_tflite(MODELS / name)
+    return graph, [i for i, op in enumerate(graph.main.operators) if op.opcode in opcodes]
+
+
+PERSON = "person_detect.tflite"
+SPEECH = "micro_speech_quantized.tflite"
+
+
+@pytest.mark.parametrize("name,index", [(PERSON, i) for i in _model_ops(
+    PERSON, {"CONV_2D", "DEPTHWISE_CONV_2D"})[1]] + [(SPEECH, i) for i in _model_ops(
+        SPEECH, {"DEPTHWISE_CONV_2D"})[1]])
+def test_model_operator(name, index):
+    """Each convolution of the shared models, extracted alone, on 200 random inputs."""
+    graph = read_tflite(MODELS / name)
+    op = extract_operator(graph, index)
+    x = op.main.tensors[op.main.inputs[0]]
+    assert_parity(op, [random_inputs(x.shape, x.dtype, N, seed=index)])
+
+
+def test_requantizer_float_paths_match_fixed_point():
+    """The float affine maps reproduce the fixed-point stage on every accumulator value near the
+    thresholds and on random ones, for random multipliers, biases and activation ranges."""
+    rng = np.random.default_rng(5)
+    modes = set()
+    for trial in range(60):
+        channels = int(rng.integers(1, 20))
+        multiplier, shift = fp.quantize_multiplier_array(10 ** rng.uniform(-4.5, 0.5, channels))
+        span = int(10 ** rng.uniform(2, 6))
+        acc_min, acc_max = -rng.integers(0, span, channels), rng.integers(0, span, channels)
+        bias = rng.integers(-span, span, channels)
+        lo, hi = sorted(int(v) for v in rng.integers(-128, 128, 2)) if trial % 2 else (-128, 127)
+        r = Requantizer(multiplier, shift, bias, int(rng.integers(-128, 128)), lo, hi,
+                        acc_min, acc_max, np.int8, np.float32)
+        modes.add(r.mode)
+        _, thresholds = r._thresholds()
+        near = np.concatenate([thresholds.T + d for d in (-2, -1, 0, 1)])
+        acc = np.concatenate([near, rng.integers(acc_min, acc_max + 1, (500, channels))])
+        acc = np.clip(acc, acc_min, acc_max)
+        np.testing.assert_array_equal(r(acc.astype(np.float32)), r.reference(acc).astype(np.int8))
+    assert {"float32", "float64"} <= modes
+
+
+def test_refusals():
+    """Variants TFLM cannot run correctly are refused at load time."""
+    import microforge
+    from microforge.errors import UnsupportedOpError
+    from microforge.frontends.tflite_writer import write_tflite
+
+    w = _weights("DEPTHWISE_CONV_2D", (3, 3), 2, 0, 1)
+    model = _build("DEPTHWISE_CONV_2D", np.int8, (1, 5, 5, 2), w, _options(SAME, 1, 1, 0))
+    model.operators[0].options["depth_multiplier"] = 0  # TFLM would write no output at all
+    hybrid = GraphBuilder()  # float input with an int8 filter
+    x = hybrid.input("x", (1, 5, 5, 2), np.float32)
+    f = hybrid.const("w", _weights("CONV_2D", (3, 3), 2, 2, 1).astype(np.int8), scale=0.1,
+                     zero_point=0)
+    y = hybrid.tensor("y", (1, 5, 5, 2), np.float32)
+    hybrid.op("CONV_2D", [x, f], [y], **_options(SAME, 1, 1, 0))
+    hybrid.output(y)
+    for b in (model, hybrid):
+        with pytest.raises(UnsupportedOpError):
+            microforge.load(write_tflite(b.build()))
