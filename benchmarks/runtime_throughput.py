@@ -13,9 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+# One thread everywhere (LiteRT is run with 1 thread, TFLM is single-threaded): a fair comparison,
+# and multi-threaded BLAS on small matrices is erratic on a loaded 2-core machine.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import microforge
+import numpy as np  # noqa: E402
+
+import microforge  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT.parent / "shared" / "models"
@@ -148,7 +153,7 @@ def main() -> int:
         widths = [max(len(r[c]) for r in [header] + rows) for c in range(len(header))]
         for r in [header] + rows:
             print("  ".join(v.rjust(w) for v, w in zip(r, widths)))
-    print(f"\nthreads: OMP/BLAS default; machine: {os.cpu_count()} cores. "
+    print(f"\nthreads: BLAS {os.environ['OPENBLAS_NUM_THREADS']}; machine: {os.cpu_count()} cores. "
           "Ratios = anchor time per sample / microforge batched time per sample.")
     return 0
 

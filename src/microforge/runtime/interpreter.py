@@ -12,7 +12,7 @@ from microforge.ir import Graph, Subgraph, Tensor
 from microforge.runtime.registry import Kernel, OpContext, lookup
 
 
-CHUNK_BYTES = 64 * 1024
+CHUNK_BYTES = 4 * 1024 * 1024
 
 
 @dataclass
