@@ -201,6 +201,9 @@ class _Reader:
         raw = buffers[b] if b > 0 else memoryview(b"")
         if len(raw) > 0:
             data = self._data(raw, dtype, type_name, shape, i, name)
+        elif b > 0 and shape and 0 in shape:
+            data = np.zeros(shape, dtype)  # an empty constant (e.g. an empty axis list)
+            data.flags.writeable = False
         return Tensor(
             name=name,
             shape=shape,

@@ -56,7 +56,7 @@ class _Writer:
         for sg in g.subgraphs:
             idx = []
             for t in sg.tensors:
-                if t.data is not None and (t.data.size > 0 or t.data.nbytes > 0):
+                if t.data is not None:
                     idx.append(self._add_buffer(np.ascontiguousarray(t.data).astype(
                         t.data.dtype.newbyteorder("<"), copy=False).tobytes()))
                 else:
