@@ -1,0 +1,8 @@
+"""One module per CLI subcommand; each exposes ``register(subparsers)``.
+
+The order here is the order ``microforge --help`` lists them in.
+"""
+
+from microforge.commands import demo, inspect, run
+
+COMMANDS = [inspect, run, demo]
