@@ -226,6 +226,7 @@ class Requantizer:
     """
 
     _MAX_STEPS = 256
+    _ULPS = 32
 
     def __init__(self, multiplier, shift, bias, zero_point: int, act_min: int, act_max: int,
                  acc_min, acc_max, out_dtype, acc_dtype, int64_multiply: bool = False) -> None:
@@ -238,11 +239,13 @@ class Requantizer:
         self.acc_max = np.broadcast_to(np.asarray(acc_max, np.int64), channels).copy()
         self.out_dtype = np.dtype(out_dtype)
         self.int64_multiply = int64_multiply
+        self.origin = (self.act_min + self.act_max + 1) // 2  # y = output - origin, centred
         self.dtype: np.dtype | None = None  # float dtype of the affine map, None: fixed-point path
+        self._tiles: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if act_min == act_max:
             self.dtype = np.dtype(acc_dtype) if np.dtype(acc_dtype).kind == "f" else None
             self.m = np.zeros(channels, self.dtype)
-            self.b = np.zeros(channels, self.dtype)
+            self.b = np.full(channels, act_min - self.origin, self.dtype)
         elif self._monotone() and act_max - act_min < self._MAX_STEPS:
             ks, thresholds = self._thresholds()
             for dtype in (np.float32, np.float64):
@@ -302,39 +305,63 @@ class Requantizer:
         return self.multiplier * np.exp2((self.shift - 31).astype(np.float64))
 
     def _fit(self, dtype: np.dtype, ks: np.ndarray, t: np.ndarray):
-        """Per-channel (m, b) in ``dtype`` whose floor steps at every threshold, or None."""
-        m = self._real_multiplier().astype(dtype)
-        level = (ks - self.act_min).astype(dtype)
+        """Per-channel (m, b) in ``dtype`` whose floor steps at every threshold, or None. The
+        multiplier is tried at its nearest float and, in float32, up to ``_ULPS`` units in the
+        last place away, which tilts the map just enough to clear thresholds that sit closer to
+        an integer than float32 resolves."""
+        exact = self._real_multiplier().astype(dtype)
+        level = (ks - self.origin).astype(dtype)
         acc_max = self.acc_max[..., None]
         reached = t <= acc_max
         below = np.where(reached, t - 1, acc_max)
         has_below = below >= self.acc_min[..., None]
-        p = t.astype(dtype) * m[..., None]
-        q = below.astype(dtype) * m[..., None]
-        gap_p = np.where(reached, level.astype(np.float64) - p, -np.inf)
-        gap_q = np.where(has_below, level.astype(np.float64) - q, np.inf)
-        low, high = gap_p.max(-1), gap_q.min(-1)
-        if not np.all(low < high):
-            return None
-        b = np.where(np.isinf(low), high - 0.5,
-                     np.where(np.isinf(high), low + 0.5, (low + high) / 2)).astype(dtype)
-        ok_p = np.where(reached, (p + b[..., None]) >= level, True)
-        ok_q = np.where(has_below, (q + b[..., None]) < level, True)
-        if not (np.all(ok_p) and np.all(ok_q)):
-            return None
-        return m, b
+        at_t, at_below = t.astype(dtype), below.astype(dtype)
+        m, b = np.zeros_like(exact), np.zeros_like(exact)
+        done = np.zeros(exact.shape, bool)
+        steps = [0] if dtype == np.float64 else [0] + [d * s for d in range(1, self._ULPS + 1)
+                                                       for s in (1, -1)]
+        for step in steps:
+            candidate = exact + step * np.spacing(exact)
+            p = at_t * candidate[..., None]
+            q = at_below * candidate[..., None]
+            gap_p = np.where(reached, level.astype(np.float64) - p, -np.inf).max(-1)
+            gap_q = np.where(has_below, level.astype(np.float64) - q, np.inf).min(-1)
+            mid = np.where(np.isinf(gap_p), gap_q - 0.5,
+                           np.where(np.isinf(gap_q), gap_p + 0.5, (gap_p + gap_q) / 2))
+            offset = mid.astype(dtype)
+            ok = (gap_p < gap_q) & ~done
+            ok &= np.all(~reached | ((p + offset[..., None]) >= level), axis=-1)
+            ok &= np.all(~has_below | ((q + offset[..., None]) < level), axis=-1)
+            m[ok], b[ok] = candidate[ok], offset[ok]
+            done |= ok
+            if done.all():
+                return m, b
+        return None
+
+    def _tiled(self, length: int) -> tuple[np.ndarray, np.ndarray]:
+        """(m, b) repeated along a last axis of ``length`` = pixels * channels: long rows keep
+        numpy's inner loops efficient when there are few channels."""
+        if length not in self._tiles:
+            reps = length // self.m.shape[-1]
+            self._tiles[length] = (np.tile(self.m, reps), np.tile(self.b, reps))
+        return self._tiles[length]
 
     def __call__(self, acc: np.ndarray, scratch: bool = False) -> np.ndarray:
-        """Requantize ``acc`` (channels last). ``scratch``: ``acc`` may be overwritten."""
+        """Requantize ``acc``, whose last axis holds whole pixels (a multiple of the channel
+        count, channels fastest). ``scratch``: ``acc`` may be overwritten."""
         if self.dtype is None:
-            return self.reference(acc).astype(self.out_dtype)
+            channels = self.multiplier.shape[-1]
+            values = self.reference(acc.reshape(-1, channels)).astype(self.out_dtype)
+            return values.reshape(acc.shape)
+        m, b = self._tiled(acc.shape[-1])
         if scratch and acc.dtype == self.dtype:
-            y = np.multiply(acc, self.m, out=acc)
+            y = np.multiply(acc, m, out=acc)
         else:
-            y = np.multiply(acc, self.m, dtype=self.dtype)
-        y += self.b
-        np.clip(y, 0, self.act_max - self.act_min + 0.5, out=y)
-        unsigned = np.dtype(f"u{self.out_dtype.itemsize}")
-        out = y.astype(unsigned).view(self.out_dtype)
-        out += self.out_dtype.type(self.act_min)
+            y = np.multiply(acc, m, dtype=self.dtype)
+        y += b
+        np.floor(y, out=y)
+        np.clip(y, self.act_min - self.origin, self.act_max - self.origin, out=y)
+        out = y.astype(self.out_dtype)
+        if self.origin:
+            out += self.out_dtype.type(self.origin)
         return out

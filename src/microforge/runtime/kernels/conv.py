@@ -260,6 +260,7 @@ def _conv_int(plan: _ConvPlan, x: np.ndarray) -> np.ndarray:
             for k in range(plan.groups):
                 part = cols[..., k * depth:(k + 1) * depth].reshape(m, -1)
                 acc[:, k * per_group:(k + 1) * per_group] = part @ plan.weights[k]
+        acc = acc.reshape(cols.shape[0] * g.out_h, g.out_w * plan.out_channels)
         out[rows] = ints.requant(acc, scratch=True).reshape(out[rows].shape)
     return out
 
@@ -322,39 +323,44 @@ class _DepthwisePlan:
     geometry: Geometry
     kind: str
     multiplier: int
-    weights: np.ndarray  # (taps, channels) in the accumulation dtype
-    tiled: np.ndarray | None  # (taps, out_w * channels) when rows can be processed flat
+    weights: np.ndarray  # float: (taps, channels)
+    tiled: np.ndarray | None  # integer: (taps, out_w * channels) in the accumulator dtype
     bias: np.ndarray | None
     ints: _IntParams | None
     activation: int
 
 
 def _depthwise_int(plan: _DepthwisePlan, x: np.ndarray) -> np.ndarray:
-    """One vectorized multiply-add per filter tap over the padded, channel-expanded input."""
+    """One vectorized multiply-add per filter tap over the padded, channel-expanded input. The
+    padded columns are split by phase modulo the stride, so that every tap reads whole rows of
+    ``out_w * channels`` contiguous values and multiplies them by a pre-tiled weight row."""
     g, ints = plan.geometry, plan.ints
     n = x.shape[0]
-    channels = plan.weights.shape[1]
+    channels = plan.tiled.shape[1] // g.out_w
     out = np.empty((n, g.out_h, g.out_w, channels), ints.out_dtype)
     for rows in _blocks(n, g.out_h * g.out_w * channels):
         xf = _offset_input(x[rows], ints.zero_point, ints.dtype)
         if plan.multiplier > 1:
             xf = np.repeat(xf, plan.multiplier, axis=3)
         padded = g.pad(xf)
+        sw = g.stride_w
+        phases = [padded] if sw == 1 else [
+            np.ascontiguousarray(padded[:, :, p::sw]) for p in range(sw)]
         b = padded.shape[0]
-        if plan.tiled is not None:
-            shape, weights = (b, g.out_h, g.out_w * channels), plan.tiled
-        else:
-            shape, weights = (b, g.out_h, g.out_w, channels), plan.weights
+        shape = (b, g.out_h, g.out_w * channels)
         acc = np.empty(shape, ints.dtype)
         tmp = np.empty(shape, ints.dtype)
         for t, (fy, fx) in enumerate(g.taps):
-            view = g.tap(padded, fy, fx).reshape(shape)
+            y0, col = fy * g.dil_h, fx * g.dil_w
+            start = col // sw
+            view = phases[col % sw][:, y0:y0 + (g.out_h - 1) * g.stride_h + 1:g.stride_h,
+                                    start:start + g.out_w].reshape(shape)
             if t == 0:
-                np.multiply(view, weights[0], out=acc)
+                np.multiply(view, plan.tiled[0], out=acc)
             else:
-                np.multiply(view, weights[t], out=tmp)
+                np.multiply(view, plan.tiled[t], out=tmp)
                 acc += tmp
-        out[rows] = ints.requant(acc.reshape(b, g.out_h, g.out_w, channels), scratch=True)
+        out[rows] = ints.requant(acc, scratch=True).reshape(b, g.out_h, g.out_w, channels)
     return out
 
 
@@ -411,9 +417,8 @@ class DepthwiseConv2D(Kernel):
                                   None if bias is None else bias.data.astype(np.float32), None,
                                   activation)
         ints = _int_params(ctx, taps.T, channels, 3, False)
-        weights = taps.astype(ints.dtype)
-        tiled = np.tile(weights, (1, geometry.out_w)) if geometry.stride_w == 1 else None
-        return _DepthwisePlan(geometry, kind, multiplier, weights, tiled, None, ints, activation)
+        tiled = np.tile(taps.astype(ints.dtype), (1, geometry.out_w))
+        return _DepthwisePlan(geometry, kind, multiplier, taps, tiled, None, ints, activation)
 
     def eval(self, params, inputs, ctx):
         if isinstance(params, _ConvPlan):
