@@ -1,0 +1,26 @@
+/* CONV_2D and DEPTHWISE_CONV_2D, int8 (per-channel requantization), NHWC.
+ * Mirrors runtime/kernels/conv.py; the input offset is folded into `bias` at compile time
+ * (bias[c] + input_offset * sum of channel c's weights), so loops only multiply-accumulate. */
+#ifndef MF_CONV_H
+#define MF_CONV_H
+
+#include "mf_common.h"
+
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+    int32_t input_offset;   /* -input zero point: taps outside the image contribute 0 */
+    int32_t output_offset;  /* output zero point */
+    int32_t act_min, act_max;
+    int32_t depth_multiplier; /* depthwise only */
+    const int8_t *weights;  /* conv: [out_c][k_h][k_w][in_c]; depthwise: [k_h][k_w][out_c] */
+    const int32_t *bias;    /* [out_c], input offset folded in */
+    const int32_t *multiplier;
+    const int32_t *shift;
+} mf_conv_s8_params;
+
+void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output);
+void mf_depthwise_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output);
+
+#endif

@@ -1,0 +1,112 @@
+"""``microforge compile``: plan memory and write a standalone C99 library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from microforge.errors import InputError
+
+TARGETS = ["host"]
+
+
+def register(sub) -> None:
+    p = sub.add_parser("compile", help="generate a standalone C99 library (no interpreter)")
+    p.add_argument("model", help=".tflite file")
+    p.add_argument("-o", "--output", required=True, help="directory to write the library into")
+    p.add_argument("--name", default=None, help="C prefix of the library (default: model file stem)")
+    p.add_argument("--target", default="host", choices=TARGETS, help="target (default: host)")
+    p.add_argument("--verify", type=int, default=0, metavar="N",
+                   help="build and check N random inputs against the Python runtime")
+    p.add_argument("--sanitize", action="store_true",
+                   help="with --verify: build with -fsanitize=address,undefined")
+    p.add_argument("--compare-tflm", action="store_true",
+                   help="report TFLM's arena for the same model (needs tflite-micro)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--force", action="store_true",
+                   help="write into a directory that holds files microforge did not write")
+    p.set_defaults(func=main)
+
+
+def _default_name(model: str) -> str:
+    stem = "".join(ch if ch.isalnum() else "_" for ch in Path(model).stem)
+    return stem if stem and not stem[0].isdigit() else f"model_{stem}"
+
+
+def main(args: argparse.Namespace) -> int:
+    from microforge.codegen.build import verify
+    from microforge.codegen.compiler import compile_model
+    from microforge.codegen.sizes import measure
+    from microforge.codegen.tflm_compare import tflm_arena_bytes
+    from microforge.frontends.tflite_reader import read_tflite
+    from microforge.report.summary import summarize
+
+    if args.verify < 0:
+        raise InputError("--verify takes a number of inputs >= 0")
+    graph = read_tflite(args.model)
+    name = args.name or _default_name(args.model)
+    compiled = compile_model(graph, args.output, name=name, force=args.force,
+                             description=Path(args.model).name)
+    sizes = measure(compiled.directory, name)
+    result = {
+        "name": name,
+        "directory": str(compiled.directory),
+        "files": compiled.files,
+        "arena_bytes": compiled.arena_bytes,
+        "arena_lower_bound_bytes": compiled.plan.lower_bound,
+        "arena_tflm_strategy_bytes": compiled.tflm_style_plan.size,
+        "planner": compiled.plan.strategy,
+        "state_bytes": compiled.source.state_bytes,
+        "static_ram_bytes": sizes.data_bytes,
+        "stack_bytes_estimate": sizes.stack_bytes,
+        "ram_bytes": sizes.ram_bytes,
+        "const_bytes": sizes.const_bytes,
+        "code_bytes": sizes.code_bytes,
+        "io_bytes": sum(graph.main.tensors[t].nbytes for t in graph.main.inputs + graph.main.outputs),
+        "macs": summarize(graph).macs,
+        "ops": compiled.op_rows,
+        "verified": 0,
+    }
+    if args.verify:
+        check = verify(compiled.directory, name, graph, args.verify, sanitize=args.sanitize)
+        result["verified"] = check.samples if check.ok else 0
+        result["differing_bytes"] = check.differing_bytes
+        if not check.ok:
+            _report(result, args)
+            from microforge.errors import ModelError
+
+            raise ModelError(
+                f"verification failed: {check.differing_bytes} differing bytes "
+                f"over {check.samples} inputs (first: {check.first_difference})"
+            )
+    if args.compare_tflm:
+        result["tflm_arena_bytes"] = tflm_arena_bytes(args.model)
+    _report(result, args)
+    return 0
+
+
+def _report(r: dict, args: argparse.Namespace) -> None:
+    if args.json:
+        print(json.dumps(r, indent=2))
+        return
+    from microforge.report.text import human
+
+    print(f"wrote {r['name']} to {r['directory']}/ ({', '.join(r['files'])})")
+    print(f"  RAM    {r['ram_bytes']:>10,} B  = arena {r['arena_bytes']:,} + other static "
+          f"{r['static_ram_bytes'] - r['arena_bytes']:,} + stack ~{r['stack_bytes_estimate']:,}")
+    print(f"         arena plan: {r['planner']}; lower bound {r['arena_lower_bound_bytes']:,} B, "
+          f"TFLM's greedy strategy on the same buffers {r['arena_tflm_strategy_bytes']:,} B")
+    print(f"  flash  {r['const_bytes'] + r['code_bytes']:>10,} B  = constants "
+          f"{r['const_bytes']:,} + code {r['code_bytes']:,}")
+    print(f"  MACs   {human(r['macs']):>10}")
+    if "tflm_arena_bytes" in r:
+        ours = r["ram_bytes"] + r["io_bytes"]
+        ratio = ours / r["tflm_arena_bytes"] if r["tflm_arena_bytes"] else 0
+        print(f"  TFLM arena {r['tflm_arena_bytes']:,} B (holds the input and output tensors too): "
+              f"microforge RAM + the caller's I/O buffers ({r['io_bytes']:,} B) = {ours:,} B, "
+              f"{ratio:.2f}x")
+    if "differing_bytes" in r:
+        status = "bit-exact" if r["differing_bytes"] == 0 else "MISMATCH"
+        print(f"  verify {r['verified'] or 0} random inputs vs the Python runtime: {status} "
+              f"({r['differing_bytes']} differing bytes)")
