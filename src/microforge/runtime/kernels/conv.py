@@ -318,49 +318,100 @@ class Conv2D(Kernel):
         return [_run_4d(fn, params, inputs[0])]
 
 
+class _FlatLayout:
+    """The depthwise input of a block of samples, laid out so that every filter tap reads one
+    contiguous run of memory: the input is split into ``stride_h * stride_w`` phase images (rows and
+    columns modulo the strides); each phase stores every sample as ``period_h`` rows of
+    ``period_w`` pixels whose tail rows and columns stay zero and serve as the padding of both
+    neighbours. Outputs are computed on the same grid, the separator positions being discarded,
+    so a tap is one multiply-add over the whole block at a fixed offset into one phase."""
+
+    def __init__(self, g: Geometry, channels: int) -> None:
+        rows = self._axis(g.stride_h, g.dil_h, g.pad_top, g.in_h, g.out_h, g.k_h)
+        cols = self._axis(g.stride_w, g.dil_w, g.pad_left, g.in_w, g.out_w, g.k_w)
+        (self.row_phase, self.row_shift, self.rows, self.period_h, self.lead) = rows
+        (self.col_phase, self.col_shift, self.cols, self.period_w, _) = cols
+        self.g, self.channels = g, channels
+        self.sample = self.period_h * self.period_w * channels  # flat size of one sample
+        self.taps = [(self.row_phase[fy] * g.stride_w + self.col_phase[fx],
+                      ((self.lead + self.row_shift[fy]) * self.period_w + self.col_shift[fx])
+                      * channels) for fy, fx in g.taps]
+        self._buffers: dict[int, list[np.ndarray]] = {}
+
+    @staticmethod
+    def _axis(stride, dilation, pad, size, out, k):
+        """Per tap: phase and shift (in phase pixels); data extent per phase; period; leading
+        zero rows (one more than the shifts reach, for column shifts wrapping to the row above)."""
+        positions = [f * dilation - pad for f in range(k)]
+        phase = [p % stride for p in positions]
+        shift = [p // stride for p in positions]
+        extent = [len(range(q, size, stride)) for q in range(stride)]
+        data = max(max(extent), out)
+        gap = max(-min(shift), out + max(shift) - data, 0)
+        return phase, shift, extent, data + gap, max(-min(shift), 0) + 1
+
+    def buffers(self, n: int, dtype: np.dtype) -> list[np.ndarray]:
+        """Zeroed phase buffers for ``n`` samples (kept: only data cells are ever written)."""
+        if n not in self._buffers:
+            g = self.g
+            tail = max(self.row_shift) + 2
+            length = (self.lead + n * self.period_h + tail) * self.period_w * self.channels
+            self._buffers[n] = [np.zeros(length, dtype) for _ in range(g.stride_h * g.stride_w)]
+        return self._buffers[n]
+
+    def fill(self, phases: list[np.ndarray], x: np.ndarray, zero_point: int) -> None:
+        """Write ``x - zero_point`` (n, H, W, C) into the data cells of each phase."""
+        g, n = self.g, x.shape[0]
+        for py in range(g.stride_h):
+            for px in range(g.stride_w):
+                grid = phases[py * g.stride_w + px][
+                    self.lead * self.period_w * self.channels:][:n * self.sample]
+                cells = grid.reshape(n, self.period_h, self.period_w, self.channels)
+                np.subtract(x[:, py::g.stride_h, px::g.stride_w], zero_point,
+                            out=cells[:, :self.rows[py], :self.cols[px]], dtype=cells.dtype)
+
+    def outputs(self, flat: np.ndarray) -> np.ndarray:
+        """The (n, out_h, out_w, C) outputs inside a flat (n, sample) result."""
+        grid = flat.reshape(-1, self.period_h, self.period_w, self.channels)
+        return grid[:, :self.g.out_h, :self.g.out_w]
+
+
 @dataclass
 class _DepthwisePlan:
     geometry: Geometry
     kind: str
     multiplier: int
-    weights: np.ndarray  # float: (taps, channels)
-    tiled: np.ndarray | None  # integer: (taps, out_w * channels) in the accumulator dtype
+    weights: np.ndarray  # (taps, channels); integer plans: tiled to (taps, layout.sample)
     bias: np.ndarray | None
     ints: _IntParams | None
     activation: int
+    layout: _FlatLayout | None
 
 
 def _depthwise_int(plan: _DepthwisePlan, x: np.ndarray) -> np.ndarray:
-    """One vectorized multiply-add per filter tap over the padded, channel-expanded input. The
-    padded columns are split by phase modulo the stride, so that every tap reads whole rows of
-    ``out_w * channels`` contiguous values and multiplies them by a pre-tiled weight row."""
-    g, ints = plan.geometry, plan.ints
+    """One multiply-add per filter tap over whole blocks of samples in the flat layout."""
+    g, ints, layout = plan.geometry, plan.ints, plan.layout
     n = x.shape[0]
-    channels = plan.tiled.shape[1] // g.out_w
-    out = np.empty((n, g.out_h, g.out_w, channels), ints.out_dtype)
-    for rows in _blocks(n, g.out_h * g.out_w * channels):
-        xf = _offset_input(x[rows], ints.zero_point, ints.dtype)
+    out = np.empty((n, g.out_h, g.out_w, layout.channels), ints.out_dtype)
+    step = max(1, _BLOCK // layout.sample)
+    for first in range(0, n, step):
+        block = x[first:first + step]
         if plan.multiplier > 1:
-            xf = np.repeat(xf, plan.multiplier, axis=3)
-        padded = g.pad(xf)
-        sw = g.stride_w
-        phases = [padded] if sw == 1 else [
-            np.ascontiguousarray(padded[:, :, p::sw]) for p in range(sw)]
-        b = padded.shape[0]
-        shape = (b, g.out_h, g.out_w * channels)
-        acc = np.empty(shape, ints.dtype)
-        tmp = np.empty(shape, ints.dtype)
-        for t, (fy, fx) in enumerate(g.taps):
-            y0, col = fy * g.dil_h, fx * g.dil_w
-            start = col // sw
-            view = phases[col % sw][:, y0:y0 + (g.out_h - 1) * g.stride_h + 1:g.stride_h,
-                                    start:start + g.out_w].reshape(shape)
+            block = np.repeat(block, plan.multiplier, axis=3)
+        b = block.shape[0]
+        phases = layout.buffers(min(step, n), ints.dtype)
+        layout.fill(phases, block, ints.zero_point)
+        size = b * layout.sample
+        acc = np.empty((b, layout.sample), ints.dtype)
+        tmp = np.empty((b, layout.sample), ints.dtype)
+        for t, (phase, offset) in enumerate(layout.taps):
+            view = phases[phase][offset:offset + size].reshape(b, layout.sample)
             if t == 0:
-                np.multiply(view, plan.tiled[0], out=acc)
+                np.multiply(view, plan.weights[0], out=acc)
             else:
-                np.multiply(view, plan.tiled[t], out=tmp)
+                np.multiply(view, plan.weights[t], out=tmp)
                 acc += tmp
-        out[rows] = ints.requant(acc, scratch=True).reshape(b, g.out_h, g.out_w, channels)
+        out[first:first + b] = layout.outputs(ints.requant(acc, scratch=True))
     return out
 
 
@@ -413,12 +464,13 @@ class DepthwiseConv2D(Kernel):
         taps = w.data.reshape(-1, channels)
         if kind == "float":
             bias = ctx.input(2)
-            return _DepthwisePlan(geometry, kind, multiplier, taps.astype(np.float32), None,
+            return _DepthwisePlan(geometry, kind, multiplier, taps.astype(np.float32),
                                   None if bias is None else bias.data.astype(np.float32), None,
-                                  activation)
+                                  activation, None)
         ints = _int_params(ctx, taps.T, channels, 3, False)
-        tiled = np.tile(taps.astype(ints.dtype), (1, geometry.out_w))
-        return _DepthwisePlan(geometry, kind, multiplier, taps, tiled, None, ints, activation)
+        layout = _FlatLayout(geometry, channels)
+        tiled = np.tile(taps.astype(ints.dtype), (1, layout.sample // channels))
+        return _DepthwisePlan(geometry, kind, multiplier, tiled, None, ints, activation, layout)
 
     def eval(self, params, inputs, ctx):
         if isinstance(params, _ConvPlan):
