@@ -1,0 +1,96 @@
+"""Memory planner: plans never overlap live buffers, reach the lower bound where the tests know it,
+and microforge's planner is never worse than TFLM's greedy strategy."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from microforge.frontends.tflite_reader import read_tflite
+from microforge.planner import Buffer, verify_plan
+from microforge.planner.best_fit import plan_best
+from microforge.planner.greedy import plan_greedy_by_size
+from microforge.planner.lifetimes import OpMemory, layout_memory
+from microforge.planner.plan import ArenaPlan, peak_live_bytes
+from tests.oracle import MODELS
+
+ALL_MODELS = sorted(p.name for p in MODELS.glob("*.tflite"))
+
+
+def _layout(name):
+    graph = read_tflite(MODELS / name)
+    sg = graph.main
+    mem = [OpMemory(view=op.opcode in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")) for op in sg.operators]
+    return sg, layout_memory(sg, mem)
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_plans_never_overlap_on_every_model(name):
+    _, layout = _layout(name)
+    for plan in (plan_greedy_by_size(layout.buffers), plan_best(layout.buffers)):
+        verify_plan(plan)
+        assert plan.size >= plan.lower_bound
+    assert plan_best(layout.buffers).size <= plan_greedy_by_size(layout.buffers).size
+
+
+def test_person_detect_reaches_the_lower_bound():
+    _, layout = _layout("person_detect.tflite")
+    plan = plan_best(layout.buffers)
+    assert plan.size == plan.lower_bound == 55296  # conv 48x48x8 -> 48x48x16, both live
+
+
+def test_views_share_bytes_with_their_input():
+    sg, layout = _layout("micro_speech_quantized.tflite")
+    reshape = sg.operators[0]
+    assert 0 in layout.views
+    assert layout.storage[reshape.outputs[0]] == layout.storage[reshape.inputs[0]]
+
+
+def test_verify_plan_catches_overlap():
+    a, b = Buffer(0, 64, 0, 2), Buffer(1, 64, 1, 3)
+    with pytest.raises(AssertionError):
+        verify_plan(ArenaPlan([a, b], {0: 0, 1: 32}, "bad"))
+    verify_plan(ArenaPlan([a, b], {0: 0, 1: 64}, "good"))
+
+
+def test_best_fit_is_optimal_on_small_random_problems():
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        bufs = []
+        for i in range(6):
+            first = int(rng.integers(0, 6))
+            bufs.append(Buffer(i, int(rng.integers(1, 40)) * 8, first, first + int(rng.integers(0, 3))))
+        plan = plan_best(bufs)
+        verify_plan(plan)
+        best = min(
+            max(o + b.size for o, b in zip(offsets, bufs))
+            for offsets in _all_first_fit(bufs)
+        )
+        assert plan.size <= best
+
+
+def _all_first_fit(bufs):
+    from microforge.planner.greedy import place
+
+    for perm in itertools.permutations(bufs):
+        offsets = place(bufs, list(perm), best_fit=True)
+        yield [offsets[b.id] for b in bufs]
+
+
+def test_inplace_operator_shares_its_dying_input():
+    from microforge.ir.builder import GraphBuilder
+
+    b = GraphBuilder()
+    x = b.input("x", (1, 64), np.int8, 0.1, 0)
+    h = b.tensor("h", (1, 64), np.int8, 0.1, 0)
+    y = b.tensor("y", (1, 64), np.int8, 1 / 256, -128)
+    z = b.tensor("z", (1, 64), np.int8, 0.1, 0)
+    b.op("RELU", [x], [h])
+    b.op("LOGISTIC", [h], [y])
+    b.op("RELU", [y], [z])
+    b.output(z)
+    sg = b.build().main
+    layout = layout_memory(sg, [OpMemory(inplace=True)] * 3)
+    assert layout.inplace == {1}  # op 0 reads the caller's input, op 2 writes the caller's output
+    assert layout.storage[h] == layout.storage[y]
+    assert peak_live_bytes(layout.buffers) == 64
