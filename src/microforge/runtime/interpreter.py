@@ -11,7 +11,6 @@ from microforge.errors import InputError, UnsupportedOpError
 from microforge.ir import Graph, Subgraph, Tensor
 from microforge.runtime.registry import Kernel, OpContext, lookup
 
-
 CHUNK_BYTES = 4 * 1024 * 1024
 
 
@@ -52,20 +51,27 @@ class Executor:
         self.variables = [
             i for i, t in enumerate(self.subgraph.tensors) if t.is_variable
         ]
+        # operator state outside tensors (Kernel.initial_state), per step index
+        self.op_state_init = {
+            k: init for k, step in enumerate(self.steps)
+            if (init := step.kernel.initial_state(step.params))
+        }
         self._state: dict[int, np.ndarray] = {}
+        self._op_state: dict[int, list[np.ndarray]] = {}
         self._state_batch: int | None = None
 
     @property
     def stateful(self) -> bool:
-        return bool(self.variables)
+        return bool(self.variables or self.op_state_init)
 
     def reset(self) -> None:
-        """Clear all variable tensors (TFLM ``ResetVariableTensors``)."""
+        """Clear all variable tensors and operator state (TFLM ``ResetVariableTensors``)."""
         self._state = {}
+        self._op_state = {}
         self._state_batch = None
 
     def _ensure_state(self, batch: int) -> None:
-        if not self.variables or self._state_batch == batch:
+        if not self.stateful or self._state_batch == batch:
             return
         if self._state_batch is not None:
             raise InputError(
@@ -75,6 +81,8 @@ class Executor:
         for i in self.variables:
             t = self.subgraph.tensors[i]
             self._state[i] = np.full((batch,) + t.shape, variable_initial_value(t), dtype=t.dtype)
+        for k, init in self.op_state_init.items():
+            self._op_state[k] = [np.repeat(a[None], batch, axis=0) for a in init]
         self._state_batch = batch
 
     def _chunk_size(self) -> int:
@@ -115,7 +123,7 @@ class Executor:
             values[idx] = arr
         for i in self.variables:
             values[i] = self._state[i][rows]  # a view: kernels update state in place
-        for step in self.steps:
+        for k, step in enumerate(self.steps):
             args = []
             for t_idx in step.ctx.op.inputs:
                 if t_idx < 0:
@@ -130,6 +138,7 @@ class Executor:
                             f"{t_idx} ({t.name!r}) which nothing produces"
                         )
                     args.append(t.data[None])
+            args.extend(a[rows] for a in self._op_state.get(k, ()))  # views: updated in place
             outs = step.kernel.eval(step.params, args, step.ctx)
             for t_idx, arr in zip(step.ctx.op.outputs, outs):
                 if arr.shape[0] != batch:

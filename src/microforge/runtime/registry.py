@@ -10,6 +10,13 @@ Arrays in ``eval`` carry a leading batch axis: a non-constant input of tensor sh
 ``(B,) + S``; a constant input arrives as ``(1,) + S``; a variable (state) tensor arrives as its
 ``(B,) + S`` state buffer, which the kernel updates in place. Outputs are returned as
 ``(B,) + S`` arrays of the output tensor's dtype.
+
+Operator state outside tensors (TFLM keeps it in an operator's persistent buffers, e.g. the signal
+library's noise estimates and FIFOs): ``initial_state(params)`` returns the state of ONE sample as a
+list of arrays. The executor keeps a ``(B,) + shape`` copy of each, appends them (the current rows)
+to ``eval``'s inputs after the operator's own inputs, and restores the initial values on
+``reset()``, like TFLM calls an operator's ``reset`` from ``ResetVariableTensors``. ``eval``
+updates them in place, like variable tensors.
 """
 
 from __future__ import annotations
@@ -67,6 +74,10 @@ class Kernel:
 
     def eval(self, params: Any, inputs: list[np.ndarray | None], ctx: OpContext) -> list[np.ndarray]:
         raise NotImplementedError
+
+    def initial_state(self, params: Any) -> list[np.ndarray]:
+        """The operator's own state for one sample (empty for stateless operators)."""
+        return []
 
 
 _REGISTRY: dict[str, Kernel] = {}
