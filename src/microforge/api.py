@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ class TensorInfo:
     zero_point: int
 
     @classmethod
-    def of(cls, index: int, t: Tensor) -> "TensorInfo":
+    def of(cls, index: int, t: Tensor) -> TensorInfo:
         return cls(t.name, index, t.shape, t.dtype, t.scale if t.quant else 0.0, t.zero_point)
 
 

@@ -122,8 +122,7 @@ def verify(src_dir: Path, name: str, graph: Graph, n: int, sanitize: bool = Fals
         exe = build_harness(src_dir, name, graph, work, sanitize=sanitize, cc=cc)
         with open(work / "in.bin", "wb") as f:
             for i in range(total):
-                for x in inputs:
-                    f.write(np.ascontiguousarray(x[i]).tobytes())
+                f.writelines(np.ascontiguousarray(x[i]).tobytes() for x in inputs)
         proc = subprocess.run(
             [str(exe), str(work / "in.bin"), str(work / "out.bin"), str(total),
              str(steps if stateful else 0)],

@@ -80,7 +80,7 @@ class EmitContext:
             raise RuntimeError(f"{self.prefix}: scratch used but not requested in memory()")
         return self.scratch_expr
 
-    def state_buffer(self, hint: str, dtype, count: int, reset_value: int | float = 0) -> str:
+    def state_buffer(self, hint: str, dtype, count: int, reset_value: float = 0) -> str:
         """Static RAM that persists across invokes, restored by ``NAME_reset``."""
         symbol = f"{self.prefix}_{hint}"
         value = c_float(reset_value) if np.dtype(dtype).kind == "f" else str(int(reset_value))

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import tflite
-from flatbuffers.table import Table
 
 from microforge.errors import ModelError
 from microforge.frontends import tflite_table as table

@@ -161,7 +161,7 @@ def encode_options(builder: Any, type_name: str, options: dict[str, Any]) -> int
             if arr.dtype.kind in "iu" and arr.dtype.itemsize != 4:
                 arr = arr.astype(np.int32)
             vectors[name] = builder.CreateNumpyVector(arr)
-    getattr(mod, "Start")(builder)
+    mod.Start(builder)
     for name, is_vector in options_fields(type_name):
         key = camel_to_snake(name)
         if key not in options:
@@ -170,4 +170,4 @@ def encode_options(builder: Any, type_name: str, options: dict[str, Any]) -> int
         if isinstance(value, np.generic):
             value = value.item()
         getattr(mod, "Add" + name)(builder, value)
-    return getattr(mod, "End")(builder)
+    return mod.End(builder)
