@@ -1,0 +1,129 @@
+"""Post-training quantization: float ``.tflite`` model + calibration data -> int8 (or 16x8) model
+that TFLM runs.
+
+Pipeline: graph preparation passes (:mod:`microforge.passes`), calibration through microforge's
+own float runtime (:mod:`.calibration`), the TFLM quantization rules (:mod:`.rules`,
+:mod:`.weights`, :mod:`.convert`) and the accuracy report (:mod:`.report`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from microforge.api import Model
+from microforge.errors import InputError, MicroforgeError, ModelError
+from microforge.frontends.tflite_reader import read_tflite
+from microforge.ir import Graph
+from microforge.passes import prepare
+from microforge.quantize.calibration import METHODS, choose_range, collect
+from microforge.quantize.convert import convert
+from microforge.quantize.data import CalibrationSource, load_calibration
+from microforge.quantize.report import QuantReport, compare
+
+DEFAULT_METHOD = "mse"
+IO_TYPES = ("int8", "float")
+
+
+class QuantizedModel(Model):
+    """A :class:`~microforge.Model` made by :func:`quantize`; ``report()`` measures it against the
+    float model, ``kept_float`` lists the operators left in float."""
+
+    def __init__(self, graph: Graph, float_graph: Graph, origin: dict[int, int],
+                 calibration: list[np.ndarray], kept_float: list[str],
+                 settings: dict[str, Any]) -> None:
+        super().__init__(graph)
+        self.float_graph = float_graph
+        self.kept_float = kept_float
+        self.settings = settings
+        self._origin = origin
+        self._calibration = calibration
+        self._report: QuantReport | None = None
+
+    def report(self, data: CalibrationSource | None = None) -> QuantReport:
+        """SQNR / cosine per tensor, per output and top-1 agreement against the float model, on
+        ``data`` (default: the calibration set)."""
+        if data is None:
+            if self._report is None:
+                self._report = self._compare(self._calibration)
+            return self._report
+        inputs = [self.float_graph.main.tensors[i] for i in self.float_graph.main.inputs]
+        return self._compare(load_calibration(data, inputs))
+
+    def _compare(self, data: list[np.ndarray]) -> QuantReport:
+        return compare(self.float_graph, self.graph, self._origin, data, self.kept_float,
+                       self.settings)
+
+
+def _graph_of(model: Any) -> Graph:
+    if isinstance(model, Model):
+        return model.graph
+    if isinstance(model, Graph):
+        return model
+    if isinstance(model, (str, os.PathLike, bytes, bytearray)):
+        return read_tflite(bytes(model) if isinstance(model, bytearray) else model)
+    raise InputError(f"model must be a path, bytes, a Model or a Graph, not {type(model).__name__}")
+
+
+def _check_float(graph: Graph) -> None:
+    sg = graph.main
+    for t in sg.tensors:
+        q = t.quant
+        if t.dtype in (np.int8, np.uint8, np.int16) and q is not None and q.is_quantized:
+            raise ModelError(f"the model is already quantized (tensor {t.name!r} is "
+                             f"{t.dtype.name} with scale {q.scale[0]:g}); give the float model")
+    if not any(t.dtype == np.float32 and not t.is_constant for t in sg.tensors):
+        raise ModelError("the model has no float32 activations: nothing to quantize")
+
+
+def quantize(
+    model: str | os.PathLike | bytes | Model | Graph,
+    calibration_data: CalibrationSource,
+    *,
+    per_channel: bool = True,
+    method: str = DEFAULT_METHOD,
+    io: str = "int8",
+    int16_activations: bool = False,
+    allow_float: bool = False,
+    percentile: float = 99.99,
+) -> QuantizedModel:
+    """Quantize a float model with post-training calibration.
+
+    ``calibration_data``: a .npy/.npz path, a folder of them, an array, a list of arrays (one per
+    input) or a dict by input name; the leading axis counts samples. ``per_channel``: per-channel
+    (default) or per-tensor weight scales. ``method``: activation ranges from ``"minmax"``,
+    ``"percentile"`` (``percentile``-th) or ``"mse"``. ``io``: ``"int8"`` (quantized inputs and
+    outputs; int16 with ``int16_activations``) or ``"float"`` (QUANTIZE / DEQUANTIZE at the edges).
+    ``int16_activations``: 16x8 quantization. ``allow_float``: keep operators that cannot be
+    quantized in float instead of failing.
+    """
+    if method not in METHODS:
+        raise InputError(f"unknown calibration method {method!r}; choose one of {list(METHODS)}")
+    if io not in IO_TYPES:
+        raise InputError(f"io must be one of {list(IO_TYPES)}, not {io!r}")
+    if not 50.0 < percentile <= 100.0:
+        raise InputError(f"percentile must be in (50, 100], not {percentile}")
+    graph = _graph_of(model)
+    _check_float(graph)
+    prepared = prepare(graph)
+    float_model = Model(prepared)
+    inputs = [prepared.main.tensors[i] for i in prepared.main.inputs]
+    data = load_calibration(calibration_data, inputs)
+    stats = collect(float_model.graph, data)
+    levels = 65536 if int16_activations else 256
+    ranges = {i: choose_range(s, method, levels, int16_activations, percentile)
+              for i, s in stats.items()}
+    converted = convert(prepared, ranges, per_channel=per_channel, io=io, int16=int16_activations,
+                        allow_float=allow_float)
+    settings = {"method": method, "weights": "per-channel" if per_channel else "per-tensor",
+                "activations": "int16" if int16_activations else "int8", "io": io}
+    try:
+        return QuantizedModel(converted.graph, prepared, converted.origin, data,
+                              converted.kept_float, settings)
+    except MicroforgeError as exc:
+        raise ModelError(f"the quantized model does not prepare ({exc}); please report it") from exc
+
+
+__all__ = ["DEFAULT_METHOD", "QuantReport", "QuantizedModel", "quantize"]

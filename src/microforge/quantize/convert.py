@@ -1,0 +1,281 @@
+"""Rewrite a prepared float graph into an int8 (or 16x8) graph, given each float tensor's range.
+
+Each float activation tensor gets a quantized version when a quantized operator reads or writes it
+and a float version when a float operator (kept with ``allow_float``) or a float graph boundary
+does; QUANTIZE / DEQUANTIZE operators convert between them right after the producer. Parameters
+follow :mod:`microforge.quantize.rules`, so the result is what TFLM accepts by construction.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from microforge.errors import UnsupportedOpError
+from microforge.frontends.tflite_table import OPTIONS_OF
+from microforge.ir import Graph, Operator, Subgraph, Tensor
+from microforge.ir.quant import QuantParams
+from microforge.passes._graph import compact, producers
+from microforge.quantize.groups import ParamGroups
+from microforge.quantize.rules import RULES, fixed_params, why_not_quantizable
+from microforge.quantize.weights import activation_params, quantize_layer, quantize_values
+
+
+@dataclass
+class Converted:
+    """The quantized graph, where each of its tensors came from, and the operators kept float."""
+
+    graph: Graph
+    origin: dict[int, int]  # tensor of the new graph -> float tensor it approximates
+    kept_float: list[str] = field(default_factory=list)
+
+
+def _op(opcode: str, inputs: list[int], outputs: list[int]) -> Operator:
+    return Operator(opcode=opcode, inputs=inputs, outputs=outputs, options={},
+                    options_type=OPTIONS_OF.get(opcode))
+
+
+class _Converter:
+    def __init__(self, graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool,
+                 io: str, int16: bool, allow_float: bool) -> None:
+        self.graph, self.sg = graph, graph.main
+        self.ranges, self.per_channel, self.io, self.int16 = ranges, per_channel, io, int16
+        self.act_dtype = np.dtype(np.int16 if int16 else np.int8)
+        self.allow_float = allow_float
+        self.tensors: list[Tensor] = [copy.copy(t) for t in self.sg.tensors]
+        self.ops: list[Operator] = []
+        self.origin: dict[int, int] = {}
+        self.versions: dict[int, dict[str, int]] = {}
+        self.groups = ParamGroups()
+        self.requant: dict[tuple[int, int], int] = {}
+        self._members: dict[int, list[int]] = {}
+
+    # -- analysis ---------------------------------------------------------------------------
+    def is_act(self, t: int) -> bool:
+        return t >= 0 and self.sg.tensors[t].dtype == np.float32 and not self.sg.tensors[t].is_constant
+
+    def classify(self) -> tuple[set[int], list[str]]:
+        quantized, kept = set(), []
+        for i, op in enumerate(self.sg.operators):
+            ts = [self.sg.tensors[t] for t in op.inputs + op.outputs if t >= 0]
+            if not any(t.dtype == np.float32 for t in ts):
+                continue
+            why = why_not_quantizable(op, self.sg, self.int16)
+            if why is None and RULES[op.opcode].kind == "weighted" and not self.is_act(op.inputs[0]):
+                why = "input is not an activation"
+            if why is None:
+                quantized.add(i)
+            else:
+                kept.append(f"{op.opcode} (operator {i}: {why})")
+        if kept and not self.allow_float:
+            raise UnsupportedOpError(
+                "cannot quantize " + ", ".join(kept)
+                + "; pass --allow-float (allow_float=True) to keep them in float")
+        return quantized, kept
+
+    def build_groups(self, quantized: set[int]) -> None:
+        g = self.groups
+        for i in sorted(quantized):
+            op = self.sg.operators[i]
+            rule, out = RULES[op.opcode], op.outputs[0]
+            g.find(out)
+            acts = [(pos, t) for pos, t in enumerate(op.inputs) if self.is_act(t)]
+            for _, t in acts:
+                g.find(t)
+            if rule.kind == "fixed":
+                g.fix(out, fixed_params(rule, self.int16))
+            elif rule.kind == "same" and not rule.multi:
+                g.union(acts[0][1], out)
+            elif rule.kind == "same":
+                fixed = [(pos, t) for pos, t in acts if g.fixed(t) is not None]
+                free = [(pos, t) for pos, t in acts if g.fixed(t) is None]
+                if not free and len({g.fixed(t) for _, t in fixed}) == 1:
+                    for _, t in fixed:
+                        g.union(t, out)
+                    continue
+                for _, t in free:
+                    g.union(t, out)
+                for pos, t in fixed:
+                    self.requant[(i, pos)] = out
+                    scale, zp = g.fixed(t)
+                    info = np.iinfo(self.act_dtype)
+                    g.add_range(out, scale * (info.min - zp), scale * (info.max - zp))
+            if rule.kind == "same":
+                for t in op.inputs:
+                    c = self.sg.tensor(t)
+                    if c is not None and c.is_constant and c.dtype == np.float32 and c.size:
+                        g.add_range(out, float(c.data.min()), float(c.data.max()))
+
+    def params(self, t: int) -> tuple[float, int]:
+        root = self.groups.find(t)
+        fixed = self.groups.fixed(root)
+        if fixed is not None:
+            return fixed
+        spans = [self.ranges[m] for m in self._members[root] if m in self.ranges]
+        spans += self.groups.extra(root)
+        lo = min((s[0] for s in spans), default=0.0)
+        hi = max((s[1] for s in spans), default=0.0)
+        return activation_params(lo, hi, self.int16)
+
+    # -- tensors ----------------------------------------------------------------------------
+    def _quant(self, scale: float, zp: int) -> QuantParams:
+        return QuantParams(scale=np.array([scale], np.float32), zero_point=np.array([zp]))
+
+    def _new_tensor(self, like: Tensor, name: str, dtype, quant: QuantParams | None,
+                    data: np.ndarray | None = None) -> int:
+        if data is not None:
+            data = np.ascontiguousarray(data)
+            data.flags.writeable = False
+        shape = like.shape if data is None else data.shape
+        self.tensors.append(Tensor(name=name, shape=shape, dtype=np.dtype(dtype), quant=quant,
+                                   data=data, shape_signature=like.shape_signature if data is None
+                                   else None))
+        return len(self.tensors) - 1
+
+    def _make_q(self, t: int, index: int | None) -> int:
+        src = self.sg.tensors[t]
+        quant = self._quant(*self.params(t))
+        if index is None:
+            return self._new_tensor(src, f"{src.name}_{self.act_dtype.name}", self.act_dtype, quant)
+        self.tensors[index] = Tensor(name=src.name, shape=src.shape, dtype=self.act_dtype,
+                                     quant=quant, shape_signature=src.shape_signature)
+        return index
+
+    def assign_versions(self, quantized: set[int]) -> dict[int, str]:
+        sg, writers = self.sg, producers(self.sg)
+        io_domain = "q" if self.io == "int8" else "f"
+        home: dict[int, str] = {}
+        need: dict[int, set[str]] = {}
+        for t in range(len(sg.tensors)):
+            if not self.is_act(t):
+                continue
+            if t in sg.inputs:
+                home[t] = io_domain
+            else:
+                home[t] = "q" if writers.get(t) in quantized else "f"
+            need[t] = {home[t]}
+            if t in sg.outputs:
+                need[t].add(io_domain)
+        for i, op in enumerate(sg.operators):
+            domain = "q" if i in quantized else "f"
+            for t in op.inputs:
+                if self.is_act(t):
+                    need[t].add(domain)
+        for t, domains in need.items():
+            boundary = io_domain if (t in sg.inputs or t in sg.outputs) else home[t]
+            self.versions[t] = {}
+            for d in sorted(domains, key=lambda d: d != boundary):
+                index = t if d == boundary else None
+                if d == "q":
+                    self.versions[t]["q"] = self._make_q(t, index)
+                elif index is None:
+                    src = sg.tensors[t]
+                    self.versions[t]["f"] = self._new_tensor(src, f"{src.name}_float",
+                                                             np.float32, None)
+                else:
+                    self.versions[t]["f"] = t
+            for v in self.versions[t].values():
+                self.origin[v] = t
+        return home
+
+    # -- operators --------------------------------------------------------------------------
+    def _conversions(self, t: int, home: str) -> None:
+        src = self.versions[t][home]
+        for d, v in self.versions[t].items():
+            if d != home:
+                self.ops.append(_op("QUANTIZE" if d == "q" else "DEQUANTIZE", [src], [v]))
+
+    def _requantized(self, t: int, target: int) -> int:
+        src = self.sg.tensors[t]
+        v = self._new_tensor(src, f"{src.name}_requantized", self.act_dtype,
+                             self._quant(*self.params(target)))
+        self.ops.append(_op("QUANTIZE", [self.versions[t]["q"]], [v]))
+        return v
+
+    def _constant(self, t: int, params: tuple[float, int] | None) -> int:
+        c = self.sg.tensors[t]
+        if params is None:
+            lo, hi = float(c.data.min(initial=0.0)), float(c.data.max(initial=0.0))
+            params = activation_params(lo, hi, self.int16)
+        data = quantize_values(c.data, params[0], params[1], self.act_dtype)
+        return self._new_tensor(c, c.name, self.act_dtype, self._quant(*params), data)
+
+    def _weighted(self, op: Operator, new: Operator) -> None:
+        sg = self.sg
+        rule = RULES[op.opcode]
+        w = sg.tensors[op.inputs[1]]
+        b = sg.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
+        in_scale = self.params(op.inputs[0])[0]
+        bias_dtype = np.int64 if self.int16 else np.int32
+        layer = quantize_layer(w.data, None if b is None else b.data, rule.weight_axis,
+                               self.per_channel, in_scale, bias_dtype)
+        new.inputs[1] = self._new_tensor(w, w.name, np.int8, layer.weight_quant, layer.weights)
+        if b is not None:
+            new.inputs[2] = self._new_tensor(b, b.name, bias_dtype, layer.bias_quant, layer.bias)
+
+    def _quantized_op(self, i: int, op: Operator) -> Operator:
+        new = copy.deepcopy(op)
+        rule = RULES[op.opcode]
+        for pos, t in enumerate(op.inputs):
+            if self.is_act(t):
+                target = self.requant.get((i, pos))
+                new.inputs[pos] = (self.versions[t]["q"] if target is None
+                                   else self._requantized(t, target))
+            elif t >= 0 and self.sg.tensors[t].dtype == np.float32 and rule.kind != "weighted":
+                same = rule.kind == "same"
+                new.inputs[pos] = self._constant(t, self.params(op.outputs[0]) if same else None)
+        if rule.kind == "weighted":
+            self._weighted(op, new)
+        new.outputs = [self.versions[t]["q"] if self.is_act(t) else t for t in op.outputs]
+        if "pot_scale_int16" in new.options:
+            new.options["pot_scale_int16"] = False
+        return new
+
+    def run(self) -> Converted:
+        sg = self.sg
+        quantized, kept = self.classify()
+        self.build_groups(quantized)
+        self._members = self.groups.members()
+        home = self.assign_versions(quantized)
+        for t in sg.inputs:
+            if t in self.versions:
+                self._conversions(t, home[t])
+        for i, op in enumerate(sg.operators):
+            if i in quantized:
+                new = self._quantized_op(i, op)
+            else:
+                new = copy.deepcopy(op)
+                new.inputs = [self.versions[t]["f"] if self.is_act(t) else t for t in op.inputs]
+                new.outputs = [self.versions[t]["f"] if self.is_act(t) else t
+                               for t in op.outputs]
+            self.ops.append(new)
+            for t in op.outputs:
+                if t in self.versions:
+                    self._conversions(t, home[t])
+        metadata = {k: v for k, v in self.graph.metadata.items()
+                    if k not in ("CONVERSION_METADATA", "min_runtime_version")}
+        out = Graph(subgraphs=[Subgraph(self.tensors, self.ops, list(sg.inputs),
+                                        list(sg.outputs), name=sg.name)],
+                    description="microforge quantize", version=self.graph.version,
+                    metadata=metadata, signatures=copy.deepcopy(self.graph.signatures))
+        before = list(range(len(self.tensors)))
+        compact_map = _compact_with_map(out, before)
+        origin = {compact_map[k]: v for k, v in self.origin.items() if k in compact_map}
+        return Converted(out, origin, kept)
+
+
+def _compact_with_map(graph: Graph, before: list[int]) -> dict[int, int]:
+    """Compact ``graph`` and return old tensor index -> new index."""
+    names = [id(t) for t in graph.main.tensors]
+    compact(graph)
+    where = {id(t): k for k, t in enumerate(graph.main.tensors)}
+    return {old: where[names[old]] for old in before if names[old] in where}
+
+
+def convert(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool = True,
+            io: str = "int8", int16: bool = False, allow_float: bool = False) -> Converted:
+    """Quantize a prepared float ``graph`` given the calibrated range of each float tensor."""
+    return _Converter(graph, ranges, per_channel, io, int16, allow_float).run()
+

@@ -1,0 +1,76 @@
+"""What TFLM requires of each quantized operator, as data.
+
+Every rule names the operator's kind:
+
+* ``weighted``: CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED — input 1 is a constant weight
+  tensor quantized symmetrically (int8, zero point 0) per channel along ``weight_axis`` (or per
+  tensor), input 2 an optional bias quantized to int32 (int64 for 16x8) with scale
+  ``input_scale * weight_scale`` and zero point 0; the output has its own calibrated parameters.
+* ``free``: the kernel rescales, so the output has its own calibrated parameters.
+* ``same``: the kernel copies or compares stored values, so the output must carry the input's exact
+  parameters (pooling, reshapes, slicing, padding, RELU6, REDUCE_MAX/MIN); with ``multi`` every
+  float input must too (CONCATENATION, MAXIMUM, MINIMUM).
+* ``fixed``: the output parameters are fixed by TFLM (SOFTMAX and LOGISTIC 1/256 and -128, TANH
+  1/128 and 0; 1/32768 and 0 for all three with int16 activations).
+
+``int16`` tells whether TFLM has the 16x8 (int16 activation) variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    weight_axis: int = 0
+    int16: bool = True
+    multi: bool = False
+    fixed8: tuple[float, int] | None = None
+
+
+_WEIGHTED = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
+_FREE = {"ADD": True, "SUB": True, "MUL": True, "SQUARED_DIFFERENCE": True, "DIV": False,
+         "MEAN": True, "SUM": True, "RELU": True, "LEAKY_RELU": True, "HARD_SWISH": False}
+_SAME = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE",
+         "STRIDED_SLICE", "PAD", "PADV2", "RELU6", "REDUCE_MAX", "REDUCE_MIN"}
+_MULTI = {"CONCATENATION", "MAXIMUM", "MINIMUM"}
+_FIXED = {"SOFTMAX": (1 / 256, -128), "LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}
+INT16_FIXED = (1 / 32768, 0)
+
+RULES: dict[str, Rule] = {
+    **{op: Rule("weighted", weight_axis=axis) for op, axis in _WEIGHTED.items()},
+    **{op: Rule("free", int16=int16) for op, int16 in _FREE.items()},
+    **{op: Rule("same") for op in _SAME},
+    **{op: Rule("same", multi=True) for op in _MULTI},
+    **{op: Rule("fixed", fixed8=params) for op, params in _FIXED.items()},
+}
+
+
+def fixed_params(rule: Rule, int16: bool) -> tuple[float, int]:
+    """(scale, zero point) TFLM requires on a fixed-output operator's output."""
+    assert rule.fixed8 is not None
+    return INT16_FIXED if int16 else rule.fixed8
+
+
+def why_not_quantizable(op, sg, int16: bool) -> str | None:
+    """None when ``op`` can be quantized with these rules, else the reason."""
+    rule = RULES.get(op.opcode)
+    if op.custom or rule is None:
+        return "no int8 rule for this operator"
+    if int16 and not rule.int16:
+        return "TFLM has no int16 variant"
+    outs = [sg.tensors[t] for t in op.outputs]
+    if any(t.dtype != np.float32 for t in outs):
+        return "non-float output"
+    if rule.kind == "weighted":
+        w = sg.tensor(op.inputs[1]) if len(op.inputs) > 1 else None
+        if w is None or not w.is_constant or w.dtype != np.float32:
+            return "weights are not a float32 constant"
+        b = sg.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
+        if b is not None and (not b.is_constant or b.dtype != np.float32):
+            return "bias is not a float32 constant"
+    return None
