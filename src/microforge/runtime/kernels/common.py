@@ -239,21 +239,24 @@ class Requantizer:
         self.acc_max = np.broadcast_to(np.asarray(acc_max, np.int64), channels).copy()
         self.out_dtype = np.dtype(out_dtype)
         self.int64_multiply = int64_multiply
-        self.origin = (self.act_min + self.act_max + 1) // 2  # y = output - origin, centred
+        self.origin = self.act_min  # the map targets y = output - origin
         self.dtype: np.dtype | None = None  # float dtype of the affine map, None: fixed-point path
         self._tiles: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if act_min == act_max:
-            self.dtype = np.dtype(acc_dtype) if np.dtype(acc_dtype).kind == "f" else None
+            self.dtype = np.dtype(np.float64) if np.dtype(acc_dtype).kind == "f" else None
             self.m = np.zeros(channels, self.dtype)
-            self.b = np.full(channels, act_min - self.origin, self.dtype)
+            self.b = np.zeros(channels, self.dtype)
         elif self._monotone() and act_max - act_min < self._MAX_STEPS:
             ks, thresholds = self._thresholds()
             for dtype in (np.float32, np.float64):
                 if np.dtype(acc_dtype) == np.float64 and dtype == np.float32:
                     continue
-                found = self._fit(np.dtype(dtype), ks, thresholds)
+                # float32 centres y on zero for precision; float64 keeps y >= 0 and lets the
+                # unsigned cast floor it.
+                origin = (act_min + act_max + 1) // 2 if dtype == np.float32 else act_min
+                found = self._fit(np.dtype(dtype), ks, thresholds, origin)
                 if found is not None:
-                    self.dtype = np.dtype(dtype)
+                    self.dtype, self.origin = np.dtype(dtype), origin
                     self.m, self.b = found
                     break
 
@@ -304,13 +307,13 @@ class Requantizer:
             return reduced * np.exp2((self.shift - 15).astype(np.float64))
         return self.multiplier * np.exp2((self.shift - 31).astype(np.float64))
 
-    def _fit(self, dtype: np.dtype, ks: np.ndarray, t: np.ndarray):
+    def _fit(self, dtype: np.dtype, ks: np.ndarray, t: np.ndarray, origin: int):
         """Per-channel (m, b) in ``dtype`` whose floor steps at every threshold, or None. The
         multiplier is tried at its nearest float and, in float32, up to ``_ULPS`` units in the
         last place away, which tilts the map just enough to clear thresholds that sit closer to
         an integer than float32 resolves."""
         exact = self._real_multiplier().astype(dtype)
-        level = (ks - self.origin).astype(dtype)
+        level = (ks - origin).astype(dtype)
         acc_max = self.acc_max[..., None]
         reached = t <= acc_max
         below = np.where(reached, t - 1, acc_max)
@@ -359,9 +362,13 @@ class Requantizer:
         else:
             y = np.multiply(acc, m, dtype=self.dtype)
         y += b
-        np.floor(y, out=y)
-        np.clip(y, self.act_min - self.origin, self.act_max - self.origin, out=y)
-        out = y.astype(self.out_dtype)
+        if self.dtype == np.float32:
+            np.floor(y, out=y)
+            np.clip(y, self.act_min - self.origin, self.act_max - self.origin, out=y)
+            out = y.astype(self.out_dtype)
+        else:
+            np.clip(y, 0, self.act_max - self.act_min + 0.5, out=y)
+            out = y.astype(np.dtype(f"u{self.out_dtype.itemsize}")).view(self.out_dtype)
         if self.origin:
             out += self.out_dtype.type(self.origin)
         return out
