@@ -8,6 +8,7 @@ from microforge.errors import (
     ToolError,
     UnsupportedOpError,
 )
+from microforge.quantize import QuantizedModel, QuantReport, quantize  # the function shadows the package
 
 __version__ = "0.1.0"
 
@@ -17,8 +18,11 @@ __all__ = [
     "MicroforgeError",
     "Model",
     "ModelError",
+    "QuantReport",
+    "QuantizedModel",
     "ToolError",
     "UnsupportedOpError",
     "load",
+    "quantize",
     "save",
 ]

@@ -55,14 +55,21 @@ class QuantReport:
             top1 = f"  top-1 agreement {self.top1[t.name]:.1%}" if t.name in self.top1 else ""
             lines.append(f"  {t.name}: SQNR {t.sqnr_db:.2f} dB, cosine {t.cosine:.5f}{top1}")
         lines.append("worst layers:")
-        lines += [f"  {t.sqnr_db:8.2f} dB  {t.cosine:.5f}  {t.op:<18} {t.name}"
+        lines += [f"  {t.sqnr_db:8.2f} dB  {t.cosine:.5f}  {t.op:<18} {_short(t.name)}"
                   for t in self.worst()]
         if self.kept_float:
             lines.append("kept in float (QUANTIZE/DEQUANTIZE around them): "
                          + ", ".join(self.kept_float))
         lines.append("per tensor (SQNR dB, cosine):")
-        lines += [f"  {t.sqnr_db:8.2f}  {t.cosine:.5f}  {t.op:<18} {t.name}" for t in self.tensors]
+        lines += [f"  {t.sqnr_db:8.2f}  {t.cosine:.5f}  {t.op:<18} {_short(t.name)}"
+                  for t in self.tensors]
         return "\n".join(lines)
+
+
+def _short(name: str, width: int = 64) -> str:
+    """A TFLite tensor name for display: its first ';'-separated part, at most ``width`` chars."""
+    first = name.split(";")[0]
+    return first if len(first) <= width else "..." + first[-(width - 3):]
 
 
 def sqnr_db(reference: np.ndarray, approx: np.ndarray) -> float:
