@@ -112,7 +112,7 @@ def _per_channel(values: np.ndarray, n: int) -> np.ndarray:
 
 @dataclass
 class _IntParams:
-    """Integer convolution: requantizer, weights in the accumulator dtype, input offset."""
+    """Integer convolution set-up: output stage, accumulation dtype, input zero point."""
 
     requant: Requantizer
     dtype: np.dtype
@@ -195,10 +195,8 @@ def _blocks(n: int, per_sample: int):
 
 
 def _offset_input(x: np.ndarray, zero_point: int, dtype: np.dtype) -> np.ndarray:
-    xf = x.astype(dtype)
-    if zero_point:
-        xf -= dtype.type(zero_point)
-    return xf
+    """``x - zero_point`` in the accumulation dtype, in one pass."""
+    return np.subtract(x, zero_point, dtype=dtype)
 
 
 @dataclass
@@ -336,7 +334,6 @@ class _FlatLayout:
         self.taps = [(self.row_phase[fy] * g.stride_w + self.col_phase[fx],
                       ((self.lead + self.row_shift[fy]) * self.period_w + self.col_shift[fx])
                       * channels) for fy, fx in g.taps]
-        self._buffers: dict[int, list[np.ndarray]] = {}
 
     @staticmethod
     def _axis(stride, dilation, pad, size, out, k):
@@ -351,13 +348,11 @@ class _FlatLayout:
         return phase, shift, extent, data + gap, max(-min(shift), 0) + 1
 
     def buffers(self, n: int, dtype: np.dtype) -> list[np.ndarray]:
-        """Zeroed phase buffers for ``n`` samples (kept: only data cells are ever written)."""
-        if n not in self._buffers:
-            g = self.g
-            tail = max(self.row_shift) + 2
-            length = (self.lead + n * self.period_h + tail) * self.period_w * self.channels
-            self._buffers[n] = [np.zeros(length, dtype) for _ in range(g.stride_h * g.stride_w)]
-        return self._buffers[n]
+        """Zeroed phase buffers for up to ``n`` samples. Only data cells are ever written, so one
+        set serves every block of an evaluation."""
+        tail = max(self.row_shift) + 2
+        length = (self.lead + n * self.period_h + tail) * self.period_w * self.channels
+        return [np.zeros(length, dtype) for _ in range(self.g.stride_h * self.g.stride_w)]
 
     def fill(self, phases: list[np.ndarray], x: np.ndarray, zero_point: int) -> None:
         """Write ``x - zero_point`` (n, H, W, C) into the data cells of each phase."""
@@ -393,13 +388,13 @@ def _depthwise_int(plan: _DepthwisePlan, x: np.ndarray) -> np.ndarray:
     g, ints, layout = plan.geometry, plan.ints, plan.layout
     n = x.shape[0]
     out = np.empty((n, g.out_h, g.out_w, layout.channels), ints.out_dtype)
-    step = max(1, _BLOCK // layout.sample)
+    step = min(n, max(1, _BLOCK // layout.sample))
+    phases = layout.buffers(step, ints.dtype)
     for first in range(0, n, step):
         block = x[first:first + step]
         if plan.multiplier > 1:
             block = np.repeat(block, plan.multiplier, axis=3)
         b = block.shape[0]
-        phases = layout.buffers(min(step, n), ints.dtype)
         layout.fill(phases, block, ints.zero_point)
         size = b * layout.sample
         acc = np.empty((b, layout.sample), ints.dtype)
