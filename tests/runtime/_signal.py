@@ -1,0 +1,118 @@
+"""Helpers of the signal-library kernel tests: single custom-operator models with FlexBuffers
+options, and stream parity (the signal operators keep state across invokes).
+
+``assert_stream_parity`` runs B independent streams of T invokes: TFLM one stream at a time from
+a fresh interpreter, microforge as one model fed the whole batch of B per step, optionally with a
+reset of both before step ``reset_at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from flatbuffers import flexbuffers
+
+import microforge
+from microforge.frontends.tflite_writer import write_tflite
+from microforge.ir.builder import GraphBuilder
+from tests.oracle import tflm_interpreter, tflm_runtime
+from tests.runtime._parity import bits
+
+Spec = tuple[tuple[int, ...], type]
+
+
+def custom_model(code: str, inputs: list[Spec | np.ndarray], outputs: list[Spec],
+                 **options) -> bytes:
+    """A model of one custom operator: ``inputs`` are (shape, dtype) graph inputs or constant
+    arrays, ``outputs`` (shape, dtype); ``options`` become the FlexBuffers map."""
+    b = GraphBuilder()
+    ins = []
+    for k, spec in enumerate(inputs):
+        if isinstance(spec, np.ndarray):
+            ins.append(b.const(f"c{k}", spec))
+        else:
+            ins.append(b.input(f"x{k}", spec[0], spec[1]))
+    outs = [b.tensor(f"y{k}", shape, dtype) for k, (shape, dtype) in enumerate(outputs)]
+    b.custom_op(code, ins, outs, bytes(flexbuffers.Dumps(options)) if options else b"")
+    b.output(*outs)
+    return write_tflite(b.build())
+
+
+def tflm_streams(data: bytes, streams: list[np.ndarray], reset_at: int | None) -> list[np.ndarray]:
+    """TFLM outputs, per output ``(B, T) + shape``, for per-input streams ``(B, T) + shape``."""
+    n_rows, steps = streams[0].shape[:2]
+    per_row = []
+    for r in range(n_rows):
+        interp = tflm_interpreter(data)
+        outs: list[list[np.ndarray]] = []
+        for t in range(steps):
+            if t == reset_at:
+                interp.reset()
+            for i, s in enumerate(streams):
+                interp.set_input(s[r, t], i)
+            interp.invoke()
+            if not outs:
+                outs = [[] for _ in range(_n_outputs(interp))]
+            for k, acc in enumerate(outs):
+                acc.append(np.array(interp.get_output(k)))
+        per_row.append([np.stack(o) for o in outs])
+    return [np.stack([row[k] for row in per_row]) for k in range(len(per_row[0]))]
+
+
+def _n_outputs(interp) -> int:
+    n = 0
+    while True:
+        try:
+            interp.get_output_details(n)
+        except Exception:  # noqa: BLE001  (the wrapper raises a bare RuntimeError/IndexError)
+            return n
+        n += 1
+
+
+def microforge_streams(data: bytes, streams: list[np.ndarray],
+                       reset_at: int | None) -> list[np.ndarray]:
+    model = microforge.load(data)
+    steps = streams[0].shape[1]
+    outs: list[list[np.ndarray]] = []
+    for t in range(steps):
+        if t == reset_at:
+            model.reset()
+        x = [s[:, t] for s in streams]
+        got = model.run(x if len(x) > 1 else x[0])
+        if not outs:
+            outs = [[] for _ in got]
+        for acc, g in zip(outs, got):
+            acc.append(g)
+    return [np.stack(o, axis=1) for o in outs]
+
+
+def assert_stream_parity(
+    data: bytes,
+    streams: list[np.ndarray],
+    reset_at: int | None = None,
+    select: Callable[[list[np.ndarray]], list[np.ndarray]] | None = None,
+) -> list[np.ndarray]:
+    """Bit-exact equality of every output at every step; ``select`` picks what to compare
+    (e.g. only the elements TFLM defines). Returns microforge's outputs."""
+    tflm_runtime()
+    ref = tflm_streams(data, streams, reset_at)
+    got = microforge_streams(data, streams, reset_at)
+    assert len(ref) == len(got)
+    if select is not None:
+        ref, got = select(ref), select(got)
+    for g, r in zip(got, ref):
+        assert g.dtype == r.dtype and g.shape == r.shape, (g.dtype, r.dtype, g.shape, r.shape)
+        np.testing.assert_array_equal(bits(g), bits(r))
+    return got
+
+
+def uniform(rng: np.random.Generator, shape, dtype, low=None, high=None) -> np.ndarray:
+    """Seeded integers over [low, high] (default: the dtype's range), or floats in [-1, 1)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return rng.uniform(-1.0, 1.0, size=shape).astype(dtype)
+    info = np.iinfo(dtype)
+    lo = info.min if low is None else low
+    hi = info.max if high is None else high
+    return rng.integers(lo, hi, size=shape, endpoint=True, dtype=dtype)

@@ -1,0 +1,137 @@
+"""Oracle tests of SignalWindow, SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot and
+SignalFilterBankLog against tflite-micro (stateless operators: 200 random samples per case)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import microforge
+from microforge.errors import UnsupportedOpError
+from microforge.runtime.kernels.signal_filter_bank import sqrt64
+from tests.oracle import tflm_run
+from tests.runtime._parity import assert_parity
+from tests.runtime._signal import custom_model, uniform
+
+N = 200
+
+
+@pytest.mark.parametrize("shift", [0, 8, 12, 15])
+@pytest.mark.parametrize("shape,wlen", [((1, 480), 480), ((3, 16), 16), ((32,), 8)])
+def test_window(shift, shape, wlen):
+    rng = np.random.default_rng(shift + wlen)
+    window = uniform(rng, (wlen,), np.int16)
+    window[0], window[-1] = -32768, 32767
+    data = custom_model("SignalWindow", [(shape, np.int16), window], [(shape, np.int16)],
+                        shift=shift)
+    x = uniform(rng, (N,) + shape, np.int16)
+    x[0], x[1] = -32768, 32767
+    assert_parity(microforge.load(data).graph, [x])
+
+
+def test_window_length_must_divide_the_input():
+    data = custom_model("SignalWindow", [((10,), np.int16), np.ones(4, np.int16)],
+                        [((10,), np.int16)], shift=0)
+    with pytest.raises(UnsupportedOpError, match="multiple"):
+        microforge.load(data)
+
+
+@pytest.mark.parametrize("start,end,n", [(5, 241, 257), (0, 257, 257), (3, 3, 8), (0, 9, 9)])
+def test_energy(start, end, n):
+    rng = np.random.default_rng(n + start)
+    data = custom_model("SignalEnergy", [((2 * n,), np.int16)], [((n,), np.uint32)],
+                        end_index=end, start_index=start)
+    x = uniform(rng, (N, 2 * n), np.int16)
+    x[0], x[1] = -32768, 32767  # -32768**2 * 2 overflows int32
+    ours = microforge.load(data).run(x)[0]
+    ref = tflm_run(data, [[s] for s in x])[0]
+    assert ours.dtype == ref.dtype == np.uint32
+    np.testing.assert_array_equal(ours[:, start:end], ref[:, start:end])
+    assert (ours[:, :start] == 0).all() and (ours[:, end:] == 0).all()
+
+
+def _bank_tables(rng, n_in: int, channels: int, full_range: bool):
+    starts = np.sort(rng.integers(0, n_in - 8, size=channels + 1)).astype(np.int16)
+    widths = rng.integers(0, 9, size=channels + 1).astype(np.int16)
+    widths[0] = 0 if channels % 2 else widths[0]
+    weight_starts = np.concatenate([[0], np.cumsum(widths[:-1])]).astype(np.int16)
+    total = int(widths.sum())
+    if full_range:
+        weights = uniform(rng, (max(total, 1),), np.int16)
+        unweights = uniform(rng, (max(total, 1),), np.int16)
+    else:
+        weights = rng.integers(0, 4097, size=max(total, 1)).astype(np.int16)
+        unweights = (4096 - weights).astype(np.int16)
+    return [weights, unweights, starts, weight_starts, widths]
+
+
+@pytest.mark.parametrize("full_range", [False, True])
+@pytest.mark.parametrize("n_in,channels", [(257, 40), (64, 8), (16, 1)])
+def test_filter_bank(full_range, n_in, channels):
+    rng = np.random.default_rng(n_in + channels + full_range)
+    tables = _bank_tables(rng, n_in, channels, full_range)
+    data = custom_model("SignalFilterBank", [((n_in,), np.uint32)] + tables,
+                        [((channels,), np.uint64)], num_channels=channels)
+    x = uniform(rng, (N, n_in), np.uint32)
+    x[3:100] >>= rng.integers(0, 32, size=(97, 1)).astype(np.uint32)
+    assert_parity(microforge.load(data).graph, [x])
+
+
+def test_filter_bank_tables_out_of_range_refused():
+    tables = [np.ones(4, np.int16), np.ones(4, np.int16), np.array([0, 10], np.int16),
+              np.array([0, 0], np.int16), np.array([2, 4], np.int16)]
+    data = custom_model("SignalFilterBank", [((12,), np.uint32)] + tables,
+                        [((1,), np.uint64)], num_channels=1)
+    with pytest.raises(UnsupportedOpError, match="past the input"):
+        microforge.load(data)
+
+
+def _sqrt_inputs(rng, n: int) -> np.ndarray:
+    x = uniform(rng, (N, n), np.uint64)
+    x[:60] >>= rng.integers(0, 64, size=(60, 1)).astype(np.uint64)
+    roots = rng.integers(0, 1 << 32, size=(40, n), dtype=np.uint64)
+    x[60:100] = roots * roots + rng.integers(-1, 2, size=(40, n)).astype(np.uint64) * (roots > 0)
+    x[100:120] = (roots[:20] * roots[:20] + roots[:20])  # remainder == root: no rounding up
+    special = np.array([0, 1, 2, 3, (1 << 32) - 1, 1 << 32, (1 << 32) + 1,
+                        0xFFFE0001, 0xFFFF0000, 0xFFFFFFFE00000001, 0xFFFFFFFF00000000,
+                        (1 << 64) - 1], np.uint64)
+    x[120, : special.size] = special[:n]
+    return x
+
+
+@pytest.mark.parametrize("n", [40, 12])
+def test_filter_bank_square_root(n):
+    rng = np.random.default_rng(n)
+    data = custom_model("SignalFilterBankSquareRoot", [((n,), np.uint64), ((), np.int32)],
+                        [((n,), np.uint32)])
+    x = _sqrt_inputs(rng, n)
+    shift = rng.integers(0, 32, size=N).astype(np.int32)
+    shift[100:160] = 0
+    shift[160:166] = [32, 33, -1, 63, 100, -31]  # undefined in C; x86 masks to 5 bits
+    assert_parity(microforge.load(data).graph, [x, shift])
+
+
+def test_sqrt64_is_round_to_nearest_with_caps():
+    import math
+
+    values = [0, 1, 2, 3, 4, 5, 6, 8, 0xFFFE0001, 0xFFFF0000, 0xFFFFFFFF, 1 << 32,
+              0xFFFFFFFE00000001, 0xFFFFFFFF00000000, (1 << 64) - 1]
+    got = sqrt64(np.array(values, np.uint64)).tolist()
+    for v, g in zip(values, got):
+        r = math.isqrt(v)
+        cap = 0xFFFF if v < (1 << 32) else 0xFFFFFFFF
+        assert g == (r + 1 if v - r * r > r and r != cap else r), v
+
+
+@pytest.mark.parametrize("bits,scale", [(3, 64), (0, 1), (8, 1000), (0, 70000), (5, -3)])
+def test_filter_bank_log(bits, scale):
+    rng = np.random.default_rng(bits * 100 + abs(scale))
+    data = custom_model("SignalFilterBankLog", [((40,), np.uint32)], [((40,), np.int16)],
+                        input_correction_bits=bits, output_scale=scale)
+    x = uniform(rng, (N, 40), np.uint32)
+    x[:100] >>= rng.integers(0, 32, size=(100, 1)).astype(np.uint32)
+    x[100, :8] = [0, 1, 2, 3, 4, 1 << 31, (1 << 32) - 1, 1 << 16]
+    # every segment of the 128-entry table: fractions spread over [0, 1)
+    i = np.arange(28 * 40).reshape(28, 40)
+    x[101:129] = ((1 << 20) + ((i % 128) * 512 + (i * 37) % 512) * 16).astype(np.uint32)
+    assert_parity(microforge.load(data).graph, [x])
