@@ -1,3 +1,16 @@
 """C emitters, one module per operator family. Importing this package registers them all."""
 
-from microforge.codegen.ops import conv, fully_connected, lut, pooling, shape, softmax  # noqa: F401
+from microforge.codegen.ops import (  # noqa: F401
+    activations_wide,
+    conv,
+    data_movement,
+    elementwise,
+    fully_connected,
+    lstm,
+    lut,
+    pooling,
+    quantize,
+    shape,
+    softmax,
+    svdf,
+)

@@ -18,6 +18,22 @@ _SUFFIX = {np.dtype(np.int8): "s8", np.dtype(np.int16): "s16", np.dtype(np.float
            np.dtype(np.int32): "s32", np.dtype(np.uint8): "u8"}
 
 
+_WIDER_INPUT: dict[str, OpEmitter] = {}
+
+
+def wider_input_emitter(*names: str):
+    """Class decorator: the emitter of these operators' non-int8-input variants; the table emitter
+    (the one registration of each name) hands those over to it."""
+
+    def deco(cls: type[OpEmitter]) -> type[OpEmitter]:
+        inst = cls()
+        for n in names:
+            _WIDER_INPUT[n] = inst
+        return cls
+
+    return deco
+
+
 def lookup_table(ctx: OpContext, params) -> np.ndarray:
     """The kernel's output for each int8 input value -128..127."""
     x = ctx.input(0)
@@ -39,11 +55,20 @@ class LookupTableEmitter(OpEmitter):
             raise ctx.unsupported(f"{out} output has no C kernel yet")
         return out
 
+    @staticmethod
+    def _wider(ctx: OpContext) -> OpEmitter | None:
+        return _WIDER_INPUT.get(ctx.op.opcode) if ctx.input(0).dtype != np.int8 else None
+
     def memory(self, ctx: OpContext, params) -> OpMemory:
+        if wider := self._wider(ctx):
+            return wider.memory(ctx, params)
         out = self._check(ctx)
         return OpMemory(inplace=out.itemsize == 1)
 
     def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
+        if wider := self._wider(ctx):
+            wider.emit(ctx, params, e)
+            return
         out = self._check(ctx)
         table = e.const("table", lookup_table(ctx, params).astype(out))
         fn = f"mf_lut_s8_{_SUFFIX[out]}"
