@@ -1,0 +1,1 @@
+"""Data movement operators (filled in by the next commits)."""

@@ -1,0 +1,1 @@
+"""Elementwise binary operators (filled in by the next commits)."""

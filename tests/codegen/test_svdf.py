@@ -1,0 +1,63 @@
+"""Generated C for SVDF against the Python runtime (which is checked against TFLM in
+tests/runtime/test_svdf.py): every SVDF of both keyword models, synthetic int8-state wrap-around
+and int16 time-accumulator overflow, float32 with each activation, and the whole keyword models.
+Stateful graphs are verified as sequences of 10 invokes with a reset between sequences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from microforge.codegen.build import verify
+from microforge.codegen.compiler import compile_model
+from microforge.frontends.tflite_reader import read_tflite
+from microforge.ir import Graph
+from microforge.ir.builder import extract_operator
+from tests.oracle import MODELS
+from tests.runtime.test_svdf import REAL_OPS, _float_svdf, _int_svdf
+
+
+def check(graph: Graph, out: Path, n: int = 200, sanitize: bool = False) -> None:
+    compile_model(graph, out, name="m")
+    result = verify(out, "m", graph, n, sanitize=sanitize)
+    assert result.samples >= n
+    assert result.differing_bytes == 0, result.first_difference
+
+
+@pytest.mark.parametrize("name,index", REAL_OPS)
+def test_keyword_model_svdf_ops(name, index, tmp_path):
+    """int16 state (keyword_scrambled) and int8 state with nonzero zero points (_8bit)."""
+    check(extract_operator(read_tflite(MODELS / name), index), tmp_path)
+
+
+def test_int8_state_wraps_like_tflm(tmp_path):
+    """Saturated feature plus zero point 100 wraps modulo 256; rank 2, model batch 2."""
+    check(read_tflite(_int_svdf(np.int8, seed=1)), tmp_path)
+
+
+def test_int16_time_accumulator_wraps(tmp_path):
+    graph = read_tflite(_int_svdf(np.int16, seed=2, scale_state=0.001, state_zp=0,
+                                  scale_wt=0.0005))
+    check(graph, tmp_path)
+
+
+@pytest.mark.parametrize("activation", [0, 1, 2, 3, 4])
+def test_float_svdf(activation, tmp_path):
+    check(read_tflite(_float_svdf(activation, seed=activation)), tmp_path)
+
+
+def test_float_svdf_rank_one(tmp_path):
+    check(read_tflite(_float_svdf(0, seed=9, rank=1)), tmp_path)
+
+
+@pytest.mark.parametrize("name", ["keyword_scrambled.tflite", "keyword_scrambled_8bit.tflite"])
+def test_whole_keyword_models(name, tmp_path):
+    check(read_tflite(MODELS / name), tmp_path / "plain")
+    check(read_tflite(MODELS / name), tmp_path / "sanitized", n=50, sanitize=True)
+
+
+def test_sanitized_synthetic_svdfs(tmp_path):
+    check(read_tflite(_int_svdf(np.int8, seed=1)), tmp_path / "s8", n=50, sanitize=True)
+    check(read_tflite(_float_svdf(4, seed=4)), tmp_path / "f32", n=50, sanitize=True)
