@@ -248,12 +248,14 @@ class Requantizer:
             self.b = np.zeros(channels, self.dtype)
         elif self._monotone() and act_max - act_min < self._MAX_STEPS:
             ks, thresholds = self._thresholds()
-            for dtype in (np.float32, np.float64):
+            # y = output - origin. With origin = act_min, y >= 0 and the unsigned cast floors it;
+            # float32 may need y centred on zero (origin mid-range, one more floor pass) for
+            # precision.
+            centre = (act_min + act_max + 1) // 2
+            for dtype, origin in ((np.float32, act_min), (np.float32, centre),
+                                  (np.float64, act_min)):
                 if np.dtype(acc_dtype) == np.float64 and dtype == np.float32:
                     continue
-                # float32 centres y on zero for precision; float64 keeps y >= 0 and lets the
-                # unsigned cast floor it.
-                origin = (act_min + act_max + 1) // 2 if dtype == np.float32 else act_min
                 found = self._fit(np.dtype(dtype), ks, thresholds, origin)
                 if found is not None:
                     self.dtype, self.origin = np.dtype(dtype), origin
@@ -290,9 +292,20 @@ class Requantizer:
         (``acc_max + 1`` when none does), by bisection on the reference stage."""
         ks = np.arange(self.act_min + 1, self.act_max + 1, dtype=np.int64)
         shape = self.multiplier.shape + ks.shape
-        low = np.broadcast_to(self.acc_min[..., None], shape).copy()
-        high = np.broadcast_to(self.acc_max[..., None] + 1, shape).copy()
+        first = np.broadcast_to(self.acc_min[..., None], shape)
+        last = np.broadcast_to(self.acc_max[..., None] + 1, shape)
         args = (self.multiplier[..., None], self.shift[..., None], self.bias[..., None])
+        # Bracket each threshold around its real-valued estimate (the fixed-point stage is within
+        # one output step of round(acc * M)), falling back to the whole range where that fails.
+        real = np.maximum(self._real_multiplier(), 1e-30)[..., None]
+        guess = (ks - self.zero_point - 0.5) / real - self.bias[..., None]
+        reach = 2.0 / real + 2.0
+        low = np.clip(np.floor(guess - reach), first, last).astype(np.int64)
+        high = np.clip(np.ceil(guess + reach), first, last).astype(np.int64)
+        ok_low = (low == first) | (self._stage(np.maximum(low - 1, first), *args) < ks)
+        ok_high = (high == last) | (self._stage(np.minimum(high, last - 1), *args) >= ks)
+        low = np.where(ok_low & ok_high, low, first)
+        high = np.where(ok_low & ok_high, high, last)
         while np.any(low < high):
             mid = (low + high) // 2
             reached = self._stage(mid, *args) >= ks
@@ -312,33 +325,37 @@ class Requantizer:
         multiplier is tried at its nearest float and, in float32, up to ``_ULPS`` units in the
         last place away, which tilts the map just enough to clear thresholds that sit closer to
         an integer than float32 resolves."""
-        exact = self._real_multiplier().astype(dtype)
+        exact = self._real_multiplier().astype(dtype).reshape(-1)
         level = (ks - origin).astype(dtype)
-        acc_max = self.acc_max[..., None]
+        t = t.reshape(exact.size, -1)
+        acc_max = self.acc_max.reshape(-1, 1)
         reached = t <= acc_max
         below = np.where(reached, t - 1, acc_max)
-        has_below = below >= self.acc_min[..., None]
+        has_below = below >= self.acc_min.reshape(-1, 1)
         at_t, at_below = t.astype(dtype), below.astype(dtype)
         m, b = np.zeros_like(exact), np.zeros_like(exact)
-        done = np.zeros(exact.shape, bool)
+        todo = np.arange(exact.size)
         steps = [0] if dtype == np.float64 else [0] + [d * s for d in range(1, self._ULPS + 1)
                                                        for s in (1, -1)]
-        for step in steps:
-            candidate = exact + step * np.spacing(exact)
-            p = at_t * candidate[..., None]
-            q = at_below * candidate[..., None]
-            gap_p = np.where(reached, level.astype(np.float64) - p, -np.inf).max(-1)
-            gap_q = np.where(has_below, level.astype(np.float64) - q, np.inf).min(-1)
+        for k, step in enumerate(steps):
+            candidate = exact[todo] + step * np.spacing(exact[todo])
+            p = at_t[todo] * candidate[:, None]
+            q = at_below[todo] * candidate[:, None]
+            hit, miss = reached[todo], has_below[todo]
+            gap_p = np.where(hit, level.astype(np.float64) - p, -np.inf).max(-1)
+            gap_q = np.where(miss, level.astype(np.float64) - q, np.inf).min(-1)
             mid = np.where(np.isinf(gap_p), gap_q - 0.5,
                            np.where(np.isinf(gap_q), gap_p + 0.5, (gap_p + gap_q) / 2))
             offset = mid.astype(dtype)
-            ok = (gap_p < gap_q) & ~done
-            ok &= np.all(~reached | ((p + offset[..., None]) >= level), axis=-1)
-            ok &= np.all(~has_below | ((q + offset[..., None]) < level), axis=-1)
-            m[ok], b[ok] = candidate[ok], offset[ok]
-            done |= ok
-            if done.all():
-                return m, b
+            ok = gap_p < gap_q
+            ok &= np.all(~hit | ((p + offset[:, None]) >= level), axis=-1)
+            ok &= np.all(~miss | ((q + offset[:, None]) < level), axis=-1)
+            m[todo[ok]], b[todo[ok]] = candidate[ok], offset[ok]
+            todo = todo[~ok]
+            if todo.size == 0:
+                return m.reshape(self.multiplier.shape), b.reshape(self.multiplier.shape)
+            if k == 16 and todo.size * 8 > exact.size:
+                break  # too many channels left: this dtype will not fit them all
         return None
 
     def _tiled(self, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -362,7 +379,7 @@ class Requantizer:
         else:
             y = np.multiply(acc, m, dtype=self.dtype)
         y += b
-        if self.dtype == np.float32:
+        if self.origin != self.act_min:
             np.floor(y, out=y)
             np.clip(y, self.act_min - self.origin, self.act_max - self.origin, out=y)
             out = y.astype(self.out_dtype)
