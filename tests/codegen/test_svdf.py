@@ -5,25 +5,14 @@ Stateful graphs are verified as sequences of 10 invokes with a reset between seq
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from microforge.codegen.build import verify
-from microforge.codegen.compiler import compile_model
 from microforge.frontends.tflite_reader import read_tflite
-from microforge.ir import Graph
 from microforge.ir.builder import extract_operator
+from tests.codegen._harness import check
 from tests.oracle import MODELS
 from tests.runtime.test_svdf import REAL_OPS, _float_svdf, _int_svdf
-
-
-def check(graph: Graph, out: Path, n: int = 200, sanitize: bool = False) -> None:
-    compile_model(graph, out, name="m")
-    result = verify(out, "m", graph, n, sanitize=sanitize)
-    assert result.samples >= n
-    assert result.differing_bytes == 0, result.first_difference
 
 
 @pytest.mark.parametrize("name,index", REAL_OPS)

@@ -1,0 +1,52 @@
+"""Helpers of the C kernel tests: compile a graph and compare the built library with the Python
+runtime, on seeded random inputs (``check``) or on chosen inputs such as float specials
+(``check_inputs``, stateless graphs)."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from microforge.api import Model
+from microforge.codegen.build import build_harness, verify
+from microforge.codegen.compiler import compile_model
+from microforge.ir import Graph
+
+
+def check(graph: Graph, out: Path, n: int = 200, sanitize: bool = False) -> None:
+    """``n`` seeded random inputs through ``codegen.build.verify``: 0 differing bytes."""
+    compile_model(graph, out, name="m")
+    result = verify(out, "m", graph, n, sanitize=sanitize)
+    assert result.samples >= n
+    assert result.differing_bytes == 0, result.first_difference
+
+
+def check_inputs(graph: Graph, out: Path, inputs: list[np.ndarray], sanitize: bool = False) -> None:
+    """The given batch of inputs (one ``(N,) + shape`` array per graph input) through the built
+    library and the Python runtime: every output byte equal."""
+    compile_model(graph, out, name="m")
+    sg = graph.main
+    n = inputs[0].shape[0]
+    expected = Model(graph).run([np.ascontiguousarray(x) for x in inputs])
+    with tempfile.TemporaryDirectory(prefix="microforge-test-") as tmp:
+        work = Path(tmp)
+        exe = build_harness(out, "m", graph, work, sanitize=sanitize)
+        with open(work / "in.bin", "wb") as f:
+            for i in range(n):
+                for x in inputs:
+                    f.write(np.ascontiguousarray(x[i]).tobytes())
+        proc = subprocess.run([str(exe), str(work / "in.bin"), str(work / "out.bin"), str(n), "0"],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        raw = np.frombuffer((work / "out.bin").read_bytes(), np.uint8).reshape(n, -1)
+    offset = 0
+    for k, t in enumerate(sg.outputs):
+        size = sg.tensors[t].nbytes
+        want = np.ascontiguousarray(expected[k]).reshape(n, -1).view(np.uint8)
+        got = raw[:, offset:offset + size]
+        bad = np.argwhere(got != want)
+        assert bad.size == 0, f"output {k}: sample {bad[0][0]}, byte {bad[0][1]} differ"
+        offset += size
