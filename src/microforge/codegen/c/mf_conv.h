@@ -1,6 +1,7 @@
 /* CONV_2D and DEPTHWISE_CONV_2D, int8 (per-channel requantization), NHWC.
- * Mirrors runtime/kernels/conv.py; the input offset is folded into `bias` at compile time
- * (bias[c] + input_offset * sum of channel c's weights), so loops only multiply-accumulate. */
+ * Mirrors runtime/kernels/conv.py. For CONV_2D the input offset is folded into `bias` at compile
+ * time (bias[c] + input_offset * sum of channel c's weights), so loops only multiply-accumulate;
+ * DEPTHWISE_CONV_2D adds the offset per tap and takes the model's bias unchanged. */
 #ifndef MF_CONV_H
 #define MF_CONV_H
 
@@ -15,7 +16,7 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t depth_multiplier; /* depthwise only */
     const int8_t *weights;  /* conv: [out_c][k_h][k_w][in_c]; depthwise: [k_h][k_w][out_c] */
-    const int32_t *bias;    /* [out_c], input offset folded in */
+    const int32_t *bias;    /* [out_c]; CONV_2D: input offset folded in */
     const int32_t *multiplier;
     const int32_t *shift;
 } mf_conv_s8_params;
