@@ -57,7 +57,7 @@ def _pointer_factory(graph: Graph, layout: MemoryLayout, plan: ArenaPlan, variab
         if st.kind == "output":
             return f"out{st.index}"
         if st.kind == "arena":
-            return f"(({c_t} *)(mf_arena.bytes + {plan.offsets[st.index]}))"
+            return f"(({c_t} *)(mf_arena.bytes + {plan.offsets[st.index] + st.offset}))"
         if st.kind == "state":
             return variables[t]
         raise UnsupportedOpError(f"tensor {t} ({tensor.name!r}) has no storage a kernel can use")
@@ -148,15 +148,17 @@ def compile_model(graph: Graph, out_dir: str | Path, name: str = "model", force:
         (out / fname).write_text(text)
     (out / MANIFEST).write_text(json.dumps({"files": sorted(files)}, indent=1))
     rows = []
+    overlapping = plan.overlapping()
     for i, (step, e) in enumerate(zip(executor.steps, contexts)):
         outs = step.ctx.op.outputs
         st = layout.storage.get(outs[0]) if outs else None
         placement = st.kind if st is not None else "none"
-        offset = plan.offsets[st.index] if st is not None and st.kind == "arena" else None
+        offset = plan.offsets[st.index] + st.offset if st is not None and st.kind == "arena" else None
         rows.append({
             "index": i, "op": step.ctx.op.opcode,
             "output": placement if offset is None else f"arena+{offset}",
-            "view": i in layout.views, "in_place": i in layout.inplace,
+            "view": i in layout.views,
+            "in_place": layout.inplace.get(i) in overlapping,
             "scratch_bytes": next((b.size for b in layout.buffers if b.scratch_of == i), 0),
             "const_bytes": sum(c.nbytes for c in e.consts),
         })

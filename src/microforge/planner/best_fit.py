@@ -1,6 +1,7 @@
 """microforge's planner: several placement orders with best fit, an exact search when the graph is
-small, keeping the smallest arena. A plan equal to the peak of simultaneously live bytes (the lower
-bound) is optimal and ends the search."""
+small, keeping the smallest arena. In-place pairs may overlap within their kernels' safe shifts.
+A plan equal to the lower bound (the peak of simultaneously live bytes, counting an in-place pair's
+overlap) is optimal and ends the search."""
 
 from __future__ import annotations
 

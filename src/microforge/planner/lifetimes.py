@@ -2,8 +2,13 @@
 
 Tensors fall into storage classes: constants (flash), state (variable tensors, static RAM), the
 caller's input and output buffers, and arena buffers. Views (RESHAPE, SQUEEZE, EXPAND_DIMS) share
-their input's bytes; an in-place capable operator shares its input's bytes when that input dies at
-the operator. Each arena buffer lives from the first operator that writes it to the last that reads
+their input's bytes. An in-place capable operator may write its output over its input when that
+input dies at the operator: the kernel states, as ``inplace_shift``, the largest byte offset of the
+output's start relative to the input's start for which no output write lands on an input byte that
+a later step still reads (0 for elementwise operators; negative when the output grows, e.g. a
+pointwise convolution to more channels writes from below the input). Such an output buffer records
+its input buffer and the shift; the placement (``greedy.place``) lets the two overlap only within
+that bound. Each arena buffer lives from the first operator that writes it to the last that reads
 it; scratch buffers live during one operator.
 """
 
@@ -20,7 +25,8 @@ class OpMemory:
     """What an operator's kernel allows the planner to do."""
 
     view: bool = False  # output 0 is input 0's bytes reinterpreted
-    inplace: bool = False  # output 0 may overwrite input 0 when input 0 dies here
+    inplace: bool = False  # output 0 may overlap input 0 when input 0 dies here
+    inplace_shift: int = 0  # largest safe (output start - input start) in bytes, when inplace
     scratch: int = 0  # bytes of scratch live during this operator only
 
 
@@ -30,6 +36,7 @@ class Storage:
 
     kind: str
     index: int = 0  # input/output position, or arena buffer id
+    offset: int = 0  # byte offset inside the arena buffer
 
 
 @dataclass
@@ -37,23 +44,46 @@ class MemoryLayout:
     storage: dict[int, Storage]
     buffers: list[Buffer]
     views: set[int] = field(default_factory=set)  # operators that are pure views (no code)
-    inplace: set[int] = field(default_factory=set)  # operators running in place
+    inplace: dict[int, int] = field(default_factory=dict)  # operator -> output buffer allowed
+    # to overlap its input (whether it does depends on the plan: ArenaPlan.overlapping)
     scratch: dict[int, int] = field(default_factory=dict)  # operator -> scratch buffer id
 
 
 class _Groups:
+    """Union-find over tensors; each member has a byte offset relative to its group."""
+
     def __init__(self) -> None:
         self.parent: dict[int, int] = {}
+        self.offset: dict[int, int] = {}  # offset relative to parent
 
     def find(self, t: int) -> int:
         self.parent.setdefault(t, t)
-        while self.parent[t] != t:
-            self.parent[t] = self.parent[self.parent[t]]
-            t = self.parent[t]
-        return t
+        self.offset.setdefault(t, 0)
+        root, total = t, 0
+        while self.parent[root] != root:
+            total += self.offset[root]
+            root = self.parent[root]
+        return root
 
-    def union(self, a: int, b: int) -> None:
-        self.parent[self.find(b)] = self.find(a)
+    def where(self, t: int) -> int:
+        """Offset of t relative to its root."""
+        self.find(t)
+        total = 0
+        while self.parent[t] != t:
+            total += self.offset[t]
+            t = self.parent[t]
+        return total
+
+    def union(self, a: int, b: int, shift: int = 0) -> None:
+        """Put b's group into a's so that b sits ``shift`` bytes after a."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        self.parent[rb] = ra
+        self.offset[rb] = self.where(a) + shift - self.where(b)
+
+    def members(self, root: int) -> list[int]:
+        return [t for t in self.parent if self.find(t) == root]
 
 
 def layout_memory(sg: Subgraph, ops: list[OpMemory]) -> MemoryLayout:
@@ -74,8 +104,7 @@ def layout_memory(sg: Subgraph, ops: list[OpMemory]) -> MemoryLayout:
         return "activation"
 
     def group_external(root: int) -> Storage | None:
-        found = [external[t] for t in list(groups.parent) + [root]
-                 if t in external and groups.find(t) == root]
+        found = [external[t] for t in groups.members(root) + [root] if t in external]
         return found[0] if found else None
 
     views: set[int] = set()
@@ -94,15 +123,12 @@ def layout_memory(sg: Subgraph, ops: list[OpMemory]) -> MemoryLayout:
     def lifetimes() -> dict[int, list[int]]:
         spans: dict[int, list[int]] = {}
         for i, op in enumerate(sg.operators):
-            for t in op.outputs:
+            for t in list(op.outputs) + [t for t in op.inputs if t >= 0]:
+                if kind(t) != "activation":
+                    continue
                 root = groups.find(t)
                 span = spans.setdefault(root, [i, i])
                 span[0], span[1] = min(span[0], i), max(span[1], i)
-            for t in op.inputs:
-                if t >= 0 and kind(t) == "activation":
-                    root = groups.find(t)
-                    span = spans.setdefault(root, [i, i])
-                    span[0], span[1] = min(span[0], i), max(span[1], i)
         for t in sg.inputs:
             spans.setdefault(groups.find(t), [0, 0])[0] = 0
         for t in sg.outputs:
@@ -110,23 +136,20 @@ def layout_memory(sg: Subgraph, ops: list[OpMemory]) -> MemoryLayout:
         return spans
 
     spans = lifetimes()
-    inplace: set[int] = set()
+    candidates: list[tuple[int, int, int, int]] = []  # (op, src root, dst root, shift)
     for i, (op, mem) in enumerate(zip(sg.operators, ops)):
         if not mem.inplace or i in views or not op.inputs or op.inputs[0] < 0:
             continue
         src, dst = op.inputs[0], op.outputs[0]
-        if kind(src) != "activation" or src in op.inputs[1:]:
+        if kind(src) != "activation":
             continue
         rs, rd = groups.find(src), groups.find(dst)
-        if group_external(rs) is not None or group_external(rd) is not None:
+        if rs == rd or group_external(rs) is not None or group_external(rd) is not None:
             continue
-        if spans[rs][1] != i or sg.tensors[dst].nbytes > max(
-            sg.tensors[t].nbytes for t in groups.parent if groups.find(t) == rs
-        ):
+        others = [t for t in op.inputs[1:] if t >= 0 and kind(t) == "activation"]
+        if any(groups.find(t) == rs for t in others) or spans[rs][1] != i:
             continue
-        groups.union(src, dst)
-        inplace.add(i)
-        spans = lifetimes()
+        candidates.append((i, rs, rd, mem.inplace_shift))
 
     storage: dict[int, Storage] = {}
     buffers: list[Buffer] = []
@@ -152,6 +175,12 @@ def layout_memory(sg: Subgraph, ops: list[OpMemory]) -> MemoryLayout:
         buf.size = max(buf.size, tensor.nbytes)
         buf.tensors.append(t)
         storage[t] = Storage("arena", buf.id)
+    inplace: dict[int, int] = {}
+    for i, rs, rd, shift in candidates:
+        src, dst = by_root.get(rs), by_root.get(rd)
+        if src is not None and dst is not None:
+            dst.overlap_src, dst.overlap_shift = src.id, shift
+            inplace[i] = dst.id
     scratch: dict[int, int] = {}
     for i, mem in enumerate(ops):
         if mem.scratch > 0:

@@ -25,9 +25,21 @@ class Buffer:
     last: int
     tensors: list[int] = field(default_factory=list)
     scratch_of: int | None = None
+    overlap_src: int | None = None  # in-place: the input buffer this one may overlap ...
+    overlap_shift: int = 0  # ... when (own offset - its offset) <= overlap_shift
 
     def overlaps_in_time(self, other: Buffer) -> bool:
         return self.first <= other.last and other.first <= self.last
+
+
+def may_share(a: Buffer, a_off: int, b: Buffer, b_off: int) -> bool:
+    """True when a and b may overlap in bytes at these offsets (an in-place pair within its
+    kernel's safe shift)."""
+    if a.overlap_src == b.id:
+        return a_off - b_off <= a.overlap_shift
+    if b.overlap_src == a.id:
+        return b_off - a_off <= b.overlap_shift
+    return False
 
 
 @dataclass
@@ -47,15 +59,37 @@ class ArenaPlan:
                 return self.offsets[b.id]
         return None
 
+    def overlapping(self) -> set[int]:
+        """Ids of buffers that actually overlap their in-place input in this plan."""
+        by_id = {b.id: b for b in self.buffers}
+        out = set()
+        for b in self.buffers:
+            if b.overlap_src is not None:
+                src = by_id[b.overlap_src]
+                o, so = self.offsets[b.id], self.offsets[src.id]
+                if o < so + src.size and so < o + b.size:
+                    out.add(b.id)
+        return out
+
 
 def peak_live_bytes(buffers: list[Buffer]) -> int:
-    """The largest sum of live buffer sizes at any operator: no plan can be smaller."""
+    """The largest sum of live buffer sizes at any operator: no plan can be smaller. An in-place
+    pair counts as the smallest union its shift allows."""
     if not buffers:
         return 0
+    by_id = {b.id: b for b in buffers}
     steps = max(b.last for b in buffers) + 1
-    return max(
-        sum(align(b.size) for b in buffers if b.first <= t <= b.last) for t in range(steps)
-    )
+    peak = 0
+    for t in range(steps):
+        live = [b for b in buffers if b.first <= t <= b.last]
+        total = sum(align(b.size) for b in live)
+        for b in live:
+            src = by_id.get(b.overlap_src) if b.overlap_src is not None else None
+            if src is not None and src in live:
+                pair = max(align(src.size) + max(0, -b.overlap_shift), align(b.size))
+                total -= align(src.size) + align(b.size) - pair
+        peak = max(peak, total)
+    return peak
 
 
 def verify_plan(plan: ArenaPlan) -> None:
@@ -74,7 +108,8 @@ def verify_plan(plan: ArenaPlan) -> None:
             b0 = plan.offsets[b.id]
             if b0 >= a1:
                 break
-            if a.overlaps_in_time(b) and b0 < a1 and a0 < b0 + b.size:
+            if (a.overlaps_in_time(b) and b0 < a1 and a0 < b0 + b.size
+                    and not may_share(a, a0, b, b0)):
                 raise AssertionError(
                     f"buffers {a.id} (tensors {a.tensors}) and {b.id} (tensors {b.tensors}) "
                     f"overlap in bytes and in time"

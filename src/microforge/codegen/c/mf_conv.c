@@ -37,8 +37,11 @@ static int8_t requantize(const mf_conv_s8_params *p, int32_t acc, int32_t oc) {
     return (int8_t)mf_clamp(v + p->output_offset, p->act_min, p->act_max);
 }
 
+/* Each output pixel is computed into `pixel` and then stored, so all of a pixel's reads happen
+ * before any of its writes (the planner relies on this order to run the layer in place). */
 void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
     int32_t oy, ox, oc;
+    int8_t pixel[MF_CONV_MAX_OUT_C];
     const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
                           p->pad_top == 0 && p->pad_left == 0;
     for (oy = 0; oy < p->out_h; ++oy) {
@@ -53,13 +56,14 @@ void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output)
                     for (ic = 0; ic < p->in_c; ++ic) {
                         acc += (int32_t)x[ic] * (int32_t)w[ic];
                     }
-                    out[oc] = requantize(p, acc, oc);
+                    pixel[oc] = requantize(p, acc, oc);
                 }
             } else {
                 for (oc = 0; oc < p->out_c; ++oc) {
-                    out[oc] = requantize(p, conv_dot(p, input, oy, ox, oc), oc);
+                    pixel[oc] = requantize(p, conv_dot(p, input, oy, ox, oc), oc);
                 }
             }
+            memcpy(out, pixel, (size_t)p->out_c);
         }
     }
 }

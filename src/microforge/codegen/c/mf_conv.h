@@ -7,6 +7,9 @@
 
 #include "mf_common.h"
 
+/* Largest CONV_2D output depth (the kernel buffers one output pixel). */
+#define MF_CONV_MAX_OUT_C 1024
+
 typedef struct {
     int32_t in_h, in_w, in_c;
     int32_t out_h, out_w, out_c;

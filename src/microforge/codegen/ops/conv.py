@@ -5,8 +5,26 @@ from __future__ import annotations
 import numpy as np
 
 from microforge.codegen.emitter import EmitContext, OpEmitter, Raw, c_emitter
+from microforge.planner.inplace import max_safe_shift, window_first_read
+from microforge.planner.lifetimes import OpMemory
 from microforge.runtime.kernels.conv import Geometry
 from microforge.runtime.registry import OpContext
+
+MAX_OUT_C = 1024  # MF_CONV_MAX_OUT_C in mf_conv.h
+DW_BLOCK = 64  # MF_DW_BLOCK in mf_conv.c
+
+
+def _geometry(ctx: OpContext) -> Geometry:
+    x, w, out = ctx.input(0), ctx.input(1), ctx.output()
+    return Geometry.of(ctx.options, x.shape, w.shape[1], w.shape[2], out.shape)
+
+
+def _first_read(ctx: OpContext) -> np.ndarray:
+    """Per output pixel, the byte offset of the first input byte its window reads."""
+    g = _geometry(ctx)
+    pixels = window_first_read(g.out_h, g.out_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left,
+                               g.in_h, g.in_w)
+    return pixels.reshape(-1) * ctx.input(0).shape[3]
 
 
 def _int8_only(ctx: OpContext, params) -> None:
@@ -46,11 +64,22 @@ def _check_int32(ctx: OpContext, values: np.ndarray, what: str) -> np.ndarray:
 
 @c_emitter("CONV_2D")
 class Conv2DEmitter(OpEmitter):
+    def memory(self, ctx: OpContext, params) -> OpMemory:
+        """mf_conv_s8 computes a whole output pixel before storing it: one step per pixel."""
+        if getattr(params, "ints", None) is None or ctx.output().shape[3] > MAX_OUT_C:
+            return OpMemory()
+        out_c = ctx.output().shape[3]
+        first = _first_read(ctx)
+        ends = (np.arange(first.size, dtype=np.int64) + 1) * out_c
+        return OpMemory(inplace=True, inplace_shift=max_safe_shift(first, ends))
+
     def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
         _int8_only(ctx, params)
         w = ctx.input(1)
         if w.shape[3] != ctx.input(0).shape[3]:
             raise ctx.unsupported("grouped convolution has no C kernel yet")
+        if w.shape[0] > MAX_OUT_C:
+            raise ctx.unsupported(f"more than {MAX_OUT_C} output channels has no C kernel yet")
         weights = w.data.astype(np.int64)
         c = _common(ctx, params, weights.reshape(w.shape[0], -1).sum(axis=1))
         fields = dict(c["fields"], depth_multiplier=1)
@@ -65,6 +94,19 @@ class Conv2DEmitter(OpEmitter):
 
 @c_emitter("DEPTHWISE_CONV_2D")
 class DepthwiseConv2DEmitter(OpEmitter):
+    def memory(self, ctx: OpContext, params) -> OpMemory:
+        """mf_depthwise_conv_s8 runs per output pixel and per block of 64 channels."""
+        if getattr(params, "ints", None) is None:
+            return OpMemory()
+        out_c = ctx.output().shape[3]
+        m = out_c // ctx.input(0).shape[3]
+        starts = np.arange(0, out_c, DW_BLOCK, dtype=np.int64)
+        sizes = np.minimum(DW_BLOCK, out_c - starts)
+        first = _first_read(ctx)[:, None] + starts[None, :] // m
+        pixel = np.arange(first.shape[0], dtype=np.int64)[:, None] * out_c
+        ends = pixel + starts[None, :] + sizes[None, :]
+        return OpMemory(inplace=True, inplace_shift=max_safe_shift(first, ends))
+
     def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
         _int8_only(ctx, params)
         w = ctx.input(1)

@@ -5,11 +5,25 @@ from __future__ import annotations
 import numpy as np
 
 from microforge.codegen.emitter import EmitContext, OpEmitter, c_emitter
+from microforge.planner.inplace import max_safe_shift, window_first_read
+from microforge.planner.lifetimes import OpMemory
 from microforge.runtime.registry import OpContext
 
 
 @c_emitter("AVERAGE_POOL_2D", "MAX_POOL_2D")
 class PoolEmitter(OpEmitter):
+    def memory(self, ctx: OpContext, params) -> OpMemory:
+        """The C kernels read a window of one channel, then write that output element."""
+        if params.dtype != np.int8:
+            return OpMemory()
+        g, channels = params.geometry, ctx.input(0).shape[3]
+        pixels = window_first_read(g.out_h, g.out_w, g.stride_h, g.stride_w, g.pad_top,
+                                   g.pad_left, g.in_h, g.in_w).reshape(-1, 1) * channels
+        c = np.arange(channels, dtype=np.int64)[None, :]
+        first = pixels + c
+        ends = np.arange(pixels.shape[0], dtype=np.int64)[:, None] * channels + c + 1
+        return OpMemory(inplace=True, inplace_shift=max_safe_shift(first, ends))
+
     def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
         if params.dtype != np.int8:
             raise ctx.unsupported("only int8 pooling has a C kernel yet")
