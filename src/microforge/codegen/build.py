@@ -90,9 +90,24 @@ def build_harness(src_dir: Path, name: str, graph: Graph, work: Path, sanitize: 
     return exe
 
 
-def verify(src_dir: Path, name: str, graph: Graph, n: int, sanitize: bool = False,
-           cc: str | None = None, seed: int = 0) -> VerifyResult:
-    """Run n random inputs through the built library and the Python runtime; count differing bytes."""
+@dataclass
+class Reference:
+    """Random inputs and the Python runtime's outputs for them, sample-major (for stateful models:
+    sequence s, step t at index s * reset_every + t)."""
+
+    inputs: list[np.ndarray]
+    expected: list[np.ndarray]
+    total: int
+    reset_every: int  # 0: never reset (stateless model)
+
+    def input_bytes(self) -> bytes:
+        return b"".join(np.ascontiguousarray(x[i]).tobytes()
+                        for i in range(self.total) for x in self.inputs)
+
+
+def reference(graph: Graph, n: int, seed: int = 0) -> Reference:
+    """At least n random inputs (whole sequences of SEQUENCE_STEPS for stateful models) and the
+    Python runtime's outputs for them."""
     from microforge.api import Model
     from microforge.codegen.compiler import random_inputs_for
 
@@ -102,7 +117,7 @@ def verify(src_dir: Path, name: str, graph: Graph, n: int, sanitize: bool = Fals
     steps = SEQUENCE_STEPS if stateful else 1
     sequences = -(-n // steps)
     total = sequences * steps
-    inputs = random_inputs_for(graph, total, seed)  # sample-major: sequence s, step t at s*steps+t
+    inputs = random_inputs_for(graph, total, seed)
     if stateful:
         outs_by_step = []
         model.reset()
@@ -117,31 +132,42 @@ def verify(src_dir: Path, name: str, graph: Graph, n: int, sanitize: bool = Fals
         model.reset()
     else:
         expected = model.run(inputs)
+    return Reference(inputs, expected, total, steps if stateful else 0)
+
+
+def compare_outputs(raw: bytes, graph: Graph, ref: Reference, sanitized: bool = False) -> VerifyResult:
+    """Compare every byte the C side wrote (outputs of each sample, in order) with the reference."""
+    sg = graph.main
+    total = ref.total
+    sample_bytes = sum(sg.tensors[t].nbytes for t in sg.outputs)
+    if len(raw) != sample_bytes * total:
+        raise ModelError(f"the harness wrote {len(raw)} bytes, expected {sample_bytes * total}")
+    got = np.frombuffer(raw, np.uint8).reshape(total, sample_bytes)
+    want = np.concatenate(
+        [np.ascontiguousarray(e).reshape(total, -1).view(np.uint8) for e in ref.expected], axis=1)
+    diff = got != want
+    first = ""
+    if diff.any():
+        s, b = np.argwhere(diff)[0]
+        first = f"sample {s}, output byte {b}: C {got[s, b]} vs Python {want[s, b]}"
+    return VerifyResult(total, int(diff.sum()), sanitized, first)
+
+
+def verify(src_dir: Path, name: str, graph: Graph, n: int, sanitize: bool = False,
+           cc: str | None = None, seed: int = 0) -> VerifyResult:
+    """Run n random inputs through the built library and the Python runtime; count differing bytes."""
+    ref = reference(graph, n, seed)
     with tempfile.TemporaryDirectory(prefix="microforge-verify-") as tmp:
         work = Path(tmp)
         exe = build_harness(src_dir, name, graph, work, sanitize=sanitize, cc=cc)
-        with open(work / "in.bin", "wb") as f:
-            for i in range(total):
-                f.writelines(np.ascontiguousarray(x[i]).tobytes() for x in inputs)
+        (work / "in.bin").write_bytes(ref.input_bytes())
         proc = subprocess.run(
-            [str(exe), str(work / "in.bin"), str(work / "out.bin"), str(total),
-             str(steps if stateful else 0)],
+            [str(exe), str(work / "in.bin"), str(work / "out.bin"), str(ref.total),
+             str(ref.reset_every)],
             capture_output=True, text=True, timeout=600,
         )
         if proc.returncode != 0:
             detail = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[0]
             raise ModelError(f"the generated library failed at run time: {detail}")
         raw = (work / "out.bin").read_bytes()
-    per_sample = [sg.tensors[t] for t in sg.outputs]
-    sample_bytes = sum(t.nbytes for t in per_sample)
-    if len(raw) != sample_bytes * total:
-        raise ModelError(f"the harness wrote {len(raw)} bytes, expected {sample_bytes * total}")
-    got = np.frombuffer(raw, np.uint8).reshape(total, sample_bytes)
-    want = np.concatenate(
-        [np.ascontiguousarray(e).reshape(total, -1).view(np.uint8) for e in expected], axis=1)
-    diff = got != want
-    first = ""
-    if diff.any():
-        s, b = np.argwhere(diff)[0]
-        first = f"sample {s}, output byte {b}: C {got[s, b]} vs Python {want[s, b]}"
-    return VerifyResult(total, int(diff.sum()), sanitize, first)
+    return compare_outputs(raw, graph, ref, sanitize)

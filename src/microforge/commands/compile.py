@@ -8,7 +8,7 @@ from pathlib import Path
 
 from microforge.errors import InputError
 
-TARGETS = ["host"]
+TARGETS = ["host", "cortex-m4", "cortex-m7", "cortex-m55"]
 
 
 def register(sub) -> None:
@@ -16,7 +16,14 @@ def register(sub) -> None:
     p.add_argument("model", help=".tflite file")
     p.add_argument("-o", "--output", required=True, help="directory to write the library into")
     p.add_argument("--name", default=None, help="C prefix of the library (default: model file stem)")
-    p.add_argument("--target", default="host", choices=TARGETS, help="target (default: host)")
+    p.add_argument("--target", default="host", choices=TARGETS,
+                   help="host (this machine's C compiler) or a Cortex-M core: cross-compiled with "
+                        "arm-none-eabi-gcc, verified and measured under qemu-system-arm "
+                        "(default: host)")
+    p.add_argument("--opt", default="-O2", choices=["-O0", "-O1", "-O2", "-O3", "-Os", "-Oz"],
+                   help="Cortex-M targets: optimisation level of the firmware build (default: -O2)")
+    p.add_argument("--no-dsp", action="store_true",
+                   help="Cortex-M targets: build the kernels without DSP instructions (portable C)")
     p.add_argument("--verify", type=int, default=0, metavar="N",
                    help="build and check N random inputs against the Python runtime")
     p.add_argument("--sanitize", action="store_true",
@@ -48,6 +55,8 @@ def main(args: argparse.Namespace) -> int:
     name = args.name or _default_name(args.model)
     compiled = compile_model(graph, args.output, name=name, force=args.force,
                              description=Path(args.model).name)
+    if args.target != "host":
+        return _cortex_m(args, graph, name, compiled)
     sizes = measure(compiled.directory, name)
     result = {
         "name": name,
@@ -86,6 +95,44 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cortex_m(args: argparse.Namespace, graph, name: str, compiled) -> int:
+    """Cortex-M targets: write the firmware harness, then build, run and measure it under QEMU."""
+    from microforge.codegen.targets import cortex_m
+    from microforge.codegen.tflm_compare import tflm_arena_bytes
+    from microforge.errors import ModelError
+    from microforge.report.summary import summarize
+
+    if args.sanitize:
+        raise InputError("--sanitize builds for the host only (the sanitizers need an OS)")
+    files = cortex_m.write_firmware(compiled.directory, name, graph, args.target, args.opt,
+                                    not args.no_dsp)
+    fw = cortex_m.evaluate(compiled.directory, name, graph, args.target, n=args.verify or 1,
+                           opt=args.opt, dsp=not args.no_dsp)
+    result = {
+        "name": name, "directory": str(compiled.directory), "files": compiled.files + files,
+        "arena_bytes": compiled.arena_bytes,
+        "arena_lower_bound_bytes": compiled.plan.lower_bound,
+        "arena_tflm_strategy_bytes": compiled.tflm_style_plan.size,
+        "planner": compiled.plan.strategy, "state_bytes": compiled.source.state_bytes,
+        **cortex_m.summary_fields(fw),
+        "io_bytes": sum(graph.main.tensors[t].nbytes for t in graph.main.inputs + graph.main.outputs),
+        "macs": summarize(graph).macs, "ops": compiled.op_rows,
+        "verified": fw.check.samples if args.verify and fw.check.ok else 0,
+    }
+    if args.verify:
+        result["differing_bytes"] = fw.check.differing_bytes
+    if not fw.check.ok:
+        _report(result, args)
+        raise ModelError(
+            f"verification on {args.target} failed: {fw.check.differing_bytes} differing bytes "
+            f"over {fw.check.samples} inputs (first: {fw.check.first_difference})"
+        )
+    if args.compare_tflm:
+        result["tflm_arena_bytes"] = tflm_arena_bytes(args.model)
+    _report(result, args)
+    return 0
+
+
 def _report(r: dict, args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(r, indent=2))
@@ -93,6 +140,12 @@ def _report(r: dict, args: argparse.Namespace) -> None:
     from microforge.report.text import human
 
     print(f"wrote {r['name']} to {r['directory']}/ ({', '.join(r['files'])})")
+    if "firmware" in r:
+        from microforge.codegen.targets.cortex_m import report_lines
+
+        for line in report_lines(r):
+            print(line)
+        return
     print(f"  RAM    {r['ram_bytes']:>10,} B  = arena {r['arena_bytes']:,} + other static "
           f"{r['static_ram_bytes'] - r['arena_bytes']:,} + stack ~{r['stack_bytes_estimate']:,}")
     print(f"         arena plan: {r['planner']}; lower bound {r['arena_lower_bound_bytes']:,} B, "
