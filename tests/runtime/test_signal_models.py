@@ -96,3 +96,22 @@ def test_operator_state_across_chunks(monkeypatch):
     assert chunked._executor._chunk_size() < 9
     got = np.stack([chunked.run(frames[:, t])[0] for t in range(12)], 1)
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("name", PREPROCESSORS + ["keyword_scrambled.tflite"])
+def test_run_sequence_equals_step_by_step(name, monkeypatch):
+    """``Executor.run_sequence`` (operator by operator over all steps, time cut in chunks) gives
+    what T calls of ``run`` give, state included; models with variable tensors fall back."""
+    from microforge.runtime.interpreter import Executor
+
+    graph = read_tflite(MODELS / name)
+    info = graph.main.tensors[graph.main.inputs[0]]
+    rng = np.random.default_rng(1)
+    xs = uniform(rng, (4, 30) + info.shape, info.dtype)
+    step = Executor(graph)
+    expected = np.stack([step.run([xs[:, t]])[0][0] for t in range(30)], axis=1)
+    monkeypatch.setattr(interpreter, "CHUNK_BYTES", 40_000)  # several time chunks
+    seq = Executor(graph)
+    got = seq.run_sequence([xs[:, :17]])[0]
+    got = np.concatenate([got, seq.run_sequence([xs[:, 17:]])[0]], axis=1)
+    np.testing.assert_array_equal(got, expected)

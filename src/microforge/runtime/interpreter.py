@@ -124,20 +124,7 @@ class Executor:
         for i in self.variables:
             values[i] = self._state[i][rows]  # a view: kernels update state in place
         for k, step in enumerate(self.steps):
-            args = []
-            for t_idx in step.ctx.op.inputs:
-                if t_idx < 0:
-                    args.append(None)
-                elif t_idx in values:
-                    args.append(values[t_idx])
-                else:
-                    t = sg.tensors[t_idx]
-                    if t.data is None:
-                        raise UnsupportedOpError(
-                            f"operator {step.ctx.index} ({step.ctx.op.opcode}) reads tensor "
-                            f"{t_idx} ({t.name!r}) which nothing produces"
-                        )
-                    args.append(t.data[None])
+            args = self._gather(step, values)
             args.extend(a[rows] for a in self._op_state.get(k, ()))  # views: updated in place
             outs = step.kernel.eval(step.params, args, step.ctx)
             for t_idx, arr in zip(step.ctx.op.outputs, outs):
@@ -146,3 +133,73 @@ class Executor:
                 values[t_idx] = arr
         outputs = [values[i] for i in sg.outputs]
         return outputs, (values if keep_intermediates else {})
+
+    def _gather(self, step: _Step, values: dict[int, np.ndarray]) -> list[np.ndarray | None]:
+        """An operator's input arrays: computed values, else constants as ``(1,) + shape``."""
+        args: list[np.ndarray | None] = []
+        for t_idx in step.ctx.op.inputs:
+            if t_idx < 0:
+                args.append(None)
+            elif t_idx in values:
+                args.append(values[t_idx])
+            else:
+                t = self.subgraph.tensors[t_idx]
+                if t.data is None:
+                    raise UnsupportedOpError(
+                        f"operator {step.ctx.index} ({step.ctx.op.opcode}) reads tensor "
+                        f"{t_idx} ({t.name!r}) which nothing produces"
+                    )
+                args.append(t.data[None])
+        return args
+
+    def run_sequence(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        """Run T steps of B sequences: inputs ``(B, T) + shape``, outputs ``(B, T) + shape``,
+        the same as T calls of ``run`` with ``x[:, t]`` (state carried along and kept).
+
+        Without variable tensors every operator's state is its own (``Kernel.initial_state``),
+        so the steps can go operator by operator: stateless operators take all B * T rows at
+        once, only stateful ones loop over the T steps. Time is cut into chunks of about
+        ``_chunk_size()`` rows. Models with variable tensors run step by step."""
+        batch, steps = inputs[0].shape[:2]
+        if self.variables:
+            outs = [self.run([x[:, t] for x in inputs])[0] for t in range(steps)]
+            return [np.stack([o[k] for o in outs], axis=1) for k in range(len(outs[0]))]
+        self._ensure_state(batch)
+        span = max(1, self._chunk_size() // max(batch, 1))
+        parts = [self._run_steps([x[:, t : t + span] for x in inputs])
+                 for t in range(0, steps, span)]
+        return [np.concatenate([p[k] for p in parts], axis=1) for k in range(len(parts[0]))]
+
+    def _run_steps(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        batch, steps = inputs[0].shape[:2]
+        rows = batch * steps
+        values = {i: x.reshape((rows,) + x.shape[2:]) for i, x in zip(self.subgraph.inputs, inputs)}
+        for k, step in enumerate(self.steps):
+            args = self._gather(step, values)
+            state = self._op_state.get(k)
+            if state is None:
+                outs = step.kernel.eval(step.params, args, step.ctx)
+            else:  # one call per step, on that step's rows
+                timed = [a.reshape((batch, steps) + a.shape[1:])
+                         if a is not None and a.shape[0] == rows else None for a in args]
+                per_step = [
+                    step.kernel.eval(
+                        step.params,
+                        [a if ta is None else ta[:, t] for a, ta in zip(args, timed)] + state,
+                        step.ctx,
+                    )
+                    for t in range(steps)
+                ]
+                outs = [_join([o[j] for o in per_step], batch) for j in range(len(per_step[0]))]
+            for t_idx, arr in zip(step.ctx.op.outputs, outs):
+                if arr.shape[0] != rows:
+                    arr = np.broadcast_to(arr, (rows,) + arr.shape[1:])
+                values[t_idx] = arr
+        return [values[i].reshape((batch, steps) + values[i].shape[1:]) for i in self.subgraph.outputs]
+
+
+def _join(per_step: list[np.ndarray], batch: int) -> np.ndarray:
+    """Per-step outputs ``(B,) + shape`` (or ``(1,) + shape``) as ``(B * T,) + shape`` rows."""
+    shape = per_step[0].shape[1:]
+    stacked = np.stack([np.broadcast_to(o, (batch,) + shape) for o in per_step], axis=1)
+    return stacked.reshape((-1,) + shape)
