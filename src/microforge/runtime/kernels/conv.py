@@ -434,7 +434,8 @@ class DepthwiseConv2D(Kernel):
     input/output, int8 filter, int64 bias, 64-bit ``MultiplyByQuantizedMultiplier``, no offsets) and
     float32 (sequential float32 sum over (filter_y, filter_x), bit-exact). Output channel
     ``ic * depth_multiplier + m`` reads input channel ``ic``. A single input channel makes it a plain
-    convolution, run as one (im2col + matmul); otherwise one multiply-add per tap.
+    convolution, run as one (im2col + matmul); otherwise the integer kernel does one contiguous
+    multiply-add per tap over blocks of samples in a :class:`_FlatLayout`.
 
     Tests: SAME/VALID, strides 1/2, dilation 2, depth multiplier 1/2/8, with/without bias, every
     fused activation, per-tensor/per-channel, int8/16x8/float32, every DEPTHWISE_CONV_2D of
