@@ -3,6 +3,6 @@
 The order here is the order ``microforge --help`` lists them in.
 """
 
-from microforge.commands import compile, demo, inspect, quantize, run
+from microforge.commands import compile, demo, inspect, kws, quantize, run
 
-COMMANDS = [inspect, run, quantize, compile, demo]
+COMMANDS = [inspect, run, quantize, compile, kws, demo]
