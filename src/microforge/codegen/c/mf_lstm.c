@@ -1,12 +1,49 @@
 #include "mf_lstm.h"
 
+/* Blocks of 16, then at most one of 8, with fixed trip counts, which gcc -O2 vectorizes; the
+ * tail element by element. */
 static int32_t mf_dot_s8(const int8_t *a, const int8_t *b, int32_t n) {
     int32_t acc = 0;
-    int32_t i;
-    for (i = 0; i < n; ++i) {
+    int32_t i = 0;
+    int32_t j;
+    for (; i + 16 <= n; i += 16) {
+        int32_t block = 0;
+        for (j = 0; j < 16; ++j) {
+            block += (int32_t)a[i + j] * (int32_t)b[i + j];
+        }
+        acc += block;
+    }
+    if (i + 8 <= n) {
+        int32_t block = 0;
+        for (j = 0; j < 8; ++j) {
+            block += (int32_t)a[i + j] * (int32_t)b[i + j];
+        }
+        acc += block;
+        i += 8;
+    }
+    for (; i < n; ++i) {
         acc += (int32_t)a[i] * (int32_t)b[i];
     }
     return acc;
+}
+
+/* Four weight rows at once, interleaved as w[d * 4 + r]: each row's sum is TFLM's sequential
+ * float32 sum from 0.0f (the four run side by side, so gcc keeps them in one vector). */
+static void mf_dot4_f32(const float *x, const float *w, int32_t n, float *sums) {
+    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+    int32_t d;
+    for (d = 0; d < n; ++d) {
+        const float v = x[d];
+        const float *q = w + (size_t)d * 4u;
+        a0 += v * q[0];
+        a1 += v * q[1];
+        a2 += v * q[2];
+        a3 += v * q[3];
+    }
+    sums[0] = a0;
+    sums[1] = a1;
+    sums[2] = a2;
+    sums[3] = a3;
 }
 
 static int32_t mf_gate_fc(int32_t acc, int32_t constant, int32_t multiplier, int32_t shift) {
@@ -25,7 +62,7 @@ static size_t mf_lstm_row(int32_t time_major, int32_t batch, int32_t steps, int3
 void mf_lstm_s8(const mf_lstm_s8_params *p, const int8_t *input, int8_t *hidden, int16_t *cell,
                 int8_t *output, int16_t *gates) {
     const int32_t units = p->units;
-    int32_t t, b, k, j;
+    int32_t t, b, g, k, j;
     for (t = 0; t < p->steps; ++t) {
         for (b = 0; b < p->batch; ++b) {
             const size_t row = mf_lstm_row(p->time_major, p->batch, p->steps, b, t);
@@ -33,15 +70,17 @@ void mf_lstm_s8(const mf_lstm_s8_params *p, const int8_t *input, int8_t *hidden,
             int8_t *h = hidden + (size_t)b * (size_t)units;
             int16_t *c = cell + (size_t)b * (size_t)units;
             int8_t *out = output + row * (size_t)units;
-            for (k = 0; k < 4 * units; ++k) {
-                const int32_t g = k / units;
-                const int32_t from_input = mf_gate_fc(
-                    mf_dot_s8(x, p->w_input + (size_t)k * (size_t)p->n_in, p->n_in),
-                    p->input_constant[k], p->input_multiplier[g], p->input_shift[g]);
-                const int32_t from_hidden = mf_gate_fc(
-                    mf_dot_s8(h, p->w_recurrent + (size_t)k * (size_t)units, units),
-                    p->recurrent_constant[k], p->recurrent_multiplier[g], p->recurrent_shift[g]);
-                gates[k] = (int16_t)mf_clamp(from_input + from_hidden, -32768, 32767);
+            for (g = 0; g < 4; ++g) {
+                for (k = g * units; k < (g + 1) * units; ++k) {
+                    const int32_t from_input = mf_gate_fc(
+                        mf_dot_s8(x, p->w_input + (size_t)k * (size_t)p->n_in, p->n_in),
+                        p->input_constant[k], p->input_multiplier[g], p->input_shift[g]);
+                    const int32_t from_hidden = mf_gate_fc(
+                        mf_dot_s8(h, p->w_recurrent + (size_t)k * (size_t)units, units),
+                        p->recurrent_constant[k], p->recurrent_multiplier[g],
+                        p->recurrent_shift[g]);
+                    gates[k] = (int16_t)mf_clamp(from_input + from_hidden, -32768, 32767);
+                }
             }
             for (j = 0; j < units; ++j) {
                 const int32_t f = mf_logistic_s16_value(3 * (int32_t)gates[j]);
@@ -70,13 +109,14 @@ void mf_lstm_s8(const mf_lstm_s8_params *p, const int8_t *input, int8_t *hidden,
 }
 
 /* TFLM's float order: each gate is clampF(sum_d x[d] * w[d] + bias) + clampF(sum_d h[d] * r[d]
- * + 0), sums sequential from 0.0f; products and sums clamped to +-FLT_MAX; the cell clip keeps
- * NaN at +clip like std::min(std::max(...)) in the reference. */
+ * + 0), sums sequential from 0.0f (four gate rows at a time); products and sums clamped to
+ * +-FLT_MAX; the cell clip sends NaN to +clip as the reference's min / max do. No FMA
+ * (-ffp-contract=off), so only expf / tanhf can differ from the runtime, on a non-glibc libm. */
 void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden, float *cell,
                  float *output, float *gates) {
     const int32_t units = p->units;
     const float clip = p->cell_clip;
-    int32_t t, b, k, j, d;
+    int32_t t, b, k, j, r;
     for (t = 0; t < p->steps; ++t) {
         for (b = 0; b < p->batch; ++b) {
             const size_t row = mf_lstm_row(p->time_major, p->batch, p->steps, b, t);
@@ -84,19 +124,14 @@ void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden,
             float *h = hidden + (size_t)b * (size_t)units;
             float *c = cell + (size_t)b * (size_t)units;
             float *out = output + row * (size_t)units;
-            for (k = 0; k < 4 * units; ++k) {
-                const float *w = p->w_input + (size_t)k * (size_t)p->n_in;
-                const float *r = p->w_recurrent + (size_t)k * (size_t)units;
-                float from_input = 0.0f;
-                float from_hidden = 0.0f;
-                for (d = 0; d < p->n_in; ++d) {
-                    from_input += x[d] * w[d];
+            for (k = 0; k < 4 * units; k += 4) {
+                float from_input[4], from_hidden[4];
+                mf_dot4_f32(x, p->w_input + (size_t)k * (size_t)p->n_in, p->n_in, from_input);
+                mf_dot4_f32(h, p->w_recurrent + (size_t)k * (size_t)units, units, from_hidden);
+                for (r = 0; r < 4; ++r) {
+                    gates[k + r] = mf_clamp_flt_max(from_input[r] + p->bias[k + r]) +
+                                   mf_clamp_flt_max(from_hidden[r] + 0.0f);
                 }
-                for (d = 0; d < units; ++d) {
-                    from_hidden += h[d] * r[d];
-                }
-                gates[k] = mf_clamp_flt_max(from_input + p->bias[k]) +
-                           mf_clamp_flt_max(from_hidden + 0.0f);
             }
             for (j = 0; j < units; ++j) {
                 const float f = mf_sigmoidf(gates[j]);

@@ -26,8 +26,8 @@ typedef struct {
 
 typedef struct {
     int32_t batch, steps, n_in, units, time_major;
-    const float *w_input;      /* [4 * units][n_in] */
-    const float *w_recurrent;  /* [4 * units][units] */
+    const float *w_input;      /* [units][n_in][4]: rows 4i..4i+3 of the gate matrix interleaved */
+    const float *w_recurrent;  /* [units][units][4], likewise */
     const float *bias;         /* [4 * units] */
     float cell_clip;           /* 0: no clipping */
 } mf_lstm_f32_params;
