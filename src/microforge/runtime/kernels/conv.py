@@ -237,28 +237,38 @@ def _conv_plan(ctx: OpContext, filter_ohwi: np.ndarray) -> _ConvPlan:
                      activation, c_out)
 
 
+def _accumulate(plan: _ConvPlan, xf: np.ndarray) -> np.ndarray:
+    """The (pixels, out_channels) accumulators of a block: im2col, one matmul per group."""
+    g = plan.geometry
+    m = xf.shape[0] * g.out_h * g.out_w
+    if g.pointwise:
+        cols = g.tap(xf, 0, 0)[:, :, :, None, :]
+    elif xf.shape[3] == 1:
+        # One input channel: taps-major patches copy long rows; BLAS reads them transposed.
+        padded = g.pad(xf)[..., 0]
+        patches = np.stack([g.tap(padded, fy, fx) for fy, fx in g.taps])
+        return patches.reshape(len(g.taps), m).T @ plan.weights[0]
+    else:
+        cols = g.im2col(g.pad(xf))
+    if plan.groups == 1:
+        return cols.reshape(m, -1) @ plan.weights[0]
+    depth = cols.shape[-1] // plan.groups
+    per_group = plan.out_channels // plan.groups
+    acc = np.empty((m, plan.out_channels), plan.weights.dtype)
+    for k in range(plan.groups):
+        part = cols[..., k * depth:(k + 1) * depth].reshape(m, -1)
+        acc[:, k * per_group:(k + 1) * per_group] = part @ plan.weights[k]
+    return acc
+
+
 def _conv_int(plan: _ConvPlan, x: np.ndarray) -> np.ndarray:
     """x (N, H, W, C) integer -> (N, out_h, out_w, out_channels)."""
     g, ints = plan.geometry, plan.ints
     n = x.shape[0]
     out = np.empty((n, g.out_h, g.out_w, plan.out_channels), ints.out_dtype)
-    per_group = plan.out_channels // plan.groups
     for rows in _blocks(n, g.out_h * g.out_w * plan.out_channels):
         xf = _offset_input(x[rows], ints.zero_point, ints.dtype)
-        if g.pointwise:
-            cols = g.tap(xf, 0, 0)[:, :, :, None, :]
-        else:
-            cols = g.im2col(g.pad(xf))
-        m = cols.shape[0] * g.out_h * g.out_w
-        if plan.groups == 1:
-            acc = cols.reshape(m, -1) @ plan.weights[0]
-        else:
-            depth = cols.shape[-1] // plan.groups
-            acc = np.empty((m, plan.out_channels), ints.dtype)
-            for k in range(plan.groups):
-                part = cols[..., k * depth:(k + 1) * depth].reshape(m, -1)
-                acc[:, k * per_group:(k + 1) * per_group] = part @ plan.weights[k]
-        acc = acc.reshape(cols.shape[0] * g.out_h, g.out_w * plan.out_channels)
+        acc = _accumulate(plan, xf).reshape(xf.shape[0] * g.out_h, -1)
         out[rows] = ints.requant(acc, scratch=True).reshape(out[rows].shape)
     return out
 
