@@ -213,12 +213,15 @@ class Requantizer:
     integers held exactly in a float32/float64 (or int64) array.
 
     The exact stage is a non-decreasing step function of the accumulator with at most
-    ``act_max - act_min`` steps. ``prepare`` finds every step's integer threshold with the reference
-    fixed-point code (``fixedpoint.py``), then looks for a float affine map ``y = fl(fl(acc * m) + b)``
-    (float32 first, then float64) whose floor takes the same step at every threshold. Both sides
-    being monotone, agreeing at the thresholds means agreeing on every accumulator value in
-    ``[acc_min, acc_max]``: the float path is exact by construction, checked with the same numpy
-    operations that ``__call__`` uses. Otherwise (int16 outputs, accumulators that could overflow
+    ``act_max - act_min`` steps. The constructor finds every step's integer threshold with the
+    reference fixed-point code (``fixedpoint.py``), then looks for a per-channel float affine map
+    ``y = fl(fl(acc * m) + b)`` whose floor, clamped, equals ``output - origin`` at every threshold:
+    float32 with ``origin = act_min`` (y >= 0, floored by the unsigned cast), float32 centred on
+    zero (one more floor pass, one more bit of precision), then float64. In float32, ``m`` may move
+    a few ulps from the real multiplier to clear thresholds that sit within rounding of an integer.
+    Both sides being monotone, agreeing at the thresholds means agreeing on every accumulator in
+    ``[acc_min, acc_max]``: the float map is exact by construction, checked with the same numpy
+    operations that ``__call__`` runs. Otherwise (int16 outputs, accumulators that could overflow
     int32, no fitting map) the reference fixed-point code runs on int64 arrays.
 
     ``int64_multiply`` selects TFLM's 64-bit ``MultiplyByQuantizedMultiplier`` (16x8 kernels with

@@ -108,9 +108,10 @@ def _run(fn, plan: _PoolPlan, x: np.ndarray) -> np.ndarray:
 
 @register("AVERAGE_POOL_2D")
 class AveragePool2D(Kernel):
-    """AVERAGE_POOL_2D for float32, int8 and int16. Integer: int32 sum of the image cells under
-    the window, then ``(sum + n/2) / n`` for positive sums and ``(sum - n/2) / n`` otherwise with
-    C's truncating division (halves round away from zero), clamped to the fused activation range.
+    """AVERAGE_POOL_2D for float32, int8 and int16. Integer: sum of the image cells under the
+    window (int64 here, equal to TFLM's int32 sum below 65536 cells), then ``(sum + n/2) / n``
+    for positive sums and ``(sum - n/2) / n`` otherwise with C's truncating division (halves
+    round away from zero), clamped to the fused activation range.
     Float32: sequential float32 sum, divided by the float count, then the clamp.
 
     Tests: SAME/VALID, strides 1/2, windows clipped at every border, each fused activation, all
