@@ -265,3 +265,15 @@ def test_refusals():
     for b in (model, hybrid):
         with pytest.raises(UnsupportedOpError):
             microforge.load(write_tflite(b.build()))
+
+
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D"])
+@pytest.mark.parametrize("dtype", [np.int8, np.float32], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("padding", [SAME, VALID])
+def test_asymmetric_strides_and_dilations(op, dtype, padding):
+    seed = _seed("asym", op, np.dtype(dtype).name, padding)
+    w = _weights(op, (3, 2), 3, 4, seed, depth_multiplier=1 if op == "CONV_2D" else 2)
+    options = {"padding": padding, "stride_h": 1, "stride_w": 3, "dilation_h_factor": 2,
+               "dilation_w_factor": 1, "fused_activation_function": 1}
+    model = _build(op, dtype, (1, 9, 11, 3), w, options, seed=seed)
+    assert_parity(model, [_inputs((1, 9, 11, 3), dtype, seed)])
