@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ from microforge.api import Model
 from microforge.codegen.build import build_harness, verify
 from microforge.codegen.compiler import compile_model
 from microforge.ir import Graph
+from microforge.ir.builder import GraphBuilder
+from tests.runtime._parity import sample
 
 
 def check(graph: Graph, out: Path, n: int = 200, sanitize: bool = False) -> None:
@@ -50,3 +53,27 @@ def check_inputs(graph: Graph, out: Path, inputs: list[np.ndarray], sanitize: bo
         bad = np.argwhere(got != want)
         assert bad.size == 0, f"output {k}: sample {bad[0][0]}, byte {bad[0][1]} differ"
         offset += size
+
+
+def merge(builders: list[GraphBuilder]) -> GraphBuilder:
+    """One graph holding every builder's operators side by side (tensors renamed ``k_name``),
+    so that many single-operator cases share one C build."""
+    merged = GraphBuilder()
+    for k, b in enumerate(builders):
+        base = len(merged.tensors)
+        for t in b.tensors:
+            merged.tensors.append(replace(t, name=f"{k}_{t.name}"))
+        for op in b.operators:
+            merged.operators.append(replace(
+                op, inputs=[i + base if i >= 0 else i for i in op.inputs],
+                outputs=[i + base for i in op.outputs]))
+        merged.inputs += [i + base for i in b.inputs]
+        merged.outputs += [i + base for i in b.outputs]
+    return merged
+
+
+def sample_inputs(graph: Graph, seed: int = 0) -> list[np.ndarray]:
+    """``tests.runtime._parity.sample`` inputs (200 samples, float specials) for every input."""
+    sg = graph.main
+    return [sample(sg.tensors[t].shape, sg.tensors[t].dtype, seed + k)
+            for k, t in enumerate(sg.inputs)]
