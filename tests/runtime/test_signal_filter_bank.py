@@ -135,3 +135,19 @@ def test_filter_bank_log(bits, scale):
     i = np.arange(28 * 40).reshape(28, 40)
     x[101:129] = ((1 << 20) + ((i % 128) * 512 + (i * 37) % 512) * 16).astype(np.uint32)
     assert_parity(microforge.load(data).graph, [x])
+
+
+@pytest.mark.parametrize("top", [1 << 32, 1 << 52, 1 << 64])
+def test_sqrt64_against_isqrt(top):
+    """Both paths of sqrt64 (float root exact below 2**52, corrected above) near squares."""
+    import math
+
+    rng = np.random.default_rng(top % 1000)
+    roots = rng.integers(0, math.isqrt(top - 1), size=3000, dtype=np.uint64, endpoint=True)
+    x = roots * roots + rng.integers(-2, 3, size=3000).astype(np.uint64) * (roots > 2)
+    x = np.concatenate([x, rng.integers(0, top - 1, size=3000, dtype=np.uint64, endpoint=True)])
+    got = sqrt64(x).tolist()
+    for v, g in zip(x.tolist(), got):
+        r = math.isqrt(v)
+        cap = 0xFFFF if v < (1 << 32) else 0xFFFFFFFF
+        assert g == (r + 1 if v - r * r > r and r != cap else r), v

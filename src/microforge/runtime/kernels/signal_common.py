@@ -39,20 +39,13 @@ def options(ctx: OpContext, *keys: str) -> dict[str, Any]:
 
 
 def msb32(x: np.ndarray) -> np.ndarray:
-    """``MostSignificantBit32`` of the GCC build: the bit length of x, and 32 for x == 0."""
-    x = np.asarray(x, dtype=np.uint64) & np.uint64(0xFFFFFFFF)
-    return np.where(x == 0, 32, bit_length(x))
-
-
-def bit_length(x: np.ndarray) -> np.ndarray:
-    """Bit length of every element of a uint64 array (0 for 0), exactly."""
-    x = np.asarray(x, dtype=np.uint64)
-    n = np.zeros(x.shape, np.int64)
-    for shift in (32, 16, 8, 4, 2, 1):
-        big = (x >> np.uint64(shift)) != 0
-        n += np.where(big, shift, 0)
-        x = np.where(big, x >> np.uint64(shift), x)
-    return n + (x != 0)
+    """``MostSignificantBit32`` of the GCC build: the bit length of x, and 32 for x == 0.
+    x holds uint32 values (any integer dtype; only the low 32 bits are used)."""
+    x = np.asarray(x)
+    if x.dtype != np.uint32:
+        x = (x.astype(np.int64) & 0xFFFFFFFF).astype(np.uint32)
+    # float64 holds every uint32 exactly, so frexp's exponent is the bit length
+    return np.where(x == 0, 32, np.frexp(x.astype(np.float64))[1]).astype(np.int64)
 
 
 def check(ctx: OpContext, ok: bool, why: str) -> None:

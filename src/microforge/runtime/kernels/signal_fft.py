@@ -22,12 +22,12 @@ def max_abs16(x: np.ndarray) -> np.ndarray:
     """``MaxAbs16`` per row of an int16 ``(rows, n)`` array, as the portable C loop computes it:
     ``max`` is an int16, so ``-(-32768)`` stores -32768 and the scan continues from a negative
     maximum. Rows without -32768 reduce to ``max |x|``; the others are scanned element by element
-    (vectorized over those rows)."""
-    x = x.astype(np.int32)
-    result = np.abs(x).max(axis=1, initial=0)
-    odd = np.flatnonzero((x == -32768).any(axis=1))
+    (vectorized over those rows). Returns int32."""
+    a = np.abs(x)  # int16: |-32768| stays -32768
+    result = a.max(axis=1, initial=0).astype(np.int32)
+    odd = np.flatnonzero(a.min(axis=1, initial=0) < 0)
     if odd.size:
-        sub = x[odd]
+        sub = x[odd].astype(np.int32)
         m = np.zeros(odd.size, np.int32)
         for j in range(sub.shape[1]):
             v = sub[:, j]
@@ -59,9 +59,8 @@ class FftAutoScale(Kernel):
     def eval(self, params: int, inputs, ctx):
         x = inputs[0][:, :params]
         m = max_abs16(x)
-        bits = np.maximum(16 - msb32(m.astype(np.int64) & 0xFFFFFFFF) - 1, 0)
-        out = (x.astype(np.int32) << bits[:, None].astype(np.int32)).astype(np.int16)
-        return [out, bits.astype(np.int32)]
+        bits = np.maximum(16 - msb32(m) - 1, 0)
+        return [x << bits[:, None].astype(np.int16), bits.astype(np.int32)]
 
 
 @dataclass

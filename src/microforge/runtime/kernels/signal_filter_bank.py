@@ -13,7 +13,6 @@ from microforge.runtime.kernels.signal_common import (
     check,
     check_io,
     constant,
-    msb32,
     options,
 )
 from microforge.runtime.registry import Kernel, OpContext, register
@@ -43,10 +42,14 @@ class Energy(Kernel):
 
     def eval(self, params: tuple[int, int], inputs, ctx):
         start, end = params
-        x = inputs[0].reshape(inputs[0].shape[0], -1, 2)[:, start:end].astype(np.int64)
+        x = inputs[0].reshape(inputs[0].shape[0], -1, 2)[:, start:end]
         out = np.zeros((x.shape[0],) + ctx.output().shape, np.uint32)
         if end > start:
-            out[:, start:end] = (x[..., 0] * x[..., 0] + x[..., 1] * x[..., 1]).astype(np.uint32)
+            re, im = x[..., 0].astype(np.int32), x[..., 1].astype(np.int32)
+            re *= re
+            im *= im
+            re += im  # int32 wrap-around, as the C
+            out[:, start:end] = re.view(np.uint32)
         return [out]
 
 
@@ -110,16 +113,18 @@ class FilterBank(Kernel):
 def sqrt64(x: np.ndarray) -> np.ndarray:
     """``Sqrt64`` (and ``Sqrt32`` below 2**32): the integer square root rounded to nearest
     (incremented when the remainder exceeds the root), except at the type's maximum root
-    (0xFFFF below 2**32, 0xFFFFFFFF above), which is not incremented. Exact for all uint64."""
+    (0xFFFF below 2**32, 0xFFFFFFFF above), which is not incremented. Exact for all uint64: the
+    float64 root's floor is exact below 2**52 and off by at most one above, which is corrected."""
     x = np.asarray(x, dtype=np.uint64)
-    r = np.minimum(np.floor(np.sqrt(x.astype(np.float64))), 4294967295.0).astype(np.uint64)
+    r = np.floor(np.sqrt(x.astype(np.float64)))
     one = np.uint64(1)
-    for _ in range(2):
+    if x.size and x.max() >= np.uint64(1 << 52):
+        r = np.minimum(r, 4294967295.0).astype(np.uint64)
         r = np.where(r * r > x, r - one, r)
-    for _ in range(2):
         nxt = r + one
-        up = (r < np.uint64(4294967295)) & (nxt <= x // np.maximum(nxt, one))
-        r = np.where(up, nxt, r)
+        r = np.where((r < np.uint64(4294967295)) & (nxt * nxt <= x), nxt, r)
+    else:
+        r = r.astype(np.uint64)
     cap = np.where(x >> np.uint64(32) == 0, np.uint64(0xFFFF), np.uint64(0xFFFFFFFF))
     return np.where((x - r * r > r) & (r != cap), r + one, r)
 
@@ -153,17 +158,17 @@ entry; the test of the log kernel covers every segment)."""
 
 def log32(x: np.ndarray, out_scale: int) -> np.ndarray:
     """``Log32`` for uint32 x > 1: a piecewise-linear log2 (128 segments of the fraction) scaled to
-    the natural log (45426 / 65536) and by ``out_scale`` (uint32 products wrap like the C)."""
-    x = x.astype(np.int64)
-    integer = msb32(x) - 1
-    frac = x - (np.int64(1) << integer)
-    frac = np.where(integer < 16, frac << np.maximum(16 - integer, 0),
-                    frac >> np.maximum(integer - 16, 0))
+    the natural log (45426 / 65536) and by ``out_scale`` (uint32 products wrap like the C).
+
+    With ``x = m * 2**e`` (``frexp``, exact for uint32), the integer part is ``e - 1`` and the
+    C's 16-bit fraction ``(x - 2**(e-1))`` shifted to 16 bits is ``floor((2m - 1) * 65536)``."""
+    m, e = np.frexp(x.astype(np.float64))
+    frac = np.floor(m * 131072.0 - 65536.0).astype(np.int64)
     seg = frac >> 9
-    c0, c1 = _LOG_LUT[seg], _LOG_LUT[seg + 1]
-    rel = ((c1 - c0) * (frac - (seg << 9))) >> 16
-    log2 = ((integer << 16) + frac + c0 + rel) & 0xFFFFFFFF
-    loge = ((45426 * log2 + 32768) >> 16) & 0xFFFFFFFF
+    c0 = _LOG_LUT[seg]
+    rel = ((_LOG_LUT[seg + 1] - c0) * (frac & 511)) >> 16
+    log2 = (((e.astype(np.int64) - 1) << 16) + frac + c0 + rel) & 0xFFFFFFFF
+    loge = (45426 * log2 + 32768) >> 16
     return ((((out_scale & 0xFFFFFFFF) * loge) & 0xFFFFFFFF) + 32768 & 0xFFFFFFFF) >> 16
 
 
@@ -188,8 +193,5 @@ class FilterBankLog(Kernel):
     def eval(self, params: tuple[int, int], inputs, ctx):
         bits, scale = params
         v = (inputs[0].astype(np.int64) << bits) & 0xFFFFFFFF
-        big = v > 1
-        out = np.zeros(v.shape, np.int64)
-        if big.any():
-            out[big] = np.minimum(log32(v[big], scale), 32767)
-        return [out.astype(np.int16)]
+        out = np.minimum(log32(np.maximum(v, 2), scale), 32767)
+        return [np.where(v > 1, out, 0).astype(np.int16)]

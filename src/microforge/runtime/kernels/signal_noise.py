@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from microforge.runtime.kernels.signal_common import check, check_io, constant, msb32, options
+from microforge.runtime.kernels.signal_common import check, check_io, constant, options
 from microforge.runtime.registry import Kernel, OpContext, register
 
 U32 = np.uint64(0xFFFFFFFF)
@@ -91,11 +91,13 @@ class SpectralSubtraction(Kernel):
 
 def wide_dynamic_function(x: np.ndarray, lut: np.ndarray) -> np.ndarray:
     """``WideDynamicFunction``: the PCAN gain for noise estimates x (uint32 values in an int64
-    array) from the int16 ``lut``, returned as the int16 value (in int64)."""
-    interval = msb32(x)
-    base = np.clip(4 * interval - 6, 0, lut.size - 3)
-    frac = np.where(interval < 11, x << np.maximum(11 - interval, 0),
-                    x >> np.maximum(interval - 11, 0)) & 0x3FF
+    array) from the int16 ``lut``, returned as the int16 value (in int64).
+
+    For x > 2 with ``x = m * 2**e`` (``frexp``, exact), ``e`` is ``MostSignificantBit32(x)`` and
+    the C's 10-bit fraction (x shifted to 11 bits, top bit dropped) is ``floor(m * 2048) - 1024``."""
+    m, e = np.frexp(np.maximum(x, 3).astype(np.float64))
+    base = 4 * e.astype(np.int64) - 6
+    frac = np.floor(m * 2048.0).astype(np.int64) - 1024
     result = (lut[base + 2] * frac) >> 5
     result = _wrap32(result + lut[base + 1] * 32)
     result = _wrap32(result * frac)
