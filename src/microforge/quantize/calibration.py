@@ -63,7 +63,7 @@ def collect(graph: Graph, data: list[np.ndarray], batch: int = BATCH,
             mins[idx] = min(lo, mins.get(idx, lo))
             maxs[idx] = max(hi, maxs.get(idx, hi))
             if flat.size > quota:
-                flat = flat[rng.choice(flat.size, quota, replace=False)]
+                flat = flat[rng.integers(0, flat.size, quota)]
             parts[idx].append(flat)
     return {i: TensorStats(mins[i], maxs[i], np.concatenate(parts[i])) for i in mins}
 

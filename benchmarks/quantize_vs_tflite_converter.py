@@ -1,0 +1,130 @@
+"""microforge quantize beside the TFLite converter's post-training int8 quantization.
+
+For each Keras model of tests/quantize/keras_models.py (trained a few seconds on synthetic data):
+convert it once with the TFLite converter to float (microforge's input) and once to full int8
+(int8 inputs/outputs) with the same representative dataset (the 256 training samples microforge
+calibrates on). Both int8 models run on held-out inputs through microforge's runtime (bit-exact
+with TFLM); their dequantized outputs are compared with the Keras float model: output SQNR (worst
+output), top-1 agreement of the first classifier output, and the wall time of each quantization
+step (the converter's from the Keras model, microforge's from the float .tflite).
+
+Run: .venv/bin/python benchmarks/quantize_vs_tflite_converter.py [--markdown] [--methods ...]
+Needs the [tf] extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from tests.quantize.keras_models import BUILDERS, make  # noqa: E402
+
+import microforge  # noqa: E402
+from microforge.frontends.tflite_reader import read_tflite  # noqa: E402
+from microforge.passes import PassManager, fold_constants, remove_dead  # noqa: E402
+from microforge.quantize.calibration import METHODS  # noqa: E402
+from microforge.quantize.report import quantize_input, sqnr_db  # noqa: E402
+
+
+def tflite_int8(trained) -> tuple[bytes, float]:
+    import tensorflow as tf
+
+    def representative():
+        for x in trained.train_x:
+            yield [x[None]]
+
+    start = time.perf_counter()
+    converter = tf.lite.TFLiteConverter.from_keras_model(trained.keras_model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    data = converter.convert()
+    return data, time.perf_counter() - start
+
+
+def load_folded(data: bytes) -> microforge.Model:
+    """The converter's model with its SHAPE/PACK batch-size arithmetic folded to constants (as
+    TFLM computes it at run time), so microforge's runtime runs it."""
+    graph, _ = PassManager([fold_constants, remove_dead])(read_tflite(data))
+    return microforge.Model(graph)
+
+
+def run_int8(model: microforge.Model, x: np.ndarray) -> list[np.ndarray]:
+    """Dequantized outputs of a quantized model on float inputs, (N, -1) each."""
+    tensor = model.graph.main.tensors[model.inputs[0].index]
+    outs = model.run(quantize_input(x.reshape((len(x),) + tuple(tensor.shape[1:])), tensor))
+    result = []
+    for out, info in zip(outs, model.outputs):
+        real = out.astype(np.float64)
+        if info.dtype != np.float32:
+            real = (real - info.zero_point) * info.scale
+        result.append(real.reshape(len(x), -1))
+    return result
+
+
+def score(outputs: list[np.ndarray], refs: list[np.ndarray]) -> tuple[float, float]:
+    """(worst output SQNR, top-1 agreement of the first multi-class output); outputs are matched
+    to the reference outputs by shape and similarity (the converter may reorder them)."""
+    sqnrs, top1 = [], float("nan")
+    for ref in refs:
+        same = [o for o in outputs if o.shape == ref.shape]
+        best = max(sqnr_db(ref, o) for o in same)
+        sqnrs.append(best)
+        if ref.shape[1] > 1 and np.isnan(top1):
+            out = max(same, key=lambda o: sqnr_db(ref, o))
+            top1 = float((out.argmax(1) == ref.argmax(1)).mean())
+    return min(sqnrs), top1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--methods", nargs="+", default=["default"],
+                        help=f"calibration methods to compare ({', '.join(METHODS)}, default)")
+    parser.add_argument("--models", nargs="+", default=list(BUILDERS), choices=list(BUILDERS))
+    args = parser.parse_args()
+    rows = []
+    for name in args.models:
+        trained = make(name)
+        refs = trained.keras_model.predict(trained.test_x, verbose=0)
+        refs = [np.asarray(r, np.float64).reshape(len(trained.test_x), -1)
+                for r in (refs if isinstance(refs, list) else [refs])]
+        tfl_bytes, tfl_time = tflite_int8(trained)
+        tfl_sqnr, tfl_top1 = score(run_int8(load_folded(tfl_bytes), trained.test_x), refs)
+        for method in args.methods:
+            options = {} if method == "default" else {"method": method}
+            start = time.perf_counter()
+            model = microforge.quantize(trained.float_tflite, trained.train_x, **options)
+            mf_time = time.perf_counter() - start
+            mf_sqnr, mf_top1 = score(run_int8(model, trained.test_x), refs)
+            label = model.settings["method"] + (" (default)" if method == "default" else "")
+            rows.append((name, label, mf_sqnr, tfl_sqnr, mf_top1, tfl_top1, mf_time, tfl_time))
+            print(f"{name}: {label}: microforge {mf_sqnr:.2f} dB in {mf_time:.2f} s, "
+                  f"converter {tfl_sqnr:.2f} dB in {tfl_time:.2f} s", file=sys.stderr)
+    header = ("model", "method", "microforge SQNR dB", "converter SQNR dB", "microforge top-1",
+              "converter top-1", "microforge s", "converter s")
+    if args.markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+    else:
+        print("  ".join(f"{h:>18}" for h in header))
+    for name, label, ms, ts, mt, tt, mtime, ttime in rows:
+        cells = (name, label, f"{ms:.2f}", f"{ts:.2f}", f"{mt:.1%}", f"{tt:.1%}", f"{mtime:.2f}",
+                 f"{ttime:.2f}")
+        print(("| " + " | ".join(cells) + " |") if args.markdown
+              else "  ".join(f"{c:>18}" for c in cells))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Small float Keras models for the quantizer's tests and benchmark, trained for a few seconds on
+synthetic data so their activation ranges are realistic, and converted to float .tflite with the
+TFLite converter (microforge's input).
+
+Each builder returns a Keras model; :func:`make` trains and converts it.
+Needs TensorFlow (the ``[tf]`` extra).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _layers():
+    from tensorflow import keras
+
+    return keras, keras.layers
+
+
+def _data(shape: tuple[int, ...], classes: int, n: int, seed: int,
+          draw: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy copies of smooth per-class prototypes (so a small network can learn them); ``seed``
+    fixes the prototypes (the task), ``draw`` the samples."""
+    protos = np.random.default_rng(seed).normal(size=(classes,) + shape)
+    rng = np.random.default_rng([seed, draw + 1])
+    for axis in range(len(shape) - 1):  # smooth along the spatial axes
+        protos = (protos + np.roll(protos, 1, axis=axis + 1) + np.roll(protos, -1, axis=axis + 1)) / 3
+    y = rng.integers(0, classes, n)
+    x = protos[y] * rng.uniform(0.5, 2.0, (n,) + (1,) * len(shape)) + 0.7 * rng.normal(
+        size=(n,) + shape)
+    return x.astype(np.float32), y
+
+
+def small_cnn():
+    """conv + batch-norm + ReLU, depthwise conv (ReLU6), 1x1 conv, add, concatenation, max and
+    average pooling, flatten, dense + batch-norm, dense + softmax."""
+    keras, L = _layers()
+    x = keras.Input((16, 16, 3))
+    a = L.ReLU()(L.BatchNormalization()(L.Conv2D(8, 3, padding="same")(x)))
+    b = L.DepthwiseConv2D(3, padding="same", activation="relu6")(a)
+    c = L.Conv2D(8, 1)(a)
+    d = L.Concatenate()([L.Add()([b, c]), a])
+    e = L.AveragePooling2D(2)(L.MaxPooling2D()(d))
+    f = L.BatchNormalization()(L.Dense(16, activation="relu")(L.Flatten()(e)))
+    out = L.Dense(4, activation="softmax")(f)
+    return keras.Model(x, out, name="small_cnn")
+
+
+def ds_cnn():
+    """DS-CNN keyword-spotting shape: 49x10 MFCC input, strided conv, depthwise-separable blocks
+    with batch-norm, global average pooling, dense + softmax (12 classes)."""
+    keras, L = _layers()
+    x = keras.Input((49, 10, 1))
+    h = L.ReLU()(L.BatchNormalization()(L.Conv2D(16, (10, 4), strides=2, padding="same")(x)))
+    for _ in range(2):
+        h = L.ReLU()(L.BatchNormalization()(L.DepthwiseConv2D(3, padding="same")(h)))
+        h = L.ReLU()(L.BatchNormalization()(L.Conv2D(16, 1)(h)))
+    h = L.GlobalAveragePooling2D()(h)
+    out = L.Dense(12, activation="softmax")(h)
+    return keras.Model(x, out, name="ds_cnn")
+
+
+def tiny_resnet():
+    """A tiny ResNet: stem conv, two residual blocks (the second strided, 1x1 projection
+    shortcut), batch-norm everywhere, global average pooling, dense + softmax."""
+    keras, L = _layers()
+    x = keras.Input((16, 16, 3))
+    h = L.ReLU()(L.BatchNormalization()(L.Conv2D(8, 3, padding="same")(x)))
+    for filters, stride in ((8, 1), (16, 2)):
+        r = L.ReLU()(L.BatchNormalization()(L.Conv2D(filters, 3, strides=stride, padding="same")(h)))
+        r = L.BatchNormalization()(L.Conv2D(filters, 3, padding="same")(r))
+        s = h if stride == 1 else L.BatchNormalization()(L.Conv2D(filters, 1, strides=stride)(h))
+        h = L.ReLU()(L.Add()([r, s]))
+    h = L.GlobalAveragePooling2D()(h)
+    out = L.Dense(5, activation="softmax")(h)
+    return keras.Model(x, out, name="tiny_resnet")
+
+
+def mlp_tanh():
+    """Dense layers with tanh and sigmoid activations, a batch-norm on a non-layer output (kept as
+    MUL/ADD) and two outputs: a sigmoid score and a softmax."""
+    keras, L = _layers()
+    x = keras.Input((20,))
+    h = L.Dense(24, activation="tanh")(x)
+    h = L.BatchNormalization()(L.Add()([h, L.Dense(24)(x)]))
+    p = L.Dense(3, activation="softmax", name="probs")(h)
+    s = L.Dense(1, activation="sigmoid", name="score")(h)
+    return keras.Model(x, [p, s], name="mlp_tanh")
+
+
+# name -> (builder, input shape, classes, data seed)
+BUILDERS = {
+    "small_cnn": (small_cnn, (16, 16, 3), 4, 1),
+    "ds_cnn": (ds_cnn, (49, 10, 1), 12, 2),
+    "tiny_resnet": (tiny_resnet, (16, 16, 3), 5, 3),
+    "mlp_tanh": (mlp_tanh, (20,), 3, 4),
+}
+
+
+@dataclass
+class Trained:
+    name: str
+    keras_model: object
+    float_tflite: bytes
+    train_x: np.ndarray  # calibration / representative data (256 samples)
+    test_x: np.ndarray  # held-out inputs (1024 samples, same distribution)
+
+
+def make(name: str, epochs: int = 3, seed: int = 0) -> Trained:
+    """Build, train briefly (512 samples) and convert one model to float .tflite."""
+    import tensorflow as tf
+    from tensorflow import keras
+
+    build, shape, classes, data_seed = BUILDERS[name]
+    keras.utils.set_random_seed(seed)
+    model = build()
+    x, y = _data(shape, classes, 512, data_seed)
+    if len(model.outputs) == 1:
+        losses, targets = "sparse_categorical_crossentropy", y
+    else:
+        losses = ["sparse_categorical_crossentropy", "binary_crossentropy"]
+        targets = [y, (y == 0).astype(np.float32)]
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=losses)
+    model.fit(x, targets, epochs=epochs, batch_size=64, verbose=0)
+    data = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    held_out, _ = _data(shape, classes, 1024, data_seed, draw=1)
+    return Trained(name, model, data, x[:256], held_out)
