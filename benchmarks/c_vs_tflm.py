@@ -41,7 +41,7 @@ NAMES = [
     "dtln_noise_suppression.tflite",
     "simple_add_model.tflite",
 ]
-OPT = ["-O3"]
+OPT = ["-O3", "-flto"]
 INVOKES = 3
 
 _TFLM_SCRIPT = """

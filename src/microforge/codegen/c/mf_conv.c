@@ -1,90 +1,96 @@
-/* CONV_2D / DEPTHWISE_CONV_2D int8 kernels (TFLM reference integer_ops semantics). */
+/* CONV_2D / DEPTHWISE_CONV_2D int8 kernels; see mf_conv.h for the evaluation order. */
 #include "mf_conv.h"
 
-/* The folded bias counts every tap; taps outside the image must not count their offset term.
- * For an output pixel whose window is clipped, subtract input_offset * (weights of missing taps). */
-static int32_t conv_dot(const mf_conv_s8_params *p, const int8_t *input, int32_t oy, int32_t ox,
-                        int32_t oc) {
-    int32_t acc = 0;
-    int32_t ky, kx, ic;
-    const int32_t iy0 = oy * p->stride_h - p->pad_top;
-    const int32_t ix0 = ox * p->stride_w - p->pad_left;
-    const int8_t *w = p->weights + (size_t)oc * p->k_h * p->k_w * p->in_c;
-    for (ky = 0; ky < p->k_h; ++ky) {
-        const int32_t iy = iy0 + ky * p->dil_h;
-        for (kx = 0; kx < p->k_w; ++kx) {
-            const int32_t ix = ix0 + kx * p->dil_w;
-            const int8_t *wt = w + ((size_t)ky * p->k_w + kx) * p->in_c;
-            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                int32_t wsum = 0;
-                for (ic = 0; ic < p->in_c; ++ic) {
-                    wsum += wt[ic];
-                }
-                acc -= wsum * p->input_offset;
-            } else {
-                const int8_t *x = input + ((size_t)iy * p->in_w + ix) * p->in_c;
-                for (ic = 0; ic < p->in_c; ++ic) {
-                    acc += (int32_t)x[ic] * (int32_t)wt[ic];
-                }
+static void store_block(const mf_conv_s8_params *p, const int32_t *acc, int32_t c0, int32_t n,
+                        int8_t *out) {
+    int32_t c;
+    for (c = 0; c < n; ++c) {
+        const int32_t v = mf_requantize(acc[c], p->multiplier[c0 + c], p->left_shift[c0 + c],
+                                        p->right_shift[c0 + c]);
+        out[c] = (int8_t)mf_clamp(v + p->output_offset, p->act_min, p->act_max);
+    }
+}
+
+static void conv_pointwise_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
+    int16_t row[MF_CONV_MAX_POINTWISE_IN_C];
+    const int32_t pixels = p->out_h * p->out_w;
+    int32_t px, ic, oc;
+    for (px = 0; px < pixels; ++px) {
+        const int8_t *x = input + (size_t)px * p->in_c;
+        int8_t *out = output + (size_t)px * p->out_c;
+        for (ic = 0; ic < p->in_c; ++ic) {
+            row[ic] = (int16_t)(x[ic] + p->input_offset);
+        }
+        for (oc = 0; oc < p->out_c; ++oc) {
+            const int8_t *w = p->weights + (size_t)oc * p->in_c;
+            int32_t acc = p->bias[oc];
+            int32_t v;
+            for (ic = 0; ic < p->in_c; ++ic) {
+                acc += (int32_t)row[ic] * (int32_t)w[ic];
             }
+            v = mf_requantize(acc, p->multiplier[oc], p->left_shift[oc], p->right_shift[oc]);
+            out[oc] = (int8_t)mf_clamp(v + p->output_offset, p->act_min, p->act_max);
         }
     }
-    return acc;
 }
 
-static int8_t requantize(const mf_conv_s8_params *p, int32_t acc, int32_t oc) {
-    int32_t v = mf_mbqm(acc + p->bias[oc], p->multiplier[oc], (int)p->shift[oc]);
-    return (int8_t)mf_clamp(v + p->output_offset, p->act_min, p->act_max);
-}
-
-/* Each output pixel is computed into `pixel` and then stored, so all of a pixel's reads happen
- * before any of its writes (the planner relies on this order to run the layer in place). */
 void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
-    int32_t oy, ox, oc;
-    int8_t pixel[MF_CONV_MAX_OUT_C];
-    const int pointwise = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
-                          p->pad_top == 0 && p->pad_left == 0;
+    int32_t oy, ox, ky, kx, ic, c0, c;
+    int32_t acc[MF_CONV_BLOCK];
+    if (p->pointwise) {
+        conv_pointwise_s8(p, input, output);
+        return;
+    }
     for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;
         for (ox = 0; ox < p->out_w; ++ox) {
+            const int32_t ix0 = ox * p->stride_w - p->pad_left;
             int8_t *out = output + ((size_t)oy * p->out_w + ox) * p->out_c;
-            if (pointwise) {
-                const int8_t *x = input + ((size_t)oy * p->in_w + ox) * p->in_c;
-                for (oc = 0; oc < p->out_c; ++oc) {
-                    const int8_t *w = p->weights + (size_t)oc * p->in_c;
-                    int32_t acc = 0;
-                    int32_t ic;
-                    for (ic = 0; ic < p->in_c; ++ic) {
-                        acc += (int32_t)x[ic] * (int32_t)w[ic];
+            for (c0 = 0; c0 < p->out_c; c0 += MF_CONV_BLOCK) {
+                const int32_t n = MF_MIN(MF_CONV_BLOCK, p->out_c - c0);
+                for (c = 0; c < n; ++c) {
+                    acc[c] = p->bias[c0 + c];
+                }
+                for (ky = 0; ky < p->k_h; ++ky) {
+                    const int32_t iy = iy0 + ky * p->dil_h;
+                    if (iy < 0 || iy >= p->in_h) {
+                        continue;
                     }
-                    pixel[oc] = requantize(p, acc, oc);
+                    for (kx = 0; kx < p->k_w; ++kx) {
+                        const int32_t ix = ix0 + kx * p->dil_w;
+                        const int8_t *x;
+                        const int8_t *w;
+                        if (ix < 0 || ix >= p->in_w) {
+                            continue;
+                        }
+                        x = input + ((size_t)iy * p->in_w + ix) * p->in_c;
+                        w = p->weights + ((size_t)(ky * p->k_w + kx) * p->in_c) * p->out_c + c0;
+                        for (ic = 0; ic < p->in_c; ++ic) {
+                            const int32_t xv = (int32_t)x[ic] + p->input_offset;
+                            const int8_t *wr = w + (size_t)ic * p->out_c;
+                            for (c = 0; c < n; ++c) {
+                                acc[c] += xv * (int32_t)wr[c];
+                            }
+                        }
+                    }
                 }
-            } else {
-                for (oc = 0; oc < p->out_c; ++oc) {
-                    pixel[oc] = requantize(p, conv_dot(p, input, oy, ox, oc), oc);
-                }
+                store_block(p, acc, c0, n, out + c0);
             }
-            memcpy(out, pixel, (size_t)p->out_c);
         }
     }
 }
-
-/* Channels are processed in blocks: for each output pixel and block, the in-image taps are
- * accumulated over the block's channels (a loop gcc vectorizes), then requantized. The input
- * offset is added per tap (TFLM's arithmetic: taps outside the image contribute nothing), so the
- * depthwise bias is the model's own bias (the emitter does not fold the offset for it). */
-#define MF_DW_BLOCK 64
 
 void mf_depthwise_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
     int32_t oy, ox, ky, kx, c0, c;
-    int32_t acc[MF_DW_BLOCK];
+    int32_t acc[MF_CONV_BLOCK];
     const int32_t m = p->depth_multiplier;
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
         for (ox = 0; ox < p->out_w; ++ox) {
             const int32_t ix0 = ox * p->stride_w - p->pad_left;
             int8_t *out = output + ((size_t)oy * p->out_w + ox) * p->out_c;
-            for (c0 = 0; c0 < p->out_c; c0 += MF_DW_BLOCK) {
-                const int32_t n = MF_MIN(MF_DW_BLOCK, p->out_c - c0);
+            for (c0 = 0; c0 < p->out_c; c0 += MF_CONV_BLOCK) {
+                const int32_t n = MF_MIN(MF_CONV_BLOCK, p->out_c - c0);
                 for (c = 0; c < n; ++c) {
                     acc[c] = p->bias[c0 + c];
                 }
@@ -104,8 +110,9 @@ void mf_depthwise_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_
                         x = input + ((size_t)iy * p->in_w + ix) * p->in_c;
                         if (m == 1) {
                             const int8_t *xc = x + c0;
+                            const int16_t offset = (int16_t)p->input_offset;
                             for (c = 0; c < n; ++c) {
-                                acc[c] += ((int32_t)xc[c] + p->input_offset) * (int32_t)w[c];
+                                acc[c] += (int16_t)((int16_t)(xc[c] + offset) * (int16_t)w[c]);
                             }
                         } else if (p->in_c == 1) {
                             const int32_t xv = (int32_t)x[0] + p->input_offset;
@@ -119,10 +126,7 @@ void mf_depthwise_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_
                         }
                     }
                 }
-                for (c = 0; c < n; ++c) {
-                    const int32_t v = mf_mbqm(acc[c], p->multiplier[c0 + c], (int)p->shift[c0 + c]);
-                    out[c0 + c] = (int8_t)mf_clamp(v + p->output_offset, p->act_min, p->act_max);
-                }
+                store_block(p, acc, c0, n, out + c0);
             }
         }
     }

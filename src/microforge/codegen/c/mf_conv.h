@@ -1,27 +1,40 @@
 /* CONV_2D and DEPTHWISE_CONV_2D, int8 (per-channel requantization), NHWC.
- * Mirrors runtime/kernels/conv.py. For CONV_2D the input offset is folded into `bias` at compile
- * time (bias[c] + input_offset * sum of channel c's weights), so loops only multiply-accumulate;
- * DEPTHWISE_CONV_2D adds the offset per tap and takes the model's bias unchanged. */
+ * Mirrors runtime/kernels/conv.py (TFLM reference integer semantics: the input offset is added to
+ * every in-image tap, taps outside the image contribute nothing, then the per-channel
+ * MultiplyByQuantizedMultiplier, output offset and activation clamp).
+ *
+ * Both kernels run per output pixel and per block of MF_CONV_BLOCK output channels: int32
+ * accumulators for the block start at the bias, each in-image tap adds (x + offset) * w over the
+ * block's channels (contiguous weights: a loop compilers vectorize), then the block is
+ * requantized and stored. A pointwise CONV_2D instead copies its input pixel (plus offset) to an
+ * int16 row once and takes one dot product per output channel. The planner's in-place analysis
+ * (codegen/ops/conv.py) relies on these orders: all reads of a (pixel, block) step — of a pixel
+ * for the pointwise path — happen before its writes.
+ * (x + offset) * w always fits int16: |x + offset| <= 255 and |w| <= 127. */
 #ifndef MF_CONV_H
 #define MF_CONV_H
 
 #include "mf_common.h"
 
-/* Largest CONV_2D output depth (the kernel buffers one output pixel). */
-#define MF_CONV_MAX_OUT_C 1024
+#define MF_CONV_BLOCK 64
+/* Largest input depth of the pointwise path (it keeps one input pixel as int16 on the stack). */
+#define MF_CONV_MAX_POINTWISE_IN_C 256
 
 typedef struct {
     int32_t in_h, in_w, in_c;
     int32_t out_h, out_w, out_c;
     int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
-    int32_t input_offset;   /* -input zero point: taps outside the image contribute 0 */
+    int32_t input_offset;   /* -input zero point */
     int32_t output_offset;  /* output zero point */
     int32_t act_min, act_max;
     int32_t depth_multiplier; /* depthwise only */
-    const int8_t *weights;  /* conv: [out_c][k_h][k_w][in_c]; depthwise: [k_h][k_w][out_c] */
-    const int32_t *bias;    /* [out_c]; CONV_2D: input offset folded in */
+    int32_t pointwise;      /* conv: 1x1, stride 1, no padding, in_c <= MF_CONV_MAX_POINTWISE_IN_C */
+    const int8_t *weights;  /* conv: [k_h][k_w][in_c][out_c] (pointwise: [out_c][in_c]);
+                               depthwise: [k_h][k_w][out_c] */
+    const int32_t *bias;    /* [out_c] (zeros when the model has none) */
     const int32_t *multiplier;
-    const int32_t *shift;
+    const int32_t *left_shift;   /* [out_c] max(shift, 0) */
+    const int32_t *right_shift;  /* [out_c] max(-shift, 0) */
 } mf_conv_s8_params;
 
 void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output);
