@@ -1,21 +1,34 @@
 #include "mf_fully_connected.h"
 
+static int8_t fc_requantize(const mf_fc_s8_params *p, int32_t acc, int32_t o) {
+    const int32_t c = p->per_channel ? o : 0;
+    const int32_t v = mf_mbqm(mf_wrap_add(acc, p->constant[o]), p->multiplier[c], (int)p->shift[c]);
+    return (int8_t)mf_clamp(v + p->output_offset, p->act_min, p->act_max);
+}
+
 void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t *output) {
-    int32_t r, o, k;
+    int32_t r, o;
     for (r = 0; r < p->rows; ++r) {
         const int8_t *x = input + (size_t)r * p->accum;
         int8_t *out = output + (size_t)r * p->depth;
-        for (o = 0; o < p->depth; ++o) {
+        o = 0;
+#if MF_USE_DSP
+        for (; o + 2 <= p->depth; o += 2) {
+            int32_t acc[2] = {0, 0};
             const int8_t *w = p->weights + (size_t)o * p->accum;
-            const int32_t c = p->per_channel ? o : 0;
+            mf_dsp_dot2_s8(x, w, w + p->accum, p->accum, acc);
+            out[o] = fc_requantize(p, acc[0], o);
+            out[o + 1] = fc_requantize(p, acc[1], o + 1);
+        }
+#endif
+        for (; o < p->depth; ++o) {
+            const int8_t *w = p->weights + (size_t)o * p->accum;
             int32_t acc = 0;
-            int32_t v;
+            int32_t k;
             for (k = 0; k < p->accum; ++k) {
                 acc += (int32_t)x[k] * (int32_t)w[k];
             }
-            acc = (int32_t)((uint32_t)acc + (uint32_t)p->constant[o]);
-            v = mf_mbqm(acc, p->multiplier[c], (int)p->shift[c]) + p->output_offset;
-            out[o] = (int8_t)mf_clamp(v, p->act_min, p->act_max);
+            out[o] = fc_requantize(p, acc, o);
         }
     }
 }

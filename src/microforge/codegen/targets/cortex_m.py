@@ -33,7 +33,10 @@ FIRMWARE_DIR = "firmware"
 MAGIC = 0x4D464657
 SYSTICK_PERIOD = 1 << 24
 HARNESS_SOURCES = ["startup.c", "harness_semihost.c", "harness_model.c"]
-HARNESS_FILES = ["startup.c", "harness_semihost.c", "semihost.h", "mf_target.h", "mf_sections.ld"]
+HARNESS_FILES = ["startup.c", "harness_semihost.c", "semihost.h", "mf_target.h", "mf_sections.ld",
+                 "mf_libm.c"]
+# glibc's expf / expm1f / tanhf (the Python runtime's), linked ahead of newlib's libm.
+MATH_SOURCE = "mf_libm.c"
 INSTRUCTION_METHOD = (
     "estimate: QEMU -icount shift=0 advances virtual time 1 ns per executed instruction; SysTick "
     "(CPU clock) is read around each NAME_invoke call. Counts instructions, not cycles (QEMU models "
@@ -158,7 +161,7 @@ def _makefile(b: Board, opt: str, dsp: bool) -> str:
 CC = arm-none-eabi-gcc
 CPU = {' '.join(b.cpu_flags)}
 CFLAGS = $(CPU) {flags}
-SRCS = $(wildcard ../*.c) {' '.join(HARNESS_SOURCES)}
+SRCS = $(wildcard ../*.c) {' '.join(HARNESS_SOURCES)} {MATH_SOURCE}
 
 firmware.elf: $(SRCS) {b.linker_script} mf_sections.ld
 \t$(CC) $(CFLAGS) {' '.join(HARNESS_FLAGS)} -I.. -I. $(SRCS) {' '.join(LINK_FLAGS)} \\
@@ -190,9 +193,10 @@ def _run(cmd: list[str], cwd: Path, what: str) -> None:
 
 
 def build_firmware(src_dir: Path, name: str, graph: Graph, target: str, work: Path,
-                   opt: str = "-O2", dsp: bool = True) -> Path:
+                   opt: str = "-O2", dsp: bool = True, glibc_math: bool = True) -> Path:
     """Compile the library and the harness object by object (so the map file names each source)
-    and link ``work/firmware.elf`` (and ``work/firmware.map``)."""
+    and link ``work/firmware.elf`` (and ``work/firmware.map``). ``glibc_math`` links
+    ``mf_libm.c`` (glibc's expf/expm1f/tanhf) ahead of newlib's libm."""
     check_tools()
     b = board(target)
     for fname, text in firmware_files(name, graph, target, opt, dsp).items():
@@ -209,6 +213,11 @@ def build_firmware(src_dir: Path, name: str, graph: Graph, target: str, work: Pa
         obj = work / (Path(src).stem + ".o")
         _run(["arm-none-eabi-gcc", *flags, *HARNESS_FLAGS, f"-I{src_dir}", f"-I{work}", "-c",
               str(work / src), "-o", str(obj)], work, f"cross-compiling {src}")
+        objects.append(str(obj))
+    if glibc_math:
+        obj = work / "lib" / "mf_libm.o"
+        _run(["arm-none-eabi-gcc", *flags, "-c", str(work / MATH_SOURCE), "-o", str(obj)], work,
+             f"cross-compiling {MATH_SOURCE}")
         objects.append(str(obj))
     elf = work / "firmware.elf"
     _run(["arm-none-eabi-gcc", *b.cpu_flags, *objects, *LINK_FLAGS,
@@ -304,6 +313,8 @@ def _origin_kind(origin: str, name: str, kernel_stems: set[str]) -> tuple[str, s
         member = origin[origin.index("(") + 1:-1]
         return "library", f"{archive}({member})"
     stem = Path(origin).stem
+    if stem == Path(MATH_SOURCE).stem:
+        return "library", f"{stem}.o"
     if stem == name:
         return "model", f"{name}.o"
     if stem in kernel_stems:
@@ -447,7 +458,8 @@ def qemu_timeout(graph: Graph, total: int) -> float:
 
 
 def evaluate(src_dir: Path, name: str, graph: Graph, target: str, n: int = 1, opt: str = "-O2",
-             dsp: bool = True, seed: int = 0, timeout: float | None = None) -> FirmwareReport:
+             dsp: bool = True, seed: int = 0, timeout: float | None = None,
+             glibc_math: bool = True) -> FirmwareReport:
     """Cross-compile, run n random inputs (whole sequences for stateful models) under QEMU, compare
     every output byte with the Python runtime, and measure flash, RAM, stack and instructions."""
     check_tools()
@@ -455,7 +467,7 @@ def evaluate(src_dir: Path, name: str, graph: Graph, target: str, n: int = 1, op
     ref = reference(graph, max(n, 1), seed)
     with tempfile.TemporaryDirectory(prefix="microforge-fw-") as tmp:
         work = Path(tmp)
-        elf = build_firmware(src_dir, name, graph, target, work, opt, dsp)
+        elf = build_firmware(src_dir, name, graph, target, work, opt, dsp, glibc_math)
         kernel_stems = {p.stem for p in src_dir.glob("*.c")} - {name}
         sizes = measure_sizes((work / "firmware.map").read_text(), elf_sections(elf), name,
                               kernel_stems)
