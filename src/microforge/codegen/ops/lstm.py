@@ -3,7 +3,8 @@
 Every constant comes from the runtime kernel's prepare params: weights transposed to one row per
 gate unit, the input and hidden zero points folded into per-row constants, per-gate multipliers.
 The hidden and cell states are the op's variable tensors (static state buffers); the gate
-pre-activations of one sequence row live in scratch.
+pre-activations of one sequence row live in scratch. The float kernel calls the C library's expf /
+tanhf: byte-identical to the runtime with glibc (the host), possibly an ulp off with a device libm.
 """
 
 from __future__ import annotations
