@@ -151,3 +151,19 @@ def test_sqrt64_against_isqrt(top):
         r = math.isqrt(v)
         cap = 0xFFFF if v < (1 << 32) else 0xFFFFFFFF
         assert g == (r + 1 if v - r * r > r and r != cap else r), v
+
+
+def test_filter_bank_wide_bands_take_the_split_path():
+    """Bands whose weight sums reach 2**21 make whole-uint32 products inexact in float64: the
+    kernel splits the input in 16-bit halves (still bit-exact)."""
+    rng = np.random.default_rng(9)
+    widths = np.array([0, 120, 120], np.int16)
+    tables = [uniform(rng, (240,), np.int16), uniform(rng, (240,), np.int16),
+              np.array([0, 0, 130], np.int16), np.array([0, 0, 120], np.int16), widths]
+    tables[0][:] = np.abs(tables[0]) | 0x4000
+    data = custom_model("SignalFilterBank", [((257,), np.uint32)] + tables,
+                        [((2,), np.uint64)], num_channels=2)
+    model = microforge.load(data)
+    assert model._executor.steps[0].params.split
+    x = uniform(rng, (N, 257), np.uint32)
+    assert_parity(model.graph, [x])

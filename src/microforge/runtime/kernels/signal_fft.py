@@ -63,6 +63,9 @@ class FftAutoScale(Kernel):
         return [x << bits[:, None].astype(np.int16), bits.astype(np.int32)]
 
 
+BLOCK_ROWS = 256  # FFT rows per pass: its temporaries stay in cache
+
+
 @dataclass
 class _RfftParams:
     fft: KissFftr
@@ -108,7 +111,9 @@ class Rfft(Kernel):
         b, n = x.shape[0], x.shape[1]
         work = np.zeros((b * n, params.fft.nfft), params.fft.dtype)
         work[:, : params.in_len] = x.reshape(b * n, -1)
-        return [params.fft.forward(work).reshape((b,) + params.out_shape)]
+        out = np.concatenate([params.fft.forward(work[i : i + BLOCK_ROWS])
+                              for i in range(0, max(b * n, 1), BLOCK_ROWS)])
+        return [out.reshape((b,) + params.out_shape)]
 
 
 @register("SignalIrfft")
@@ -134,7 +139,9 @@ class Irfft(Kernel):
         fft = params.fft
         x = rows(inputs[0], params.in_len)
         b = x.shape[0]
-        y = fft.inverse_transform(x.reshape(-1, fft.ncfft + 1, 2))
+        x = x.reshape(-1, fft.ncfft + 1, 2)
+        y = np.concatenate([fft.inverse_transform(x[i : i + BLOCK_ROWS])
+                            for i in range(0, max(x.shape[0], 1), BLOCK_ROWS)])
         if fft.dtype == np.float32:
             y = y / np.float32(fft.nfft)
         return [y.reshape((b,) + params.out_shape)]

@@ -57,6 +57,7 @@ class Energy(Kernel):
 class _BankParams:
     matrix: np.ndarray  # (inputs, channels) float64 weight sums (weights + previous unweights)
     channels: int
+    split: bool  # products of whole uint32 inputs could exceed 2**53: split them in halves
 
 
 @register("SignalFilterBank")
@@ -66,11 +67,14 @@ class FilterBank(Kernel):
     ``unweights * x`` over the previous channel's band, in uint64 (int16 weights sign-extended,
     arithmetic modulo 2**64).
 
-    The bands are folded into one constant ``(inputs, channels)`` matrix in prepare. The uint32
-    input is split into 16-bit halves, each multiplied by the matrix in float64 (every partial
-    sum is an integer below ``65535 * max_c sum|w|``, checked < 2**53 in prepare, so BLAS is
-    exact), and the halves are recombined modulo 2**64: the same value as the C's sequential
-    uint64 sum. Weight tables must be constant and every index in range.
+    The bands are folded into one constant ``(inputs, channels)`` matrix in prepare and the
+    input is multiplied by it in float64, exactly: every partial sum is an integer below
+    ``2**32 * max_c sum|w|``, which is < 2**53 for weight tables like the preprocessors' (sums
+    below 2**21). Otherwise the uint32 input is split into 16-bit halves (partial sums below
+    ``65535 * max_c sum|w|``, checked < 2**53 in prepare), each multiplied by the matrix, and the
+    halves are recombined modulo 2**64. Either way the result is the C's sequential uint64 sum
+    (negative weights wrap modulo 2**64 alike). Weight tables must be constant and every index
+    in range.
     Tests: random uint32 spectra (full range: wrap-around with negative weights is exercised by
     random weight tables) with the preprocessor's tables and synthetic ones.
     """
@@ -98,12 +102,14 @@ class FilterBank(Kernel):
             matrix[f0 : f0 + width, c] += weights[w0 : w0 + width]
             matrix[f0 : f0 + width, c + 1] += unweights[w0 : w0 + width]
         matrix = matrix[:, 1 : n + 1]
-        bound = 65535.0 * (np.abs(matrix).sum(axis=0).max(initial=0.0))
-        check(ctx, bound < 2.0**53, "weights too large for the exact float64 filter bank")
-        return _BankParams(np.ascontiguousarray(matrix), n)
+        column = np.abs(matrix).sum(axis=0).max(initial=0.0)
+        check(ctx, 65535.0 * column < 2.0**53, "weights too large for the exact filter bank")
+        return _BankParams(np.ascontiguousarray(matrix), n, 4294967295.0 * column >= 2.0**53)
 
     def eval(self, params: _BankParams, inputs, ctx):
         x = inputs[0]
+        if not params.split:
+            return [(x.astype(np.float64) @ params.matrix).astype(np.int64).astype(np.uint64)]
         hi = (x >> np.uint32(16)).astype(np.float64) @ params.matrix
         lo = (x & np.uint32(0xFFFF)).astype(np.float64) @ params.matrix
         hi = hi.astype(np.int64).astype(np.uint64) << np.uint64(16)

@@ -73,7 +73,8 @@ def _leaf_order(factors: list[tuple[int, int]], n: int) -> np.ndarray:
 
 
 class _Fixed:
-    """Complex arithmetic of a ``FIXED_POINT`` build on (real, imag) pairs of scalar arrays."""
+    """Complex arithmetic of a ``FIXED_POINT`` build. A complex array is one array stacked as
+    ``(2, ...)`` = (real, imag) in the scalar type; sums wrap in that type like the C stores."""
 
     def __init__(self, bits: int) -> None:
         self.scalar = np.dtype(np.int16 if bits == 16 else np.int32)
@@ -86,30 +87,35 @@ class _Fixed:
         return (math.floor(0.5 + self.samp_max * math.cos(phase)),
                 math.floor(0.5 + self.samp_max * math.sin(phase)))
 
-    def smul(self, a, b):
-        return a.astype(self.wide) * b
+    def constant(self, values: np.ndarray) -> np.ndarray:
+        """Twiddles as multiplier operands (the product type)."""
+        return values.astype(self.wide)
 
-    def sround(self, x):
-        return ((x + self.half) >> self.frac).astype(self.scalar)
+    def sround(self, x: np.ndarray) -> np.ndarray:
+        x += self.half
+        x >>= self.frac
+        return x.astype(self.scalar)
 
-    def s_mul(self, a, b):
-        return self.sround(self.smul(a, b))
+    def s_mul(self, z: np.ndarray, k) -> np.ndarray:
+        """``S_MUL`` of every element by ``k`` (a product-type scalar or broadcastable array)."""
+        return self.sround(z.astype(self.wide) * k)
 
-    def fixdiv(self, c, k: int):
-        d = self.wide.type(self.samp_max // k)
-        return self.s_mul(c[0], d), self.s_mul(c[1], d)
+    def fixdiv(self, z: np.ndarray, k: int) -> np.ndarray:
+        return self.s_mul(z, self.wide.type(self.samp_max // k))
 
-    def cmul(self, a, b):
-        return (self.sround(self.smul(a[0], b[0]) - self.smul(a[1], b[1])),
-                self.sround(self.smul(a[0], b[1]) + self.smul(a[1], b[0])))
+    def cmul(self, a: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """``C_MUL`` of stacked ``a`` by stacked twiddles ``t`` (product type)."""
+        w = a.astype(self.wide)
+        x, y = w * t[0], w * t[1]  # (ar*tr, ai*tr), (ar*ti, ai*ti)
+        x[0] -= y[1]
+        y[0] += x[1]
+        x[1] = y[0]
+        return self.sround(x)
 
-    def mulbyscalar(self, c, s):
-        return self.s_mul(c[0], s), self.s_mul(c[1], s)
-
-    def half_of(self, x):
+    def half_of(self, x: np.ndarray) -> np.ndarray:
         return x >> 1
 
-    def half_of_sum(self, a, b, sign: int = 1):
+    def half_of_sum(self, a: np.ndarray, b: np.ndarray, sign: int = 1) -> np.ndarray:
         """``HALF_OF(a + b)`` (or ``a - b``): the sum in C ``int``, then shifted and truncated."""
         a, b = a.astype(np.int32), b.astype(np.int32)
         return ((a + b if sign > 0 else a - b) >> 1).astype(self.scalar)
@@ -124,17 +130,17 @@ class _Float:
     def twiddle(self, phase: float) -> tuple[float, float]:
         return np.float32(math.cos(phase)), np.float32(math.sin(phase))
 
-    def s_mul(self, a, b):
-        return a * b
+    def constant(self, values: np.ndarray) -> np.ndarray:
+        return values
 
-    def fixdiv(self, c, k: int):
-        return c
+    def s_mul(self, z, k):
+        return z * k
 
-    def cmul(self, a, b):
-        return a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]
+    def fixdiv(self, z, k: int):
+        return z
 
-    def mulbyscalar(self, c, s):
-        return c[0] * s, c[1] * s
+    def cmul(self, a, t):
+        return np.stack([a[0] * t[0] - a[1] * t[1], a[0] * t[1] + a[1] * t[0]])
 
     def half_of(self, x):
         return x * self._half
@@ -143,18 +149,16 @@ class _Float:
         return (a + b if sign > 0 else a - b) * self._half
 
 
-def _add(a, b):
-    return a[0] + b[0], a[1] + b[1]
-
-
-def _sub(a, b):
-    return a[0] - b[0], a[1] - b[1]
+def _rot(z: np.ndarray) -> np.ndarray:
+    """(re, im) -> (im, -re): multiplication by -i (negation wraps in integer types)."""
+    return np.stack([z[1], -z[0]])
 
 
 class KissFftr:
     """A configured real FFT (``kiss_fftr_alloc``): forward for ``inverse=False``, else inverse.
 
-    ``dtype`` is the scalar type: int16, int32 or float32. Arrays are ``(rows, n)``."""
+    ``dtype`` is the scalar type: int16, int32 or float32. Complex data is stacked as
+    ``(2, rows, n)`` (real, imag) so one numpy call handles both parts."""
 
     def __init__(self, fft_length: int, inverse: bool, dtype: np.dtype) -> None:
         dtype = np.dtype(dtype)
@@ -165,119 +169,97 @@ class KissFftr:
         self.dtype = self.ar.scalar
         sign = -1.0 if inverse else 1.0
         tw = [self.ar.twiddle(sign * (-2 * _PI * i / n)) for i in range(n)]
-        self.tw = (np.array([t[0] for t in tw], self.dtype), np.array([t[1] for t in tw], self.dtype))
+        self.tw = self.ar.constant(np.array(tw, self.dtype).T.copy())  # (2, n)
         sup = [self.ar.twiddle(sign * (-_PI * ((i + 1) / n + 0.5))) for i in range(n // 2)]
-        self.super_tw = (np.array([t[0] for t in sup], self.dtype),
-                         np.array([t[1] for t in sup], self.dtype))
+        self.super_tw = self.ar.constant(np.array(sup, self.dtype).reshape(-1, 2).T.copy())
         self.factors = factorize(n)
         self.order = _leaf_order(self.factors, n)
-        self._wide_tw = tuple(self._widen(t) for t in self.tw)
-        self._wide_super = tuple(self._widen(t) for t in self.super_tw)
-
-    def _widen(self, t: np.ndarray) -> np.ndarray:
-        return t.astype(self.ar.wide) if isinstance(self.ar, _Fixed) else t
+        fstrides = np.cumprod([1] + [p for p, _ in self.factors[:-1]])
+        # per stage (last factor first): radix, length, fstride and the twiddles of q = 1..p-1
+        self.stages = []
+        for (p, m), fstride in reversed(list(zip(self.factors, fstrides.tolist()))):
+            u = np.arange(m)
+            idx = np.arange(1, p)[:, None] * u[None, :] * fstride  # (p-1, m)
+            self.stages.append((p, m, fstride, self.tw[:, idx]))
 
     # -- the complex FFT (kf_work) ------------------------------------------------------------
 
-    def _tw(self, idx: np.ndarray):
-        return self._wide_tw[0][idx], self._wide_tw[1][idx]
-
-    def _fft(self, re: np.ndarray, im: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``kiss_fft`` of ``(rows, ncfft)`` complex data."""
-        rows, n = re.shape
-        re, im = re[:, self.order], im[:, self.order]
-        fstrides = np.cumprod([1] + [p for p, _ in self.factors[:-1]])
-        for (p, m), fstride in reversed(list(zip(self.factors, fstrides))):
-            re = re.reshape(rows, int(fstride), p, m)
-            im = im.reshape(rows, int(fstride), p, m)
-            f = [(re[:, :, q, :], im[:, :, q, :]) for q in range(p)]
-            f = getattr(self, f"_bfly{p}")(f, int(fstride), m)
-            re = np.stack([c[0] for c in f], axis=2).reshape(rows, n)
-            im = np.stack([c[1] for c in f], axis=2).reshape(rows, n)
-        return re, im
-
-    def _bfly2(self, f, fstride, m):
+    def _fft(self, z: np.ndarray) -> np.ndarray:
+        """``kiss_fft`` of stacked ``(2, rows, ncfft)`` complex data."""
         ar = self.ar
-        u = np.arange(m)
-        f0, f1 = ar.fixdiv(f[0], 2), ar.fixdiv(f[1], 2)
-        t = ar.cmul(f1, self._tw(u * fstride))
-        return [_add(f0, t), _sub(f0, t)]
+        _, rows, n = z.shape
+        z = z[:, :, self.order]
+        for p, m, fstride, tw in self.stages:
+            z = ar.fixdiv(z, p).reshape(2, rows, fstride, p, m)
+            s = ar.cmul(z[:, :, :, 1:], tw[:, None, None])  # q = 1..p-1 times their twiddles
+            out = np.empty_like(z)
+            getattr(self, f"_bfly{p}")(z[:, :, :, 0], s, fstride, m, out)
+            z = out.reshape(2, rows, n)
+        return z
 
-    def _bfly3(self, f, fstride, m):
-        ar = self.ar
-        u = np.arange(m)
-        epi3_i = self._wide_tw[1][fstride * m]
-        f0, f1, f2 = (ar.fixdiv(c, 3) for c in f)
-        s1 = ar.cmul(f1, self._tw(u * fstride))
-        s2 = ar.cmul(f2, self._tw(2 * u * fstride))
-        s3, s0 = _add(s1, s2), _sub(s1, s2)
-        g1 = (f0[0] - ar.half_of(s3[0]), f0[1] - ar.half_of(s3[1]))
-        s0 = ar.mulbyscalar(s0, epi3_i)
-        g0 = _add(f0, s3)
-        g2 = (g1[0] + s0[1], g1[1] - s0[0])
-        g1 = (g1[0] - s0[1], g1[1] + s0[0])
-        return [g0, g1, g2]
+    def _bfly2(self, f0, s, fstride, m, out):
+        np.add(f0, s[:, :, :, 0], out=out[:, :, :, 0])
+        np.subtract(f0, s[:, :, :, 0], out=out[:, :, :, 1])
 
-    def _bfly4(self, f, fstride, m):
+    def _bfly3(self, f0, s, fstride, m, out):
         ar = self.ar
-        u = np.arange(m)
-        f0, f1, f2, f3 = (ar.fixdiv(c, 4) for c in f)
-        s0 = ar.cmul(f1, self._tw(u * fstride))
-        s1 = ar.cmul(f2, self._tw(2 * u * fstride))
-        s2 = ar.cmul(f3, self._tw(3 * u * fstride))
-        s5 = _sub(f0, s1)
-        f0 = _add(f0, s1)
-        s3, s4 = _add(s0, s2), _sub(s0, s2)
-        g2 = _sub(f0, s3)
-        g0 = _add(f0, s3)
+        epi3_i = self.tw[1, fstride * m]
+        s1, s2 = s[:, :, :, 0], s[:, :, :, 1]
+        s3, s0 = s1 + s2, s1 - s2
+        g1 = f0 - ar.half_of(s3)
+        r = _rot(ar.s_mul(s0, epi3_i))
+        np.add(f0, s3, out=out[:, :, :, 0])
+        np.subtract(g1, r, out=out[:, :, :, 1])
+        np.add(g1, r, out=out[:, :, :, 2])
+
+    def _bfly4(self, f0, s, fstride, m, out):
+        s0, s1, s2 = s[:, :, :, 0], s[:, :, :, 1], s[:, :, :, 2]
+        s5 = f0 - s1
+        f0 = f0 + s1
+        s3 = s0 + s2
+        r = _rot(s0 - s2)  # (s4.i, -s4.r)
+        np.subtract(f0, s3, out=out[:, :, :, 2])
+        np.add(f0, s3, out=out[:, :, :, 0])
         if self.inverse:
-            g1 = (s5[0] - s4[1], s5[1] + s4[0])
-            g3 = (s5[0] + s4[1], s5[1] - s4[0])
+            np.subtract(s5, r, out=out[:, :, :, 1])
+            np.add(s5, r, out=out[:, :, :, 3])
         else:
-            g1 = (s5[0] + s4[1], s5[1] - s4[0])
-            g3 = (s5[0] - s4[1], s5[1] + s4[0])
-        return [g0, g1, g2, g3]
+            np.add(s5, r, out=out[:, :, :, 1])
+            np.subtract(s5, r, out=out[:, :, :, 3])
 
-    def _bfly5(self, f, fstride, m):
+    def _bfly5(self, f0, s, fstride, m, out):
         ar = self.ar
-        u = np.arange(m)
-        ya = (self._wide_tw[0][fstride * m], self._wide_tw[1][fstride * m])
-        yb = (self._wide_tw[0][2 * fstride * m], self._wide_tw[1][2 * fstride * m])
-        f0, f1, f2, f3, f4 = (ar.fixdiv(c, 5) for c in f)
-        s1 = ar.cmul(f1, self._tw(u * fstride))
-        s2 = ar.cmul(f2, self._tw(2 * u * fstride))
-        s3 = ar.cmul(f3, self._tw(3 * u * fstride))
-        s4 = ar.cmul(f4, self._tw(4 * u * fstride))
-        s7, s10 = _add(s1, s4), _sub(s1, s4)
-        s8, s9 = _add(s2, s3), _sub(s2, s3)
+        ya, yb = self.tw[:, fstride * m], self.tw[:, 2 * fstride * m]
+        s1, s2, s3, s4 = (s[:, :, :, q] for q in range(4))
+        s7, s10 = s1 + s4, s1 - s4
+        s8, s9 = s2 + s3, s2 - s3
         sm = ar.s_mul
-        g0 = (f0[0] + (s7[0] + s8[0]), f0[1] + (s7[1] + s8[1]))
-        s5 = (f0[0] + sm(s7[0], ya[0]) + sm(s8[0], yb[0]),
-              f0[1] + sm(s7[1], ya[0]) + sm(s8[1], yb[0]))
-        s6 = (sm(s10[1], ya[1]) + sm(s9[1], yb[1]),
-              -sm(s10[0], ya[1]) - sm(s9[0], yb[1]))
-        s11 = (f0[0] + sm(s7[0], yb[0]) + sm(s8[0], ya[0]),
-               f0[1] + sm(s7[1], yb[0]) + sm(s8[1], ya[0]))
-        s12 = (-sm(s10[1], yb[1]) + sm(s9[1], ya[1]),
-               sm(s10[0], yb[1]) - sm(s9[0], ya[1]))
-        return [g0, _sub(s5, s6), _add(s11, s12), _sub(s11, s12), _add(s5, s6)]
+        np.add(f0, s7 + s8, out=out[:, :, :, 0])
+        s5 = f0 + sm(s7, ya[0]) + sm(s8, yb[0])
+        s6 = _rot(sm(s10, ya[1])) + _rot(sm(s9, yb[1]))
+        s11 = f0 + sm(s7, yb[0]) + sm(s8, ya[0])
+        s12 = _rot(sm(s9, ya[1])) - _rot(sm(s10, yb[1]))
+        np.subtract(s5, s6, out=out[:, :, :, 1])
+        np.add(s11, s12, out=out[:, :, :, 2])
+        np.subtract(s11, s12, out=out[:, :, :, 3])
+        np.add(s5, s6, out=out[:, :, :, 4])
 
     # -- real transforms ---------------------------------------------------------------------
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``kiss_fftr``: ``(rows, nfft)`` scalars -> ``(rows, ncfft + 1, 2)`` (real, imag)."""
         ar, n = self.ar, self.ncfft
-        x = np.ascontiguousarray(x, dtype=self.dtype)
-        re, im = self._fft(x[:, 0::2], x[:, 1::2])
+        x = np.asarray(x, dtype=self.dtype)
+        z = self._fft(np.stack([x[:, 0::2], x[:, 1::2]]))
         out = np.zeros((x.shape[0], n + 1, 2), self.dtype)
-        tdc = ar.fixdiv((re[:, 0], im[:, 0]), 2)
+        tdc = ar.fixdiv(z[:, :, 0], 2)
         out[:, 0, 0] = tdc[0] + tdc[1]
         out[:, n, 0] = tdc[0] - tdc[1]
         k = np.arange(1, n // 2 + 1)
-        fpk = ar.fixdiv((re[:, k], im[:, k]), 2)
-        fpnk = ar.fixdiv((re[:, n - k], -im[:, n - k]), 2)
-        f1k, f2k = _add(fpk, fpnk), _sub(fpk, fpnk)
-        tw = ar.cmul(f2k, (self._wide_super[0][k - 1], self._wide_super[1][k - 1]))
+        fpk = ar.fixdiv(z[:, :, k], 2)
+        fpnk = ar.fixdiv(np.stack([z[0][:, n - k], -z[1][:, n - k]]), 2)
+        f1k, f2k = fpk + fpnk, fpk - fpnk
+        tw = ar.cmul(f2k, self.super_tw[:, None, k - 1])
         out[:, k, 0] = ar.half_of_sum(f1k[0], tw[0])
         out[:, k, 1] = ar.half_of_sum(f1k[1], tw[1])
         out[:, n - k, 0] = ar.half_of_sum(f1k[0], tw[0], -1)
@@ -288,19 +270,18 @@ class KissFftr:
         """``kiss_fftri``: ``(rows, ncfft + 1, 2)`` -> ``(rows, nfft)`` scalars (unscaled)."""
         ar, n = self.ar, self.ncfft
         freq = np.asarray(freq, dtype=self.dtype)
-        re = np.empty((freq.shape[0], n), self.dtype)
-        im = np.empty_like(re)
+        z = np.empty((2, freq.shape[0], n), self.dtype)
         r0, rn = freq[:, 0, 0], freq[:, n, 0]
-        re[:, 0], im[:, 0] = ar.fixdiv((r0 + rn, r0 - rn), 2)
+        z[:, :, 0] = ar.fixdiv(np.stack([r0 + rn, r0 - rn]), 2)
         k = np.arange(1, n // 2 + 1)
-        fk = ar.fixdiv((freq[:, k, 0], freq[:, k, 1]), 2)
-        fnkc = ar.fixdiv((freq[:, n - k, 0], -freq[:, n - k, 1]), 2)
-        fek, tmp = _add(fk, fnkc), _sub(fk, fnkc)
-        fok = ar.cmul(tmp, (self._wide_super[0][k - 1], self._wide_super[1][k - 1]))
-        re[:, k], im[:, k] = _add(fek, fok)
-        low = _sub(fek, fok)
-        re[:, n - k], im[:, n - k] = low[0], -low[1]
-        out_re, out_im = self._fft(re, im)
+        fk = ar.fixdiv(np.stack([freq[:, k, 0], freq[:, k, 1]]), 2)
+        fnkc = ar.fixdiv(np.stack([freq[:, n - k, 0], -freq[:, n - k, 1]]), 2)
+        fek, tmp = fk + fnkc, fk - fnkc
+        fok = ar.cmul(tmp, self.super_tw[:, None, k - 1])
+        z[:, :, k] = fek + fok
+        low = fek - fok
+        z[0][:, n - k], z[1][:, n - k] = low[0], -low[1]
+        out_z = self._fft(z)
         out = np.empty((freq.shape[0], self.nfft), self.dtype)
-        out[:, 0::2], out[:, 1::2] = out_re, out_im
+        out[:, 0::2], out[:, 1::2] = out_z[0], out_z[1]
         return out
