@@ -95,7 +95,7 @@ def main() -> int:
     args = parser.parse_args()
     rows = []
     for name in args.models:
-        trained = make(name)
+        trained = make(name, held_out=2048)
         refs = trained.keras_model.predict(trained.test_x, verbose=0)
         refs = [np.asarray(r, np.float64).reshape(len(trained.test_x), -1)
                 for r in (refs if isinstance(refs, list) else [refs])]

@@ -108,11 +108,12 @@ class Trained:
     keras_model: object
     float_tflite: bytes
     train_x: np.ndarray  # calibration / representative data (256 samples)
-    test_x: np.ndarray  # held-out inputs (1024 samples, same distribution)
+    test_x: np.ndarray  # held-out inputs of the same distribution
 
 
-def make(name: str, epochs: int = 3, seed: int = 0) -> Trained:
-    """Build, train briefly (512 samples) and convert one model to float .tflite."""
+def make(name: str, epochs: int = 3, seed: int = 0, held_out: int = 1024) -> Trained:
+    """Build, train briefly (512 samples) and convert one model to float .tflite; ``held_out``
+    fresh samples of the same distribution come with it."""
     import tensorflow as tf
     from tensorflow import keras
 
@@ -128,5 +129,5 @@ def make(name: str, epochs: int = 3, seed: int = 0) -> Trained:
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=losses)
     model.fit(x, targets, epochs=epochs, batch_size=64, verbose=0)
     data = tf.lite.TFLiteConverter.from_keras_model(model).convert()
-    held_out, _ = _data(shape, classes, 1024, data_seed, draw=1)
-    return Trained(name, model, data, x[:256], held_out)
+    test_x, _ = _data(shape, classes, held_out, data_seed, draw=1)
+    return Trained(name, model, data, x[:256], test_x)

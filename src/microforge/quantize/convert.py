@@ -113,7 +113,7 @@ class _Converter:
         fixed = self.groups.fixed(root)
         if fixed is not None:
             return fixed
-        spans = [self.ranges[m] for m in self._members[root] if m in self.ranges]
+        spans = [self.ranges[m] for m in self._members.get(root, [root]) if m in self.ranges]
         spans += self.groups.extra(root)
         lo = min((s[0] for s in spans), default=0.0)
         hi = max((s[1] for s in spans), default=0.0)

@@ -109,7 +109,7 @@ def compare(float_graph: Graph, quant_graph: Graph, origin: dict[int, int],
     """Run both graphs on ``data`` (float arrays, one per input) and measure the quantized one."""
     fsg, qsg = float_graph.main, quant_graph.main
     fexec, qexec = Executor(float_graph), Executor(quant_graph)
-    pairs = sorted(origin.items())
+    pairs = sorted((q, f) for q, f in origin.items() if not fsg.tensors[f].is_variable)
     sums = {q: np.zeros(4) for q, _ in pairs}  # Σf², Σ(f-q)², Σfq, Σq²
     classes = [k for k, t in enumerate(fsg.outputs) if _is_classifier(fsg.tensors[t].shape)]
     agree = {k: 0 for k in classes}
