@@ -180,7 +180,9 @@ class KissFftr:
         for (p, m), fstride in reversed(list(zip(self.factors, fstrides.tolist()))):
             u = np.arange(m)
             idx = np.arange(1, p)[:, None] * u[None, :] * fstride  # (p-1, m)
-            self.stages.append((p, m, fstride, self.tw[:, idx]))
+            # materialized over the segments: products then run over long contiguous rows
+            tw = np.ascontiguousarray(np.broadcast_to(self.tw[:, None, idx], (2, fstride, p - 1, m)))
+            self.stages.append((p, m, fstride, tw))
 
     # -- the complex FFT (kf_work) ------------------------------------------------------------
 
@@ -191,7 +193,7 @@ class KissFftr:
         z = z[:, :, self.order]
         for p, m, fstride, tw in self.stages:
             z = ar.fixdiv(z, p).reshape(2, rows, fstride, p, m)
-            s = ar.cmul(z[:, :, :, 1:], tw[:, None, None])  # q = 1..p-1 times their twiddles
+            s = ar.cmul(z[:, :, :, 1:], tw[:, None])  # q = 1..p-1 times their twiddles
             out = np.empty_like(z)
             getattr(self, f"_bfly{p}")(z[:, :, :, 0], s, fstride, m, out)
             z = out.reshape(2, rows, n)
