@@ -20,8 +20,9 @@ def register(sub) -> None:
                    help="host (this machine's C compiler) or a Cortex-M core: cross-compiled with "
                         "arm-none-eabi-gcc, verified and measured under qemu-system-arm "
                         "(default: host)")
-    p.add_argument("--opt", default="-O2", choices=["-O0", "-O1", "-O2", "-O3", "-Os", "-Oz"],
-                   help="Cortex-M targets: optimisation level of the firmware build (default: -O2)")
+    p.add_argument("--opt", default="O2", choices=["O0", "O1", "O2", "O3", "Os", "Oz"],
+                   help="Cortex-M targets: gcc optimisation level of the firmware build "
+                        "(default: O2)")
     p.add_argument("--no-dsp", action="store_true",
                    help="Cortex-M targets: build the kernels without DSP instructions (portable C)")
     p.add_argument("--verify", type=int, default=0, metavar="N",
@@ -104,10 +105,11 @@ def _cortex_m(args: argparse.Namespace, graph, name: str, compiled) -> int:
 
     if args.sanitize:
         raise InputError("--sanitize builds for the host only (the sanitizers need an OS)")
-    files = cortex_m.write_firmware(compiled.directory, name, graph, args.target, args.opt,
+    opt = f"-{args.opt}"
+    files = cortex_m.write_firmware(compiled.directory, name, graph, args.target, opt,
                                     not args.no_dsp)
     fw = cortex_m.evaluate(compiled.directory, name, graph, args.target, n=args.verify or 1,
-                           opt=args.opt, dsp=not args.no_dsp)
+                           opt=opt, dsp=not args.no_dsp)
     result = {
         "name": name, "directory": str(compiled.directory), "files": compiled.files + files,
         "arena_bytes": compiled.arena_bytes,

@@ -349,7 +349,8 @@ def measure_sizes(map_text: str, elf: dict[str, int], name: str,
             continue
         if in_ram:
             if kind == "model" and e.section == ".bss.mf_arena":
-                arena += size
+                arena += e.size  # its alignment fill counts as other static data
+                static += size - e.size
             else:
                 static += size
         if not in_flash:
