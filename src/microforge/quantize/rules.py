@@ -35,8 +35,9 @@ class Rule:
 _WEIGHTED = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
 _FREE = {"ADD": True, "SUB": True, "MUL": True, "SQUARED_DIFFERENCE": True, "DIV": False,
          "MEAN": True, "SUM": True, "RELU": True, "LEAKY_RELU": True, "HARD_SWISH": False}
-_SAME = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE",
-         "STRIDED_SLICE", "PAD", "PADV2", "RELU6", "REDUCE_MAX", "REDUCE_MIN"}
+_SAME = {"AVERAGE_POOL_2D": True, "MAX_POOL_2D": True, "RESHAPE": True, "SQUEEZE": True,
+         "EXPAND_DIMS": True, "TRANSPOSE": True, "STRIDED_SLICE": True, "PAD": True, "PADV2": True,
+         "RELU6": True, "REDUCE_MAX": False, "REDUCE_MIN": False}
 _MULTI = {"CONCATENATION", "MAXIMUM", "MINIMUM"}
 _FIXED = {"SOFTMAX": (1 / 256, -128), "LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}
 INT16_FIXED = (1 / 32768, 0)
@@ -44,7 +45,7 @@ INT16_FIXED = (1 / 32768, 0)
 RULES: dict[str, Rule] = {
     **{op: Rule("weighted", weight_axis=axis) for op, axis in _WEIGHTED.items()},
     **{op: Rule("free", int16=int16) for op, int16 in _FREE.items()},
-    **{op: Rule("same") for op in _SAME},
+    **{op: Rule("same", int16=int16) for op, int16 in _SAME.items()},
     **{op: Rule("same", multi=True) for op in _MULTI},
     **{op: Rule("fixed", fixed8=params) for op, params in _FIXED.items()},
 }
