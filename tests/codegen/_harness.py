@@ -77,3 +77,12 @@ def sample_inputs(graph: Graph, seed: int = 0) -> list[np.ndarray]:
     sg = graph.main
     return [sample(sg.tensors[t].shape, sg.tensors[t].dtype, seed + k)
             for k, t in enumerate(sg.inputs)]
+
+
+def as_builder(graph: Graph) -> GraphBuilder:
+    """The main subgraph of ``graph`` as a builder (for ``merge``)."""
+    sg = graph.main
+    b = GraphBuilder()
+    b.tensors, b.operators = list(sg.tensors), list(sg.operators)
+    b.inputs, b.outputs = list(sg.inputs), list(sg.outputs)
+    return b
