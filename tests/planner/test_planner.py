@@ -11,7 +11,7 @@ from microforge.planner import Buffer, verify_plan
 from microforge.planner.best_fit import plan_best
 from microforge.planner.greedy import plan_greedy_by_size
 from microforge.planner.lifetimes import OpMemory, layout_memory
-from microforge.planner.plan import ArenaPlan, peak_live_bytes
+from microforge.planner.plan import ArenaPlan
 from tests.oracle import MODELS
 
 ALL_MODELS = sorted(p.name for p in MODELS.glob("*.tflite"))
