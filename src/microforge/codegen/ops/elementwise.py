@@ -1,4 +1,4 @@
-"""Elementwise binary operators → ``mf_elementwise.c``: ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM,
+"""Elementwise binary operators → ``mf_elementwise_<type>.c``: ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM,
 SQUARED_DIFFERENCE.
 
 Broadcasting is reduced at compile time to at most ``MAX_DIMS`` collapsed dimensions with a stride
@@ -21,6 +21,9 @@ MAX_DIMS = 6
 
 SUFFIX = {np.dtype(np.int8): "s8", np.dtype(np.int16): "s16", np.dtype(np.int32): "s32",
           np.dtype(np.int64): "s64", np.dtype(np.float32): "f32"}
+
+# The C source holding each type's kernels (int64 MAXIMUM / MINIMUM sit with int32).
+_SOURCE = {"s8": "s8", "s16": "s16", "s32": "s32", "s64": "s32", "f32": "f32"}
 
 _FUNCTION = {"ADD": "add", "SUB": "sub", "MUL": "mul", "DIV": "div", "MAXIMUM": "maximum",
              "MINIMUM": "minimum", "SQUARED_DIFFERENCE": "squared_difference"}
@@ -123,7 +126,7 @@ class BinaryEmitter(OpEmitter):
         p = e.params("mf_binary_params", fields)
         e.call(f"mf_{fn}_{suffix}({p}, {operand_ptr(ctx, e, 0)}, {operand_ptr(ctx, e, 1)}, "
                f"{e.output_ptr()});")
-        e.use("mf_elementwise")
+        e.use("mf_elementwise", f"mf_elementwise_{_SOURCE[suffix]}")
 
     @staticmethod
     def _constants(ctx: OpContext, params: Params, dtype: np.dtype) -> dict:
