@@ -61,8 +61,8 @@ def best_of(fn, repeat: int) -> float:
     return best
 
 
-def time_microforge(path: Path, batch: int) -> tuple[float, float]:
-    model = microforge.load(path)
+def time_microforge(path: Path, batch: int, threads: int) -> tuple[float, float]:
+    model = microforge.load(path, threads=threads)
     xs = inputs_for(model, batch)
     single = [x[:1] for x in xs]
     model.run(single)
@@ -132,13 +132,15 @@ def main() -> int:
     parser.add_argument("--loop", type=int, default=64, help="samples in the anchors' loops")
     parser.add_argument("--models", nargs="*", default=NAMES)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="microforge threads for the batched run (default: all cores)")
     args = parser.parse_args()
-    header = ["model", "mf b=1 us", f"mf b={args.batch} us/sample", "tflm us", "litert us",
-              "vs tflm", "vs litert"]
+    header = ["model", "mf b=1 us", f"mf b={args.batch} us/sample ({args.threads} thr)", "tflm us",
+              "litert us (1 thr)", "vs tflm", "vs litert"]
     rows = []
     for name in args.models:
         path = MODELS / name
-        lat, thr = time_microforge(path, args.batch)
+        lat, thr = time_microforge(path, args.batch, args.threads)
         tflm = time_loop(make_tflm, path, args.loop)
         litert = None if name in LITERT_CANNOT_LOAD else time_loop(make_litert, path, args.loop)
         rows.append([name.removesuffix(".tflite"), fmt_us(lat), fmt_us(thr), fmt_us(tflm),
@@ -153,8 +155,10 @@ def main() -> int:
         widths = [max(len(r[c]) for r in [header] + rows) for c in range(len(header))]
         for r in [header] + rows:
             print("  ".join(v.rjust(w) for v, w in zip(r, widths)))
-    print(f"\nthreads: BLAS {os.environ['OPENBLAS_NUM_THREADS']}; machine: {os.cpu_count()} cores. "
-          "Ratios = anchor time per sample / microforge batched time per sample.")
+    print(f"\nmicroforge: {args.threads} thread(s) over batch chunks, BLAS "
+          f"{os.environ['OPENBLAS_NUM_THREADS']} thread; tflite-micro single-threaded; LiteRT 1 thread; "
+          f"machine: {os.cpu_count()} cores. Ratios = anchor time per sample / microforge batched "
+          "time per sample.")
     return 0
 
 

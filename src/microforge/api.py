@@ -39,9 +39,9 @@ class Model:
     it (``(B,) + shape[1:]``). Outputs come back in the same form.
     """
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, threads: int | None = None) -> None:
         self.graph = graph
-        self._executor = Executor(graph)
+        self._executor = Executor(graph, threads=threads)
         sg = graph.main
         self.inputs = [TensorInfo.of(i, sg.tensors[i]) for i in sg.inputs]
         self.outputs = [TensorInfo.of(i, sg.tensors[i]) for i in sg.outputs]
@@ -169,9 +169,10 @@ class Model:
         return arr
 
 
-def load(source: str | os.PathLike | bytes) -> Model:
-    """Load a ``.tflite`` model from a path or bytes and prepare it to run."""
-    return Model(read_tflite(source))
+def load(source: str | os.PathLike | bytes, threads: int | None = None) -> Model:
+    """Load a ``.tflite`` model from a path or bytes and prepare it to run. Large batches run on
+    ``threads`` threads (default: ``MICROFORGE_THREADS``, else every available core)."""
+    return Model(read_tflite(source), threads=threads)
 
 
 def save(model: Model | Graph, path: str | os.PathLike) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,17 @@ from microforge.ir import Graph, Subgraph, Tensor
 from microforge.runtime.registry import Kernel, OpContext, lookup
 
 CHUNK_BYTES = 4 * 1024 * 1024
+
+
+def default_threads() -> int:
+    """``MICROFORGE_THREADS`` if set, else every core this process may use."""
+    env = os.environ.get("MICROFORGE_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
 
 
 @dataclass
@@ -31,8 +44,9 @@ def variable_initial_value(tensor: Tensor) -> int:
 class Executor:
     """Runs subgraph 0 of a graph. Inputs and outputs are canonical ``(B,) + shape`` arrays."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, threads: int | None = None) -> None:
         self.graph = graph
+        self.threads = default_threads() if threads is None else max(1, int(threads))
         self.subgraph: Subgraph = graph.main
         self.steps: list[_Step] = []
         missing = []
@@ -96,17 +110,26 @@ class Executor:
     def run(
         self, inputs: list[np.ndarray], keep_intermediates: bool = False
     ) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
-        """Run a batch (split into cache-sized chunks; each sample is independent)."""
+        """Run a batch, split into cache-sized chunks of independent samples; with ``threads`` > 1
+        the chunks run on a thread pool (numpy releases the GIL inside its loops)."""
         batch = inputs[0].shape[0] if inputs else 1
         self._ensure_state(batch)
         chunk = self._chunk_size()
+        if self.threads > 1 and batch >= 2 * self.threads:
+            chunk = min(chunk, -(-batch // self.threads))
         if batch <= chunk:
             return self._run_chunk(inputs, slice(None), keep_intermediates)
-        parts = [
-            self._run_chunk([x[i : i + chunk] for x in inputs], slice(i, i + chunk),
-                            keep_intermediates)
-            for i in range(0, batch, chunk)
-        ]
+        starts = range(0, batch, chunk)
+
+        def one(i: int):
+            return self._run_chunk([x[i : i + chunk] for x in inputs], slice(i, i + chunk),
+                                   keep_intermediates)
+
+        if self.threads > 1:
+            with ThreadPoolExecutor(max_workers=self.threads) as pool:
+                parts = list(pool.map(one, starts))
+        else:
+            parts = [one(i) for i in starts]
         outputs = [np.concatenate([p[0][k] for p in parts]) for k in range(len(parts[0][0]))]
         values = {}
         if keep_intermediates:
