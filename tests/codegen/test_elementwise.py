@@ -8,6 +8,7 @@ values in the first sample."""
 
 from __future__ import annotations
 
+import itertools
 import zlib
 
 import numpy as np
@@ -97,6 +98,16 @@ def test_random_scales(op, dtype, tmp_path):
     g = Binaries()
     for seed in range(10):
         g.add(op, (6, 7), (6, 7), dtype, _params(dtype, np.random.default_rng(100 + seed), op))
+    g.check(tmp_path)
+
+
+def test_int8_add_sub_rescale_tables(tmp_path):
+    """Large int8 ADD / SUB (rescale tables), broadcast both ways, each activation."""
+    g = Binaries()
+    for k, (op, act) in enumerate(itertools.product(["ADD", "SUB"], [0, 1, 2, 3])):
+        q = _params(np.int8, np.random.default_rng(200 + k), op)
+        shapes = ((16, 32), (32,)) if k % 2 else ((1, 32), (12, 1, 32))
+        g.add(op, *shapes, np.int8, q, act=act)
     g.check(tmp_path)
 
 

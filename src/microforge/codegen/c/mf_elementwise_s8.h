@@ -7,6 +7,7 @@
 
 MF_BINARY_DECL(mf_add_s8, int8_t)
 MF_BINARY_DECL(mf_sub_s8, int8_t)
+MF_BINARY_DECL(mf_add_s8_table, int8_t)
 MF_BINARY_DECL(mf_mul_s8, int8_t)
 MF_BINARY_DECL(mf_squared_difference_s8, int8_t)
 MF_BINARY_DECL(mf_maximum_s8, int8_t)
