@@ -113,6 +113,6 @@ def test_person_detect_runs_in_place():
     from microforge.codegen.compiler import generate
 
     graph = read_tflite(MODELS / "person_detect.tflite")
-    _, layout, plan, tflm_plan, _, _ = generate(graph, "pd", "test")
+    _, layout, plan, tflm_plan, _, _, _ = generate(graph, "pd", "test")
     verify_plan(plan)
     assert plan.size == 36864 and tflm_plan.size == 55296

@@ -18,6 +18,7 @@ from microforge.planner.best_fit import plan_best
 from microforge.planner.greedy import plan_greedy_by_size
 from microforge.planner.lifetimes import MemoryLayout, layout_memory
 from microforge.planner.plan import ArenaPlan, verify_plan
+from microforge.planner.schedule import choose_order, reordered
 from microforge.runtime.interpreter import Executor, variable_initial_value
 
 MANIFEST = ".microforge-manifest.json"
@@ -101,10 +102,22 @@ def generate(graph: Graph, name: str, description: str) -> tuple:
     sg = graph.main
     emitters = [emitter_for(step.ctx) for step in executor.steps]
     memory = [em.memory(step.ctx, step.params) for em, step in zip(emitters, executor.steps)]
+    tflm_plan = plan_greedy_by_size(layout_memory(sg, memory).buffers)  # TFLM: model order
+
+    def arena_for(order: list[int]) -> int:
+        return plan_best(layout_memory(reordered(sg, order), [memory[i] for i in order]).buffers).size
+
+    order = choose_order(sg, arena_for)
+    if order != list(range(len(sg.operators))):
+        graph = Graph([reordered(sg, order)] + graph.subgraphs[1:], graph.description,
+                      graph.version, graph.metadata, graph.signatures)
+        executor = Executor(graph)
+        sg = graph.main
+        emitters = [emitter_for(step.ctx) for step in executor.steps]
+        memory = [em.memory(step.ctx, step.params) for em, step in zip(emitters, executor.steps)]
     layout = layout_memory(sg, memory)
     plan = plan_best(layout.buffers)
     verify_plan(plan)
-    tflm_plan = plan_greedy_by_size(layout.buffers)
     variables, resets = {}, []
     for t in executor.variables:
         tensor = sg.tensors[t]
@@ -124,13 +137,13 @@ def generate(graph: Graph, name: str, description: str) -> tuple:
         contexts.append(e)
     source = render(name, sg, layout, plan, contexts, bool(executor.variables) or any(
         e.state for e in contexts), resets, description)
-    return executor, layout, plan, tflm_plan, contexts, source
+    return executor, layout, plan, tflm_plan, contexts, source, order
 
 
 def compile_model(graph: Graph, out_dir: str | Path, name: str = "model", force: bool = False,
                   description: str = "a TFLite model") -> CompiledModel:
     name = check_name(name)
-    executor, layout, plan, tflm_plan, contexts, source = generate(graph, name, description)
+    executor, layout, plan, tflm_plan, contexts, source, order = generate(graph, name, description)
     out = Path(out_dir)
     prepare_output_dir(out, force)
     files = {f"{name}.h": source.header, f"{name}.c": source.source}
@@ -155,7 +168,7 @@ def compile_model(graph: Graph, out_dir: str | Path, name: str = "model", force:
         placement = st.kind if st is not None else "none"
         offset = plan.offsets[st.index] + st.offset if st is not None and st.kind == "arena" else None
         rows.append({
-            "index": i, "op": step.ctx.op.opcode,
+            "index": i, "model_index": order[i], "op": step.ctx.op.opcode,
             "output": placement if offset is None else f"arena+{offset}",
             "view": i in layout.views,
             "in_place": layout.inplace.get(i) in overlapping,
