@@ -36,7 +36,9 @@ NAMES = [
     "dtln_noise_suppression.tflite",
     "simple_add_model.tflite",
 ]
-LITERT_CANNOT_LOAD = {"person_detect.tflite"}  # rejects its quantized_dimension fields
+# LiteRT rejects person_detect's quantized_dimension fields, and aborts the process
+# ("double free or corruption") on keyword_scrambled_8bit's int8-state SVDF.
+LITERT_CANNOT_LOAD = {"person_detect.tflite", "keyword_scrambled_8bit.tflite"}
 
 
 def inputs_for(model: microforge.Model, n: int) -> list[np.ndarray]:
