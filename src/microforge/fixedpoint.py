@@ -305,7 +305,8 @@ def _newton_reciprocal(half_denominator: np.ndarray) -> np.ndarray:
     one_q2 = 1 << 29
     for _ in range(3):
         error = wrap_int32(one_q2 - saturating_rounding_doubling_high_mul(half_denominator, x))
-        x = wrap_int32(x + saturating_rounding_multiply_by_pot(saturating_rounding_doubling_high_mul(x, error), 2))
+        step = saturating_rounding_doubling_high_mul(x, error)
+        x = wrap_int32(x + saturating_rounding_multiply_by_pot(step, 2))
     return x
 
 

@@ -201,7 +201,10 @@ def test_extracted_ops_of_models(name):
     for i in indices:
         data = write_tflite(extract_operator(graph, i))
         t = graph.main.tensors[graph.main.operators[i].inputs[0]]
-        xs = float_inputs(t.shape, seed=i) if t.dtype == np.float32 else random_inputs(t.shape, t.dtype, N, seed=i)
+        if t.dtype == np.float32:
+            xs = float_inputs(t.shape, seed=i)
+        else:
+            xs = random_inputs(t.shape, t.dtype, N, seed=i)
         assert_tflm_parity(data, [xs])
 
 

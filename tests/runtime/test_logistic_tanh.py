@@ -63,7 +63,8 @@ def float_inputs(seed: int) -> np.ndarray:
     """Dense sweeps over [-20, 20], random bit patterns of every exponent, and special values."""
     rng = np.random.default_rng(seed)
     x = np.linspace(-20, 20, N * 1024, dtype=np.float32).reshape(N, 1, 1024)
-    x[N // 2 :] = rng.integers(0, 2**32, (N - N // 2, 1, 1024), dtype=np.uint64).astype(np.uint32).view(np.float32)
+    bits = rng.integers(0, 2**32, (N - N // 2, 1, 1024), dtype=np.uint64).astype(np.uint32)
+    x[N // 2 :] = bits.view(np.float32)
     special = [0.0, -0.0, np.inf, -np.inf, np.nan, 3e38, -3e38, 1e-45, -1e-45, 16.619047, 16.61905,
                -9.0, -9.000001, 22.0, -22.0, 2.0**-55, -(2.0**-26), 0.34657359, 1.0397208]
     x[0, 0, : len(special)] = special

@@ -1,4 +1,5 @@
-"""Graph IR: a Graph (one .tflite file) holds Subgraphs; a Subgraph holds Tensors and Operators in execution order.
+"""Graph IR: a Graph (one .tflite file) holds Subgraphs; a Subgraph holds Tensors and Operators
+in execution order.
 
 Operators refer to tensors by index into their subgraph's tensor list (-1 = optional input absent),
 exactly like TFLite, so reading and writing preserve indices.

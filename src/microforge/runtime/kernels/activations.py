@@ -223,7 +223,8 @@ class HardSwish(Pointwise):
       negative one) mapped to [0, 1], a non-rounding doubling high multiply of the two, a rounding
       right shift by the output exponent, plus the output zero point (int16 wrap), clamped to int8.
       Multipliers ``hires / s_out`` and ``hires / (3 / 32768)`` (``hires = s_in / 128`` and
-      ``3 / 32768`` are float32 values, the quotients double) are reduced to int16; the output exponent must be <= 0 (TFLM rejects the model otherwise).
+      ``3 / 32768`` are float32 values, the quotients double) are reduced to int16; the output
+      exponent must be <= 0 (TFLM rejects the model otherwise).
 
     Tests: int8 with reluish exponents both positive and negative, several zero points; float32
     over [-8, 8] plus special values.

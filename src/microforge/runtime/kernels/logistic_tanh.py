@@ -49,7 +49,9 @@ def _int8_input_scaling(ctx: OpContext, x: Tensor) -> tuple[int, int, int]:
     return multiplier, shift, radius
 
 
-def _int16_input_scaling(ctx: OpContext, x: Tensor, out: Tensor, pot_shifts: tuple[int, ...]) -> tuple[int, int]:
+def _int16_input_scaling(
+    ctx: OpContext, x: Tensor, out: Tensor, pot_shifts: tuple[int, ...]
+) -> tuple[int, int]:
     """(multiplier, left shift) of the int16 kernels (Q3.12 input): 0 multiplier for a power-of-two
     scale, else ``s * 4096 * 3`` doubled up to [16384, 32767) and truncated."""
     if x.zero_point != 0 or out.zero_point != 0:
