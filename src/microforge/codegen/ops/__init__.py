@@ -11,6 +11,7 @@ from microforge.codegen.ops import (  # noqa: F401
     pooling,
     quantize,
     shape,
+    signal,
     softmax,
     svdf,
 )
