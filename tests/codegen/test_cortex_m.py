@@ -233,3 +233,10 @@ def test_cli_target_report(tmp_path):
          "-o", str(tmp_path / "hw2"), "--target", "cortex-m4", "--sanitize", "--verify", "1"],
         capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and "--sanitize" in bad.stderr
+
+
+def test_cli_lists_every_target():
+    from microforge.codegen.targets import TARGETS
+    from microforge.commands.compile import TARGETS as CLI_TARGETS
+
+    assert CLI_TARGETS == TARGETS
