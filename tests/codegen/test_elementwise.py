@@ -24,11 +24,19 @@ from tests.runtime._parity import sample
 from tests.runtime.test_elementwise import FUSED, QUANT_OPS, SHAPES, _params
 
 DTYPES = [np.int8, np.int16, np.int32, np.float32]
+INT8_DIV_QUANT = [  # the scale combinations of the runtime's every-pair DIV test
+    [(0.05, 3), (0.05, -7), (0.1, 2)],
+    [(0.02, 0), (0.1, 0), (0.01, -5)],
+    [(0.5, 10), (0.001, 1), (2.0, 0)],
+    [(0.01, -3), (0.3, 0), (0.001, 9)],
+    [(0.001, -3), (0.3, 0), (0.1, 9)],
+    [(0.2, 100), (0.004, -90), (0.5, -128)],
+]
 
 
 def _combos(ops):
-    """(op, dtype) pairs with a C kernel: int8 DIV only through the scalar table, no int16 DIV."""
-    return [(op, d) for op in ops for d in DTYPES if op != "DIV" or d in (np.int32, np.float32)]
+    """(op, dtype) pairs with a C kernel (no int16 DIV, as TFLM)."""
+    return [(op, d) for op in ops for d in DTYPES if op != "DIV" or d != np.int16]
 
 
 def _ids(v):
@@ -111,6 +119,15 @@ def test_int8_add_sub_rescale_tables(tmp_path):
     g.check(tmp_path)
 
 
+@pytest.mark.parametrize("q", INT8_DIV_QUANT, ids=range(len(INT8_DIV_QUANT)))
+def test_int8_div_every_pair(q, tmp_path):
+    """Every (dividend, divisor) pair of int8 values, zero divisors included."""
+    x, y = np.meshgrid(np.arange(-128, 128), np.arange(-128, 128), indexing="ij")
+    g = Binaries().add("DIV", (256,), (256,), np.int8, q, act=0, x=x.astype(np.int8),
+                       y=y.astype(np.int8))
+    g.check(tmp_path)
+
+
 @pytest.mark.parametrize("dtype", [np.int32, np.float32], ids=_ids)
 def test_constant_scalar_operand(dtype, tmp_path):
     g = Binaries()
@@ -184,6 +201,7 @@ def test_sanitized(tmp_path):
     g.add("SUB", (5,), (5,), np.int16, [(0.001, 300), (0.002, -300), (0.003, 0)], act=0)
     g.add("SQUARED_DIFFERENCE", (3, 4), (4,), np.int16, [(0.001, 0), (0.002, 0), (0.003, 0)])
     g.add("DIV", (3, 4), (), np.float32, [(None, None)] * 3, act=3)
+    g.add("DIV", (3, 4), (4,), np.int8, [(0.2, 100), (0.004, -90), (0.5, -128)], act=0)
     g.check(tmp_path, sanitize=True)
 
 

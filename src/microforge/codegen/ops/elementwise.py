@@ -32,10 +32,10 @@ _SOURCE = {"s8": "s8", "s16": "s16", "s32": "s32", "s64": "s32", "f32": "f32"}
 _FUNCTION = {"ADD": "add", "SUB": "sub", "MUL": "mul", "DIV": "div", "MAXIMUM": "maximum",
              "MINIMUM": "minimum", "SQUARED_DIFFERENCE": "squared_difference"}
 
-# (function, dtype suffix) pairs with a C kernel; int8 DIV only through the scalar table.
+# (function, dtype suffix) pairs with a C kernel.
 _SUPPORTED = {(f, s) for f in ("add", "sub", "mul", "squared_difference")
               for s in ("s8", "s16", "s32", "f32")}
-_SUPPORTED |= {("div", "s32"), ("div", "f32")}
+_SUPPORTED |= {("div", "s8"), ("div", "s32"), ("div", "f32")}
 _SUPPORTED |= {(f, s) for f in ("maximum", "minimum") for s in ("s8", "s16", "s32", "s64", "f32")}
 
 
@@ -154,6 +154,8 @@ class BinaryEmitter(OpEmitter):
             return {"lo": int(params.lo), "hi": int(params.hi)}
         if params.kind != "quant":
             return {}
+        if ctx.op.opcode == "DIV" and params.mo[1] > 22:
+            raise ctx.unsupported("int8 DIV output multiplier too large (negative final shift)")
         info = np.iinfo(dtype)
         for t, zp in ((ctx.input(0), params.zp1), (ctx.input(1), params.zp2)):
             span = max(abs(int(info.min) - zp), abs(int(info.max) - zp))
