@@ -21,8 +21,10 @@ typedef struct {
     const float *bias;             /* [units] */
 } mf_svdf_f32_params;
 
-void mf_svdf_s8_s16(const mf_svdf_s8_params *p, const int8_t *input, int16_t *state, int8_t *output);
-void mf_svdf_s8_s8(const mf_svdf_s8_params *p, const int8_t *input, int8_t *state, int8_t *output);
+void mf_svdf_s8_s16(const mf_svdf_s8_params *params, const int8_t *input, int16_t *state,
+                    int8_t *output);
+void mf_svdf_s8_s8(const mf_svdf_s8_params *params, const int8_t *input, int8_t *state,
+                   int8_t *output);
 void mf_svdf_f32(const mf_svdf_f32_params *p, const float *input, float *state, float *output);
 
 #endif
