@@ -3,14 +3,18 @@
 #include <math.h>
 
 /* Element i is read before it is written: input and output may share bytes when both types have
- * the same width. */
+ * the same width. The multiplier is non-negative (mf_requantize); the params are read once into
+ * locals (stores through an int8 pointer could alias them). */
 #define MF_REQUANTIZE(NAME, IN_T, OUT_T)                                                    \
     void NAME(const mf_requantize_params *p, const IN_T *x, OUT_T *y, int32_t n) {          \
+        const int32_t multiplier = p->multiplier, input_zp = p->input_zp;                   \
+        const int32_t output_zp = p->output_zp, lo = p->out_min, hi = p->out_max;           \
+        const int32_t left = MF_MAX(p->shift, 0), right = MF_MAX(-p->shift, 0);             \
         int32_t i;                                                                          \
         for (i = 0; i < n; ++i) {                                                           \
-            int32_t v = mf_wrap_sub((int32_t)x[i], p->input_zp);                            \
-            v = mf_wrap_add(mf_mbqm(v, p->multiplier, (int)p->shift), p->output_zp);        \
-            y[i] = (OUT_T)mf_clamp(v, p->out_min, p->out_max);                              \
+            int32_t v = mf_wrap_sub((int32_t)x[i], input_zp);                               \
+            v = mf_wrap_add(mf_requantize(v, multiplier, left, right), output_zp);          \
+            y[i] = (OUT_T)mf_clamp(v, lo, hi);                                              \
         }                                                                                   \
     }
 
