@@ -13,7 +13,7 @@ TARGETS = ["host", "cortex-m4", "cortex-m7", "cortex-m55"]
 
 def register(sub) -> None:
     p = sub.add_parser("compile", help="generate a standalone C99 library (no interpreter)")
-    p.add_argument("model", help=".tflite file")
+    p.add_argument("model", nargs="?", help=".tflite file (not with --app)")
     p.add_argument("-o", "--output", required=True, help="directory to write the library into")
     p.add_argument("--name", default=None, help="C prefix of the library (default: model file stem)")
     p.add_argument("--target", default="host", choices=TARGETS,
@@ -34,6 +34,9 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--force", action="store_true",
                    help="write into a directory that holds files microforge did not write")
+    from microforge.codegen.apps import cli as app_cli
+
+    app_cli.add_arguments(p)
     p.set_defaults(func=main)
 
 
@@ -50,6 +53,10 @@ def main(args: argparse.Namespace) -> int:
     from microforge.frontends.tflite_reader import read_tflite
     from microforge.report.summary import summarize
 
+    if args.app is not None or args.model is None:
+        from microforge.codegen.apps import cli as app_cli
+
+        return app_cli.run(args)
     if args.verify < 0:
         raise InputError("--verify takes a number of inputs >= 0")
     graph = read_tflite(args.model)

@@ -1,0 +1,1 @@
+"""Example applications generated around compiled models (``microforge compile --app``)."""
