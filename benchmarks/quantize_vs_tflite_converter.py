@@ -15,6 +15,8 @@ Needs the [tf] extra.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 import time
@@ -92,14 +94,16 @@ def main() -> int:
     parser.add_argument("--methods", nargs="+", default=["default"],
                         help=f"calibration methods to compare ({', '.join(METHODS)}, default)")
     parser.add_argument("--models", nargs="+", default=list(BUILDERS), choices=list(BUILDERS))
+    parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     args = parser.parse_args()
     rows = []
     for name in args.models:
-        trained = make(name, held_out=2048)
-        refs = trained.keras_model.predict(trained.test_x, verbose=0)
+        with contextlib.redirect_stdout(io.StringIO()):  # TensorFlow prints export chatter
+            trained = make(name, seed=args.seed, held_out=2048)
+            refs = trained.keras_model.predict(trained.test_x, verbose=0)
+            tfl_bytes, tfl_time = tflite_int8(trained)
         refs = [np.asarray(r, np.float64).reshape(len(trained.test_x), -1)
                 for r in (refs if isinstance(refs, list) else [refs])]
-        tfl_bytes, tfl_time = tflite_int8(trained)
         tfl_sqnr, tfl_top1 = score(run_int8(load_folded(tfl_bytes), trained.test_x), refs)
         for method in args.methods:
             options = {} if method == "default" else {"method": method}

@@ -36,7 +36,7 @@ def register(sub) -> None:
                    help="keep operators that cannot be quantized in float instead of failing")
     p.add_argument("--report", action="store_true",
                    help="print SQNR / cosine per tensor and output, top-1 agreement, worst layers")
-    p.add_argument("--json", action="store_true", help="with --report: print it as JSON")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.add_argument("--force", action="store_true", help="overwrite --output if it exists")
     p.set_defaults(func=main)
 
@@ -72,7 +72,7 @@ def main(args: argparse.Namespace) -> int:
     data = write_tflite(model.graph)
     _write(out, data)
     settings = ", ".join(f"{k} {v}" for k, v in model.settings.items())
-    if args.report and args.json:
+    if args.json:
         print(json.dumps(model.report().to_dict(), indent=2))
         return 0
     print(f"wrote {args.output} ({len(data):,} bytes; {settings})")

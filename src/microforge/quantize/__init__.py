@@ -108,10 +108,9 @@ def quantize(
     graph = _graph_of(model)
     _check_float(graph)
     prepared = prepare(graph)
-    float_model = Model(prepared)
     inputs = [prepared.main.tensors[i] for i in prepared.main.inputs]
     data = load_calibration(calibration_data, inputs)
-    stats = collect(float_model.graph, data)
+    stats = collect(prepared, data)
     levels = 65536 if int16_activations else 256
     ranges = {i: choose_range(s, method, levels, int16_activations, percentile)
               for i, s in stats.items()}
