@@ -1,0 +1,270 @@
+"""C kernels of the TFLM signal-library operators (mf_signal.c, mf_signal_fft.c) against the
+Python runtime: both micro_speech preprocessors whole and operator by operator (extracted, 200
+random frames in sequences of 10 with resets), and single-operator models over the parameter
+ranges of the runtime's oracle tests, with their input generators (magnitudes, near squares,
+every log segment, -32768 amid values, realistic noise floors)."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from microforge.api import Model
+from microforge.codegen.build import Reference, build_harness, compare_outputs, verify
+from microforge.codegen.compiler import compile_model
+from microforge.errors import UnsupportedOpError
+from microforge.frontends.tflite_reader import read_tflite
+from microforge.ir import Graph
+from microforge.ir.builder import extract_operator
+from tests.codegen._harness import as_builder, check, check_inputs, merge
+from tests.oracle import MODELS
+from tests.runtime._signal import custom_model, uniform
+from tests.runtime.test_signal_fft import T_CODE, _auto_scale_inputs, _rfft_inputs
+from tests.runtime.test_signal_filter_bank import _bank_tables, _sqrt_inputs
+from tests.runtime.test_signal_noise import PREPROCESSOR, _energies, _gain_lut
+
+N = 200
+PREPROCESSORS = ["audio_preprocessor_int8", "audio_preprocessor_float"]
+SIGNAL_OPS = {"SignalWindow", "SignalFftAutoScale", "SignalRfft", "SignalEnergy",
+              "SignalFilterBank", "SignalFilterBankSquareRoot",
+              "SignalFilterBankSpectralSubtraction", "SignalPCAN", "SignalFilterBankLog"}
+
+
+def graph_of(data: bytes) -> Graph:
+    return read_tflite(data)
+
+
+def check_sequences(graph: Graph, out: Path, streams: list[np.ndarray],
+                    sanitize: bool = False) -> None:
+    """Streams ``(S, T) + shape`` per input: each stream from a fresh state (NAME_reset before
+    it) through the C library, step by step, and through the runtime (the S streams as one
+    batch): every output byte equal."""
+    compile_model(graph, out, name="m")
+    s, t = streams[0].shape[:2]
+    model = Model(graph)
+    steps = [model.run([x[:, k] for x in streams]) for k in range(t)]
+    expected = [np.stack([step[o] for step in steps], axis=1).reshape((s * t,) + steps[0][o].shape[1:])
+                for o in range(len(steps[0]))]
+    ref = Reference([x.reshape((s * t,) + x.shape[2:]) for x in streams], expected, s * t, t)
+    with tempfile.TemporaryDirectory(prefix="microforge-test-") as tmp:
+        work = Path(tmp)
+        exe = build_harness(out, "m", graph, work, sanitize=sanitize)
+        (work / "in.bin").write_bytes(ref.input_bytes())
+        proc = subprocess.run([str(exe), str(work / "in.bin"), str(work / "out.bin"), str(s * t),
+                               str(t)], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        result = compare_outputs((work / "out.bin").read_bytes(), graph, ref)
+    assert result.differing_bytes == 0, result.first_difference
+
+
+@pytest.mark.parametrize("model", PREPROCESSORS)
+def test_preprocessor_compiles_and_verifies(model, tmp_path):
+    graph = read_tflite(MODELS / f"{model}.tflite")
+    compiled = compile_model(graph, tmp_path / "lib", name="pre")
+    assert compiled.source.state_bytes == 40 * 4  # the noise estimate
+    result = verify(compiled.directory, "pre", graph, N)
+    assert result.samples == N and result.differing_bytes == 0, result.first_difference
+    sanitized = verify(compiled.directory, "pre", graph, 30, sanitize=True, seed=1)
+    assert sanitized.differing_bytes == 0, sanitized.first_difference
+
+
+@pytest.mark.parametrize("model", PREPROCESSORS)
+def test_extracted_signal_operators(model, tmp_path):
+    """Every signal operator of the model on its own: random full-range frames, 20 sequences of
+    10 (the spectral subtraction's state carried, reset between sequences)."""
+    graph = read_tflite(MODELS / f"{model}.tflite")
+    indices = [i for i, op in enumerate(graph.main.operators) if op.opcode in SIGNAL_OPS]
+    assert {graph.main.operators[i].opcode for i in indices} == SIGNAL_OPS
+    merged = merge([as_builder(extract_operator(graph, i)) for i in indices]).build()
+    check(merged, tmp_path, n=N)
+
+
+def test_spectral_subtraction_of_the_model_on_real_magnitudes(tmp_path):
+    """The extracted operator over 4 streams of 50 frames of preprocessor-like energies."""
+    graph = read_tflite(MODELS / "audio_preprocessor_int8.tflite")
+    i = next(k for k, op in enumerate(graph.main.operators)
+             if op.opcode == "SignalFilterBankSpectralSubtraction")
+    rng = np.random.default_rng(11)
+    x = np.concatenate([_energies(rng, 40, False) for _ in range(2)])[:4, :50]
+    check_sequences(extract_operator(graph, i), tmp_path, [x])
+
+
+@pytest.mark.parametrize("changes", [{}, {"clamping": True}, {"num_channels": 7},
+                                     {"smoothing": -5, "one_minus_smoothing": 1 << 30},
+                                     {"smoothing_bits": 0, "spectral_subtraction_bits": 40}],
+                         ids=["preprocessor", "clamping", "7ch", "wrapping", "shifts"])
+def test_spectral_subtraction_options(changes, tmp_path):
+    opts = dict(PREPROCESSOR, **changes)
+    n = opts["num_channels"]
+    graph = graph_of(custom_model("SignalFilterBankSpectralSubtraction", [((n,), np.uint32)],
+                                  [((n,), np.uint32), ((n,), np.uint32)], **opts))
+    rng = np.random.default_rng(len(str(changes)))
+    real = _energies(rng, n, False)  # (3, 200, n)
+    full = _energies(rng, n, True)
+    check_sequences(graph, tmp_path / "a", [np.concatenate([real, full])])
+    check(graph, tmp_path / "b", n=N)
+
+
+def test_window(tmp_path):
+    rng = np.random.default_rng(1)
+    builders = []
+    for shift, shape, wlen in [(12, (480,), 480), (0, (3, 64), 64), (8, (2, 40), 40),
+                               (15, (96,), 32)]:
+        w = uniform(rng, (wlen,), np.int16)
+        builders.append(as_builder(graph_of(custom_model(
+            "SignalWindow", [(shape, np.int16), w], [(shape, np.int16)], shift=shift))))
+    check(merge(builders).build(), tmp_path, n=N)
+
+
+def test_fft_auto_scale(tmp_path):
+    rng = np.random.default_rng(2)
+    builders, inputs = [], []
+    for n in (480, 64, 7):
+        builders.append(as_builder(graph_of(custom_model(
+            "SignalFftAutoScale", [((n,), np.int16)], [((n,), np.int16), ((), np.int32)]))))
+        inputs.append(_auto_scale_inputs(rng, n))
+    check_inputs(merge(builders).build(), tmp_path, inputs)
+
+
+RFFT_CASES = [(512, 480, 1), (64, 64, 2), (48, 40, 1), (40, 40, 1), (60, 33, 3), (16, 16, 1),
+              (20, 20, 1), (24, 21, 2)]
+
+
+def test_rfft_int16(tmp_path):
+    """Radix 4, 2, 3 and 5 stages, rows shorter than the FFT (zero padding), several rows."""
+    rng = np.random.default_rng(3)
+    builders, inputs = [], []
+    for length, in_len, rows in RFFT_CASES:
+        shape = (rows, in_len) if rows > 1 else (in_len,)
+        out_shape = (rows, length + 2) if rows > 1 else (length + 2,)
+        builders.append(as_builder(graph_of(custom_model(
+            "SignalRfft", [(shape, np.int16)], [(out_shape, np.int16)], T=T_CODE[np.int16],
+            fft_length=length))))
+        inputs.append(_rfft_inputs(rng, np.int16, shape))
+    graph = merge(builders).build()
+    check_inputs(graph, tmp_path / "a", inputs)
+    check(graph, tmp_path / "b", n=N)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.float32])
+def test_rfft_other_types_have_no_c_kernel(dtype, tmp_path):
+    graph = graph_of(custom_model("SignalRfft", [((16,), dtype)], [((18,), dtype)],
+                                  T=T_CODE[dtype], fft_length=16))
+    with pytest.raises(UnsupportedOpError, match="int16 only"):
+        compile_model(graph, tmp_path, name="m")
+
+
+def test_energy(tmp_path):
+    builders = [as_builder(graph_of(custom_model(
+        "SignalEnergy", [((2 * n,), np.int16)], [((n,), np.uint32)], end_index=end,
+        start_index=start))) for start, end, n in [(4, 241, 257), (0, 8, 8), (3, 3, 5), (0, 1, 4)]]
+    graph = merge(builders).build()
+    check(graph, tmp_path / "a", n=N)
+    extremes = [np.full((2, 2 * n), v, np.int16) for v, n in zip((-32768, 32767, -1, 0),
+                                                                 (257, 8, 5, 4))]
+    check_inputs(graph, tmp_path / "b", [np.concatenate([e, -e]) for e in extremes])
+
+
+def test_filter_bank(tmp_path):
+    rng = np.random.default_rng(4)
+    builders, inputs = [], []
+    for full_range in (False, True):
+        for n_in, channels in [(257, 40), (64, 8), (16, 1)]:
+            tables = _bank_tables(rng, n_in, channels, full_range)
+            builders.append(as_builder(graph_of(custom_model(
+                "SignalFilterBank", [((n_in,), np.uint32)] + tables, [((channels,), np.uint64)],
+                num_channels=channels))))
+            x = uniform(rng, (N, n_in), np.uint32)
+            x[3:100] >>= rng.integers(0, 32, size=(97, 1)).astype(np.uint32)
+            inputs.append(x)
+    check_inputs(merge(builders).build(), tmp_path, inputs)
+
+
+def test_filter_bank_square_root(tmp_path):
+    rng = np.random.default_rng(5)
+    graph = graph_of(custom_model("SignalFilterBankSquareRoot", [((40,), np.uint64), ((), np.int32)],
+                                  [((40,), np.uint32)]))
+    shift = rng.integers(0, 32, size=N).astype(np.int32)
+    shift[100:160] = 0
+    shift[160:166] = [32, 33, -1, 63, 100, -31]  # masked to 5 bits like x86-64
+    check_inputs(graph, tmp_path, [_sqrt_inputs(rng, 40), shift])
+
+
+def test_pcan(tmp_path):
+    rng = np.random.default_rng(6)
+    builders, inputs = [], []
+    for shift in (0, 6, 8):
+        for preprocessor_lut in (True, False):
+            lut = _gain_lut(rng, preprocessor_lut)
+            builders.append(as_builder(graph_of(custom_model(
+                "SignalPCAN", [((40,), np.uint32), ((40,), np.uint32), lut], [((40,), np.uint32)],
+                snr_shift=shift))))
+            x = uniform(rng, (N, 40), np.uint32)
+            noise = uniform(rng, (N, 40), np.uint32)
+            x[100:] >>= rng.integers(8, 32, size=(100, 1)).astype(np.uint32)
+            noise[100:] >>= rng.integers(0, 32, size=(100, 40)).astype(np.uint32)
+            noise[0, :8] = [0, 1, 2, 3, 4, 1023, 1024, 2047]
+            inputs += [x, noise]
+    check_inputs(merge(builders).build(), tmp_path, inputs)
+
+
+def test_filter_bank_log(tmp_path):
+    rng = np.random.default_rng(7)
+    builders, inputs = [], []
+    i = np.arange(28 * 40).reshape(28, 40)
+    segments = ((1 << 20) + ((i % 128) * 512 + (i * 37) % 512) * 16).astype(np.uint32)
+    for bits, scale in [(3, 64), (0, 1), (8, 1000), (0, 70000), (5, -3)]:
+        builders.append(as_builder(graph_of(custom_model(
+            "SignalFilterBankLog", [((40,), np.uint32)], [((40,), np.int16)],
+            input_correction_bits=bits, output_scale=scale))))
+        x = uniform(rng, (N, 40), np.uint32)
+        x[:100] >>= rng.integers(0, 32, size=(100, 1)).astype(np.uint32)
+        x[100, :8] = [0, 1, 2, 3, 4, 1 << 31, (1 << 32) - 1, 1 << 16]
+        x[101:129] = segments  # every segment of the 128-entry table
+        inputs.append(x)
+    check_inputs(merge(builders).build(), tmp_path, inputs)
+
+
+def test_sanitized(tmp_path):
+    """Every kernel under -fsanitize=address,undefined with extreme inputs."""
+    rng = np.random.default_rng(8)
+    tables = _bank_tables(rng, 64, 8, True)
+    specs = [
+        ("SignalWindow", [((64,), np.int16), uniform(rng, (64,), np.int16)], [((64,), np.int16)],
+         {"shift": 15}),
+        ("SignalFftAutoScale", [((48,), np.int16)], [((48,), np.int16), ((), np.int32)], {}),
+        ("SignalEnergy", [((40,), np.int16)], [((20,), np.uint32)],
+         {"end_index": 20, "start_index": 0}),
+        ("SignalFilterBank", [((64,), np.uint32)] + tables, [((8,), np.uint64)],
+         {"num_channels": 8}),
+        ("SignalFilterBankSquareRoot", [((8,), np.uint64), ((), np.int32)], [((8,), np.uint32)], {}),
+        ("SignalPCAN", [((8,), np.uint32), ((8,), np.uint32), uniform(rng, (125,), np.int16)],
+         [((8,), np.uint32)], {"snr_shift": 0}),
+        ("SignalFilterBankLog", [((8,), np.uint32)], [((8,), np.int16)],
+         {"input_correction_bits": 8, "output_scale": -3}),
+    ]
+    builders = [as_builder(graph_of(custom_model(code, ins, outs, **opts)))
+                for code, ins, outs, opts in specs]
+    for length in (512, 48, 40, 60):
+        builders.append(as_builder(graph_of(custom_model(
+            "SignalRfft", [((length,), np.int16)], [((length + 2,), np.int16)], T=7,
+            fft_length=length))))
+    check(merge(builders).build(), tmp_path / "a", n=40, sanitize=True)
+    graph = graph_of(custom_model("SignalFilterBankSpectralSubtraction", [((40,), np.uint32)],
+                                  [((40,), np.uint32), ((40,), np.uint32)],
+                                  **dict(PREPROCESSOR, spectral_subtraction_bits=40)))
+    check(graph, tmp_path / "b", n=40, sanitize=True)
+
+
+def test_reset_restores_the_noise_estimate(tmp_path):
+    """NAME_reset zeroes the spectral subtraction's state buffer."""
+    graph = read_tflite(MODELS / "audio_preprocessor_int8.tflite")
+    compiled = compile_model(graph, tmp_path, name="pre")
+    text = compiled.source.source
+    assert "_noise[40];" in text
+    reset = text[text.index("void pre_reset(void) {"):]
+    assert "_noise[i] = 0;" in reset[: reset.index("}\n")]
