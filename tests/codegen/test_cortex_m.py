@@ -26,7 +26,7 @@ from tests.runtime.test_conv import SAME, VALID, _build, _weights
 MODELS_ON_TARGET = [
     "hello_world_int8", "hello_world_float", "micro_speech_quantized", "keyword_scrambled",
     "keyword_scrambled_8bit", "trained_lstm", "trained_lstm_int8", "dtln_noise_suppression",
-    "simple_add_model",
+    "simple_add_model", "audio_preprocessor_int8", "audio_preprocessor_float",
 ]
 
 
