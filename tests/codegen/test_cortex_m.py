@@ -2,7 +2,8 @@
 connected cases (DSP and portable kernels) are bit-exact with the Python runtime on cortex-m4 and
 cortex-m55; the map-file size split adds up to the ELF; the instruction estimate is calibrated on
 a loop of known length on every board; the stack high-water mark is measured; a hanging firmware
-times out; missing tools give one error naming the apt packages; the CLI reports it all."""
+times out and a CPU fault is reported; missing tools give one error naming the apt packages; the
+CLI reports it all."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from microforge.codegen.build import Reference
 from microforge.codegen.compiler import compile_model
 from microforge.codegen.targets import cortex_m
-from microforge.errors import ToolError
+from microforge.errors import ModelError, ToolError
 from microforge.frontends.tflite_reader import read_tflite
 from microforge.ir.builder import GraphBuilder
 from tests.codegen._harness import merge
@@ -190,6 +191,17 @@ def test_hanging_firmware_times_out(tmp_path):
 }"""
     with pytest.raises(ToolError, match="did not finish within 3 s"):
         _run_fake(tmp_path, "cortex-m4", body, [1], timeout=3.0)
+
+
+def test_cpu_fault_is_reported(tmp_path):
+    body = """int fake_invoke(const int8_t *in0, int8_t *out0) {
+    volatile uint32_t *unmapped = (volatile uint32_t *)0xF0000000u;
+    out0[0] = (int8_t)*unmapped;
+    (void)in0;
+    return 0;
+}"""
+    with pytest.raises(ModelError, match="failed under qemu-system-arm -M mps2-an386: .*CPU fault"):
+        _run_fake(tmp_path, "cortex-m4", body, [1])
 
 
 def test_missing_tools_name_the_apt_packages(monkeypatch):
