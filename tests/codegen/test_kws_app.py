@@ -204,3 +204,39 @@ def test_cli_compile_app(tmp_path):
 def test_cli_app_usage_errors(tmp_path, args, words):
     code, _, err = cli("compile", *args, "-o", tmp_path / "x")
     assert_one_line_error(code, err, 2, *words)
+
+
+def test_recognizer_options_reach_the_program(wavs, tmp_path):
+    """Non-default recognizer settings compiled into kws_app_config.h give the same output as
+    `microforge kws` with the same options."""
+    options = ["--threshold", "150", "--average-ms", "600", "--suppression-ms", "400",
+               "--min-count", "5", "--ignore", "silence"]
+    code, _, err = cli("compile", "--app", "kws", "--preprocessor", PREPROCESSOR["int8"],
+                       "--model", CLASSIFIER, "--labels", ",".join(LABELS), "-o", tmp_path / "app",
+                       "--name", "spot", *options)
+    assert code == 0, err
+    exe = build_app(tmp_path / "app")
+    assert (tmp_path / "app" / "spot_features.h").is_file()
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert microforge_main(["kws", "--scores", "--preprocessor", str(PREPROCESSOR["int8"]),
+                                "--model", str(CLASSIFIER), "--labels", ",".join(LABELS),
+                                *options, str(wavs["stream"])]) == 0
+    proc = subprocess.run([str(exe), "-s", str(wavs["stream"])], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == buf.getvalue()
+    assert proc.stdout.splitlines()[-1].startswith("7 keywords")  # repeats within 400 ms apart
+
+
+def test_wav_with_extra_chunks(apps, wavs, tmp_path):
+    """Chunks before fmt and data (LIST, odd sizes with their pad byte) are skipped."""
+    data = wavs["stream"].read_bytes()
+    fmt_at = data.index(b"fmt ")
+    extra = b"LIST" + (5).to_bytes(4, "little") + b"abcde\0" + b"junk" + (2).to_bytes(4, "little")
+    extra += b"xy"
+    body = data[12:fmt_at] + extra + data[fmt_at:]
+    path = tmp_path / "extra.wav"
+    path.write_bytes(b"RIFF" + (len(body) + 4).to_bytes(4, "little") + b"WAVE" + body)
+    proc = kws_app(apps["int8"], "-s", path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode() == microforge_kws("int8", path)
