@@ -60,6 +60,8 @@ class RfftEmitter(OpEmitter):
         fft = params.fft
         if fft.dtype != np.int16:
             raise ctx.unsupported(f"SignalRfft of {fft.dtype.name} has no C kernel yet (int16 only)")
+        if fft.ncfft > 0xFFFF:
+            raise ctx.unsupported(f"fft_length {fft.nfft}: the C kernel takes up to {2 * 0xFFFF}")
         out = ctx.output()
         stages = np.array([(p, m, fstride) for p, m, fstride, _ in fft.stages], np.int32)
         p = e.params("mf_signal_rfft_s16_params", {
