@@ -73,6 +73,23 @@ class Executor:
         self._state: dict[int, np.ndarray] = {}
         self._op_state: dict[int, list[np.ndarray]] = {}
         self._state_batch: int | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._last_use = self._last_uses()
+
+    def _last_uses(self) -> list[list[int]]:
+        """Per step, the computed tensors no later step reads and that are not graph outputs:
+        a chunk drops them after that step, so their memory is reused while still in cache."""
+        keep = set(self.subgraph.outputs) | set(self.variables)
+        last: dict[int, int] = {}
+        for k, step in enumerate(self.steps):
+            for t in list(step.ctx.op.inputs) + list(step.ctx.op.outputs):
+                if t >= 0:
+                    last[t] = k
+        drops: list[list[int]] = [[] for _ in self.steps]
+        for t, k in last.items():
+            if t not in keep:
+                drops[k].append(t)
+        return drops
 
     @property
     def stateful(self) -> bool:
@@ -101,11 +118,30 @@ class Executor:
 
     def _chunk_size(self) -> int:
         """Samples per chunk: the largest activation of a chunk stays near ``CHUNK_BYTES`` so
-        kernels' int64 temporaries stay in cache."""
+        kernels' temporaries stay in cache."""
         largest = max(
             (t.nbytes for t in self.subgraph.tensors if t.data is None), default=1
         )
         return max(1, CHUNK_BYTES // max(largest, 1))
+
+    def _chunks(self, batch: int) -> int:
+        """Samples per chunk for a batch: at most ``_chunk_size()``, and with several threads a
+        number of equal chunks that is a multiple of the thread count (no idle thread at the
+        end)."""
+        chunk = self._chunk_size()
+        if self.threads > 1 and batch >= 2 * self.threads:
+            count = -(-batch // chunk)
+            count = -(-count // self.threads) * self.threads
+            chunk = -(-batch // count)
+        return chunk
+
+    def _map(self, fn, items) -> list:
+        """``fn`` over ``items`` on the executor's thread pool (made once, reused)."""
+        if self.threads == 1:
+            return [fn(i) for i in items]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.threads)
+        return list(self._pool.map(fn, items))
 
     def run(
         self, inputs: list[np.ndarray], keep_intermediates: bool = False
@@ -114,22 +150,15 @@ class Executor:
         the chunks run on a thread pool (numpy releases the GIL inside its loops)."""
         batch = inputs[0].shape[0] if inputs else 1
         self._ensure_state(batch)
-        chunk = self._chunk_size()
-        if self.threads > 1 and batch >= 2 * self.threads:
-            chunk = min(chunk, -(-batch // self.threads))
+        chunk = self._chunks(batch)
         if batch <= chunk:
             return self._run_chunk(inputs, slice(None), keep_intermediates)
-        starts = range(0, batch, chunk)
 
         def one(i: int):
             return self._run_chunk([x[i : i + chunk] for x in inputs], slice(i, i + chunk),
                                    keep_intermediates)
 
-        if self.threads > 1:
-            with ThreadPoolExecutor(max_workers=self.threads) as pool:
-                parts = list(pool.map(one, starts))
-        else:
-            parts = [one(i) for i in starts]
+        parts = self._map(one, range(0, batch, chunk))
         outputs = [np.concatenate([p[0][k] for p in parts]) for k in range(len(parts[0][0]))]
         values = {}
         if keep_intermediates:
@@ -154,6 +183,9 @@ class Executor:
                 if arr.shape[0] != batch:
                     arr = np.broadcast_to(arr, (batch,) + arr.shape[1:])
                 values[t_idx] = arr
+            if not keep_intermediates:
+                for t_idx in self._last_use[k]:
+                    values.pop(t_idx, None)
         outputs = [values[i] for i in sg.outputs]
         return outputs, (values if keep_intermediates else {})
 

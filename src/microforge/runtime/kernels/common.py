@@ -230,6 +230,7 @@ class Requantizer:
 
     _MAX_STEPS = 256
     _ULPS = 32
+    _BLOCK = 1 << 16  # accumulator values per evaluation block
 
     def __init__(self, multiplier, shift, bias, zero_point: int, act_min: int, act_max: int,
                  acc_min, acc_max, out_dtype, acc_dtype, int64_multiply: bool = False) -> None:
@@ -369,26 +370,44 @@ class Requantizer:
             self._tiles[length] = (np.tile(self.m, reps), np.tile(self.b, reps))
         return self._tiles[length]
 
-    def __call__(self, acc: np.ndarray, scratch: bool = False) -> np.ndarray:
+    def __call__(self, acc: np.ndarray, scratch: bool = False,
+                 out: np.ndarray | None = None) -> np.ndarray:
         """Requantize ``acc``, whose last axis holds whole pixels (a multiple of the channel
-        count, channels fastest). ``scratch``: ``acc`` may be overwritten."""
+        count, channels fastest). ``scratch``: ``acc`` may be overwritten. ``out``: where to
+        write the result (``acc``'s shape, the output dtype), else a new array. Rows go in blocks
+        of about ``_BLOCK`` values, so the float64 temporaries stay small and in cache."""
+        if out is None:
+            out = np.empty(acc.shape, self.out_dtype)
+        cols = acc.shape[-1]
+        rows, dest = acc.reshape(-1, cols), out.reshape(-1, cols)
+        if not np.may_share_memory(dest, out):
+            raise ValueError("out must be reshapeable to rows without a copy")
+        step = max(1, self._BLOCK // max(cols, 1))
+        for first in range(0, rows.shape[0], step):
+            self._rows(rows[first:first + step], dest[first:first + step], scratch)
+        return out
+
+    def _rows(self, acc: np.ndarray, out: np.ndarray, scratch: bool) -> None:
         if self.dtype is None:
             channels = self.multiplier.shape[-1]
-            values = self.reference(acc.reshape(-1, channels)).astype(self.out_dtype)
-            return values.reshape(acc.shape)
+            values = self.reference(acc.reshape(-1, channels)).reshape(acc.shape)
+            np.copyto(out, values, casting="unsafe")  # within [act_min, act_max]
+            return
         m, b = self._tiled(acc.shape[-1])
-        if scratch and acc.dtype == self.dtype:
-            y = np.multiply(acc, m, out=acc)
+        if acc.dtype != self.dtype:
+            y = acc.astype(self.dtype)  # exact (float32 -> float64), then in place
+        elif scratch:
+            y = acc
         else:
-            y = np.multiply(acc, m, dtype=self.dtype)
+            y = acc.copy()
+        np.multiply(y, m, out=y)
         y += b
         if self.origin != self.act_min:
             np.floor(y, out=y)
             np.clip(y, self.act_min - self.origin, self.act_max - self.origin, out=y)
-            out = y.astype(self.out_dtype)
+            np.copyto(out, y, casting="unsafe")
         else:
             np.clip(y, 0, self.act_max - self.act_min + 0.5, out=y)
-            out = y.astype(np.dtype(f"u{self.out_dtype.itemsize}")).view(self.out_dtype)
+            np.copyto(out.view(np.dtype(f"u{self.out_dtype.itemsize}")), y, casting="unsafe")
         if self.origin:
             out += self.out_dtype.type(self.origin)
-        return out

@@ -22,6 +22,7 @@ from microforge.runtime.kernels.common import (
     activation_range_quantized,
     compute_padding,
 )
+from microforge.runtime.kernels.conv_strips import Strips
 from microforge.runtime.registry import Kernel, OpContext, register
 
 _F32_EXACT = 1 << 24
@@ -209,6 +210,7 @@ class _ConvPlan:
     ints: _IntParams | None
     activation: int
     out_channels: int
+    strips: Strips | None = None  # single input channel: banded matrix products
 
 
 def _conv_plan(ctx: OpContext, filter_ohwi: np.ndarray) -> _ConvPlan:
@@ -233,8 +235,11 @@ def _conv_plan(ctx: OpContext, filter_ohwi: np.ndarray) -> _ConvPlan:
                        0 if ctx.op.opcode == "CONV_2D" else 3, int32_bias)
     per_group = c_out // groups
     mats = filter_ohwi.reshape(groups, per_group, k_h * k_w * c_in_group).transpose(0, 2, 1)
+    strips = None
+    if x.shape[3] == 1 and not geometry.pointwise:
+        strips = Strips.of(geometry, filter_ohwi[..., 0], ints.dtype)
     return _ConvPlan(geometry, kind, groups, np.ascontiguousarray(mats, ints.dtype), None, ints,
-                     activation, c_out)
+                     activation, c_out, strips)
 
 
 def _accumulate(plan: _ConvPlan, xf: np.ndarray) -> np.ndarray:
@@ -243,11 +248,6 @@ def _accumulate(plan: _ConvPlan, xf: np.ndarray) -> np.ndarray:
     m = xf.shape[0] * g.out_h * g.out_w
     if g.pointwise:
         cols = g.tap(xf, 0, 0)[:, :, :, None, :]
-    elif xf.shape[3] == 1:
-        # One input channel: taps-major patches copy long rows; BLAS reads them transposed.
-        padded = g.pad(xf)[..., 0]
-        patches = np.stack([g.tap(padded, fy, fx) for fy, fx in g.taps])
-        return patches.reshape(len(g.taps), m).T @ plan.weights[0]
     else:
         cols = g.im2col(g.pad(xf))
     if plan.groups == 1:
@@ -266,10 +266,17 @@ def _conv_int(plan: _ConvPlan, x: np.ndarray) -> np.ndarray:
     g, ints = plan.geometry, plan.ints
     n = x.shape[0]
     out = np.empty((n, g.out_h, g.out_w, plan.out_channels), ints.out_dtype)
+    if plan.strips is not None:
+        step = plan.strips.block(n)
+        for first in range(0, n, step):
+            acc = plan.strips.accumulate(x[first:first + step, :, :, 0], ints.zero_point)
+            acc = acc.reshape(-1, acc.shape[-1])[:, :g.out_w * plan.out_channels]
+            ints.requant(acc, scratch=True, out=out[first:first + step].reshape(acc.shape))
+        return out
     for rows in _blocks(n, g.out_h * g.out_w * plan.out_channels):
         xf = _offset_input(x[rows], ints.zero_point, ints.dtype)
         acc = _accumulate(plan, xf).reshape(xf.shape[0] * g.out_h, -1)
-        out[rows] = ints.requant(acc, scratch=True).reshape(out[rows].shape)
+        ints.requant(acc, scratch=True, out=out[rows].reshape(acc.shape))
     return out
 
 

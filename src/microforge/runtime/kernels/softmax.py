@@ -152,7 +152,8 @@ class Softmax(Kernel):
             if out.zero_point != -128 or _F32(out.scale) != _F32(1.0 / 256):
                 raise ctx.unsupported("int8 softmax output must have scale 1/256, zero point -128")
         elif out.zero_point != -32768 or not _near(out.scale, 1.0 / 65536, 0.001 / 65536):
-            raise ctx.unsupported("int16 softmax output (int8 input) must have scale 1/65536, zero point -32768")
+            raise ctx.unsupported(
+                "int16 softmax output (int8 input) must have scale 1/65536, zero point -32768")
         real = min(beta * float(_F32(x.scale)) * (1 << (31 - _SCALED_DIFF_INTEGER_BITS)), (1 << 31) - 1.0)
         if not real > 1.0:
             raise ctx.unsupported("beta * input scale is too small for TFLM's int8 softmax")
