@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import threading
+
 import numpy as np
 
 from microforge import fixedpoint as fp
@@ -53,6 +56,33 @@ def activation_range_float(activation: int) -> tuple[float, float]:
     if activation == ACT_RELU_N1_TO_1:
         return -1.0, 1.0
     raise ValueError(f"fused activation {activation} is not supported")
+
+
+_WORKSPACE = threading.local()
+
+
+def workspace(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A reusable per-thread buffer of ``shape`` and ``dtype`` (contents undefined), valid until
+    the next request of the same ``name`` in the same thread. Kernels use it for block-sized
+    temporaries: no allocation (and no fresh, page-faulting memory) per block, and the memory
+    is still in cache from the previous block or operator. Never return one as a result."""
+    views = _WORKSPACE.__dict__.setdefault("views", {})
+    key = (name, shape, dtype)
+    view = views.get(key)
+    if view is not None:
+        return view
+    if len(views) > 512:  # many shapes seen (batch sizes vary): forget the views, keep buffers
+        views.clear()
+    dtype = np.dtype(dtype)
+    size = math.prod(shape) * dtype.itemsize
+    buffers = _WORKSPACE.__dict__.setdefault("buffers", {})
+    buf = buffers.get(name)
+    if buf is None or buf.size < size:
+        buf = buffers[name] = np.empty(max(size, 64), np.uint8)
+        for stale in [k for k in views if k[0] == name]:
+            del views[stale]
+    view = views[key] = buf[:size].view(dtype).reshape(shape)
+    return view
 
 
 def compute_padding(
@@ -230,7 +260,7 @@ class Requantizer:
 
     _MAX_STEPS = 256
     _ULPS = 32
-    _BLOCK = 1 << 16  # accumulator values per evaluation block
+    _BLOCK = 1 << 18  # accumulator values per evaluation block
 
     def __init__(self, multiplier, shift, bias, zero_point: int, act_min: int, act_max: int,
                  acc_min, acc_max, out_dtype, acc_dtype, int64_multiply: bool = False) -> None:
@@ -394,12 +424,11 @@ class Requantizer:
             np.copyto(out, values, casting="unsafe")  # within [act_min, act_max]
             return
         m, b = self._tiled(acc.shape[-1])
-        if acc.dtype != self.dtype:
-            y = acc.astype(self.dtype)  # exact (float32 -> float64), then in place
-        elif scratch:
+        if scratch and acc.dtype == self.dtype:
             y = acc
-        else:
-            y = acc.copy()
+        else:  # float32 -> float64 is exact
+            y = workspace("requant", acc.shape, self.dtype)
+            np.copyto(y, acc)
         np.multiply(y, m, out=y)
         y += b
         if self.origin != self.act_min:

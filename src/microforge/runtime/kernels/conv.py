@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from microforge import fixedpoint as fp
 from microforge.runtime.kernels.common import (
@@ -21,13 +22,14 @@ from microforge.runtime.kernels.common import (
     activation_range_float,
     activation_range_quantized,
     compute_padding,
+    workspace,
 )
 from microforge.runtime.kernels.conv_strips import Strips
 from microforge.runtime.registry import Kernel, OpContext, register
 
 _F32_EXACT = 1 << 24
 _F64_EXACT = 1 << 53
-_BLOCK = 1 << 16  # output elements per evaluation block, so temporaries stay in cache
+_BLOCK = 1 << 18  # output elements per evaluation block: temporaries stay in L2
 _SCHEMA_INT32 = 2  # TensorType.INT32 in quantized_bias_type
 
 
@@ -67,14 +69,25 @@ class Geometry:
     def pointwise(self) -> bool:
         return self.k_h == self.k_w == 1 and self.pad_top == self.pad_left == 0
 
-    def pad(self, x: np.ndarray, fill=0) -> np.ndarray:
-        """``x`` (N, H, W, C) padded (or cropped) so that every tap view lies inside it."""
+    def padded_shape(self, shape) -> tuple[int, int, int, int]:
+        """The shape ``pad`` gives an (N, H, W, C) input."""
         rows = (self.out_h - 1) * self.stride_h + (self.k_h - 1) * self.dil_h + 1
         cols = (self.out_w - 1) * self.stride_w + (self.k_w - 1) * self.dil_w + 1
-        out = np.full((x.shape[0], rows, cols, x.shape[3]), fill, x.dtype)
+        return (shape[0], rows, cols, shape[3])
+
+    def pad(self, x: np.ndarray, fill=0, out: np.ndarray | None = None) -> np.ndarray:
+        """``x`` (N, H, W, C) padded (or cropped) so that every tap view lies inside it; into
+        ``out`` (of ``padded_shape``) when given."""
+        if out is None:
+            out = np.empty(self.padded_shape(x.shape), x.dtype)
+        rows, cols = out.shape[1:3]
         y0, x0 = max(self.pad_top, 0), max(self.pad_left, 0)
         h = min(self.in_h, rows - y0)
         w = min(self.in_w, cols - x0)
+        out[:, :y0] = fill
+        out[:, y0 + h:] = fill
+        out[:, y0:y0 + h, :x0] = fill
+        out[:, y0:y0 + h, x0 + w:] = fill
         out[:, y0:y0 + h, x0:x0 + w] = x[:, :h, :w]
         return out
 
@@ -94,10 +107,6 @@ class Geometry:
 
         return (span(self.out_h, self.stride_h, self.pad_top, fy * self.dil_h, self.in_h),
                 span(self.out_w, self.stride_w, self.pad_left, fx * self.dil_w, self.in_w))
-
-    def im2col(self, padded: np.ndarray) -> np.ndarray:
-        """(N, out_h, out_w, taps, C) patches, taps in (fy, fx) order."""
-        return np.stack([self.tap(padded, fy, fx) for fy, fx in self.taps], axis=3)
 
 
 def _float_clamp(x: np.ndarray, activation: int) -> np.ndarray:
@@ -195,11 +204,6 @@ def _blocks(n: int, per_sample: int):
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-def _offset_input(x: np.ndarray, zero_point: int, dtype: np.dtype) -> np.ndarray:
-    """``x - zero_point`` in the accumulation dtype, in one pass."""
-    return np.subtract(x, zero_point, dtype=dtype)
-
-
 @dataclass
 class _ConvPlan:
     geometry: Geometry
@@ -243,18 +247,24 @@ def _conv_plan(ctx: OpContext, filter_ohwi: np.ndarray) -> _ConvPlan:
 
 
 def _accumulate(plan: _ConvPlan, xf: np.ndarray) -> np.ndarray:
-    """The (pixels, out_channels) accumulators of a block: im2col, one matmul per group."""
+    """The (pixels, out_channels) accumulators of a block (in a per-thread workspace): im2col,
+    one matmul per group."""
     g = plan.geometry
     m = xf.shape[0] * g.out_h * g.out_w
     if g.pointwise:
         cols = g.tap(xf, 0, 0)[:, :, :, None, :]
     else:
-        cols = g.im2col(g.pad(xf))
+        padded = workspace("conv.padded", g.padded_shape(xf.shape), xf.dtype)
+        g.pad(xf, out=padded)
+        cols = workspace("conv.cols", (xf.shape[0], g.out_h, g.out_w, len(g.taps), xf.shape[3]),
+                         xf.dtype)
+        for t, (fy, fx) in enumerate(g.taps):
+            cols[:, :, :, t] = g.tap(padded, fy, fx)
+    acc = workspace("conv.acc", (m, plan.out_channels), plan.weights.dtype)
     if plan.groups == 1:
-        return cols.reshape(m, -1) @ plan.weights[0]
+        return np.matmul(cols.reshape(m, -1), plan.weights[0], out=acc)
     depth = cols.shape[-1] // plan.groups
     per_group = plan.out_channels // plan.groups
-    acc = np.empty((m, plan.out_channels), plan.weights.dtype)
     for k in range(plan.groups):
         part = cols[..., k * depth:(k + 1) * depth].reshape(m, -1)
         acc[:, k * per_group:(k + 1) * per_group] = part @ plan.weights[k]
@@ -274,7 +284,9 @@ def _conv_int(plan: _ConvPlan, x: np.ndarray) -> np.ndarray:
             ints.requant(acc, scratch=True, out=out[first:first + step].reshape(acc.shape))
         return out
     for rows in _blocks(n, g.out_h * g.out_w * plan.out_channels):
-        xf = _offset_input(x[rows], ints.zero_point, ints.dtype)
+        block = x[rows]
+        xf = workspace("conv.x", block.shape, ints.dtype)
+        np.subtract(block, ints.zero_point, out=xf, dtype=ints.dtype)
         acc = _accumulate(plan, xf).reshape(xf.shape[0] * g.out_h, -1)
         ints.requant(acc, scratch=True, out=out[rows].reshape(acc.shape))
     return out
@@ -337,9 +349,12 @@ class _FlatLayout:
     """The depthwise input of a block of samples, laid out so that every filter tap reads one
     contiguous run of memory: the input is split into ``stride_h * stride_w`` phase images (rows and
     columns modulo the strides); each phase stores every sample as ``period_h`` rows of
-    ``period_w`` pixels whose tail rows and columns stay zero and serve as the padding of both
-    neighbours. Outputs are computed on the same grid, the separator positions being discarded,
-    so a tap is one multiply-add over the whole block at a fixed offset into one phase."""
+    ``period_w`` pixels whose tail rows and columns hold ``x - zero_point = 0`` and serve as the
+    padding of both neighbours. Outputs are computed on the same grid, the separator positions
+    being discarded, so a tap is one product over the whole block at a fixed offset into one phase.
+
+    The taps reading one phase sit on a regular grid of offsets (``groups``), so one
+    ``np.einsum`` sums all of them in a single pass over the block."""
 
     def __init__(self, g: Geometry, channels: int) -> None:
         rows = self._axis(g.stride_h, g.dil_h, g.pad_top, g.in_h, g.out_h, g.k_h)
@@ -348,9 +363,23 @@ class _FlatLayout:
         (self.col_phase, self.col_shift, self.cols, self.period_w, _) = cols
         self.g, self.channels = g, channels
         self.sample = self.period_h * self.period_w * channels  # flat size of one sample
-        self.taps = [(self.row_phase[fy] * g.stride_w + self.col_phase[fx],
-                      ((self.lead + self.row_shift[fy]) * self.period_w + self.col_shift[fx])
-                      * channels) for fy, fx in g.taps]
+        self.length = (self.lead + max(self.row_shift) + 2) * self.period_w * channels
+        self.groups = []  # (phase, first offset, (n_y, n_x), (step_y, step_x), tap indices)
+        for py in range(g.stride_h):
+            for px in range(g.stride_w):
+                fys = [f for f in range(g.k_h) if self.row_phase[f] == py]
+                fxs = [f for f in range(g.k_w) if self.col_phase[f] == px]
+                if fys and fxs:
+                    self.groups.append(self._group(py * g.stride_w + px, fys, fxs))
+
+    def _group(self, phase: int, fys: list[int], fxs: list[int]):
+        row = self.period_w * self.channels
+        first = (self.lead + self.row_shift[fys[0]]) * row + self.col_shift[fxs[0]] * self.channels
+        step_y = (self.row_shift[fys[1]] - self.row_shift[fys[0]]) * row if len(fys) > 1 else 0
+        step_x = ((self.col_shift[fxs[1]] - self.col_shift[fxs[0]]) * self.channels
+                  if len(fxs) > 1 else 0)
+        taps = [fy * self.g.k_w + fx for fy in fys for fx in fxs]
+        return phase, first, (len(fys), len(fxs)), (step_y, step_x), taps
 
     @staticmethod
     def _axis(stride, dilation, pad, size, out, k):
@@ -364,23 +393,27 @@ class _FlatLayout:
         gap = max(-min(shift), out + max(shift) - data, 0)
         return phase, shift, extent, data + gap, max(-min(shift), 0) + 1
 
-    def buffers(self, n: int, dtype: np.dtype) -> list[np.ndarray]:
-        """Zeroed phase buffers for up to ``n`` samples. Only data cells are ever written, so one
-        set serves every block of an evaluation."""
-        tail = max(self.row_shift) + 2
-        length = (self.lead + n * self.period_h + tail) * self.period_w * self.channels
-        return [np.zeros(length, dtype) for _ in range(self.g.stride_h * self.g.stride_w)]
+    def staging(self, n: int, zero_point: int, dtype: np.dtype) -> np.ndarray:
+        """(phases, cells) input-dtype buffers for up to ``n`` samples (a per-thread workspace),
+        every cell holding the zero point. Only data cells are ever written, so one buffer
+        serves every block of an evaluation."""
+        cells = self.length + n * self.sample
+        staged = workspace("depthwise.staged", (self.g.stride_h * self.g.stride_w, cells), dtype)
+        staged.fill(zero_point)
+        return staged
 
-    def fill(self, phases: list[np.ndarray], x: np.ndarray, zero_point: int) -> None:
-        """Write ``x - zero_point`` (n, H, W, C) into the data cells of each phase."""
+    def fill(self, staged: np.ndarray, x: np.ndarray) -> None:
+        """Copy x (n, H, W, C) into the data cells of each staged phase. Pixels move as single
+        opaque elements (a void dtype of one pixel's bytes), so strided columns copy fast."""
         g, n = self.g, x.shape[0]
+        pixel = np.dtype((np.void, self.channels * x.itemsize))
+        src = np.ascontiguousarray(x).view(pixel)[..., 0]
+        start = self.lead * self.period_w * self.channels
         for py in range(g.stride_h):
             for px in range(g.stride_w):
-                grid = phases[py * g.stride_w + px][
-                    self.lead * self.period_w * self.channels:][:n * self.sample]
-                cells = grid.reshape(n, self.period_h, self.period_w, self.channels)
-                np.subtract(x[:, py::g.stride_h, px::g.stride_w], zero_point,
-                            out=cells[:, :self.rows[py], :self.cols[px]], dtype=cells.dtype)
+                grid = staged[py * g.stride_w + px, start:start + n * self.sample]
+                cells = grid.view(pixel).reshape(n, self.period_h, self.period_w)
+                cells[:, :self.rows[py], :self.cols[px]] = src[:, py::g.stride_h, px::g.stride_w]
 
     def outputs(self, flat: np.ndarray) -> np.ndarray:
         """The (n, out_h, out_w, C) outputs inside a flat (n, sample) result."""
@@ -393,35 +426,41 @@ class _DepthwisePlan:
     geometry: Geometry
     kind: str
     multiplier: int
-    weights: np.ndarray  # (taps, channels); integer plans: tiled to (taps, layout.sample)
+    weights: np.ndarray  # (taps, channels); integer plans: per tap group (n_y, n_x, sample)
     bias: np.ndarray | None
     ints: _IntParams | None
     activation: int
     layout: _FlatLayout | None
+    group_weights: list[np.ndarray] | None = None
 
 
 def _depthwise_int(plan: _DepthwisePlan, x: np.ndarray) -> np.ndarray:
-    """One multiply-add per filter tap over whole blocks of samples in the flat layout."""
+    """Per block of samples: the input minus its zero point in the flat layout (one conversion
+    pass), one ``einsum`` per tap group, the requantization, the output grid copied out."""
     g, ints, layout = plan.geometry, plan.ints, plan.layout
     n = x.shape[0]
     out = np.empty((n, g.out_h, g.out_w, layout.channels), ints.out_dtype)
     step = min(n, max(1, _BLOCK // layout.sample))
-    phases = layout.buffers(step, ints.dtype)
+    staged = layout.staging(step, ints.zero_point, x.dtype)
+    phases = workspace("depthwise.phases", staged.shape, ints.dtype)
+    acc_block = workspace("depthwise.acc", (step, layout.sample), ints.dtype)
+    tmp_block = workspace("depthwise.tmp", (step, layout.sample), ints.dtype)
+    item = phases.itemsize
     for first in range(0, n, step):
         block = x[first:first + step]
         if plan.multiplier > 1:
             block = np.repeat(block, plan.multiplier, axis=3)
         b = block.shape[0]
-        layout.fill(phases, block, ints.zero_point)
-        size = b * layout.sample
-        acc = np.empty((b, layout.sample), ints.dtype)
-        tmp = np.empty((b, layout.sample), ints.dtype)
-        for t, (phase, offset) in enumerate(layout.taps):
-            view = phases[phase][offset:offset + size].reshape(b, layout.sample)
-            if t == 0:
-                np.multiply(view, plan.weights[0], out=acc)
-            else:
-                np.multiply(view, plan.weights[t], out=tmp)
+        layout.fill(staged, block)
+        np.subtract(staged, ints.zero_point, out=phases, dtype=phases.dtype)
+        acc, tmp = acc_block[:b], tmp_block[:b]
+        for k, ((phase, offset, shape, steps, _), w) in enumerate(
+                zip(layout.groups, plan.group_weights)):
+            view = as_strided(phases[phase, offset:], shape + (b, layout.sample),
+                              (steps[0] * item, steps[1] * item, layout.sample * item, item))
+            weights = as_strided(w, shape + (b, layout.sample), w.strides[:2] + (0, item))
+            np.einsum("ijbk,ijbk->bk", view, weights, out=acc if k == 0 else tmp)
+            if k:
                 acc += tmp
         out[first:first + b] = layout.outputs(ints.requant(acc, scratch=True))
     return out
@@ -483,7 +522,10 @@ class DepthwiseConv2D(Kernel):
         ints = _int_params(ctx, taps.T, channels, 3, False)
         layout = _FlatLayout(geometry, channels)
         tiled = np.tile(taps.astype(ints.dtype), (1, layout.sample // channels))
-        return _DepthwisePlan(geometry, kind, multiplier, tiled, None, ints, activation, layout)
+        group_weights = [tiled[taps_of].reshape(shape + (layout.sample,))
+                         for _, _, shape, _, taps_of in layout.groups]
+        return _DepthwisePlan(geometry, kind, multiplier, taps, None, ints, activation, layout,
+                              group_weights)
 
     def eval(self, params, inputs, ctx):
         if isinstance(params, _ConvPlan):

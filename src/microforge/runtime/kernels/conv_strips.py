@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from microforge.runtime.kernels.common import workspace
+
 _MIN_LANES = 32  # output columns of the band: q * channels >= this (BLAS-friendly widths)
 _MAX_STRIPS = 16  # at most this many strips per output row (one matmul per strip and row)
 _VIEW_ROWS = 16  # samples per block from which the strided views feed BLAS directly
@@ -76,23 +78,24 @@ class Strips:
         """(count, n, rows, width) strip images of ``x - zero_point`` for x (n, H, W)."""
         n, in_h, in_w = x.shape
         cols = (self.count - 1) * self.col_step + self.width
-        staged = np.full((n, self.rows, cols), zero_point, x.dtype)
+        staged = workspace("strips.staged", (n, self.rows, cols), x.dtype)
+        staged.fill(zero_point)
         h = min(in_h, self.rows - self.pad_top)
         w = min(in_w, cols - self.pad_left)
         staged[:, self.pad_top:self.pad_top + h, self.pad_left:self.pad_left + w] = x[:, :h, :w]
         s = staged.itemsize
         view = as_strided(staged, (self.count, n, self.rows, self.width),
                           (self.col_step * s, self.rows * cols * s, cols * s, s))
-        images = np.empty(view.shape, self.band.dtype)  # C order, whatever the view's strides
+        images = workspace("strips.images", view.shape, self.band.dtype)  # C order
         np.subtract(view, zero_point, out=images, dtype=images.dtype)
         return images
 
     def accumulate(self, x: np.ndarray, zero_point: int) -> np.ndarray:
-        """Accumulators (n, out_h, count * q * channels) for x (n, H, W); the columns past
-        ``out_w * channels`` belong to discarded outputs."""
+        """Accumulators (n, out_h, count * q * channels) for x (n, H, W), in a per-thread
+        workspace; the columns past ``out_w * channels`` belong to discarded outputs."""
         n = x.shape[0]
         images = self.images(x, zero_point)
-        acc = np.empty((n, self.out_h, self.count, self.lanes), self.band.dtype)
+        acc = workspace("strips.acc", (n, self.out_h, self.count, self.lanes), self.band.dtype)
         s = images.itemsize
         k = self.band.shape[0]
         image = self.rows * self.width * s
@@ -103,7 +106,9 @@ class Strips:
         else:  # few samples: copy the windows, one matmul per strip with M = samples * out_h
             windows = as_strided(images, (self.count, n, self.out_h, k),
                                  (n * image, image, self.stride_h * self.width * s, s))
-            patches = np.ascontiguousarray(windows).reshape(self.count, n * self.out_h, k)
+            patches = workspace("strips.patches", windows.shape, self.band.dtype)
+            np.copyto(patches, windows)
+            patches = patches.reshape(self.count, n * self.out_h, k)
             t = acc.itemsize
             out = as_strided(acc, (self.count, n * self.out_h, self.lanes),
                              (self.lanes * t, self.count * self.lanes * t, t))
