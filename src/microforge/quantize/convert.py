@@ -128,10 +128,13 @@ class _Converter:
         if data is not None:
             data = np.ascontiguousarray(data)
             data.flags.writeable = False
-        shape = like.shape if data is None else data.shape
-        self.tensors.append(Tensor(name=name, shape=shape, dtype=np.dtype(dtype), quant=quant,
-                                   data=data, shape_signature=like.shape_signature if data is None
-                                   else None))
+        if data is None:
+            tensor = Tensor(name=name, shape=like.shape, dtype=np.dtype(dtype), quant=quant,
+                            shape_signature=like.shape_signature)
+        else:
+            tensor = Tensor(name=name, shape=data.shape, dtype=np.dtype(dtype), quant=quant,
+                            data=data)
+        self.tensors.append(tensor)
         return len(self.tensors) - 1
 
     def _make_q(self, t: int, index: int | None) -> int:
@@ -260,18 +263,17 @@ class _Converter:
                                         list(sg.outputs), name=sg.name)],
                     description="microforge quantize", version=self.graph.version,
                     metadata=metadata, signatures=copy.deepcopy(self.graph.signatures))
-        before = list(range(len(self.tensors)))
-        compact_map = _compact_with_map(out, before)
+        compact_map = _compact_with_map(out)
         origin = {compact_map[k]: v for k, v in self.origin.items() if k in compact_map}
         return Converted(out, origin, kept)
 
 
-def _compact_with_map(graph: Graph, before: list[int]) -> dict[int, int]:
-    """Compact ``graph`` and return old tensor index -> new index."""
-    names = [id(t) for t in graph.main.tensors]
+def _compact_with_map(graph: Graph) -> dict[int, int]:
+    """Compact ``graph`` and return old tensor index -> new index (for the tensors kept)."""
+    ids = [id(t) for t in graph.main.tensors]
     compact(graph)
     where = {id(t): k for k, t in enumerate(graph.main.tensors)}
-    return {old: where[names[old]] for old in before if names[old] in where}
+    return {old: where[i] for old, i in enumerate(ids) if i in where}
 
 
 def convert(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool = True,
