@@ -13,7 +13,7 @@ from microforge.errors import InputError, UnsupportedOpError
 from microforge.ir import Graph, Subgraph, Tensor
 from microforge.runtime.registry import Kernel, OpContext, lookup
 
-CHUNK_BYTES = 4 * 1024 * 1024
+CHUNK_BYTES = 8 * 1024 * 1024
 
 
 def default_threads() -> int:
