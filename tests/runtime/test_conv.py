@@ -148,6 +148,34 @@ def test_depth_multiplier(dtype, multiplier, c_in):
     assert_parity(model, [_inputs((1, 8, 8, c_in), dtype, seed)])
 
 
+SINGLE_CHANNEL_GEOMETRIES = GEOMETRIES + [
+    (SAME, 2, 1, (10, 8), (49, 40)),  # micro_speech's depthwise: several strips
+    (VALID, 1, 2, (3, 3), (11, 37)),  # dilation, a partial last strip
+    (SAME, 3, 1, (4, 5), (9, 50)),
+]
+
+
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D"])
+@pytest.mark.parametrize("dtype", [np.int8, np.int16], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("geometry", SINGLE_CHANNEL_GEOMETRIES, ids=str)
+def test_single_input_channel(op, dtype, geometry):
+    """One input channel runs as banded matrix products over strips of output columns: strided
+    windows for large batches, copied windows for small ones; both equal TFLM."""
+    import microforge
+    from microforge.frontends.tflite_writer import write_tflite
+
+    padding, stride, dilation, k, hw = geometry
+    seed = _seed("single", op, np.dtype(dtype).name, geometry)
+    w = _weights(op, k, 1, 5, seed, depth_multiplier=5)
+    model = _build(op, dtype, (1,) + hw + (1,), w, _options(padding, stride, dilation, 1),
+                   seed=seed).build()
+    xs = _inputs((1,) + hw + (1,), dtype, seed)
+    whole = assert_parity(model, [xs])[0]
+    small = microforge.load(write_tflite(model))
+    parts = [small.run(xs[i:i + 3])[0] for i in range(0, 12, 3)]
+    np.testing.assert_array_equal(np.concatenate(parts), whole[:12])
+
+
 @pytest.mark.parametrize("dtype", [np.int8, np.int16, np.float32], ids=lambda d: np.dtype(d).name)
 def test_grouped_conv(dtype):
     """A filter depth dividing the input channels: TFLM's grouped convolution."""

@@ -462,7 +462,8 @@ def _depthwise_int(plan: _DepthwisePlan, x: np.ndarray) -> np.ndarray:
             np.einsum("ijbk,ijbk->bk", view, weights, out=acc if k == 0 else tmp)
             if k:
                 acc += tmp
-        out[first:first + b] = layout.outputs(ints.requant(acc, scratch=True))
+        levels = workspace("depthwise.levels", acc.shape, ints.out_dtype)
+        out[first:first + b] = layout.outputs(ints.requant(acc, scratch=True, out=levels))
     return out
 
 
