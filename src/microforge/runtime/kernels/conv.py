@@ -2,11 +2,12 @@
 ``reference/integer_ops/{conv,depthwise_conv}.h``, ``reference/{conv,depthwiseconv_float}.h``).
 
 Integer kernels compute TFLM's accumulator exactly and hand it to the shared :class:`Requantizer`.
-The accumulator is a sum of integer products; it is formed in float32 BLAS / numpy when every
-partial sum, in any order, is an integer below 2**24 (bounded per output channel in ``prepare`` by
-``max|x - zp| * sum|w|``), in float64 below 2**53, else the layer is refused. Taps outside the image
-contribute nothing in TFLM: the integer kernels pad ``x - input_zero_point`` with zeros, the float
-kernels add a tap only over the output region where it lies inside the image.
+The accumulator is a sum of integer products; it is formed in float32 BLAS / numpy (matmul,
+einsum: any summation order) when every partial sum, in any order, is an integer below 2**24
+(bounded per output channel in ``prepare`` by ``max|x - zp| * sum|w|``), in float64 below 2**53,
+else the layer is refused. Taps outside the image contribute nothing in TFLM: the integer kernels
+pad ``x - input_zero_point`` with zeros, the float kernels add a tap only over the output region
+where it lies inside the image.
 """
 
 from __future__ import annotations
@@ -332,9 +333,13 @@ class Conv2D(Kernel):
     kernel does; 16x8 uses no input/output offsets. Float32 is bit-exact: one sequential float32
     sum per output in TFLM's (filter_y, filter_x, in_channel) order.
 
-    Integer path: im2col (pointwise layers use the input directly) and one matmul per group.
+    Integer path: im2col (pointwise layers use the input directly) and one matmul per group; a
+    single input channel runs as banded matrix products over strips of output columns
+    (``conv_strips.py``). Temporaries live in per-thread workspaces, in blocks of ``_BLOCK``
+    outputs.
     Tests: SAME/VALID, strides 1/2, dilation 2, groups, with/without bias, every fused activation,
-    per-tensor/per-channel, int8/16x8/float32, and every CONV_2D of person_detect.
+    per-tensor/per-channel, int8/16x8/float32, single input channel (strip views and copied
+    windows, partial last strip), and every CONV_2D of person_detect.
     """
 
     def prepare(self, ctx: OpContext) -> _ConvPlan:
@@ -491,11 +496,11 @@ class DepthwiseConv2D(Kernel):
     input/output, int8 filter, int64 bias, 64-bit ``MultiplyByQuantizedMultiplier``, no offsets) and
     float32 (sequential float32 sum over (filter_y, filter_x), bit-exact). Output channel
     ``ic * depth_multiplier + m`` reads input channel ``ic``. A single input channel makes it a plain
-    convolution, run as one (im2col + matmul); otherwise the integer kernel does one contiguous
-    multiply-add per tap over blocks of samples in a :class:`_FlatLayout`.
+    convolution, run as CONV_2D's banded matrix products; otherwise the integer kernel sums the
+    taps of each phase of a :class:`_FlatLayout` with one ``einsum`` over blocks of samples.
 
-    Tests: SAME/VALID, strides 1/2, dilation 2, depth multiplier 1/2/8, with/without bias, every
-    fused activation, per-tensor/per-channel, int8/16x8/float32, every DEPTHWISE_CONV_2D of
+    Tests: SAME/VALID, strides 1/2/3, dilation 2, depth multiplier 1/2/5/8, with/without bias,
+    every fused activation, per-tensor/per-channel, int8/16x8/float32, every DEPTHWISE_CONV_2D of
     person_detect and micro_speech.
     """
 
