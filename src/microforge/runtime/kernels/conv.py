@@ -201,6 +201,7 @@ def _check_types(ctx: OpContext) -> str:
 
 
 def _blocks(n: int, per_sample: int):
+    """Sample ranges of about ``_BLOCK`` values each (at least one sample)."""
     step = max(1, _BLOCK // max(per_sample, 1))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
@@ -284,7 +285,9 @@ def _conv_int(plan: _ConvPlan, x: np.ndarray) -> np.ndarray:
             acc = acc.reshape(-1, acc.shape[-1])[:, :g.out_w * plan.out_channels]
             ints.requant(acc, scratch=True, out=out[first:first + step].reshape(acc.shape))
         return out
-    for rows in _blocks(n, g.out_h * g.out_w * plan.out_channels):
+    per_sample = max(g.out_h * g.out_w * plan.out_channels, g.in_h * g.in_w * x.shape[3],
+                     0 if g.pointwise else g.out_h * g.out_w * len(g.taps) * x.shape[3])
+    for rows in _blocks(n, per_sample):
         block = x[rows]
         xf = workspace("conv.x", block.shape, ints.dtype)
         np.subtract(block, ints.zero_point, out=xf, dtype=ints.dtype)
