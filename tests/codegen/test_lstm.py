@@ -97,11 +97,13 @@ def test_float_special_inputs_over_sequences(tmp_path):
 
 
 def test_state_and_gate_scratch_layout(tmp_path):
-    """The gate pre-activations of one sequence row go to arena scratch; hidden and cell state are
-    static buffers restored by the reset."""
+    """The gate pre-activations of one sequence row and the int16 copies of x and h (zero-padded to
+    multiples of 16) go to arena scratch; hidden and cell state are static buffers restored by the
+    reset."""
     graph = read_tflite(MODELS / "dtln_noise_suppression.tflite")
     compiled = compile_model(graph, tmp_path / "lib", name="m")
     rows = compiled.op_rows
-    assert [r["scratch_bytes"] for r in rows[:2]] == [4 * 128 * 2, 4 * 128 * 2]
+    assert [r["scratch_bytes"] for r in rows[:2]] == [2 * (272 + 128 + 4 * 128),
+                                                       2 * (128 + 128 + 4 * 128)]
     source = (compiled.directory / "m.c").read_text()
     assert source.count("mf_lstm_s8(") == 2

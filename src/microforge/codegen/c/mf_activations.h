@@ -77,6 +77,16 @@ static inline float mf_clamp_flt_max(float v) {
     return v < -FLT_MAX ? -FLT_MAX : (v > FLT_MAX ? FLT_MAX : v);
 }
 
+/* The same clamp on the bits: only +-inf changes, and its bits minus one are +-FLT_MAX. In a loop
+ * gcc vectorizes this into three integer instructions per four floats. */
+static inline float mf_clamp_flt_max_bits(float v) {
+    uint32_t u;
+    memcpy(&u, &v, sizeof(u));
+    u -= (uint32_t)((u & 0x7FFFFFFFu) == 0x7F800000u);
+    memcpy(&v, &u, sizeof(v));
+    return v;
+}
+
 typedef struct {
     int32_t multiplier; /* prescale multiplier (power-of-two scales: 3 << k) */
     int32_t shift;      /* prescale right shift */

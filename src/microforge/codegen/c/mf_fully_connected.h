@@ -6,22 +6,32 @@
 
 typedef struct {
     int32_t rows, accum, depth;
+    int32_t chunk;              /* input elements widened to int16 at a time (the scratch) */
     int32_t output_offset, act_min, act_max;
-    int32_t per_channel;
+    int32_t channel_mask;       /* -1 with per-channel multipliers, 0 with one multiplier */
     const int8_t *weights;      /* [depth][accum], weight offset applied */
     const int32_t *constant;    /* [depth]: bias + input_offset * row sums of weights */
-    const int32_t *multiplier;  /* [depth] or [1] */
-    const int32_t *shift;
+    const int32_t *multiplier;  /* [depth] or [1], non-negative */
+    const int32_t *left_shift;  /* max(shift, 0) */
+    const int32_t *right_shift; /* max(-shift, 0) */
 } mf_fc_s8_params;
 
 typedef struct {
     int32_t rows, accum, depth;
     float act_min, act_max;
-    const float *weights;  /* [depth][accum] */
-    const float *bias;     /* [depth] or NULL */
+    const float *weights;  /* [accum][depth]: one row per input element */
+    const float *bias;     /* [depth]; zeros without a bias tensor (TFLM adds 0.0f) */
 } mf_fc_f32_params;
 
-void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t *output);
+/* row: scratch of min(accum, chunk) int16 (the input row widened for the dot products). */
+void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t *output,
+                           int16_t *row);
 void mf_fully_connected_f32(const mf_fc_f32_params *p, const float *input, float *output);
+
+/* sums[o] = x[0] * w[o] + x[1] * w[stride + o] + ... + x[n-1] * w[(n-1) * stride + o] for
+ * o < count, each sum sequential in float32 from 0.0f (TFLM's order); w has rows of stride >= count
+ * elements. Up to 32 outputs advance per pass over x, four per SSE instruction. */
+void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, int32_t count,
+                   float *sums);
 
 #endif

@@ -5,20 +5,24 @@
 #define MF_LSTM_H
 
 #include "mf_activations.h"
+#include "mf_fully_connected.h"
+
+typedef struct {
+    int32_t multiplier, left, right;  /* mf_requantize */
+} mf_lstm_requant;
 
 typedef struct {
     int32_t batch, steps, n_in, units, time_major;
-    const int8_t *w_input;              /* [4 * units][n_in] */
-    const int8_t *w_recurrent;          /* [4 * units][units] */
+    int32_t in_stride, rec_stride;      /* n_in, units rounded up to a multiple of 16 */
+    const int8_t *w_input;              /* [4 * units][in_stride], zero past n_in */
+    const int8_t *w_recurrent;          /* [4 * units][rec_stride], zero past units */
     const int32_t *input_constant;      /* [4 * units]: bias - input_zp * row sums (int32 wrap) */
     const int32_t *recurrent_constant;  /* [4 * units]: -hidden_zp * row sums */
-    const int32_t *input_multiplier;    /* [4], per gate, to the Q3.12 gate scale */
-    const int32_t *input_shift;
-    const int32_t *recurrent_multiplier;
-    const int32_t *recurrent_shift;
-    int32_t forget_multiplier, forget_shift;          /* f * c -> cell scale */
-    int32_t input_cell_multiplier, input_cell_shift;  /* i * g -> cell scale */
-    int32_t hidden_multiplier, hidden_shift;          /* o * tanh(c) -> hidden scale */
+    mf_lstm_requant input_rq[4];        /* per gate, to the Q3.12 gate scale */
+    mf_lstm_requant recurrent_rq[4];
+    mf_lstm_requant forget_rq;          /* f * c -> cell scale */
+    mf_lstm_requant input_cell_rq;      /* i * g -> cell scale */
+    mf_lstm_requant hidden_rq;          /* o * tanh(c) -> hidden scale */
     int32_t hidden_zp;
     int32_t cell_min, cell_max;                       /* cell clip, or the int16 range */
     int32_t cell_tanh_multiplier, cell_tanh_shift;    /* tanh(c): cell scale -> LUT input */
@@ -26,16 +30,19 @@ typedef struct {
 
 typedef struct {
     int32_t batch, steps, n_in, units, time_major;
-    const float *w_input;      /* [units][n_in][4]: rows 4i..4i+3 of the gate matrix interleaved */
-    const float *w_recurrent;  /* [units][units][4], likewise */
+    const float *w_input;      /* [n_in][4 * units]: row d holds input d's weight of every gate row */
+    const float *w_recurrent;  /* [units][4 * units], likewise */
     const float *bias;         /* [4 * units] */
     float cell_clip;           /* 0: no clipping */
 } mf_lstm_f32_params;
 
-/* gates: scratch of 4 * units elements. hidden / cell: the state, [batch][units], updated. */
+/* Scratch sizes in elements: int8 MF_LSTM_S8_SCRATCH int16, float 8 * units floats (the gate
+ * pre-activations of one sequence row, from x and from h). hidden / cell: the state,
+ * [batch][units], updated. */
+#define MF_LSTM_S8_SCRATCH(p) ((p)->in_stride + (p)->rec_stride + 4 * (p)->units)
 void mf_lstm_s8(const mf_lstm_s8_params *p, const int8_t *input, int8_t *hidden, int16_t *cell,
-                int8_t *output, int16_t *gates);
+                int8_t *output, int16_t *scratch);
 void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden, float *cell,
-                 float *output, float *gates);
+                 float *output, float *scratch);
 
 #endif

@@ -13,6 +13,7 @@ import numpy as np
 
 from microforge.codegen.emitter import EmitContext, OpEmitter, Raw, c_emitter
 from microforge.codegen.ops.activations_wide import lut16_prescale
+from microforge.codegen.ops.fully_connected import MAX_ACCUM, requantize_fields
 from microforge.fixedpoint import tanh_int16_lut, wrap_int32
 from microforge.planner.lifetimes import OpMemory
 from microforge.runtime.kernels.logistic_tanh import checked_log2
@@ -33,25 +34,45 @@ def _cell_tanh_prescale(ctx: OpContext, params: _IntParams) -> tuple[int, int]:
     return multiplier, shift
 
 
-def _shifts_ok(*shifts) -> bool:
-    return all(-31 <= int(s) <= 31 for s in np.concatenate([np.ravel(s) for s in shifts]))
+def _round16(n: int) -> int:
+    return -(-n // 16) * 16
 
 
-def _interleave4(weights: np.ndarray) -> np.ndarray:
-    """[4 * units][n] float rows as [units][n][4]: four rows side by side for ``mf_dot4_f32``."""
-    w = np.asarray(weights, np.float32)
-    return np.ascontiguousarray(w.reshape(-1, 4, w.shape[1]).transpose(0, 2, 1))
+def _padded(weights: np.ndarray, stride: int) -> np.ndarray:
+    """[rows][n] int8 rows zero-padded to [rows][stride]."""
+    out = np.zeros((weights.shape[0], stride), np.int8)
+    out[:, :weights.shape[1]] = weights
+    return out
 
 
-def _per_gate(values: np.ndarray, units: int) -> np.ndarray:
-    return np.asarray(values).reshape(4, units)[:, 0].astype(np.int32)
+def _requant(ctx: OpContext, multiplier, shift) -> dict:
+    m, left, right = requantize_fields(ctx, multiplier, shift)
+    return {"multiplier": int(m[0]), "left": int(left[0]), "right": int(right[0])}
+
+
+def _per_gate(ctx: OpContext, mult: tuple[np.ndarray, np.ndarray], units: int) -> list[dict]:
+    q = np.asarray(mult[0]).reshape(4, units)[:, 0]
+    s = np.asarray(mult[1]).reshape(4, units)[:, 0]
+    return [_requant(ctx, q[g], s[g]) for g in range(4)]
+
+
+def _struct(value) -> Raw:
+    """A C initializer for nested params: dicts become { .field = ... }, lists { ..., ... }."""
+    if isinstance(value, dict):
+        return Raw("{" + ", ".join(f".{k} = {_struct(v)}" for k, v in value.items()) + "}")
+    if isinstance(value, list):
+        return Raw("{" + ", ".join(_struct(v) for v in value) + "}")
+    return Raw(str(int(value)))
 
 
 @c_emitter("UNIDIRECTIONAL_SEQUENCE_LSTM")
 class LstmEmitter(OpEmitter):
     def memory(self, ctx: OpContext, params) -> OpMemory:
-        item = 4 if isinstance(params, _FloatParams) else 2
-        return OpMemory(scratch=4 * params.layout.units * item)
+        units = params.layout.units
+        if isinstance(params, _FloatParams):
+            return OpMemory(scratch=8 * units * 4)
+        n_in = ctx.input(0).shape[-1]
+        return OpMemory(scratch=2 * (_round16(n_in) + _round16(units) + 4 * units))
 
     def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
         lay = params.layout
@@ -61,8 +82,8 @@ class LstmEmitter(OpEmitter):
         state = f"{e.input_ptr(0)}, {e.input_ptr(_HIDDEN)}, {e.input_ptr(_CELL)}, {e.output_ptr()}"
         if isinstance(params, _FloatParams):
             fields.update({
-                "w_input": Raw(e.const("w_in", _interleave4(params.w_input))),
-                "w_recurrent": Raw(e.const("w_rec", _interleave4(params.w_recurrent))),
+                "w_input": Raw(e.const("w_in", np.asarray(params.w_input, np.float32).T)),
+                "w_recurrent": Raw(e.const("w_rec", np.asarray(params.w_recurrent, np.float32).T)),
                 "bias": Raw(e.const("bias", params.bias.astype(np.float32))),
                 "cell_clip": float(params.cell_clip),
             })
@@ -72,37 +93,31 @@ class LstmEmitter(OpEmitter):
             fields.update(self._int_fields(ctx, params, e))
             p = e.params("mf_lstm_s8_params", fields)
             e.call(f"mf_lstm_s8({p}, {state}, (int16_t *){e.scratch()});")
-        e.use("mf_lstm", "mf_activations")
+        e.use("mf_lstm", "mf_activations", "mf_fully_connected")
 
     @staticmethod
     def _int_fields(ctx: OpContext, params: _IntParams, e: EmitContext) -> dict:
         units = params.layout.units
         w_in = np.asarray(params.w_input).T.astype(np.int64)  # [4 * units][n_in]
         w_rec = np.asarray(params.w_recurrent).T.astype(np.int64)  # [4 * units][units]
-        if 128 * 128 * max(w_in.shape[1], units) >= 1 << 31:
+        in_stride, rec_stride = _round16(w_in.shape[1]), _round16(units)
+        if max(in_stride, rec_stride) >= MAX_ACCUM:
             raise ctx.unsupported("LSTM too wide for int32 dot products")
-        mults = (params.input_mult, params.recurrent_mult, params.forget_mult,
-                 params.input_cell_mult, params.hidden_mult)
-        if not _shifts_ok(*(m[1] for m in mults)):
-            raise ctx.unsupported("LSTM requantization shift beyond +-31")
         input_constant = wrap_int32(params.bias - params.input_zp * w_in.sum(axis=1))
         recurrent_constant = wrap_int32(-params.hidden_zp * w_rec.sum(axis=1))
         tanh_multiplier, tanh_shift = _cell_tanh_prescale(ctx, params)
         clip = params.cell_clip
         return {
-            "w_input": Raw(e.const("w_in", w_in.astype(np.int8))),
-            "w_recurrent": Raw(e.const("w_rec", w_rec.astype(np.int8))),
+            "in_stride": in_stride, "rec_stride": rec_stride,
+            "w_input": Raw(e.const("w_in", _padded(w_in, in_stride))),
+            "w_recurrent": Raw(e.const("w_rec", _padded(w_rec, rec_stride))),
             "input_constant": Raw(e.const("in_const", input_constant.astype(np.int32))),
             "recurrent_constant": Raw(e.const("rec_const", recurrent_constant.astype(np.int32))),
-            "input_multiplier": Raw(e.const("in_mult", _per_gate(params.input_mult[0], units))),
-            "input_shift": Raw(e.const("in_shift", _per_gate(params.input_mult[1], units))),
-            "recurrent_multiplier": Raw(
-                e.const("rec_mult", _per_gate(params.recurrent_mult[0], units))),
-            "recurrent_shift": Raw(e.const("rec_shift", _per_gate(params.recurrent_mult[1], units))),
-            "forget_multiplier": params.forget_mult[0], "forget_shift": params.forget_mult[1],
-            "input_cell_multiplier": params.input_cell_mult[0],
-            "input_cell_shift": params.input_cell_mult[1],
-            "hidden_multiplier": params.hidden_mult[0], "hidden_shift": params.hidden_mult[1],
+            "input_rq": _struct(_per_gate(ctx, params.input_mult, units)),
+            "recurrent_rq": _struct(_per_gate(ctx, params.recurrent_mult, units)),
+            "forget_rq": _struct(_requant(ctx, *params.forget_mult)),
+            "input_cell_rq": _struct(_requant(ctx, *params.input_cell_mult)),
+            "hidden_rq": _struct(_requant(ctx, *params.hidden_mult)),
             "hidden_zp": params.hidden_zp,
             "cell_min": -clip if clip else -32768, "cell_max": clip if clip else 32767,
             "cell_tanh_multiplier": tanh_multiplier, "cell_tanh_shift": tanh_shift,
