@@ -85,6 +85,14 @@ def workspace(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     return view
 
 
+def strided(base: np.ndarray, shape: tuple[int, ...], strides: tuple[int, ...],
+            offset: int = 0) -> np.ndarray:
+    """A view of the C-contiguous ``base`` with ``shape``, ``strides`` and ``offset`` counted in
+    elements (``as_strided`` without its per-call overhead; the caller keeps it in bounds)."""
+    item = base.itemsize
+    return np.ndarray(shape, base.dtype, base, offset * item, tuple(s * item for s in strides))
+
+
 def compute_padding(
     padding: int, in_size: int, filter_size: int, stride: int, dilation: int = 1
 ) -> tuple[int, int]:

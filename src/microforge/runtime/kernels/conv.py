@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from microforge import fixedpoint as fp
 from microforge.runtime.kernels.common import (
@@ -23,6 +22,7 @@ from microforge.runtime.kernels.common import (
     activation_range_float,
     activation_range_quantized,
     compute_padding,
+    strided,
     workspace,
 )
 from microforge.runtime.kernels.conv_strips import Strips
@@ -453,7 +453,6 @@ def _depthwise_int(plan: _DepthwisePlan, x: np.ndarray) -> np.ndarray:
     phases = workspace("depthwise.phases", staged.shape, ints.dtype)
     acc_block = workspace("depthwise.acc", (step, layout.sample), ints.dtype)
     tmp_block = workspace("depthwise.tmp", (step, layout.sample), ints.dtype)
-    item = phases.itemsize
     for first in range(0, n, step):
         block = x[first:first + step]
         if plan.multiplier > 1:
@@ -464,9 +463,10 @@ def _depthwise_int(plan: _DepthwisePlan, x: np.ndarray) -> np.ndarray:
         acc, tmp = acc_block[:b], tmp_block[:b]
         for k, ((phase, offset, shape, steps, _), w) in enumerate(
                 zip(layout.groups, plan.group_weights)):
-            view = as_strided(phases[phase, offset:], shape + (b, layout.sample),
-                              (steps[0] * item, steps[1] * item, layout.sample * item, item))
-            weights = as_strided(w, shape + (b, layout.sample), w.strides[:2] + (0, item))
+            view = strided(phases, shape + (b, layout.sample), steps + (layout.sample, 1),
+                           phase * phases.shape[1] + offset)
+            weights = strided(w, shape + (b, layout.sample), (w.shape[1] * layout.sample,
+                                                             layout.sample, 0, 1))
             np.einsum("ijbk,ijbk->bk", view, weights, out=acc if k == 0 else tmp)
             if k:
                 acc += tmp

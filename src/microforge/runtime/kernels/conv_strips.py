@@ -22,9 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from microforge.runtime.kernels.common import workspace
+from microforge.runtime.kernels.common import strided, workspace
 
 _MIN_LANES = 32  # output columns of the band: q * channels >= this (BLAS-friendly widths)
 _MAX_STRIPS = 16  # at most this many strips per output row (one matmul per strip and row)
@@ -83,9 +82,8 @@ class Strips:
         h = min(in_h, self.rows - self.pad_top)
         w = min(in_w, cols - self.pad_left)
         staged[:, self.pad_top:self.pad_top + h, self.pad_left:self.pad_left + w] = x[:, :h, :w]
-        s = staged.itemsize
-        view = as_strided(staged, (self.count, n, self.rows, self.width),
-                          (self.col_step * s, self.rows * cols * s, cols * s, s))
+        view = strided(staged, (self.count, n, self.rows, self.width),
+                       (self.col_step, self.rows * cols, cols, 1))
         images = workspace("strips.images", view.shape, self.band.dtype)  # C order
         np.subtract(view, zero_point, out=images, dtype=images.dtype)
         return images
@@ -96,21 +94,19 @@ class Strips:
         n = x.shape[0]
         images = self.images(x, zero_point)
         acc = workspace("strips.acc", (n, self.out_h, self.count, self.lanes), self.band.dtype)
-        s = images.itemsize
         k = self.band.shape[0]
-        image = self.rows * self.width * s
+        image = self.rows * self.width
         if n >= _VIEW_ROWS:  # one matmul per (strip, output row), M = samples, no copy
-            windows = as_strided(images, (self.count, self.out_h, n, k),
-                                 (n * image, self.stride_h * self.width * s, image, s))
+            windows = strided(images, (self.count, self.out_h, n, k),
+                              (n * image, self.stride_h * self.width, image, 1))
             np.matmul(windows, self.band, out=acc.transpose(2, 1, 0, 3))
         else:  # few samples: copy the windows, one matmul per strip with M = samples * out_h
-            windows = as_strided(images, (self.count, n, self.out_h, k),
-                                 (n * image, image, self.stride_h * self.width * s, s))
+            windows = strided(images, (self.count, n, self.out_h, k),
+                              (n * image, image, self.stride_h * self.width, 1))
             patches = workspace("strips.patches", windows.shape, self.band.dtype)
             np.copyto(patches, windows)
             patches = patches.reshape(self.count, n * self.out_h, k)
-            t = acc.itemsize
-            out = as_strided(acc, (self.count, n * self.out_h, self.lanes),
-                             (self.lanes * t, self.count * self.lanes * t, t))
+            out = strided(acc, (self.count, n * self.out_h, self.lanes),
+                          (self.lanes, self.count * self.lanes, 1))
             np.matmul(patches, self.band, out=out)
         return acc.reshape(n, self.out_h, -1)
