@@ -1,7 +1,9 @@
 """C kernel of UNIDIRECTIONAL_SEQUENCE_LSTM (``mf_lstm.c``) against the Python runtime: the three
 LSTM models whole, every LSTM op of them alone, other batch sizes / sequence lengths / layouts,
-cell clip on and off, float gates driven past the sigmoid cutoffs, sanitizer builds. ``verify``
-runs stateful models as sequences of 10 invokes with a reset between sequences."""
+cell clip on and off, float gates driven past the sigmoid cutoffs, LSTMs cut down to unit counts
+and input sizes off the kernels' blocks (four gate rows, 16-element int16 rows, four-wide float
+columns), sanitizer builds. ``verify`` runs stateful models as sequences of 10 invokes with a reset
+between sequences."""
 
 from __future__ import annotations
 
@@ -52,6 +54,36 @@ def test_int8_cell_clip(clip, tmp_path):
     clip."""
     assert_verifies(read_tflite(lstm_model("dtln_noise_suppression.tflite", 0, steps=3,
                                            cell_clip=clip)), tmp_path)
+
+
+def _sliced_lstm(name: str, units: int, n_in: int) -> Graph:
+    """Op 0 of ``name`` (2 sequences of 4 steps) keeping only its first ``units`` units and
+    ``n_in`` inputs: every weight matrix, bias and state cut to size, scales unchanged."""
+    graph = read_tflite(lstm_model(name, 0, batch=2, steps=4))
+    sg = graph.main
+    op = sg.operators[0]
+    for i in range(1, 16):
+        t = sg.tensors[op.inputs[i]] if op.inputs[i] >= 0 else None
+        if t is None or t.data is None:
+            continue
+        cols = n_in if i <= 4 else units
+        data = t.data[:units, :cols] if t.data.ndim == 2 else t.data[:units]
+        t.data, t.shape = np.ascontiguousarray(data), data.shape
+    x, out = sg.tensors[op.inputs[0]], sg.tensors[op.outputs[0]]
+    x.shape, out.shape = x.shape[:2] + (n_in,), out.shape[:2] + (units,)
+    for i in (18, 19):
+        sg.tensors[op.inputs[i]].shape = (2, units)
+    return graph
+
+
+@pytest.mark.parametrize("name,units,n_in", [
+    ("trained_lstm_int8.tflite", 7, 19), ("trained_lstm_int8.tflite", 5, 16),
+    ("trained_lstm_int8.tflite", 17, 3), ("trained_lstm.tflite", 7, 19),
+    ("trained_lstm.tflite", 3, 2), ("trained_lstm.tflite", 11, 28),
+    ("dtln_noise_suppression.tflite", 13, 100),
+])
+def test_sizes_off_the_blocks(name, units, n_in, tmp_path):
+    assert_verifies(_sliced_lstm(name, units, n_in), tmp_path, sanitize_n=10)
 
 
 def _scaled_float_lstm(factor: float, **options) -> Graph:

@@ -123,11 +123,16 @@ void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, in
         matvec_block(x, w + o, n, stride, sums + o, 4);
         o += 16;
     }
-    for (; o + 4 <= count; o += 4) {
-        matvec_block(x, w + o, n, stride, sums + o, 1);
+    if (o + 8 <= count) {
+        matvec_block(x, w + o, n, stride, sums + o, 2);
+        o += 8;
     }
-    for (; o < count; ++o) {
-        /* the last 1-3 outputs, one at a time */
+    if (o + 4 <= count) {
+        matvec_block(x, w + o, n, stride, sums + o, 1);
+        o += 4;
+    }
+    if (o + 1 == count) {
+        /* one output left: a plain sequential sum */
         const float *q = w + o;
         float sum = 0.0f;
         int32_t k;
@@ -135,6 +140,15 @@ void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, in
             sum += x[k] * q[(size_t)k * (size_t)stride];
         }
         sums[o] = sum;
+    } else if (o < count) {
+        /* two or three: a block of four over the zero-padded columns */
+        float tail[4];
+        matvec_block(x, w + o, n, stride, tail, 1);
+        sums[o] = tail[0];
+        sums[o + 1] = tail[1];
+        if (o + 2 < count) {
+            sums[o + 2] = tail[2];
+        }
     }
 }
 
@@ -145,7 +159,8 @@ void mf_fully_connected_f32(const mf_fc_f32_params *p, const float *input, float
     int32_t r, o;
     for (r = 0; r < p->rows; ++r) {
         float *out = output + (size_t)r * p->depth;
-        mf_matvec_f32(input + (size_t)r * p->accum, p->weights, p->accum, p->depth, p->depth, out);
+        mf_matvec_f32(input + (size_t)r * p->accum, p->weights, p->accum, p->stride, p->depth,
+                      out);
         for (o = 0; o < p->depth; ++o) {
             float v = out[o] + p->bias[o];
             v = v < lo ? lo : v;

@@ -18,8 +18,9 @@ typedef struct {
 
 typedef struct {
     int32_t rows, accum, depth;
+    int32_t stride;        /* depth rounded up to a multiple of 4 */
     float act_min, act_max;
-    const float *weights;  /* [accum][depth]: one row per input element */
+    const float *weights;  /* [accum][stride]: one row per input element, zero past depth */
     const float *bias;     /* [depth]; zeros without a bias tensor (TFLM adds 0.0f) */
 } mf_fc_f32_params;
 
@@ -29,8 +30,10 @@ void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t
 void mf_fully_connected_f32(const mf_fc_f32_params *p, const float *input, float *output);
 
 /* sums[o] = x[0] * w[o] + x[1] * w[stride + o] + ... + x[n-1] * w[(n-1) * stride + o] for
- * o < count, each sum sequential in float32 from 0.0f (TFLM's order); w has rows of stride >= count
- * elements. Up to 32 outputs advance per pass over x, four per SSE instruction. */
+ * o < count, each sum sequential in float32 from 0.0f (TFLM's order). w has rows of stride
+ * elements, stride >= count rounded up to a multiple of 4 (the columns past count are read, so
+ * they must exist; zero them). Up to 32 outputs advance per pass over x, four per SSE
+ * instruction. */
 void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, int32_t count,
                    float *sums);
 

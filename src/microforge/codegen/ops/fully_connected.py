@@ -4,8 +4,9 @@ int8: the weights stay [depth][accum] (weight offset applied), the input offset 
 into one per-output constant, the requantization shift splits into left and right shifts for
 ``mf_requantize``; the input row is widened to int16 in scratch for the dot products (in
 chunks of ``CHUNK`` elements when longer).
-float32: the weights are stored [accum][depth] (one row per input element), so that the kernel
-advances several outputs per instruction while each output keeps TFLM's sequential sum.
+float32: the weights are stored [accum][depth rounded up to 4] (one row per input element, zero
+columns past depth), so that the kernel advances several outputs per instruction while each output
+keeps TFLM's sequential sum.
 """
 
 from __future__ import annotations
@@ -71,9 +72,12 @@ class FullyConnectedEmitter(OpEmitter):
     @staticmethod
     def _float(params, e: EmitContext) -> None:
         depth = params.bias.shape[0]
-        weights = np.asarray(params.weights, np.float32)[:, :depth]  # [accum][depth]
+        stride = -(-depth // 4) * 4
+        accum = params.weights.shape[0]
+        weights = np.zeros((accum, stride), np.float32)  # [accum][stride]
+        weights[:, :depth] = np.asarray(params.weights)[:, :depth]
         fields = {
-            "rows": params.rows, "accum": weights.shape[0], "depth": depth,
+            "rows": params.rows, "accum": accum, "depth": depth, "stride": stride,
             "act_min": float(params.act_min), "act_max": float(params.act_max),
             "weights": Raw(e.const("w", weights)),
             "bias": Raw(e.const("bias", params.bias.astype(np.float32))),
