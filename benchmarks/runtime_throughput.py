@@ -17,6 +17,11 @@ from pathlib import Path
 # and multi-threaded BLAS on small matrices is erratic on a loaded 2-core machine.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+# Some machines force an older OpenBLAS core type (a workaround for old OpenBLAS builds); a current
+# numpy runs slower with it. Dropped for this process only; the kernel actually used is printed.
+if not os.environ.get("MICROFORGE_KEEP_OPENBLAS_CORETYPE"):
+    os.environ.pop("OPENBLAS_CORETYPE", None)
+    os.environ.pop("OPENBLAS_L2_SIZE", None)
 
 import numpy as np  # noqa: E402
 
@@ -120,6 +125,16 @@ def make_litert(path: Path):
     return run
 
 
+def blas_description() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "(install threadpoolctl to see which BLAS kernel ran)"
+    infos = [f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}"
+             for i in threadpool_info() if i.get("user_api") == "blas"]
+    return ", ".join(infos) or "unknown"
+
+
 def fmt_us(t: float | None) -> str:
     return "-" if t is None else f"{t * 1e6:,.1f}"
 
@@ -157,7 +172,8 @@ def main() -> int:
         widths = [max(len(r[c]) for r in [header] + rows) for c in range(len(header))]
         for r in [header] + rows:
             print("  ".join(v.rjust(w) for v, w in zip(r, widths)))
-    print(f"\nmicroforge: {args.threads} thread(s) over batch chunks, BLAS "
+    print(f"\nBLAS: {blas_description()}")
+    print(f"microforge: {args.threads} thread(s) over batch chunks, BLAS "
           f"{os.environ['OPENBLAS_NUM_THREADS']} thread; tflite-micro single-threaded; LiteRT 1 thread; "
           f"machine: {os.cpu_count()} cores. Ratios = anchor time per sample / microforge batched "
           "time per sample.")
