@@ -43,7 +43,7 @@ def test_compile_reorders_and_stays_bit_exact(tmp_path):
     graph = branched_graph()
     compiled = compile_model(graph, tmp_path / "lib", name="branchy")
     assert [row["model_index"] for row in compiled.op_rows] == [0, 2, 1, 3, 4]
-    assert compiled.arena_bytes < compiled.tflm_style_plan.size
-    assert compiled.arena_bytes <= 1024 + 2 * 16
+    assert compiled.arena_bytes == compiled.plan.lower_bound  # one wide tensor at a time
+    assert compiled.arena_bytes < compiled.tflm_style_plan.size  # which holds both wide tensors
     result = verify(compiled.directory, "branchy", graph, 200)
     assert result.ok, result.first_difference
