@@ -10,8 +10,8 @@ static int8_t fc_requantize(const mf_fc_s8_params *p, int32_t acc, int32_t o) {
 #if !MF_USE_DSP
 /* acc[r] = x . w_r for four rows of weights (stride apart) over n inputs, widening x to int16
  * chunk elements at a time (once for the whole row when it fits). */
-static void fc_dot4(const int8_t *x, const int8_t *w, int32_t n, int32_t stride, int32_t chunk,
-                    int16_t *row, int32_t *acc) {
+static inline void fc_dot4(const int8_t *x, const int8_t *w, int32_t n, int32_t stride,
+                           int32_t chunk, int16_t *row, int32_t *acc) {
     int32_t c0, r;
     if (n <= chunk) {
         mf_dot4_s16_s8(row, w, n, stride, acc);
@@ -29,7 +29,8 @@ static void fc_dot4(const int8_t *x, const int8_t *w, int32_t n, int32_t stride,
     }
 }
 
-static int32_t fc_dot(const int8_t *x, const int8_t *w, int32_t n, int32_t chunk, int16_t *row) {
+static inline int32_t fc_dot(const int8_t *x, const int8_t *w, int32_t n, int32_t chunk,
+                             int16_t *row) {
     int32_t c0, acc = 0;
     if (n <= chunk) {
         return mf_dot_s16_s8(row, w, n);

@@ -10,7 +10,8 @@ static int32_t lstm_rq(int32_t x, const mf_lstm_requant *q) {
 
 /* Row position of (sequence b, step t) in the input and output tensors. */
 static size_t mf_lstm_row(int32_t time_major, int32_t batch, int32_t steps, int32_t b, int32_t t) {
-    return time_major ? (size_t)t * (size_t)batch + (size_t)b : (size_t)b * (size_t)steps + (size_t)t;
+    return time_major ? (size_t)t * (size_t)batch + (size_t)b
+                      : (size_t)b * (size_t)steps + (size_t)t;
 }
 
 /* Gate pre-activation in Q3.12: clamp16(clamp16(FC(x)) + clamp16(FC(h))). */
@@ -63,11 +64,11 @@ void mf_lstm_s8(const mf_lstm_s8_params *p, const int8_t *input, int8_t *hidden,
                     }
                 }
                 for (; k < end; ++k) {
-                    gates[k] = lstm_gate(
-                        p, k, mf_dot_s16_s8(x16, p->w_input + (size_t)k * (size_t)in_stride, in_stride),
-                        mf_dot_s16_s8(h16, p->w_recurrent + (size_t)k * (size_t)rec_stride,
-                                      rec_stride),
-                        qx, qh);
+                    const int32_t ax = mf_dot_s16_s8(
+                        x16, p->w_input + (size_t)k * (size_t)in_stride, in_stride);
+                    const int32_t ah = mf_dot_s16_s8(
+                        h16, p->w_recurrent + (size_t)k * (size_t)rec_stride, rec_stride);
+                    gates[k] = lstm_gate(p, k, ax, ah, qx, qh);
                 }
             }
             for (j = 0; j < units; ++j) {
@@ -80,8 +81,8 @@ void mf_lstm_s8(const mf_lstm_s8_params *p, const int8_t *input, int8_t *hidden,
                 const int32_t new_cell = mf_clamp(kept + added, p->cell_min, p->cell_max);
                 const int32_t squashed = mf_tanh_s16_value(
                     mf_lut16_prescale(new_cell, p->cell_tanh_multiplier, (int)p->cell_tanh_shift));
-                const int32_t v = lstm_rq(squashed * o, &p->hidden_rq) + p->hidden_zp;
-                const int8_t hid = (int8_t)mf_clamp(v, -128, 127);
+                const int64_t v = (int64_t)lstm_rq(squashed * o, &p->hidden_rq) + p->hidden_zp;
+                const int8_t hid = (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
                 c[j] = (int16_t)new_cell;
                 h[j] = hid;
                 out[j] = hid;

@@ -30,7 +30,7 @@ typedef struct {
 
 typedef struct {
     int32_t batch, steps, n_in, units, time_major;
-    const float *w_input;      /* [n_in][4 * units]: row d holds input d's weight of every gate row */
+    const float *w_input;      /* [n_in][4 * units]: row d, input d's weight in each gate row */
     const float *w_recurrent;  /* [units][4 * units], likewise */
     const float *bias;         /* [4 * units] */
     float cell_clip;           /* 0: no clipping */

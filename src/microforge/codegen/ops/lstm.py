@@ -1,10 +1,15 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM (int8 with int16 cell state, float32) → ``mf_lstm.c``.
 
-Every constant comes from the runtime kernel's prepare params: weights transposed to one row per
-gate unit, the input and hidden zero points folded into per-row constants, per-gate multipliers.
+Every constant comes from the runtime kernel's prepare params. int8: weights as one row per gate
+unit, zero-padded to a multiple of 16 (the kernel's int16 copies of x and h are padded alike, so
+its dot products run without tails), the input and hidden zero points folded into per-row
+constants, per-gate multipliers with the shift split into left / right shifts. float32: weights as
+one row per input element holding that input's weight for all 4 * units gate rows, so that many
+gate rows advance per instruction while each keeps TFLM's sequential sum.
 The hidden and cell states are the op's variable tensors (static state buffers); the gate
-pre-activations of one sequence row live in scratch. The float kernel calls the C library's expf /
-tanhf: byte-identical to the runtime with glibc (the host), possibly an ulp off with a device libm.
+pre-activations of one sequence row (and the int8 kernel's int16 rows) live in scratch. The float
+kernel calls the C library's expf / tanhf: byte-identical to the runtime with glibc (the host),
+possibly an ulp off with a device libm.
 """
 
 from __future__ import annotations
