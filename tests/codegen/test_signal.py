@@ -16,7 +16,6 @@ import pytest
 from microforge.api import Model
 from microforge.codegen.build import Reference, build_harness, compare_outputs, verify
 from microforge.codegen.compiler import compile_model
-from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite_reader import read_tflite
 from microforge.ir import Graph
 from microforge.ir.builder import extract_operator
@@ -134,28 +133,22 @@ RFFT_CASES = [(512, 480, 1), (64, 64, 2), (48, 40, 1), (40, 40, 1), (60, 33, 3),
               (20, 20, 1), (24, 21, 2)]
 
 
-def test_rfft_int16(tmp_path):
-    """Radix 4, 2, 3 and 5 stages, rows shorter than the FFT (zero padding), several rows."""
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.float32], ids=["s16", "s32", "f32"])
+def test_rfft(dtype, tmp_path):
+    """KISS FFT's three builds: radix 4, 2, 3 and 5 stages, rows shorter than the FFT (zero
+    padding), several rows; quiet and loud inputs."""
     rng = np.random.default_rng(3)
     builders, inputs = [], []
     for length, in_len, rows in RFFT_CASES:
         shape = (rows, in_len) if rows > 1 else (in_len,)
         out_shape = (rows, length + 2) if rows > 1 else (length + 2,)
         builders.append(as_builder(graph_of(custom_model(
-            "SignalRfft", [(shape, np.int16)], [(out_shape, np.int16)], T=T_CODE[np.int16],
+            "SignalRfft", [(shape, dtype)], [(out_shape, dtype)], T=T_CODE[dtype],
             fft_length=length))))
-        inputs.append(_rfft_inputs(rng, np.int16, shape))
+        inputs.append(_rfft_inputs(rng, dtype, shape))
     graph = merge(builders).build()
     check_inputs(graph, tmp_path / "a", inputs)
     check(graph, tmp_path / "b", n=N)
-
-
-@pytest.mark.parametrize("dtype", [np.int32, np.float32])
-def test_rfft_other_types_have_no_c_kernel(dtype, tmp_path):
-    graph = graph_of(custom_model("SignalRfft", [((16,), dtype)], [((18,), dtype)],
-                                  T=T_CODE[dtype], fft_length=16))
-    with pytest.raises(UnsupportedOpError, match="int16 only"):
-        compile_model(graph, tmp_path, name="m")
 
 
 def test_energy(tmp_path):
@@ -249,9 +242,10 @@ def test_sanitized(tmp_path):
     ]
     builders = [as_builder(graph_of(custom_model(code, ins, outs, **opts)))
                 for code, ins, outs, opts in specs]
-    for length in (512, 48, 40, 60):
+    for length, dtype in [(512, np.int16), (48, np.int16), (40, np.int32), (60, np.int32),
+                            (40, np.float32), (48, np.float32)]:
         builders.append(as_builder(graph_of(custom_model(
-            "SignalRfft", [((length,), np.int16)], [((length + 2,), np.int16)], T=7,
+            "SignalRfft", [((length,), dtype)], [((length + 2,), dtype)], T=T_CODE[dtype],
             fft_length=length))))
     check(merge(builders).build(), tmp_path / "a", n=40, sanitize=True)
     graph = graph_of(custom_model("SignalFilterBankSpectralSubtraction", [((40,), np.uint32)],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from microforge.codegen.cdata import ctype
 from microforge.codegen.emitter import EmitContext, OpEmitter, Raw, c_emitter
 from microforge.planner.lifetimes import OpMemory
 from microforge.runtime.kernels.signal_filter_bank import _LOG_LUT
@@ -51,6 +52,9 @@ class FftAutoScaleEmitter(OpEmitter):
         e.use("mf_signal")
 
 
+_FFT_SUFFIX = {np.dtype(np.int16): "s16", np.dtype(np.int32): "s32", np.dtype(np.float32): "f32"}
+
+
 @c_emitter("SignalRfft")
 class RfftEmitter(OpEmitter):
     def memory(self, ctx: OpContext, params) -> OpMemory:
@@ -58,22 +62,21 @@ class RfftEmitter(OpEmitter):
 
     def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
         fft = params.fft
-        if fft.dtype != np.int16:
-            raise ctx.unsupported(f"SignalRfft of {fft.dtype.name} has no C kernel yet (int16 only)")
         if fft.ncfft > 0xFFFF:
             raise ctx.unsupported(f"fft_length {fft.nfft}: the C kernel takes up to {2 * 0xFFFF}")
+        suffix = _FFT_SUFFIX[fft.dtype]
         out = ctx.output()
         stages = np.array([(p, m, fstride) for p, m, fstride, _ in fft.stages], np.int32)
-        p = e.params("mf_signal_rfft_s16_params", {
+        p = e.params("mf_signal_rfft_params", {
             "rows": out.size // out.shape[-1], "in_len": params.in_len, "ncfft": fft.ncfft,
             "num_stages": len(fft.stages),
             "order": Raw(e.const("order", fft.order.astype(np.uint16))),
-            "twiddles": Raw(e.const("twiddles", fft.tw.T.astype(np.int16))),
-            "super_twiddles": Raw(e.const("super_twiddles", fft.super_tw.T.astype(np.int16))),
+            "twiddles": Raw(e.const("twiddles", fft.tw.T.astype(fft.dtype))),
+            "super_twiddles": Raw(e.const("super_twiddles", fft.super_tw.T.astype(fft.dtype))),
             "stages": Raw(e.const("stages", stages)),
         })
-        e.call(f"mf_signal_rfft_s16({p}, {e.input_ptr(0)}, {e.output_ptr()}, "
-               f"(int16_t *){e.scratch()});")
+        e.call(f"mf_signal_rfft_{suffix}({p}, {e.input_ptr(0)}, {e.output_ptr()}, "
+               f"({ctype(fft.dtype)} *){e.scratch()});")
         e.use("mf_signal", "mf_signal_fft")
 
 
