@@ -1,4 +1,4 @@
-"""C kernels of the TFLM signal-library operators (mf_signal.c, mf_signal_fft.c) against the
+"""C kernels of the TFLM signal-library operators (mf_signal.c, mf_signal_fft_*.c) against the
 Python runtime: both micro_speech preprocessors whole and operator by operator (extracted, 200
 random frames in sequences of 10 with resets), and single-operator models over the parameter
 ranges of the runtime's oracle tests, with their input generators (magnitudes, near squares,

@@ -1,7 +1,7 @@
 /* TFLM signal-library operators of an audio front end (window, FFT auto scale, energy, mel
  * filter bank, square root, spectral subtraction, PCAN, log). Mirror
  * runtime/kernels/signal_window.py, signal_fft.py, signal_filter_bank.py and signal_noise.py,
- * which reproduce TFLM's signal/src. The FFT itself is in mf_signal_fft.c. */
+ * which reproduce TFLM's signal/src. The FFT is in mf_signal_fft.h / mf_signal_fft_<type>.c. */
 #ifndef MF_SIGNAL_H
 #define MF_SIGNAL_H
 

@@ -1,4 +1,5 @@
-"""TFLM signal-library operators of audio front ends → ``mf_signal.c`` / ``mf_signal_fft.c``.
+"""TFLM signal-library operators of audio front ends → ``mf_signal.c`` and, for SignalRfft,
+``mf_signal_fft_<type>.c`` (KISS FFT, one template in ``mf_signal_fft.h``).
 
 Every emitter takes its constants from the runtime kernel's ``prepare`` (the window, the KISS FFT
 twiddles, stage plan and input permutation, the PCAN gain table, the log table) or from the
@@ -77,7 +78,7 @@ class RfftEmitter(OpEmitter):
         })
         e.call(f"mf_signal_rfft_{suffix}({p}, {e.input_ptr(0)}, {e.output_ptr()}, "
                f"({ctype(fft.dtype)} *){e.scratch()});")
-        e.use("mf_signal", "mf_signal_fft")
+        e.use("mf_signal", "mf_signal_fft", f"mf_signal_fft_{suffix}")
 
 
 @c_emitter("SignalEnergy")
