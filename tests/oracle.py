@@ -79,3 +79,23 @@ def random_inputs(shape, dtype, n: int, seed: int, extremes: bool = True) -> np.
         flat[0::2] = info.min
         flat[1::2] = info.max
     return x
+
+
+def bits(x: np.ndarray) -> np.ndarray:
+    """An integer view of an array, so that float comparisons are bit-exact (-0.0, NaN payloads)."""
+    x = np.ascontiguousarray(x)
+    if x.dtype.kind == "f":
+        return x.view(np.dtype(f"u{x.dtype.itemsize}"))
+    return x
+
+
+def assert_tflm_parity(data: bytes, xs: np.ndarray) -> np.ndarray:
+    """One-input model: microforge on the whole batch equals TFLM sample by sample, bit for bit."""
+    import microforge
+
+    tflm_runtime()
+    got = microforge.load(data).run(xs)[0]
+    want = tflm_run(data, [[x] for x in xs])[0]
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(bits(got), bits(want))
+    return got

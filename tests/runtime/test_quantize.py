@@ -9,29 +9,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import microforge
 from microforge.frontends.tflite_reader import read_tflite
 from microforge.frontends.tflite_writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.quantize import float_to_int32_x86
-from tests.oracle import MODELS, random_inputs, tflm_run, tflm_runtime
+from tests.oracle import MODELS, assert_tflm_parity, random_inputs
 
 N = 200
 SHAPE = (1, 24)
 
 
-def bits(x: np.ndarray) -> np.ndarray:
-    x = np.ascontiguousarray(x)
-    return x.view(np.uint32) if x.dtype == np.float32 else x
-
-
-def assert_tflm_parity(data: bytes, xs: np.ndarray) -> np.ndarray:
-    tflm_runtime()
-    got = microforge.load(data).run(xs)[0]
-    want = tflm_run(data, [[x] for x in xs])[0]
-    assert got.dtype == want.dtype and got.shape == want.shape
-    np.testing.assert_array_equal(bits(got), bits(want))
-    return got
 
 
 def one_op(opcode, in_dtype, in_q, out_dtype, out_q) -> bytes:
