@@ -40,6 +40,8 @@ NAMES = [
     "trained_lstm.tflite",
     "dtln_noise_suppression.tflite",
     "simple_add_model.tflite",
+    "audio_preprocessor_int8.tflite",
+    "audio_preprocessor_float.tflite",
 ]
 OPT = ["-O3", "-flto"]
 INVOKES = 3
