@@ -10,6 +10,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q -e .
 	touch $@
 
+$(VENV)/.installed-verify: $(VENV)/.installed
+	$(PIP) install -q -e '.[verify]'
+	touch $@
+
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install -q -e '.[test,tf]'
 	touch $@
@@ -18,7 +22,7 @@ setup: $(VENV)/.installed
 
 setup-test: $(VENV)/.installed-test
 
-demo: setup
+demo: $(VENV)/.installed-verify
 	$(VENV)/bin/microforge demo
 
 test: setup-test
@@ -26,6 +30,7 @@ test: setup-test
 
 bench: setup-test
 	$(PY) benchmarks/runtime_throughput.py
+	$(PY) benchmarks/c_vs_tflm.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info
