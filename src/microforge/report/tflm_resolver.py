@@ -23,7 +23,6 @@ Window ZerosLike
 """.split()
 
 _BY_KEY = {m.lower(): m for m in _METHODS}
-_ALIASES = {"reducemax": "ReduceMax", "reduceprod": None, "detection_postprocess": "DetectionPostprocess"}
 
 
 def resolver_method(opcode: str, custom: bool) -> str | None:
@@ -31,10 +30,7 @@ def resolver_method(opcode: str, custom: bool) -> str | None:
     key = opcode.replace("_", "").replace("-", "").lower()
     if custom and key.startswith("signal"):
         key = key[len("signal"):]
-    if key in _ALIASES:
-        name = _ALIASES[key]
-    else:
-        name = _BY_KEY.get(key)
+    name = _BY_KEY.get(key)
     return f"Add{name}" if name else None
 
 
