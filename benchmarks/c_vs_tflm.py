@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from shared_models import COMPILED_MODELS, MODELS  # noqa: E402
 
 from microforge.codegen.build import build_harness
 from microforge.codegen.compiler import compile_model, random_inputs_for
@@ -27,22 +28,7 @@ from microforge.codegen.tflm_compare import tflm_arena_bytes
 from microforge.errors import MicroforgeError
 from microforge.frontends.tflite_reader import read_tflite
 
-ROOT = Path(__file__).resolve().parents[1]
-MODELS = ROOT.parent / "shared" / "models"
-NAMES = [
-    "person_detect.tflite",
-    "micro_speech_quantized.tflite",
-    "hello_world_int8.tflite",
-    "hello_world_float.tflite",
-    "keyword_scrambled.tflite",
-    "keyword_scrambled_8bit.tflite",
-    "trained_lstm_int8.tflite",
-    "trained_lstm.tflite",
-    "dtln_noise_suppression.tflite",
-    "simple_add_model.tflite",
-    "audio_preprocessor_int8.tflite",
-    "audio_preprocessor_float.tflite",
-]
+NAMES = COMPILED_MODELS
 OPT = ["-O3", "-flto"]
 INVOKES = 3
 

@@ -15,14 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-MODELS = ROOT.parent / "shared" / "models"
-NAMES = [
-    "hello_world_int8.tflite", "hello_world_float.tflite", "micro_speech_quantized.tflite",
-    "person_detect.tflite", "keyword_scrambled.tflite", "keyword_scrambled_8bit.tflite",
-    "trained_lstm_int8.tflite", "trained_lstm.tflite", "dtln_noise_suppression.tflite",
-    "simple_add_model.tflite", "audio_preprocessor_int8.tflite", "audio_preprocessor_float.tflite",
-]
+from shared_models import COMPILED_MODELS, MODELS  # noqa: E402
+
+NAMES = COMPILED_MODELS
 
 
 def build(model: Path, out: Path, target: str, opt: str, dsp: bool, tflm: bool) -> dict:

@@ -24,23 +24,11 @@ if not os.environ.get("MICROFORGE_KEEP_OPENBLAS_CORETYPE"):
     os.environ.pop("OPENBLAS_L2_SIZE", None)
 
 import numpy as np  # noqa: E402
+from shared_models import MODELS, RUNTIME_MODELS  # noqa: E402
 
 import microforge  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-MODELS = ROOT.parent / "shared" / "models"
-NAMES = [
-    "person_detect.tflite",
-    "micro_speech_quantized.tflite",
-    "hello_world_int8.tflite",
-    "hello_world_float.tflite",
-    "keyword_scrambled.tflite",
-    "keyword_scrambled_8bit.tflite",
-    "trained_lstm_int8.tflite",
-    "trained_lstm.tflite",
-    "dtln_noise_suppression.tflite",
-    "simple_add_model.tflite",
-]
+NAMES = RUNTIME_MODELS
 # LiteRT rejects person_detect's quantized_dimension fields, and aborts the process
 # ("double free or corruption") on keyword_scrambled_8bit's int8-state SVDF.
 LITERT_CANNOT_LOAD = {"person_detect.tflite", "keyword_scrambled_8bit.tflite"}
