@@ -19,15 +19,21 @@ from microforge.ir.builder import GraphBuilder
 from tests.runtime._parity import sample
 
 
-def check(graph: Graph, out: Path, n: int = 200, sanitize: bool = False) -> None:
-    """``n`` seeded random inputs through ``codegen.build.verify``: 0 differing bytes."""
+NO_SIMD = ["-DMF_NO_SIMD"]  # build the portable C paths on a host with SIMD
+
+
+def check(graph: Graph, out: Path, n: int = 200, sanitize: bool = False,
+          flags: list[str] | None = None) -> None:
+    """``n`` seeded random inputs through ``codegen.build.verify``: 0 differing bytes.
+    ``flags``: extra compiler flags (e.g. ``NO_SIMD``)."""
     compile_model(graph, out, name="m")
-    result = verify(out, "m", graph, n, sanitize=sanitize)
+    result = verify(out, "m", graph, n, sanitize=sanitize, extra_flags=flags)
     assert result.samples >= n
     assert result.differing_bytes == 0, result.first_difference
 
 
-def check_inputs(graph: Graph, out: Path, inputs: list[np.ndarray], sanitize: bool = False) -> None:
+def check_inputs(graph: Graph, out: Path, inputs: list[np.ndarray], sanitize: bool = False,
+                 flags: list[str] | None = None) -> None:
     """The given batch of inputs (one ``(N,) + shape`` array per graph input) through the built
     library and the Python runtime: every output byte equal."""
     compile_model(graph, out, name="m")
@@ -36,7 +42,7 @@ def check_inputs(graph: Graph, out: Path, inputs: list[np.ndarray], sanitize: bo
     expected = Model(graph).run([np.ascontiguousarray(x) for x in inputs])
     with tempfile.TemporaryDirectory(prefix="microforge-test-") as tmp:
         work = Path(tmp)
-        exe = build_harness(out, "m", graph, work, sanitize=sanitize)
+        exe = build_harness(out, "m", graph, work, sanitize=sanitize, extra_flags=flags)
         with open(work / "in.bin", "wb") as f:
             for i in range(n):
                 for x in inputs:

@@ -159,12 +159,17 @@ def compare_outputs(raw: bytes, graph: Graph, ref: Reference, sanitized: bool = 
 
 
 def verify(src_dir: Path, name: str, graph: Graph, n: int, sanitize: bool = False,
-           cc: str | None = None, seed: int = 0) -> VerifyResult:
-    """Run n random inputs through the built library and the Python runtime; count differing bytes."""
+           cc: str | None = None, seed: int = 0,
+           extra_flags: list[str] | None = None) -> VerifyResult:
+    """Run n random inputs through the built library and the Python runtime; count differing bytes.
+
+    ``extra_flags`` go to the compiler after the defaults (e.g. ``["-DMF_NO_SIMD"]`` to check the
+    portable C paths on a host that has SIMD)."""
     ref = reference(graph, n, seed)
     with tempfile.TemporaryDirectory(prefix="microforge-verify-") as tmp:
         work = Path(tmp)
-        exe = build_harness(src_dir, name, graph, work, sanitize=sanitize, cc=cc)
+        exe = build_harness(src_dir, name, graph, work, sanitize=sanitize, cc=cc,
+                            extra_flags=extra_flags)
         (work / "in.bin").write_bytes(ref.input_bytes())
         proc = subprocess.run(
             [str(exe), str(work / "in.bin"), str(work / "out.bin"), str(ref.total),

@@ -9,6 +9,13 @@
 #include <stddef.h>
 #include <string.h>
 
+/* Host SIMD paths (SSE2 is part of every x86-64) are bit-exact twins of the portable C next to
+ * them; -DMF_NO_SIMD selects the portable C everywhere (the tests build both). */
+#if defined(__SSE2__) && !defined(MF_NO_SIMD)
+#define MF_SIMD_SSE2 1
+#include <emmintrin.h>
+#endif
+
 #define MF_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MF_MAX(a, b) ((a) > (b) ? (a) : (b))
 
@@ -102,7 +109,11 @@ static inline int32_t mf_one_over_one_plus_x(int32_t a) {
     return mf_sat_mul_by_pot(x, 1);
 }
 
+/* Count of leading zero bits (32 for 0): the compiler's instruction where it has one. */
 static inline int mf_clz32(uint32_t x) {
+#if defined(__GNUC__)
+    return x == 0 ? 32 : __builtin_clz(x);
+#else
     int n = 0;
     if (x == 0) {
         return 32;
@@ -112,6 +123,7 @@ static inline int mf_clz32(uint32_t x) {
         ++n;
     }
     return n;
+#endif
 }
 
 /* TFLM GetReciprocal: Q0.31 reciprocal of x normalised to [1, 2); *bits_over_unit set. */
