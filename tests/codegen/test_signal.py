@@ -19,7 +19,7 @@ from microforge.codegen.compiler import compile_model
 from microforge.frontends.tflite_reader import read_tflite
 from microforge.ir import Graph
 from microforge.ir.builder import extract_operator
-from tests.codegen._harness import as_builder, check, check_inputs, merge
+from tests.codegen._harness import NO_SIMD, as_builder, check, check_inputs, merge
 from tests.oracle import MODELS
 from tests.runtime._signal import custom_model, uniform
 from tests.runtime.test_signal_fft import T_CODE, _auto_scale_inputs, _rfft_inputs
@@ -149,6 +149,35 @@ def test_rfft(dtype, tmp_path):
     graph = merge(builders).build()
     check_inputs(graph, tmp_path / "a", inputs)
     check(graph, tmp_path / "b", n=N)
+
+
+SIMD_RFFT_CASES = [(512, 480, 1), (512, 512, 2), (512, 479, 1), (2048, 2001, 1)]
+
+
+@pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
+def test_rfft_s16_radix4(flags, tmp_path):
+    """Transforms of 4^n >= 256 complex points (the SSE2 path on x86-64, and the portable C with
+    MF_NO_SIMD): odd and padded rows, several rows, 5 stages; random magnitudes plus constant
+    rows at the int16 extremes, alternating signs and impulses."""
+    rng = np.random.default_rng(13)
+    builders, inputs = [], []
+    for length, in_len, rows in SIMD_RFFT_CASES:
+        shape = (rows, in_len) if rows > 1 else (in_len,)
+        out_shape = (rows, length + 2) if rows > 1 else (length + 2,)
+        builders.append(as_builder(graph_of(custom_model(
+            "SignalRfft", [(shape, np.int16)], [(out_shape, np.int16)], T=T_CODE[np.int16],
+            fft_length=length))))
+        x = _rfft_inputs(rng, np.int16, shape)
+        flat = x.reshape(N, -1)
+        for i, v in enumerate((-32768, 32767, -1, 1)):
+            flat[i] = v
+        flat[4] = np.where(np.arange(flat.shape[1]) % 2, -32768, 32767)
+        flat[5] = 0
+        flat[5, 0] = -32768
+        flat[6] = 0
+        flat[6, -1] = 32767
+        inputs.append(x)
+    check_inputs(merge(builders).build(), tmp_path, inputs, flags=flags)
 
 
 def test_energy(tmp_path):

@@ -16,7 +16,8 @@ typedef struct {
     const int32_t *stages;      /* [num_stages][3]: radix, m, fstride */
 } mf_signal_rfft_params;
 
-/* The kernels, one per type (mf_signal_fft_s16.c, _s32.c, _f32.c instantiate MF_FFT_DEFINE):
+/* The kernels, one per type (mf_signal_fft_s16.c, _s32.c, _f32.c instantiate MF_FFT_DEFINE, whose
+ * portable transform is the static mf_<type>_rfft):
  * void mf_signal_rfft_<type>(const mf_signal_rfft_params *p, const T *x, T *out, T *work);
  * x: rows of in_len samples (zero-padded to 2 * ncfft); out: rows of ncfft + 1 (re, im) pairs;
  * work: 2 * ncfft values of scratch. */
@@ -235,7 +236,7 @@ static inline void mf_fft_f32_cmul(float ar, float ai, float tr, float ti, float
         }                                                                                        \
     }                                                                                            \
                                                                                                  \
-    void mf_signal_rfft_##S(const mf_signal_rfft_params *p, const T *x, T *out, T *work) {       \
+    static void mf_##S##_rfft(const mf_signal_rfft_params *p, const T *x, T *out, T *work) {     \
         const T *super = (const T *)p->super_twiddles;                                           \
         const int32_t n = p->ncfft;                                                              \
         int32_t r, k;                                                                            \
