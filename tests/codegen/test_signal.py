@@ -108,25 +108,53 @@ def test_spectral_subtraction_options(changes, tmp_path):
     check(graph, tmp_path / "b", n=N)
 
 
-def test_window(tmp_path):
+SIMD = pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
+
+
+@SIMD
+def test_window(flags, tmp_path):
+    """SSE2 (8 values a step) and portable: rows whose length is not a multiple of 8 too."""
     rng = np.random.default_rng(1)
     builders = []
     for shift, shape, wlen in [(12, (480,), 480), (0, (3, 64), 64), (8, (2, 40), 40),
-                               (15, (96,), 32)]:
+                               (15, (96,), 32), (31, (2, 37), 37), (3, (5,), 5)]:
         w = uniform(rng, (wlen,), np.int16)
         builders.append(as_builder(graph_of(custom_model(
             "SignalWindow", [(shape, np.int16), w], [(shape, np.int16)], shift=shift))))
-    check(merge(builders).build(), tmp_path, n=N)
+    check(merge(builders).build(), tmp_path, n=N, flags=flags)
 
 
-def test_fft_auto_scale(tmp_path):
+def _max_abs_edge_inputs(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Frames for TFLM's sequential MaxAbs16 around -32768: after its last occurrence the
+    maximum follows rising negative values (a windowed -32768 frame gives long such runs), then
+    ends on a value >= 0, on one not above the previous, or at the frame end."""
+    x = (rng.integers(-300, 300, size=(60, n))).astype(np.int16)
+    for k in range(60):
+        q = int(rng.integers(0, n))
+        run = int(rng.integers(0, n - q))
+        x[k, q] = -32768
+        x[k, q + 1:q + 1 + run] = np.sort(rng.integers(-32767, 0, size=run))
+        end = q + 1 + run
+        if end < n:
+            x[k, end] = [0, 5, x[k, end - 1], -32767, 32767][k % 5]
+        if k % 3 == 0 and q > 0:
+            x[k, :q][rng.random(q) < 0.3] = -32768  # earlier occurrences do not matter
+    x[0, -1] = -32768
+    x[1, 0] = -32768
+    x[1, 1:] = np.arange(1, n) - n  # rising to -1 at the end
+    x[2, :] = -32768
+    return x
+
+
+@SIMD
+def test_fft_auto_scale(flags, tmp_path):
     rng = np.random.default_rng(2)
     builders, inputs = [], []
-    for n in (480, 64, 7):
+    for n in (480, 64, 7, 37):
         builders.append(as_builder(graph_of(custom_model(
             "SignalFftAutoScale", [((n,), np.int16)], [((n,), np.int16), ((), np.int32)]))))
-        inputs.append(_auto_scale_inputs(rng, n))
-    check_inputs(merge(builders).build(), tmp_path, inputs)
+        inputs.append(np.concatenate([_auto_scale_inputs(rng, n), _max_abs_edge_inputs(rng, n)]))
+    check_inputs(merge(builders).build(), tmp_path, inputs, flags=flags)
 
 
 RFFT_CASES = [(512, 480, 1), (64, 64, 2), (48, 40, 1), (40, 40, 1), (60, 33, 3), (16, 16, 1),
@@ -180,40 +208,69 @@ def test_rfft_s16_radix4(flags, tmp_path):
     check_inputs(merge(builders).build(), tmp_path, inputs, flags=flags)
 
 
-def test_energy(tmp_path):
+@SIMD
+def test_energy(flags, tmp_path):
     builders = [as_builder(graph_of(custom_model(
         "SignalEnergy", [((2 * n,), np.int16)], [((n,), np.uint32)], end_index=end,
-        start_index=start))) for start, end, n in [(4, 241, 257), (0, 8, 8), (3, 3, 5), (0, 1, 4)]]
+        start_index=start))) for start, end, n in [(4, 241, 257), (0, 8, 8), (3, 3, 5), (0, 1, 4),
+                                                   (5, 240, 257), (2, 9, 11)]]
     graph = merge(builders).build()
-    check(graph, tmp_path / "a", n=N)
-    extremes = [np.full((2, 2 * n), v, np.int16) for v, n in zip((-32768, 32767, -1, 0),
-                                                                 (257, 8, 5, 4))]
-    check_inputs(graph, tmp_path / "b", [np.concatenate([e, -e]) for e in extremes])
+    check(graph, tmp_path / "a", n=N, flags=flags)
+    extremes = [np.full((2, 2 * n), v, np.int16) for v, n in zip((-32768, 32767, -1, 0, -32768, 1),
+                                                                 (257, 8, 5, 4, 257, 11))]
+    check_inputs(graph, tmp_path / "b", [np.concatenate([e, -e]) for e in extremes], flags=flags)
 
 
-def test_filter_bank(tmp_path):
+@SIMD
+def test_filter_bank(flags, tmp_path):
+    """Non-negative tables (the SSE2 path: unsigned 32 x 32-bit products) up to 32767 against
+    inputs up to 2^32 - 1, signed tables (the portable loop), widths 0..8."""
     rng = np.random.default_rng(4)
     builders, inputs = [], []
-    for full_range in (False, True):
+    for kind in ("mel", "signed", "wide"):
         for n_in, channels in [(257, 40), (64, 8), (16, 1)]:
-            tables = _bank_tables(rng, n_in, channels, full_range)
+            tables = _bank_tables(rng, n_in, channels, kind != "mel")
+            if kind == "wide":
+                tables[0], tables[1] = tables[0] & 0x7FFF, tables[1] & 0x7FFF
+                tables[0][:3] = 32767
             builders.append(as_builder(graph_of(custom_model(
                 "SignalFilterBank", [((n_in,), np.uint32)] + tables, [((channels,), np.uint64)],
                 num_channels=channels))))
             x = uniform(rng, (N, n_in), np.uint32)
             x[3:100] >>= rng.integers(0, 32, size=(97, 1)).astype(np.uint32)
+            x[100] = 0xFFFFFFFF
             inputs.append(x)
-    check_inputs(merge(builders).build(), tmp_path, inputs)
+    check_inputs(merge(builders).build(), tmp_path, inputs, flags=flags)
 
 
-def test_filter_bank_square_root(tmp_path):
+def _sqrt_edges() -> np.ndarray:
+    """Around perfect squares r^2 and the rounding points r^2 + r for roots near 2^16 (the
+    Sqrt32 cap), 2^26.5 (where a double's root may round), 2^32 (the Sqrt64 cap) and small ones;
+    around 2^53, 2^63 and 2^64."""
+    roots = [1, 2, 3, 0xFFFE, 0xFFFF, 0x10000, 0x10001, 94906265, 94906266, (1 << 26) - 1,
+             1 << 26, 0x7FFFFFFF, 0xB504F333, 0xFFFFFFFE, 0xFFFFFFFF]
+    values = []
+    for r in roots:
+        values += [r * r + d for d in (-1, 0, 1, r - 1, r, r + 1, 2 * r)]
+    for p in (52, 53, 63):
+        values += [(1 << p) + d for d in (-2, -1, 0, 1, 2)]
+    values += [(1 << 64) - d for d in (1, 2, (1 << 32) - 1, 1 << 32, (1 << 33) - 1)]
+    values = [v for v in values if 0 <= v < 1 << 64]
+    values += [0] * (-len(values) % 40)
+    return np.array(values, np.uint64).reshape(-1, 40)
+
+
+@SIMD
+def test_filter_bank_square_root(flags, tmp_path):
     rng = np.random.default_rng(5)
     graph = graph_of(custom_model("SignalFilterBankSquareRoot", [((40,), np.uint64), ((), np.int32)],
                                   [((40,), np.uint32)]))
-    shift = rng.integers(0, 32, size=N).astype(np.int32)
+    x = np.concatenate([_sqrt_inputs(rng, 40), _sqrt_edges()])
+    shift = rng.integers(0, 32, size=len(x)).astype(np.int32)
     shift[100:160] = 0
+    shift[N:] = 0
     shift[160:166] = [32, 33, -1, 63, 100, -31]  # masked to 5 bits like x86-64
-    check_inputs(graph, tmp_path, [_sqrt_inputs(rng, 40), shift])
+    check_inputs(graph, tmp_path, [x, shift], flags=flags)
 
 
 def test_pcan(tmp_path):

@@ -1,57 +1,216 @@
 #include "mf_signal.h"
 
 void mf_signal_window(const mf_signal_window_params *p, const int16_t *x, int16_t *out) {
+    const int32_t n = p->length, shift = p->shift;
     int32_t r, i;
     for (r = 0; r < p->rows; ++r) {
-        const int16_t *xr = x + r * p->length;
-        int16_t *yr = out + r * p->length;
-        for (i = 0; i < p->length; ++i) {
+        const int16_t *xr = x + r * n;
+        int16_t *yr = out + r * n;
+        i = 0;
+#if defined(MF_SIMD_SSE2)
+        {
+            /* The 32-bit products from their low and high halves (pmullw / pmulhw), the
+             * arithmetic shift, and packssdw's saturation to int16: the portable loop below. */
+            const __m128i count = _mm_cvtsi32_si128(shift);
+            for (; i + 8 <= n; i += 8) {
+                const __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)(xr + i));
+                const __m128i wv = _mm_loadu_si128((const __m128i *)(const void *)(p->weights + i));
+                const __m128i lo = _mm_mullo_epi16(xv, wv), hi = _mm_mulhi_epi16(xv, wv);
+                const __m128i p0 = _mm_sra_epi32(_mm_unpacklo_epi16(lo, hi), count);
+                const __m128i p1 = _mm_sra_epi32(_mm_unpackhi_epi16(lo, hi), count);
+                _mm_storeu_si128((__m128i *)(void *)(yr + i), _mm_packs_epi32(p0, p1));
+            }
+        }
+#endif
+        for (; i < n; ++i) {
             /* |x * w| <= 2^30: no overflow; the shift is arithmetic (rounds toward -inf). */
-            const int32_t v = ((int32_t)xr[i] * (int32_t)p->weights[i]) >> p->shift;
+            const int32_t v = ((int32_t)xr[i] * (int32_t)p->weights[i]) >> shift;
             yr[i] = (int16_t)mf_clamp(v, -32768, 32767);
         }
     }
 }
 
-void mf_signal_fft_auto_scale(int32_t size, const int16_t *x, int16_t *out, int32_t *scale) {
-    /* The maximum is an int16 as in the portable MaxAbs16: -(-32768) stores -32768, after which
-     * the scan goes on from that negative maximum. */
-    int16_t max = 0;
-    int32_t i, bits;
-    for (i = 0; i < size; ++i) {
-        const int32_t v = x[i];
-        if (v > max) {
-            max = (int16_t)v;
-        } else if (-v > max) {
-            max = mf_wrap16(-v);
+/* The largest and smallest of x[0..n) and 0. */
+static void mf_min_max16(const int16_t *x, int32_t n, int32_t *hi, int32_t *lo) {
+    int32_t h = 0, l = 0, i = 0;
+#if defined(MF_SIMD_SSE2)
+    __m128i vh = _mm_setzero_si128(), vl = _mm_setzero_si128();
+    for (; i + 8 <= n; i += 8) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + i));
+        vh = _mm_max_epi16(vh, v);
+        vl = _mm_min_epi16(vl, v);
+    }
+    vh = _mm_max_epi16(vh, _mm_shuffle_epi32(vh, 0x4E));
+    vl = _mm_min_epi16(vl, _mm_shuffle_epi32(vl, 0x4E));
+    vh = _mm_max_epi16(vh, _mm_shuffle_epi32(vh, 0xB1));
+    vl = _mm_min_epi16(vl, _mm_shuffle_epi32(vl, 0xB1));
+    vh = _mm_max_epi16(vh, _mm_srli_epi32(vh, 16));
+    vl = _mm_min_epi16(vl, _mm_srli_epi32(vl, 16));
+    h = (int16_t)_mm_cvtsi128_si32(vh);
+    l = (int16_t)_mm_cvtsi128_si32(vl);
+#endif
+    for (; i < n; ++i) {
+        h = MF_MAX(h, (int32_t)x[i]);
+        l = MF_MIN(l, (int32_t)x[i]);
+    }
+    *hi = h;
+    *lo = l;
+}
+
+/* The index of the last -32768 in x[0..n) (there is one). */
+static int32_t mf_last_min16(const int16_t *x, int32_t n) {
+    int32_t i = n;
+#if defined(MF_SIMD_SSE2)
+    const __m128i min = _mm_set1_epi16(-32768);
+    for (; i >= 8; i -= 8) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + i - 8));
+        const int mask = _mm_movemask_epi8(_mm_cmpeq_epi16(v, min));
+        if (mask) {
+            return i - 8 + (31 - mf_clz32((uint32_t)mask)) / 2;
         }
     }
+#endif
+    for (--i; x[i] != -32768; --i) {
+    }
+    return i;
+}
+
+/* The first k' >= k (k >= 1) where x[k'-1] < x[k'] < 0 fails, or n. */
+static int32_t mf_rising_negative_end(const int16_t *x, int32_t k, int32_t n) {
+#if defined(MF_SIMD_SSE2)
+    const __m128i zero = _mm_setzero_si128();
+    for (; k + 8 <= n; k += 8) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + k));
+        const __m128i prev = _mm_loadu_si128((const __m128i *)(const void *)(x + k - 1));
+        const int mask = _mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpgt_epi16(v, prev), _mm_cmplt_epi16(v, zero)));
+        if (mask != 0xFFFF) {
+            return k + __builtin_ctz(~(unsigned)mask) / 2;
+        }
+    }
+#endif
+    for (; k < n && x[k - 1] < x[k] && x[k] < 0; ++k) {
+    }
+    return k;
+}
+
+/* TFLM's portable MaxAbs16: a sequential scan keeping an int16 maximum m from 0, where v > m
+ * gives m = v, else -v > m gives m = (int16)-v. So -32768 sets m = -32768 whatever m was; from
+ * a negative m, v > m gives v and any other v gives -v (> 0 unless v is -32768); from m >= 0
+ * each step is m = MAX(m, |v|) for v != -32768. Hence, without -32768 in x: MAX(0, largest,
+ * -smallest). With it: after its last occurrence q, m follows the values while they rise and
+ * stay negative (m = x[k-1] before index k); at the first k breaking that, m = x[k] if
+ * x[k] >= 0, else -x[k] (> 0); then the maximum of m and |v| over the rest. */
+static int32_t mf_max_abs16(int32_t size, const int16_t *x) {
+    int32_t hi, lo, m, k;
+    mf_min_max16(x, size, &hi, &lo);
+    if (lo != -32768) {
+        return MF_MAX(hi, -lo);
+    }
+    k = mf_rising_negative_end(x, mf_last_min16(x, size) + 1, size);
+    if (k == size) {
+        return x[k - 1];
+    }
+    m = x[k] >= 0 ? x[k] : -x[k];
+    mf_min_max16(x + k + 1, size - k - 1, &hi, &lo);
+    return MF_MAX(m, MF_MAX(hi, -lo));
+}
+
+void mf_signal_fft_auto_scale(int32_t size, const int16_t *x, int16_t *out, int32_t *scale) {
+    const int32_t max = mf_max_abs16(size, x);
     /* A negative maximum is sign-extended: its bit length is 32, like that of 0. */
-    bits = 16 - mf_msb32((uint32_t)(int32_t)max) - 1;
+    int32_t bits = 16 - mf_msb32((uint32_t)max) - 1, i = 0;
     if (bits < 0) {
         bits = 0;
     }
-    for (i = 0; i < size; ++i) {
-        out[i] = mf_wrap16((int32_t)x[i] * ((int32_t)1 << bits));
+#if defined(MF_SIMD_SSE2)
+    {
+        const __m128i count = _mm_cvtsi32_si128(bits);
+        for (; i + 8 <= size; i += 8) {
+            const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + i));
+            _mm_storeu_si128((__m128i *)(void *)(out + i), _mm_sll_epi16(v, count));
+        }
+    }
+#endif
+    for (; i < size; ++i) {
+        out[i] = mf_wrap16((int32_t)((uint32_t)(int32_t)x[i] << bits));
     }
     *scale = bits;
 }
 
 void mf_signal_energy(const mf_signal_energy_params *p, const int16_t *x, uint32_t *out) {
+    const int32_t start = p->start, end = p->end;
     int32_t i;
-    for (i = 0; i < p->size; ++i) {
+    for (i = 0; i < start; ++i) {
         out[i] = 0;
     }
-    for (i = p->start; i < p->end; ++i) {
+    for (i = end > start ? end : start; i < p->size; ++i) {
+        out[i] = 0;
+    }
+    i = start;
+#if defined(MF_SIMD_SSE2)
+    /* pmaddwd on the interleaved (re, im) pairs is re * re + im * im with the same int32 wrap
+     * (two -32768 give 0x80000000). */
+    for (; i + 4 <= end; i += 4) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + 2 * i));
+        _mm_storeu_si128((__m128i *)(void *)(out + i), _mm_madd_epi16(v, v));
+    }
+#endif
+    for (; i < end; ++i) {
         const int32_t re = x[2 * i], im = x[2 * i + 1];
         /* each square <= 2^30; their sum wraps like TFLM's int32 (2 * 32768^2 -> 2^31) */
         out[i] = (uint32_t)(re * re) + (uint32_t)(im * im);
     }
 }
 
+#if defined(MF_SIMD_SSE2)
+/* The filter bank for non-negative weights: 32 x 32 -> 64-bit unsigned products (pmuludq) of
+ * the even and odd lanes, summed in two uint64 lanes; sums modulo 2^64 in any order are the
+ * portable loop's. */
+static void mf_signal_filter_bank_sse2(const mf_signal_filter_bank_params *p, const uint32_t *x,
+                                       uint64_t *out) {
+    const __m128i zero = _mm_setzero_si128();
+    __m128i carried = zero;
+    int32_t c, j;
+    for (c = 0; c <= p->channels; ++c) {
+        const uint32_t *xc = x + p->freq_starts[c];
+        const int16_t *w = p->weights + p->weight_starts[c];
+        const int16_t *u = p->unweights + p->weight_starts[c];
+        const int32_t width = p->widths[c];
+        __m128i aw = zero, au = zero;
+        for (j = 0; j + 4 <= width; j += 4) {
+            const __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)(xc + j));
+            const __m128i xo = _mm_srli_epi64(xv, 32);
+            const __m128i wv = _mm_unpacklo_epi16(_mm_loadl_epi64((const __m128i *)(const void *)(w + j)), zero);
+            const __m128i uv = _mm_unpacklo_epi16(_mm_loadl_epi64((const __m128i *)(const void *)(u + j)), zero);
+            aw = _mm_add_epi64(aw, _mm_mul_epu32(xv, wv));
+            aw = _mm_add_epi64(aw, _mm_mul_epu32(xo, _mm_srli_epi64(wv, 32)));
+            au = _mm_add_epi64(au, _mm_mul_epu32(xv, uv));
+            au = _mm_add_epi64(au, _mm_mul_epu32(xo, _mm_srli_epi64(uv, 32)));
+        }
+        for (; j < width; ++j) {
+            const __m128i xv = _mm_cvtsi32_si128((int32_t)xc[j]);
+            aw = _mm_add_epi64(aw, _mm_mul_epu32(xv, _mm_cvtsi32_si128((uint16_t)w[j])));
+            au = _mm_add_epi64(au, _mm_mul_epu32(xv, _mm_cvtsi32_si128((uint16_t)u[j])));
+        }
+        if (c > 0) {
+            aw = _mm_add_epi64(_mm_add_epi64(aw, _mm_unpackhi_epi64(aw, aw)), carried);
+            _mm_storel_epi64((__m128i *)(void *)(out + c - 1), aw);
+        }
+        carried = _mm_add_epi64(au, _mm_unpackhi_epi64(au, au));
+    }
+}
+#endif
+
 void mf_signal_filter_bank(const mf_signal_filter_bank_params *p, const uint32_t *x, uint64_t *out) {
     uint64_t weighted = 0, unweighted = 0;
     int32_t c, j;
+#if defined(MF_SIMD_SSE2)
+    if (!p->signed_weights) {
+        mf_signal_filter_bank_sse2(p, x, out);
+        return;
+    }
+#endif
     for (c = 0; c <= p->channels; ++c) {
         const uint32_t *xc = x + p->freq_starts[c];
         const int16_t *w = p->weights + p->weight_starts[c];
@@ -70,15 +229,31 @@ void mf_signal_filter_bank(const mf_signal_filter_bank_params *p, const uint32_t
     }
 }
 
-/* Integer square root rounded to nearest: the floor root is incremented when the remainder
- * exceeds it, except at the largest root of the width used (0xFFFF below 2^32, else 0xFFFFFFFF),
- * as TFLM's Sqrt32 / Sqrt64. */
-static uint32_t mf_sqrt64(uint64_t x) {
-    const uint64_t cap = (x >> 32) ? 0xFFFFFFFFu : 0xFFFFu;
-    uint64_t rem = x, root = 0, bit = (uint64_t)1 << 62;
-    while (bit > x) {
-        bit >>= 2;
+/* floor(sqrt(x)) for any uint64 (at most 0xFFFFFFFF). */
+static uint64_t mf_floor_sqrt64(uint64_t x) {
+#if defined(MF_SIMD_SSE2)
+    /* sqrtsd of x rounded to a double ((x >> 1) * 2: off by at most one below 2^53, relative
+     * error 2^-53 above): within one of the floor root (< 2^32), then corrected exactly. */
+    const __m128d d = _mm_set_sd((double)(int64_t)(x >> 1) * 2.0);
+    uint64_t r = (uint64_t)(int64_t)_mm_cvtsd_f64(_mm_sqrt_sd(d, d));
+    if (r > 0xFFFFFFFFu) {
+        r = 0xFFFFFFFFu;
     }
+    if (r * r > x) {
+        --r;
+    } else if (x - r * r > 2 * r) { /* (r + 1)^2 <= x; never true for r = 0xFFFFFFFF */
+        ++r;
+    }
+    return r;
+#else
+    /* Digit by digit from the highest power of 4 not above x (found from the bit length). */
+    const uint32_t high = (uint32_t)(x >> 32);
+    const int32_t msb = high ? 63 - mf_clz32(high) : 31 - mf_clz32((uint32_t)x);
+    uint64_t rem = x, root = 0, bit;
+    if (x == 0) {
+        return 0;
+    }
+    bit = (uint64_t)1 << (msb & ~1);
     while (bit) {
         if (rem >= root + bit) {
             rem -= root + bit;
@@ -88,7 +263,17 @@ static uint32_t mf_sqrt64(uint64_t x) {
         }
         bit >>= 2;
     }
-    if (rem > root && root != cap) {
+    return root;
+#endif
+}
+
+/* Integer square root rounded to nearest: the floor root is incremented when the remainder
+ * exceeds it, except at the largest root of the width used (0xFFFF below 2^32, else 0xFFFFFFFF),
+ * as TFLM's Sqrt32 / Sqrt64. */
+static uint32_t mf_sqrt64(uint64_t x) {
+    const uint64_t cap = (x >> 32) ? 0xFFFFFFFFu : 0xFFFFu;
+    uint64_t root = mf_floor_sqrt64(x);
+    if (x - root * root > root && root != cap) {
         ++root;
     }
     return (uint32_t)root;

@@ -36,9 +36,10 @@ typedef struct {
 void mf_signal_energy(const mf_signal_energy_params *p, const int16_t *x, uint32_t *out);
 
 /* SignalFilterBank: channels + 1 uint64 sums (weights over a channel's band, unweights over the
- * previous band); channel 0 is dropped. */
+ * previous band); channel 0 is dropped. signed_weights: some weight or unweight is negative (the
+ * SSE2 path, unsigned 32 x 32-bit products, is for non-negative tables). */
 typedef struct {
-    int32_t channels;
+    int32_t channels, signed_weights;
     const int16_t *weights, *unweights;                       /* [table length] */
     const int16_t *freq_starts, *weight_starts, *widths;      /* [channels + 1] */
 } mf_signal_filter_bank_params;

@@ -95,9 +95,11 @@ class EnergyEmitter(OpEmitter):
 class FilterBankEmitter(OpEmitter):
     def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
         names = ["weights", "unweights", "freq_starts", "weight_starts", "widths"]
-        fields: dict = {"channels": params.channels}
-        for i, name in enumerate(names, start=1):
-            fields[name] = Raw(e.const(name, np.asarray(ctx.input(i).data).astype(np.int16)))
+        tables = [np.asarray(ctx.input(i).data).astype(np.int16) for i in range(1, 6)]
+        fields: dict = {"channels": params.channels,
+                        "signed_weights": int(bool((tables[0] < 0).any() or (tables[1] < 0).any()))}
+        for name, table in zip(names, tables):
+            fields[name] = Raw(e.const(name, table))
         p = e.params("mf_signal_filter_bank_params", fields)
         e.call(f"mf_signal_filter_bank({p}, {e.input_ptr(0)}, {e.output_ptr()});")
         e.use("mf_signal")
