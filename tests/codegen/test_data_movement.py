@@ -12,7 +12,7 @@ import pytest
 
 from microforge.codegen.compiler import compile_model
 from microforge.frontends.tflite_reader import read_tflite
-from microforge.ir.builder import extract_operator
+from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.strided_slice import Masks, _prepare_dim
 from tests.codegen._harness import as_builder, check_inputs, merge, sample_inputs
 from tests.oracle import MODELS
@@ -124,6 +124,27 @@ def test_cast(src, tmp_path):
     dsts = [np.int8, np.int16, np.int32, np.uint32, np.float32]
     check_merged([_cast(src, d) for d in dsts], tmp_path,
                  [cast_inputs(src, 3 + k) for k in range(len(dsts))])
+
+
+def test_same_width_integer_cast_is_a_view(tmp_path):
+    """int32 -> uint32 -> int32 between other operators: both CASTs are views (no code); a CAST
+    from the graph input straight to the graph output stays a copy."""
+    b = GraphBuilder()
+    x = b.input("x", (2, 9), np.int32)
+    u = b.tensor("u", (2, 9), np.uint32)
+    v = b.tensor("v", (2, 9), np.int32)
+    z = b.tensor("z", (2, 9), np.int32)
+    w = b.tensor("w", (2, 9), np.uint32)
+    b.op("CAST", [x], [u])
+    b.op("CAST", [u], [v])
+    b.op("ADD", [v, x], [z], fused_activation_function=0)
+    b.op("CAST", [x], [w])
+    b.output(z)
+    b.output(w)
+    graph = b.build()
+    compiled = compile_model(graph, tmp_path / "lib", name="m")
+    assert [row["view"] for row in compiled.op_rows] == [True, True, False, False]
+    check_inputs(graph, tmp_path / "verify", [sample((2, 9), np.int32, 4)])
 
 
 def test_int8_cast_uses_the_table(tmp_path):

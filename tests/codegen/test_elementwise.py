@@ -138,6 +138,27 @@ def test_constant_scalar_operand(dtype, tmp_path):
     g.check(tmp_path)
 
 
+def test_int32_scalar_operand_loops(tmp_path):
+    """The int32 kernels' straight loops for a tensor against one scalar (input or constant):
+    with and without the activation clamp, divisors 0, -1 and 1, extreme dividends, a length
+    that is not a multiple of the vector width."""
+    g = Binaries()
+    x = sample((37,), np.int32, 5)
+    x[:, :4] = [np.iinfo(np.int32).min, np.iinfo(np.int32).max, 0, -1]
+    for k, op in enumerate(("ADD", "SUB", "MUL", "DIV")):
+        for act in (None, 1, 2):
+            g.add(op, (37,), (), np.int32, [(None, None)] * 3, act=act, x=x)
+            g.add(op, (37,), (1,), np.int32, [(None, None)] * 3, act=act, x=x,
+                  const2=np.array([-7 + 5 * k], np.int32))
+    for value in (0, -1, 1, np.iinfo(np.int32).min):
+        for act in (None, 3):
+            g.add("DIV", (37,), (), np.int32, [(None, None)] * 3, act=act, x=x,
+                  const2=np.array(value, np.int32))
+    for op in ("MAXIMUM", "MINIMUM"):
+        g.add(op, (37,), (), np.int32, [(None, None)] * 3, x=x)
+    g.check(tmp_path)
+
+
 def test_int8_constant_operands(tmp_path):
     """One-element int8 constants (lookup tables, int8 DIV included) on either side, and a
     broadcast constant vector (the arithmetic path)."""

@@ -154,7 +154,11 @@ class ConcatenationEmitter(OpEmitter):
 @wider_input_emitter("CAST")
 class CastEmitter(OpEmitter):
     def memory(self, ctx: OpContext, params) -> OpMemory:
-        return OpMemory(inplace=ctx.input(0).dtype.itemsize == ctx.output().dtype.itemsize)
+        """Integers of one width (int32 <-> uint32) keep their bytes: the output is a view of
+        the input (no code) where the planner allows it, else the copy below."""
+        src, dst = np.dtype(ctx.input(0).dtype), np.dtype(ctx.output().dtype)
+        same = src.itemsize == dst.itemsize
+        return OpMemory(view=same and src.kind in "iu" and dst.kind in "iu", inplace=same)
 
     def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
         src, dst = _CAST.get(ctx.input(0).dtype), _CAST.get(ctx.output().dtype)
