@@ -71,6 +71,17 @@ def test_preprocessor_compiles_and_verifies(model, tmp_path):
     assert sanitized.differing_bytes == 0, sanitized.first_difference
 
 
+@pytest.mark.parametrize("flags", [["-O3", "-flto"], ["-O3", "-flto", *NO_SIMD]],
+                         ids=["simd", "portable"])
+def test_preprocessor_with_the_benchmark_flags(flags, tmp_path):
+    """The int8 preprocessor built as benchmarks/c_vs_tflm.py builds it (-O3 -flto: whole-program
+    inlining, where gcc sees the constant loop bounds), both paths."""
+    graph = read_tflite(MODELS / "audio_preprocessor_int8.tflite")
+    compiled = compile_model(graph, tmp_path / "lib", name="pre")
+    result = verify(compiled.directory, "pre", graph, 60, extra_flags=flags)
+    assert result.differing_bytes == 0, result.first_difference
+
+
 @pytest.mark.parametrize("model", PREPROCESSORS)
 def test_extracted_signal_operators(model, tmp_path):
     """Every signal operator of the model on its own: random full-range frames, 20 sequences of

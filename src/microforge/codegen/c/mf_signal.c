@@ -139,27 +139,29 @@ void mf_signal_fft_auto_scale(int32_t size, const int16_t *x, int16_t *out, int3
 }
 
 void mf_signal_energy(const mf_signal_energy_params *p, const int16_t *x, uint32_t *out) {
-    const int32_t start = p->start, end = p->end;
+    const int32_t start = p->start, n = p->end > start ? p->end - start : 0;
+    const int16_t *pairs = x + 2 * start;
+    uint32_t *energy = out + start;
     int32_t i;
     for (i = 0; i < start; ++i) {
         out[i] = 0;
     }
-    for (i = end > start ? end : start; i < p->size; ++i) {
+    for (i = start + n; i < p->size; ++i) {
         out[i] = 0;
     }
-    i = start;
+    i = 0;
 #if defined(MF_SIMD_SSE2)
     /* pmaddwd on the interleaved (re, im) pairs is re * re + im * im with the same int32 wrap
      * (two -32768 give 0x80000000). */
-    for (; i + 4 <= end; i += 4) {
-        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + 2 * i));
-        _mm_storeu_si128((__m128i *)(void *)(out + i), _mm_madd_epi16(v, v));
+    for (; i + 4 <= n; i += 4) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(pairs + 2 * i));
+        _mm_storeu_si128((__m128i *)(void *)(energy + i), _mm_madd_epi16(v, v));
     }
 #endif
-    for (; i < end; ++i) {
-        const int32_t re = x[2 * i], im = x[2 * i + 1];
+    for (; i < n; ++i) {
+        const int32_t re = pairs[(size_t)i * 2], im = pairs[(size_t)i * 2 + 1];
         /* each square <= 2^30; their sum wraps like TFLM's int32 (2 * 32768^2 -> 2^31) */
-        out[i] = (uint32_t)(re * re) + (uint32_t)(im * im);
+        energy[i] = (uint32_t)(re * re) + (uint32_t)(im * im);
     }
 }
 
