@@ -38,7 +38,7 @@ def graph_of(data: bytes) -> Graph:
 
 
 def check_sequences(graph: Graph, out: Path, streams: list[np.ndarray],
-                    sanitize: bool = False) -> None:
+                    sanitize: bool = False, flags: list[str] | None = None) -> None:
     """Streams ``(S, T) + shape`` per input: each stream from a fresh state (NAME_reset before
     it) through the C library, step by step, and through the runtime (the S streams as one
     batch): every output byte equal."""
@@ -51,7 +51,7 @@ def check_sequences(graph: Graph, out: Path, streams: list[np.ndarray],
     ref = Reference([x.reshape((s * t,) + x.shape[2:]) for x in streams], expected, s * t, t)
     with tempfile.TemporaryDirectory(prefix="microforge-test-") as tmp:
         work = Path(tmp)
-        exe = build_harness(out, "m", graph, work, sanitize=sanitize)
+        exe = build_harness(out, "m", graph, work, sanitize=sanitize, extra_flags=flags)
         (work / "in.bin").write_bytes(ref.input_bytes())
         proc = subprocess.run([str(exe), str(work / "in.bin"), str(work / "out.bin"), str(s * t),
                                str(t)], capture_output=True, text=True, timeout=300)
@@ -107,7 +107,10 @@ def test_spectral_subtraction_of_the_model_on_real_magnitudes(tmp_path):
                                      {"smoothing": -5, "one_minus_smoothing": 1 << 30},
                                      {"smoothing_bits": 0, "spectral_subtraction_bits": 40}],
                          ids=["preprocessor", "clamping", "7ch", "wrapping", "shifts"])
-def test_spectral_subtraction_options(changes, tmp_path):
+@pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
+def test_spectral_subtraction_options(changes, flags, tmp_path):
+    """Four channels a step in SSE2 (7 channels: a scalar tail; wrapping uint64 sums, shifts
+    0 and 40), and the portable loop."""
     opts = dict(PREPROCESSOR, **changes)
     n = opts["num_channels"]
     graph = graph_of(custom_model("SignalFilterBankSpectralSubtraction", [((n,), np.uint32)],
@@ -115,8 +118,8 @@ def test_spectral_subtraction_options(changes, tmp_path):
     rng = np.random.default_rng(len(str(changes)))
     real = _energies(rng, n, False)  # (3, 200, n)
     full = _energies(rng, n, True)
-    check_sequences(graph, tmp_path / "a", [np.concatenate([real, full])])
-    check(graph, tmp_path / "b", n=N)
+    check_sequences(graph, tmp_path / "a", [np.concatenate([real, full])], flags=flags)
+    check(graph, tmp_path / "b", n=N, flags=flags)
 
 
 SIMD = pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
