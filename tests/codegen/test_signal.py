@@ -235,18 +235,33 @@ def test_energy(flags, tmp_path):
     check_inputs(graph, tmp_path / "b", [np.concatenate([e, -e]) for e in extremes], flags=flags)
 
 
+def _block_tables(rng: np.random.Generator, n_in: int, channels: int, top: int) -> list:
+    """Filter bank tables laid out as TFLM's generator pads them (the SSE2 loop's layout):
+    widths multiples of 4 inside the input, weights band after band, in [0, top]."""
+    widths = (4 * rng.integers(0, 5, size=channels + 1)).astype(np.int16)
+    widths = np.minimum(widths, (n_in // 4) * 4).astype(np.int16)
+    starts = rng.integers(0, n_in - widths + 1).astype(np.int16)
+    weight_starts = np.concatenate([[0], np.cumsum(widths[:-1])]).astype(np.int16)
+    total = max(int(widths.sum()), 1)
+    weights = rng.integers(0, top + 1, size=total).astype(np.int16)
+    unweights = rng.integers(0, top + 1, size=total).astype(np.int16)
+    weights[:4] = top
+    return [weights, unweights, starts, weight_starts, widths]
+
+
 @SIMD
 def test_filter_bank(flags, tmp_path):
-    """Non-negative tables (the SSE2 path: unsigned 32 x 32-bit products) up to 32767 against
-    inputs up to 2^32 - 1, signed tables (the portable loop), widths 0..8."""
+    """Tables of blocks of 4 bins (the SSE2 path: unsigned 32 x 32-bit products) with weights
+    up to 4096 and up to 32767 against inputs up to 2^32 - 1; tables the SSE2 loop does not
+    take (widths 0..8, negative weights): the portable loop."""
     rng = np.random.default_rng(4)
     builders, inputs = [], []
-    for kind in ("mel", "signed", "wide"):
+    for kind in ("mel", "signed", "blocks", "wide"):
         for n_in, channels in [(257, 40), (64, 8), (16, 1)]:
-            tables = _bank_tables(rng, n_in, channels, kind != "mel")
-            if kind == "wide":
-                tables[0], tables[1] = tables[0] & 0x7FFF, tables[1] & 0x7FFF
-                tables[0][:3] = 32767
+            if kind in ("blocks", "wide"):
+                tables = _block_tables(rng, n_in, channels, 4096 if kind == "blocks" else 32767)
+            else:
+                tables = _bank_tables(rng, n_in, channels, kind == "signed")
             builders.append(as_builder(graph_of(custom_model(
                 "SignalFilterBank", [((n_in,), np.uint32)] + tables, [((channels,), np.uint64)],
                 num_channels=channels))))
@@ -254,7 +269,10 @@ def test_filter_bank(flags, tmp_path):
             x[3:100] >>= rng.integers(0, 32, size=(97, 1)).astype(np.uint32)
             x[100] = 0xFFFFFFFF
             inputs.append(x)
-    check_inputs(merge(builders).build(), tmp_path, inputs, flags=flags)
+    graph = merge(builders).build()
+    compiled = compile_model(graph, tmp_path / "lib", name="m")
+    assert compiled.source.source.count(".blocks = 1") == 6
+    check_inputs(graph, tmp_path / "verify", inputs, flags=flags)
 
 
 def _sqrt_edges() -> np.ndarray:

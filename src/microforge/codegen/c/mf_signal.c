@@ -166,40 +166,41 @@ void mf_signal_energy(const mf_signal_energy_params *p, const int16_t *x, uint32
 }
 
 #if defined(MF_SIMD_SSE2)
-/* The filter bank for non-negative weights: 32 x 32 -> 64-bit unsigned products (pmuludq) of
- * the even and odd lanes, summed in two uint64 lanes; sums modulo 2^64 in any order are the
- * portable loop's. */
+/* The filter bank for tables of blocks (p->blocks): 32 x 32 -> 64-bit unsigned products
+ * (pmuludq) of the even and odd lanes of 4 bins, summed in two uint64 lanes; sums modulo 2^64 in
+ * any order are the portable loop's. The weights are read band after band. */
 static void mf_signal_filter_bank_sse2(const mf_signal_filter_bank_params *p, const uint32_t *x,
                                        uint64_t *out) {
     const __m128i zero = _mm_setzero_si128();
-    __m128i carried = zero;
-    int32_t c, j;
-    for (c = 0; c <= p->channels; ++c) {
-        const uint32_t *xc = x + p->freq_starts[c];
-        const int16_t *w = p->weights + p->weight_starts[c];
-        const int16_t *u = p->unweights + p->weight_starts[c];
-        const int32_t width = p->widths[c];
-        __m128i aw = zero, au = zero;
-        for (j = 0; j + 4 <= width; j += 4) {
-            const __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)(xc + j));
+    const int16_t *w = p->weights, *u = p->unweights;
+    const int16_t *freq_starts = p->freq_starts, *widths = p->widths;
+    const int32_t channels = p->channels;
+    __m128i carried = zero; /* lane 1: the previous band's unweighted sum */
+    int32_t c;
+    for (c = 0; c <= channels; ++c) {
+        const uint32_t *xc = x + freq_starts[c];
+        int32_t blocks = widths[c] >> 2;
+        __m128i aw = zero, au = zero, sums;
+        for (; blocks > 0; --blocks) {
+            const __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)xc);
             const __m128i xo = _mm_srli_epi64(xv, 32);
-            const __m128i wv = _mm_unpacklo_epi16(_mm_loadl_epi64((const __m128i *)(const void *)(w + j)), zero);
-            const __m128i uv = _mm_unpacklo_epi16(_mm_loadl_epi64((const __m128i *)(const void *)(u + j)), zero);
+            const __m128i wv = _mm_unpacklo_epi16(_mm_loadl_epi64((const __m128i *)(const void *)w), zero);
+            const __m128i uv = _mm_unpacklo_epi16(_mm_loadl_epi64((const __m128i *)(const void *)u), zero);
             aw = _mm_add_epi64(aw, _mm_mul_epu32(xv, wv));
-            aw = _mm_add_epi64(aw, _mm_mul_epu32(xo, _mm_srli_epi64(wv, 32)));
             au = _mm_add_epi64(au, _mm_mul_epu32(xv, uv));
+            aw = _mm_add_epi64(aw, _mm_mul_epu32(xo, _mm_srli_epi64(wv, 32)));
             au = _mm_add_epi64(au, _mm_mul_epu32(xo, _mm_srli_epi64(uv, 32)));
+            xc += 4;
+            w += 4;
+            u += 4;
         }
-        for (; j < width; ++j) {
-            const __m128i xv = _mm_cvtsi32_si128((int32_t)xc[j]);
-            aw = _mm_add_epi64(aw, _mm_mul_epu32(xv, _mm_cvtsi32_si128((uint16_t)w[j])));
-            au = _mm_add_epi64(au, _mm_mul_epu32(xv, _mm_cvtsi32_si128((uint16_t)u[j])));
-        }
+        /* lane 0: the weighted sum, lane 1: the unweighted one */
+        sums = _mm_add_epi64(_mm_unpacklo_epi64(aw, au), _mm_unpackhi_epi64(aw, au));
         if (c > 0) {
-            aw = _mm_add_epi64(_mm_add_epi64(aw, _mm_unpackhi_epi64(aw, aw)), carried);
-            _mm_storel_epi64((__m128i *)(void *)(out + c - 1), aw);
+            _mm_storel_epi64((__m128i *)(void *)(out + c - 1),
+                             _mm_add_epi64(sums, _mm_unpackhi_epi64(carried, carried)));
         }
-        carried = _mm_add_epi64(au, _mm_unpackhi_epi64(au, au));
+        carried = sums;
     }
 }
 #endif
@@ -208,7 +209,7 @@ void mf_signal_filter_bank(const mf_signal_filter_bank_params *p, const uint32_t
     uint64_t weighted = 0, unweighted = 0;
     int32_t c, j;
 #if defined(MF_SIMD_SSE2)
-    if (!p->signed_weights) {
+    if (p->blocks) {
         mf_signal_filter_bank_sse2(p, x, out);
         return;
     }

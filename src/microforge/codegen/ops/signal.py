@@ -96,8 +96,12 @@ class FilterBankEmitter(OpEmitter):
     def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
         names = ["weights", "unweights", "freq_starts", "weight_starts", "widths"]
         tables = [np.asarray(ctx.input(i).data).astype(np.int16) for i in range(1, 6)]
-        fields: dict = {"channels": params.channels,
-                        "signed_weights": int(bool((tables[0] < 0).any() or (tables[1] < 0).any()))}
+        weights, unweights, _, weight_starts, widths = (t.astype(np.int64) for t in tables)
+        n = params.channels + 1
+        blocks = (weights.min(initial=0) >= 0 and unweights.min(initial=0) >= 0
+                  and (widths[:n] % 4 == 0).all()
+                  and (weight_starts[:n] == np.cumsum(widths[:n]) - widths[:n]).all())
+        fields: dict = {"channels": params.channels, "blocks": int(bool(blocks))}
         for name, table in zip(names, tables):
             fields[name] = Raw(e.const(name, table))
         p = e.params("mf_signal_filter_bank_params", fields)
