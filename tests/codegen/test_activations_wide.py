@@ -20,6 +20,7 @@ from microforge.errors import UnsupportedOpError
 from microforge.fixedpoint import SIGMOID_TABLE_UINT16
 from microforge.ir import Graph
 from microforge.ir.builder import GraphBuilder
+from tests.codegen._harness import NO_SIMD
 
 SHAPE = (2, 5, 3)
 ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16).reshape(1, 256, 256)
@@ -27,10 +28,11 @@ _F = np.float32
 
 
 def run_c(graph: Graph, inputs: list[np.ndarray], work: Path, sanitize: bool = False,
-          reset_every: int = 0) -> list[np.ndarray]:
-    """Compile ``graph``, build the verify harness and run it on the given samples."""
+          reset_every: int = 0, flags: list[str] | None = None) -> list[np.ndarray]:
+    """Compile ``graph``, build the verify harness (extra compiler ``flags``) and run it on the
+    given samples."""
     compiled = compile_model(graph, work / "lib", name="m")
-    exe = build_harness(compiled.directory, "m", graph, work, sanitize=sanitize)
+    exe = build_harness(compiled.directory, "m", graph, work, sanitize=sanitize, extra_flags=flags)
     n = inputs[0].shape[0]
     with open(work / "in.bin", "wb") as f:
         for i in range(n):
@@ -103,6 +105,49 @@ def test_float32(op, options, tmp_path):
     graph = unary(op, np.float32, **options)
     assert_verifies(graph, tmp_path)
     assert_c_matches_runtime(graph, [special_floats(SHAPE, seed=len(op))], tmp_path)
+
+
+def _float_bits(values) -> np.ndarray:
+    return np.asarray(values, _F).view(np.int32)
+
+
+def dense_floats() -> np.ndarray:
+    """Float LOGISTIC / TANH inputs over all of [-100, 100]: every 512th float32 of either sign
+    (every binade down to the denormals), a uniform grid, 2048 consecutive floats on each side of
+    every branch point of the algorithms (tanhf's 2^-55, 9.5 and 22, its expm1f's reduction
+    boundaries (k + 1/2) ln2 / 2, the sigmoid cutoffs, expf's 87 / 88 and the underflow to
+    denormals) and the specials; as (samples, 256, 1024)."""
+    top = int(_float_bits(100.0))
+    strided = np.arange(0, top + 1, 512, dtype=np.int32)
+    ln2 = np.log(2.0)
+    points = np.concatenate([
+        [2.0 ** -55, 2.0 ** -26, 1.0, 9.5, 22.0, 9.0, 16.619047164916992188, 87.0, 88.0,
+         87.33654475, 103.97],
+        (np.arange(0, 40) + 0.5) * ln2 / 2, (np.arange(0, 40) + 0.5) * ln2,
+    ])
+    around = (_float_bits(points)[:, None] + np.arange(-2048, 2048, dtype=np.int32)).reshape(-1)
+    positive = np.concatenate([strided, around]).view(_F)
+    special = np.array([np.inf, -np.inf, np.nan, -np.nan, 3.4028235e38, -3.4028235e38, 0.0,
+                        -0.0, 1e-45, -1e-45], _F)
+    values = np.concatenate([special, positive, -positive,
+                             np.linspace(-100, 100, 1 << 20, dtype=_F)])
+    per_sample = 256 * 1024
+    padded = np.zeros(-(-values.size // per_sample) * per_sample, _F)
+    padded[:values.size] = values
+    return padded.reshape(-1, 256, 1024)
+
+
+@pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
+@pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
+def test_float_logistic_tanh_dense(op, flags, tmp_path):
+    """The SSE2 sigmoid / tanh (glibc's expf and tanhf algorithms four lanes at a time) and the
+    portable build's libm calls against the runtime's glibc emulation on ~3.5 M inputs."""
+    xs = dense_floats()
+    graph = unary(op, np.float32, xs.shape[1:])
+    got = run_c(graph, [xs], tmp_path, flags=flags)[0]
+    with np.errstate(all="ignore"):
+        want = Model(graph).run([xs])[0]
+    np.testing.assert_array_equal(bits(got), bits(want))
 
 
 # (op, input scale): power-of-two scales take TFLM's 3 << shift multiplier, others the general

@@ -2,9 +2,11 @@
 
 int8: one or per-channel multipliers, every fused activation, no bias, several rows, row lengths
 below, at and past the int16 widening chunk (64 elements), depths around the four-row blocks.
-float32: depths around the 32 / 16 / 8 / 4-wide blocks and the one to three outputs left over,
-short and long rows, every fused activation, no bias, float specials (NaN, +-inf, -0.0, extremes,
-denormals). Many cases share one build; sanitizer builds too."""
+float32: depths around the 32 / 16 / 8 / 4-wide blocks of the portable C and the passes of up to
+12 four-wide vectors of the SSE2 path (split evenly), the one to three outputs left over, short and
+long rows (odd and even lengths: the SSE2 path takes two inputs per iteration), every fused
+activation, no bias, float specials (NaN, +-inf, -0.0, extremes, denormals), the SSE2 and the
+portable (``-DMF_NO_SIMD``) builds. Many cases share one build; sanitizer builds too."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 
 from microforge.frontends.tflite_reader import read_tflite
 from microforge.ir import Graph
-from tests.codegen._harness import as_builder, check, check_inputs, merge
+from tests.codegen._harness import NO_SIMD, as_builder, check, check_inputs, merge
 from tests.runtime.test_fully_connected import fc_model
 
 # (rows, accum, depth, per_channel, activation, bias)
@@ -26,8 +28,10 @@ INT8_CASES = [
 FLOAT_CASES = [
     (1, 1, 16, 0, True), (1, 16, 1, 0, True), (1, 7, 2, 1, True), (1, 28, 3, 3, False),
     (2, 9, 5, 2, True), (1, 560, 10, 0, True), (1, 20, 12, 1, True), (3, 5, 17, 0, True),
-    (1, 33, 33, 3, True), (1, 28, 80, 0, False), (1, 4, 71, 1, True),
+    (1, 33, 33, 3, True), (1, 28, 80, 0, False), (1, 4, 71, 1, True), (1, 3, 48, 0, True),
+    (2, 6, 51, 0, True), (1, 11, 100, 1, False), (1, 2, 196, 0, True), (1, 1, 44, 0, True),
 ]
+SIMD = pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
 
 
 def _int8_graph() -> Graph:
@@ -49,12 +53,15 @@ def test_int8(sanitize, tmp_path):
     check(_int8_graph(), tmp_path / "lib", n=20 if sanitize else 200, sanitize=sanitize)
 
 
+@SIMD
 @pytest.mark.parametrize("sanitize", [False, True])
-def test_float(sanitize, tmp_path):
-    check(_float_graph(), tmp_path / "lib", n=20 if sanitize else 200, sanitize=sanitize)
+def test_float(sanitize, flags, tmp_path):
+    check(_float_graph(), tmp_path / "lib", n=20 if sanitize else 200, sanitize=sanitize,
+          flags=flags)
 
 
-def test_float_specials(tmp_path):
+@SIMD
+def test_float_specials(flags, tmp_path):
     graph = _float_graph()
     sg = graph.main
     rng = np.random.default_rng(7)
@@ -70,4 +77,4 @@ def test_float_specials(tmp_path):
         flat[0] = -0.0
         inputs.append(x)
     with np.errstate(all="ignore"):
-        check_inputs(graph, tmp_path / "lib", inputs)
+        check_inputs(graph, tmp_path / "lib", inputs, flags=flags)

@@ -2,8 +2,9 @@
 LSTM models whole, every LSTM op of them alone, other batch sizes / sequence lengths / layouts,
 cell clip on and off, float gates driven past the sigmoid cutoffs, LSTMs cut down to unit counts
 and input sizes off the kernels' blocks (four gate rows, 16-element int16 rows, four-wide float
-columns), sanitizer builds. ``verify`` runs stateful models as sequences of 10 invokes with a reset
-between sequences."""
+columns), sanitizer builds; the float cases also in the portable (``-DMF_NO_SIMD``) build, whose
+gate matvecs, sigmoid and tanh are not the SSE2 ones. ``verify`` runs stateful models as
+sequences of 10 invokes with a reset between sequences."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from microforge.codegen.build import verify
 from microforge.codegen.compiler import compile_model
 from microforge.frontends.tflite_reader import read_tflite
 from microforge.ir import Graph
+from tests.codegen._harness import NO_SIMD
 from tests.codegen.test_activations_wide import bits, run_c
 from tests.oracle import MODELS
 from tests.runtime.test_lstm import REAL_OPS, lstm_model
@@ -22,18 +24,28 @@ from tests.runtime.test_lstm import REAL_OPS, lstm_model
 LSTM_MODELS = ["trained_lstm_int8.tflite", "trained_lstm.tflite", "dtln_noise_suppression.tflite"]
 
 
-def assert_verifies(graph: Graph, work, n: int = 200, sanitize_n: int = 0) -> None:
+SIMD = pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
+
+
+def assert_verifies(graph: Graph, work, n: int = 200, sanitize_n: int = 0,
+                    flags: list[str] | None = None) -> None:
     compiled = compile_model(graph, work / "lib", name="m")
-    result = verify(compiled.directory, "m", graph, n)
+    result = verify(compiled.directory, "m", graph, n, extra_flags=flags)
     assert result.samples == n and result.differing_bytes == 0, result.first_difference
     if sanitize_n:
-        result = verify(compiled.directory, "m", graph, sanitize_n, sanitize=True, seed=1)
+        result = verify(compiled.directory, "m", graph, sanitize_n, sanitize=True, seed=1,
+                        extra_flags=flags)
         assert result.ok, result.first_difference
 
 
 @pytest.mark.parametrize("name", LSTM_MODELS)
 def test_whole_models(name, tmp_path):
     assert_verifies(read_tflite(MODELS / name), tmp_path, sanitize_n=20)
+
+
+def test_float_model_portable_build(tmp_path):
+    assert_verifies(read_tflite(MODELS / "trained_lstm.tflite"), tmp_path, sanitize_n=10,
+                    flags=NO_SIMD)
 
 
 @pytest.mark.parametrize("name,index", REAL_OPS)
@@ -97,12 +109,20 @@ def _scaled_float_lstm(factor: float, **options) -> Graph:
     return graph
 
 
+@SIMD
 @pytest.mark.parametrize("clip", [0.0, 0.5])
-def test_float_saturating_gates(clip, tmp_path):
-    assert_verifies(_scaled_float_lstm(30.0, cell_clip=clip), tmp_path, sanitize_n=10)
+def test_float_saturating_gates(clip, flags, tmp_path):
+    assert_verifies(_scaled_float_lstm(30.0, cell_clip=clip), tmp_path, sanitize_n=10,
+                    flags=flags)
 
 
-def test_float_special_inputs_over_sequences(tmp_path):
+@pytest.mark.parametrize("units,n_in", [(7, 19), (3, 2), (11, 28)])
+def test_float_sizes_off_the_blocks_portable_build(units, n_in, tmp_path):
+    assert_verifies(_sliced_lstm("trained_lstm.tflite", units, n_in), tmp_path, flags=NO_SIMD)
+
+
+@SIMD
+def test_float_special_inputs_over_sequences(flags, tmp_path):
     """Sequences of 4 invokes with wide inputs and, in one sample each, a NaN, an infinity, float
     extremes, -0.0 everywhere, denormals (a NaN or infinity reaches the state and stays until the
     reset)."""
@@ -116,7 +136,7 @@ def test_float_special_inputs_over_sequences(tmp_path):
     xs[14, 0, :, 1] = -3.4028235e38
     xs[17] = -0.0
     xs[21] = 1e-45
-    got = run_c(graph, [xs], tmp_path, reset_every=4)[0]
+    got = run_c(graph, [xs], tmp_path, reset_every=4, flags=flags)[0]
     model = Model(graph)
     want = []
     with np.errstate(all="ignore"):

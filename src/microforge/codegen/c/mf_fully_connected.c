@@ -87,6 +87,78 @@ void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t
     }
 }
 
+#if defined(MF_SIMD_SSE2)
+/* One pass of nv <= 12 vectors of four sums (nv a constant after inlining) kept in registers over
+ * all of x, two inputs per iteration: each lane is one output's sequential sum, mulps then addps
+ * rounding exactly like the scalar acc += x * w. */
+static inline void matvec_pass_sse2(const float *x, const float *w, int32_t n, size_t stride,
+                                    float *sums, int nv) {
+    __m128 acc[12];
+    int32_t k = 0;
+    int v;
+    for (v = 0; v < nv; ++v) {
+        acc[v] = _mm_setzero_ps();
+    }
+    for (; k + 2 <= n; k += 2) {
+        const __m128 x0 = _mm_set1_ps(x[k]), x1 = _mm_set1_ps(x[k + 1]);
+        const float *q = w + (size_t)k * stride;
+        for (v = 0; v < nv; ++v) {
+            acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), x0));
+        }
+        q += stride;
+        for (v = 0; v < nv; ++v) {
+            acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), x1));
+        }
+    }
+    if (k < n) {
+        const __m128 x0 = _mm_set1_ps(x[k]);
+        const float *q = w + (size_t)k * stride;
+        for (v = 0; v < nv; ++v) {
+            acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), x0));
+        }
+    }
+    for (v = 0; v < nv; ++v) {
+        _mm_storeu_ps(sums + 4 * v, acc[v]);
+    }
+}
+
+/* Passes of at most 12 vectors (12 accumulators, the two broadcast inputs and a product fill the
+ * 16 xmm registers) split the whole vectors evenly; a last partial vector (count not a multiple
+ * of 4) goes through a local copy. */
+void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, int32_t count,
+                   float *sums) {
+    const int32_t full = count / 4;
+    int32_t o = 0;
+    while (o < 4 * full) {
+        const int32_t left = full - o / 4;
+        const int32_t passes = (left + 11) / 12;
+        const int32_t nv = (left + passes - 1) / passes;
+        switch (nv) {
+        case 1: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 1); break;
+        case 2: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 2); break;
+        case 3: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 3); break;
+        case 4: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 4); break;
+        case 5: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 5); break;
+        case 6: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 6); break;
+        case 7: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 7); break;
+        case 8: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 8); break;
+        case 9: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 9); break;
+        case 10: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 10); break;
+        case 11: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 11); break;
+        default: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 12); break;
+        }
+        o += 4 * nv;
+    }
+    if (o < count) {
+        float tail[4];
+        int32_t i;
+        matvec_pass_sse2(x, w + o, n, (size_t)stride, tail, 1);
+        for (i = 0; o + i < count; ++i) {
+            sums[o + i] = tail[i];
+        }
+    }
+}
+#else
 /* One block of 4 * nv sums (nv <= 8, a constant after inlining), kept in registers for the whole
  * pass over x. */
 static inline void matvec_block(const float *x, const float *w, int32_t n, int32_t stride,
@@ -152,6 +224,8 @@ void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, in
         }
     }
 }
+
+#endif
 
 /* TFLM's float loop: sequential float32 sum, then + bias, then min(max(v, lo), hi) (NaN passes;
  * as written, gcc vectorizes the clamp into maxps / minps). */

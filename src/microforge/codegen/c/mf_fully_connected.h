@@ -32,8 +32,8 @@ void mf_fully_connected_f32(const mf_fc_f32_params *p, const float *input, float
 /* sums[o] = x[0] * w[o] + x[1] * w[stride + o] + ... + x[n-1] * w[(n-1) * stride + o] for
  * o < count, each sum sequential in float32 from 0.0f (TFLM's order). w has rows of stride
  * elements, stride >= count rounded up to a multiple of 4 (the columns past count are read, so
- * they must exist; zero them). Up to 32 outputs advance per pass over x (four per vector
- * instruction once the compiler vectorizes the blocks). */
+ * they must exist; zero them). Many outputs advance per pass over x, four per vector instruction
+ * (SSE2 intrinsics on the host, blocks the compiler vectorizes elsewhere). */
 void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, int32_t count,
                    float *sums);
 

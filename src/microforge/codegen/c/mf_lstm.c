@@ -94,9 +94,9 @@ void mf_lstm_s8(const mf_lstm_s8_params *p, const int8_t *input, int8_t *hidden,
 /* TFLM's float order: each gate is clampF(sum_d x[d] * w[d] + bias) + clampF(sum_d h[d] * r[d]
  * + 0), sums sequential from 0.0f (mf_matvec_f32, many gate rows at a time); products and sums
  * clamped to +-FLT_MAX; the cell clip sends NaN to +clip as the reference's min / max do. The
- * element-wise steps run as separate loops over the units (the ones without libm calls
- * vectorize). No FMA (-ffp-contract=off), so only expf / tanhf can differ from the runtime, on a
- * non-glibc libm. */
+ * element-wise steps run as separate loops over the units: sigmoid and tanh through the array
+ * kernels of mf_activations.c (SSE2 on the host), the others vectorize. No FMA
+ * (-ffp-contract=off), so only expf / tanhf can differ from the runtime, on a non-glibc libm. */
 void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden, float *cell,
                  float *output, float *scratch) {
     const int32_t units = p->units;
@@ -120,15 +120,9 @@ void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden,
                 gates[j] = mf_clamp_flt_max_bits(gates[j] + bias[j]) +
                            mf_clamp_flt_max_bits(from_h[j] + 0.0f);
             }
-            for (j = 0; j < 2 * units; ++j) {
-                gates[j] = mf_sigmoidf(gates[j]);
-            }
-            for (j = 2 * units; j < 3 * units; ++j) {
-                gates[j] = tanhf(gates[j]);
-            }
-            for (j = 3 * units; j < rows; ++j) {
-                gates[j] = mf_sigmoidf(gates[j]);
-            }
+            mf_logistic_f32(gates, gates, 2 * units);
+            mf_tanh_f32(gates + 2 * units, gates + 2 * units, units);
+            mf_logistic_f32(gates + 3 * units, gates + 3 * units, units);
             for (j = 0; j < units; ++j) {
                 c[j] = mf_clamp_flt_max_bits(forget[j] * c[j]) +
                        mf_clamp_flt_max_bits(in[j] * cand[j]);
@@ -140,9 +134,7 @@ void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden,
                     c[j] = v < -clip ? -clip : v;
                 }
             }
-            for (j = 0; j < units; ++j) {
-                from_h[j] = tanhf(c[j]);
-            }
+            mf_tanh_f32(c, from_h, units);
             for (j = 0; j < units; ++j) {
                 h[j] = mf_clamp_flt_max_bits(from_h[j] * out_gate[j]);
                 out[j] = h[j];

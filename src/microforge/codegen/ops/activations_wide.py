@@ -2,7 +2,8 @@
 
 int8 inputs of these operators are 256-entry tables (``lut.py``, which owns the registrations and
 hands the other input types over to this emitter). float32 LOGISTIC / TANH call the C library's
-expf / tanhf (glibc on the host, which the runtime emulates; a device libm may differ by an ulp);
+expf / tanhf (glibc's algorithms, four lanes at a time on SSE2 hosts; the runtime emulates
+glibc; a device libm may differ by an ulp);
 int16 LOGISTIC / TANH run TFLM's sigmoid-table interpolation with the runtime's input scaling;
 RELU / RELU6 / LEAKY_RELU int16 take the runtime's multipliers and clamp bounds. Every kernel runs
 in place.

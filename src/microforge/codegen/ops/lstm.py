@@ -8,8 +8,8 @@ one row per input element holding that input's weight for all 4 * units gate row
 gate rows advance per instruction while each keeps TFLM's sequential sum.
 The hidden and cell states are the op's variable tensors (static state buffers); the gate
 pre-activations of one sequence row (and the int8 kernel's int16 rows) live in scratch. The float
-kernel calls the C library's expf / tanhf: byte-identical to the runtime with glibc (the host),
-possibly an ulp off with a device libm.
+kernel computes glibc's expf / tanhf (SSE2 versions on the host, the C library's functions
+elsewhere): byte-identical to the runtime with glibc, possibly an ulp off with a device libm.
 """
 
 from __future__ import annotations
