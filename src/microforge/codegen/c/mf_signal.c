@@ -385,7 +385,9 @@ static int16_t mf_pcan_gain(uint32_t x, const int16_t *lut) {
     }
     interval = mf_msb32(x);
     seg = lut + 4 * interval - 6;
-    frac = (int32_t)(((interval < 11) ? (x << (11 - interval)) : (x >> (interval - 11))) & 0x3FFu);
+    /* x shifted to 11 bits (left below 11, truncated above), its top bit dropped: the 10 bits
+     * under the leading one, from x normalised to bit 31 */
+    frac = (int32_t)(((x << (32 - interval)) >> 21) & 0x3FFu);
     result = ((int32_t)seg[2] * frac) >> 5;
     result = mf_wrap_add(result, (int32_t)seg[1] * 32);
     result = (int32_t)((uint32_t)result * (uint32_t)frac);
@@ -395,10 +397,13 @@ static int16_t mf_pcan_gain(uint32_t x, const int16_t *lut) {
 
 void mf_signal_pcan(const mf_signal_pcan_params *p, const uint32_t *x, const uint32_t *noise,
                     uint32_t *out) {
+    /* locals: stores through `out` could alias the int32 fields */
+    const int32_t channels = p->channels, shift = p->snr_shift;
+    const int16_t *lut = p->lut;
     int32_t i;
-    for (i = 0; i < p->channels; ++i) {
-        const uint32_t gain = (uint32_t)(int32_t)mf_pcan_gain(noise[i], p->lut);
-        const uint32_t snr = (uint32_t)(((uint64_t)x[i] * gain) >> p->snr_shift);
+    for (i = 0; i < channels; ++i) {
+        const uint32_t gain = (uint32_t)(int32_t)mf_pcan_gain(noise[i], lut);
+        const uint32_t snr = (uint32_t)(((uint64_t)x[i] * gain) >> shift);
         /* shrink: snr^2 / 4 below 2 (12 fractional bits in, 6 out), else snr - 1 */
         out[i] = snr < 8192u ? (snr * snr) >> 20 : (snr >> 6) - 64u;
     }
@@ -407,27 +412,28 @@ void mf_signal_pcan(const mf_signal_pcan_params *p, const uint32_t *x, const uin
 /* Log32 for x > 1: log2 as integer part plus a piecewise-linear fraction (128 segments), then
  * scaled to the natural log (45426 / 2^16) and by out_scale (uint32, wrapping). */
 static uint32_t mf_log32(uint32_t x, uint32_t out_scale, const uint16_t *lut) {
-    const int32_t integer = mf_msb32(x) - 1;
-    uint32_t frac = x - ((uint32_t)1 << integer);
-    uint32_t seg, fraction, log2, loge;
-    int32_t c0, rel;
-    frac = integer < 16 ? frac << (16 - integer) : frac >> (integer - 16);
-    seg = frac >> 9;
-    c0 = lut[seg];
-    rel = ((int32_t)lut[seg + 1] - c0) * (int32_t)(frac & 511u);
-    rel >>= 16;
-    fraction = frac + (uint32_t)c0 + (uint32_t)rel;
-    log2 = ((uint32_t)integer << 16) + fraction;
-    loge = (uint32_t)(((uint64_t)45426 * log2 + 32768u) >> 16);
+    const int32_t lead = mf_clz32(x), integer = 31 - lead;
+    /* the bits under the leading one as 16 bits (shifted left below 2^16, truncated above),
+     * from x normalised to bit 31 */
+    const uint32_t frac = (x << lead << 1) >> 16;
+    const uint32_t seg = frac >> 9;
+    const int32_t c0 = lut[seg];
+    const int32_t rel = (((int32_t)lut[seg + 1] - c0) * (int32_t)(frac & 511u)) >> 16;
+    const uint32_t fraction = frac + (uint32_t)c0 + (uint32_t)rel;
+    const uint32_t log2 = ((uint32_t)integer << 16) + fraction;
+    const uint32_t loge = (uint32_t)(((uint64_t)45426 * log2 + 32768u) >> 16);
     return (out_scale * loge + 32768u) >> 16;
 }
 
 void mf_signal_filter_bank_log(const mf_signal_log_params *p, const uint32_t *x, int16_t *out) {
+    const int32_t channels = p->channels, bits = p->correction_bits;
+    const uint32_t scale = p->output_scale;
+    const uint16_t *lut = p->lut;
     int32_t i;
-    for (i = 0; i < p->channels; ++i) {
-        const uint32_t v = x[i] << p->correction_bits;
+    for (i = 0; i < channels; ++i) {
+        const uint32_t v = x[i] << bits;
         if (v > 1) {
-            const uint32_t l = mf_log32(v, p->output_scale, p->lut);
+            const uint32_t l = mf_log32(v, scale, lut);
             out[i] = (int16_t)(l < 32767u ? l : 32767u);
         } else {
             out[i] = 0;
