@@ -235,13 +235,21 @@ void mf_signal_filter_bank(const mf_signal_filter_bank_params *p, const uint32_t
 /* floor(sqrt(x)) for any uint64 (at most 0xFFFFFFFF). */
 static uint64_t mf_floor_sqrt64(uint64_t x) {
 #if defined(MF_SIMD_SSE2)
-    /* sqrtsd of x rounded to a double ((x >> 1) * 2: off by at most one below 2^53, relative
-     * error 2^-53 above): within one of the floor root (< 2^32), then corrected exactly. */
-    const __m128d d = _mm_set_sd((double)(int64_t)(x >> 1) * 2.0);
-    uint64_t r = (uint64_t)(int64_t)_mm_cvtsd_f64(_mm_sqrt_sd(d, d));
-    if (r > 0xFFFFFFFFu) {
-        r = 0xFFFFFFFFu;
+    uint64_t r;
+    if ((x >> 53) == 0) {
+        /* x is exact as a double and sqrtsd rounds monotonically: the truncated root is not
+         * below the floor root (which is representable) and at most one above it. */
+        const __m128d d = _mm_set_sd((double)(int64_t)x);
+        r = (uint64_t)(int64_t)_mm_cvtsd_f64(_mm_sqrt_sd(d, d));
+        return r - (r * r > x);
     }
+    {
+        /* x rounded to a double (relative error 2^-53, (x >> 1) * 2 keeps it in int64): the
+         * root is within one of the floor root (< 2^32), corrected both ways. */
+        const __m128d d = _mm_set_sd((double)(int64_t)(x >> 1) * 2.0);
+        r = (uint64_t)(int64_t)_mm_cvtsd_f64(_mm_sqrt_sd(d, d));
+    }
+    r -= r >> 32; /* 2^32 -> 0xFFFFFFFF */
     if (r * r > x) {
         --r;
     } else if (x - r * r > 2 * r) { /* (r + 1)^2 <= x; never true for r = 0xFFFFFFFF */
@@ -275,11 +283,10 @@ static uint64_t mf_floor_sqrt64(uint64_t x) {
  * as TFLM's Sqrt32 / Sqrt64. */
 static uint32_t mf_sqrt64(uint64_t x) {
     const uint64_t cap = (x >> 32) ? 0xFFFFFFFFu : 0xFFFFu;
-    uint64_t root = mf_floor_sqrt64(x);
-    if (x - root * root > root && root != cap) {
-        ++root;
-    }
-    return (uint32_t)root;
+    const uint64_t root = mf_floor_sqrt64(x);
+    /* the floor root is at most the cap, so capping the rounded root skips the increment there */
+    const uint64_t rounded = root + (x - root * root > root);
+    return (uint32_t)(rounded < cap ? rounded : cap);
 }
 
 void mf_signal_filter_bank_sqrt(int32_t n, const uint64_t *x, const int32_t *shift, uint32_t *out) {
