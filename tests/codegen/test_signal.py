@@ -323,7 +323,10 @@ def test_pcan(tmp_path):
     check_inputs(merge(builders).build(), tmp_path, inputs)
 
 
-def test_filter_bank_log(tmp_path):
+@SIMD
+def test_filter_bank_log(flags, tmp_path):
+    """SSE2 (four channels a step: exponent and fraction from a float of the value) and
+    portable: every segment, values around 2^24 and 2^31, the saturation at 32767."""
     rng = np.random.default_rng(7)
     builders, inputs = [], []
     i = np.arange(28 * 40).reshape(28, 40)
@@ -336,8 +339,11 @@ def test_filter_bank_log(tmp_path):
         x[:100] >>= rng.integers(0, 32, size=(100, 1)).astype(np.uint32)
         x[100, :8] = [0, 1, 2, 3, 4, 1 << 31, (1 << 32) - 1, 1 << 16]
         x[101:129] = segments  # every segment of the 128-entry table
+        x[129:131] = (1 << 24) + np.arange(-40, 40).reshape(2, 40)
+        x[131:133] = (np.arange(80).reshape(2, 40) << 24) | 0xFFFFFF
+        x[133] = 0x7FFFFFFF - np.arange(40)
         inputs.append(x)
-    check_inputs(merge(builders).build(), tmp_path, inputs)
+    check_inputs(merge(builders).build(), tmp_path, inputs, flags=flags)
 
 
 def test_sanitized(tmp_path):

@@ -1,9 +1,11 @@
 #include "mf_signal.h"
 
 void mf_signal_window(const mf_signal_window_params *p, const int16_t *x, int16_t *out) {
-    const int32_t n = p->length, shift = p->shift;
+    /* locals: stores through `out` could alias the params */
+    const int32_t rows = p->rows, n = p->length, shift = p->shift;
+    const int16_t *weights = p->weights;
     int32_t r, i;
-    for (r = 0; r < p->rows; ++r) {
+    for (r = 0; r < rows; ++r) {
         const int16_t *xr = x + r * n;
         int16_t *yr = out + r * n;
         i = 0;
@@ -14,7 +16,7 @@ void mf_signal_window(const mf_signal_window_params *p, const int16_t *x, int16_
             const __m128i count = _mm_cvtsi32_si128(shift);
             for (; i + 8 <= n; i += 8) {
                 const __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)(xr + i));
-                const __m128i wv = _mm_loadu_si128((const __m128i *)(const void *)(p->weights + i));
+                const __m128i wv = _mm_loadu_si128((const __m128i *)(const void *)(weights + i));
                 const __m128i lo = _mm_mullo_epi16(xv, wv), hi = _mm_mulhi_epi16(xv, wv);
                 const __m128i p0 = _mm_sra_epi32(_mm_unpacklo_epi16(lo, hi), count);
                 const __m128i p1 = _mm_sra_epi32(_mm_unpackhi_epi16(lo, hi), count);
@@ -24,7 +26,7 @@ void mf_signal_window(const mf_signal_window_params *p, const int16_t *x, int16_
 #endif
         for (; i < n; ++i) {
             /* |x * w| <= 2^30: no overflow; the shift is arithmetic (rounds toward -inf). */
-            const int32_t v = ((int32_t)xr[i] * (int32_t)p->weights[i]) >> shift;
+            const int32_t v = ((int32_t)xr[i] * (int32_t)weights[i]) >> shift;
             yr[i] = (int16_t)mf_clamp(v, -32768, 32767);
         }
     }
@@ -432,12 +434,66 @@ static uint32_t mf_log32(uint32_t x, uint32_t out_scale, const uint16_t *lut) {
     return (out_scale * loge + 32768u) >> 16;
 }
 
+#if defined(MF_SIMD_SSE2)
+/* The low 32 bits of the lane products (pmulld is SSE4.1). */
+static inline __m128i mf_sse_mullo32(__m128i a, __m128i b) {
+    const __m128i even = _mm_mul_epu32(a, b);
+    const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(a, 32), _mm_srli_epi64(b, 32));
+    return _mm_unpacklo_epi32(_mm_shuffle_epi32(even, 0x08), _mm_shuffle_epi32(odd, 0x08));
+}
+
+/* mf_log32 of four lanes (any value: lanes <= 1 give garbage the caller masks). The exponent
+ * and the 16 bits under the leading one come from the float of v, exact for v < 2^24, else of
+ * v >> 8 (exponent + 8; the truncated bits are the ones Log32 drops too). */
+static inline __m128i mf_sse_log32(__m128i v, __m128i out_scale, const uint16_t *lut) {
+    const __m128i small = _mm_cmpeq_epi32(_mm_srli_epi32(v, 24), _mm_setzero_si128());
+    const __m128i t = mf_sse_select(small, v, _mm_srli_epi32(v, 8));
+    const __m128i bits = _mm_castps_si128(_mm_cvtepi32_ps(t));
+    const __m128i integer = _mm_add_epi32(
+        _mm_sub_epi32(_mm_srli_epi32(bits, 23), _mm_set1_epi32(127)),
+        _mm_andnot_si128(small, _mm_set1_epi32(8)));
+    const __m128i frac = _mm_and_si128(_mm_srli_epi32(bits, 7), _mm_set1_epi32(0xFFFF));
+    const __m128i seg = _mm_srli_epi32(frac, 9);
+    const int s0 = _mm_cvtsi128_si32(seg), s1 = _mm_extract_epi16(seg, 2);
+    const int s2 = _mm_extract_epi16(seg, 4), s3 = _mm_extract_epi16(seg, 6);
+    const __m128i c0 = _mm_set_epi32(lut[s3], lut[s2], lut[s1], lut[s0]);
+    const __m128i c1 = _mm_set_epi32(lut[s3 + 1], lut[s2 + 1], lut[s1 + 1], lut[s0 + 1]);
+    /* (c1 - c0) * (frac & 511): int16 values in the low halves (high halves 0 or the sign) */
+    const __m128i rel = _mm_srai_epi32(
+        _mm_madd_epi16(_mm_sub_epi32(c1, c0), _mm_and_si128(frac, _mm_set1_epi32(511))), 16);
+    const __m128i log2 = _mm_add_epi32(_mm_slli_epi32(integer, 16),
+                                       _mm_add_epi32(_mm_add_epi32(frac, c0), rel));
+    /* (45426 * log2 + 32768) >> 16 in 64 bits (log2 < 2^22) */
+    const __m128i k = _mm_set1_epi32(45426), half = _mm_set_epi32(0, 32768, 0, 32768);
+    const __m128i le = _mm_srli_epi64(_mm_add_epi64(_mm_mul_epu32(log2, k), half), 16);
+    const __m128i lo = _mm_srli_epi64(
+        _mm_add_epi64(_mm_mul_epu32(_mm_srli_epi64(log2, 32), k), half), 16);
+    const __m128i loge = mf_sse_merge_lo32(le, lo);
+    return _mm_srli_epi32(_mm_add_epi32(mf_sse_mullo32(out_scale, loge), _mm_set1_epi32(32768)),
+                          16);
+}
+#endif
+
 void mf_signal_filter_bank_log(const mf_signal_log_params *p, const uint32_t *x, int16_t *out) {
     const int32_t channels = p->channels, bits = p->correction_bits;
     const uint32_t scale = p->output_scale;
     const uint16_t *lut = p->lut;
-    int32_t i;
-    for (i = 0; i < channels; ++i) {
+    int32_t i = 0;
+#if defined(MF_SIMD_SSE2)
+    {
+        /* Four channels a step; the result (< 2^16) saturates to 32767 in packssdw, lanes with
+         * v <= 1 are zeroed. */
+        const __m128i count = _mm_cvtsi32_si128(bits), s = _mm_set1_epi32((int32_t)scale);
+        for (; i + 4 <= channels; i += 4) {
+            const __m128i v = _mm_sll_epi32(
+                _mm_loadu_si128((const __m128i *)(const void *)(x + i)), count);
+            const __m128i low = _mm_cmpeq_epi32(_mm_srli_epi32(v, 1), _mm_setzero_si128());
+            const __m128i l = _mm_andnot_si128(low, mf_sse_log32(v, s, lut));
+            _mm_storel_epi64((__m128i *)(void *)(out + i), _mm_packs_epi32(l, l));
+        }
+    }
+#endif
+    for (; i < channels; ++i) {
         const uint32_t v = x[i] << bits;
         if (v > 1) {
             const uint32_t l = mf_log32(v, scale, lut);
