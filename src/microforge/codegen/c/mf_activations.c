@@ -85,8 +85,22 @@ static inline __m128 mf_sel_ps(__m128 mask, __m128 a, __m128 b) {
     return _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b));
 }
 
-static inline __m128i mf_sel_epi32(__m128i mask, __m128i a, __m128i b) {
-    return _mm_or_si128(_mm_and_si128(mask, a), _mm_andnot_si128(mask, b));
+/* y with the lanes flagged in `slow` replaced by fn(x) (the C library's function). */
+static inline __m128 mf_libm_lanes(__m128 y, __m128 x, __m128i slow, float (*fn)(float)) {
+    const int lanes = _mm_movemask_ps(_mm_castsi128_ps(slow));
+    if (lanes != 0) {
+        float xs[4], ys[4];
+        int l;
+        _mm_storeu_ps(xs, x);
+        _mm_storeu_ps(ys, y);
+        for (l = 0; l < 4; ++l) {
+            if (lanes & (1 << l)) {
+                ys[l] = fn(xs[l]);
+            }
+        }
+        y = _mm_loadu_ps(ys);
+    }
+    return y;
 }
 
 /* bits of 2^(i/32) minus i << 47 (glibc's expf table; the k / 32 part of the exponent is added
@@ -144,21 +158,7 @@ static inline __m128 mf_expf_sse2(__m128 x) {
     const __m128i mag = _mm_and_si128(_mm_castps_si128(x), _mm_set1_epi32(0x7FFFFFFF));
     const __m128i slow = _mm_or_si128(_mm_cmpgt_epi32(mag, _mm_set1_epi32(0x42ADFFFF)),
                                       mf_near_midpoint(lo, hi));
-    __m128 y = _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
-    const int lanes = _mm_movemask_ps(_mm_castsi128_ps(slow));
-    if (lanes != 0) {
-        float xs[4], ys[4];
-        int l;
-        _mm_storeu_ps(xs, x);
-        _mm_storeu_ps(ys, y);
-        for (l = 0; l < 4; ++l) {
-            if (lanes & (1 << l)) {
-                ys[l] = expf(xs[l]);
-            }
-        }
-        y = _mm_loadu_ps(ys);
-    }
-    return y;
+    return mf_libm_lanes(_mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi)), x, slow, expf);
 }
 
 /* mf_sigmoidf of four floats. */
@@ -176,10 +176,11 @@ static inline __m128 mf_sigmoid_sse2(__m128 x) {
  * 1 - 2 / (t + 2) for |x| >= 1, t = expm1f(-2|x|) and -t / (t + 2) below, 1 from |x| = 22 on,
  * x * (1 + x) below 2^-55 and 1 / x +- 1 for inf and NaN, then puts the sign of x back. Here
  * 1 - 2 / (t + 2) is taken as 1 from |x| = 9.5 on already (t + 2 > 2^26 there, so the quotient
- * is below half an ulp of 1), which leaves expm1f arguments a = +-2|x| with |a| < 19 and these
- * of its branches (x = k ln2 + r, k = +-1 for 0.5 ln2 < |a| < 1.5 ln2, trunc(a / ln2 +- 0.5)
- * above, 0 below; one formula hi = a - k ln2_hi, lo = k ln2_lo gives all three reductions):
- * |a| < 2^-25: a; k = 0; k = -1; k <= -2 (a < 0); 3 <= k < 23; 23 <= k <= 27. Each becomes a
+ * is below half an ulp of 1), and the C library's tanhf takes the rare lanes with |x| < 2^-26,
+ * inf or NaN. That leaves expm1f arguments a = +-2|x| with 2^-25 <= |a| < 19 and these of its
+ * branches (a = k ln2 + r, k = -1 for 0.5 ln2 < |a| < 1.5 ln2 (a < 0 there), trunc(a / ln2 +-
+ * 0.5) above, 0 below; one formula hi = a - k ln2_hi, lo = k ln2_lo gives all three
+ * reductions): k = 0; k = -1; k <= -2 (a < 0); 3 <= k < 23; 23 <= k <= 27. Each becomes a
  * per-lane select with the scalar code's operations. */
 static inline __m128 mf_tanh_sse2(__m128 x) {
     const __m128 half = _mm_set1_ps(0.5f), one = _mm_set1_ps(1.0f), two = _mm_set1_ps(2.0f);
@@ -194,7 +195,7 @@ static inline __m128 mf_tanh_sse2(__m128 x) {
                                             _mm_or_ps(half, lt1_sign)));
     __m128 kf, hi, lo, r, c, hfx, hxs, r1, u, e, t, p, y, q, z;
     __m128i negk;
-    k = mf_sel_epi32(_mm_cmpgt_epi32(_mm_set1_epi32(0x3F851592), mag2), _mm_set1_epi32(-1), k);
+    k = _mm_or_si128(k, _mm_cmpgt_epi32(_mm_set1_epi32(0x3F851592), mag2)); /* -1 */
     k = _mm_and_si128(k, _mm_cmpgt_epi32(mag2, _mm_set1_epi32(0x3EB17218)));
     kf = _mm_cvtepi32_ps(k);
     hi = _mm_sub_ps(arg, _mm_mul_ps(kf, _mm_set1_ps(6.9313812256e-01f)));
@@ -226,16 +227,14 @@ static inline __m128 mf_tanh_sse2(__m128 x) {
     y = mf_sel_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(k, _mm_set1_epi32(-1))),
                   _mm_sub_ps(_mm_mul_ps(half, _mm_sub_ps(r, e)), half), y);
     t = mf_sel_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(k, _mm_setzero_si128())), t, y);
-    t = mf_sel_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(_mm_set1_epi32(0x33000000), mag2)), arg, t);
     /* tanh from t */
     q = _mm_div_ps(mf_sel_ps(ge1, two, _mm_xor_ps(t, sign)), _mm_add_ps(t, two));
     z = mf_sel_ps(ge1, _mm_sub_ps(one, q), q);
     z = mf_sel_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(mag, _mm_set1_epi32(0x41180000 - 1))), one, z);
     z = _mm_xor_ps(z, _mm_and_ps(x, sign));
-    z = mf_sel_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(_mm_set1_epi32(0x24000000), mag)),
-                  _mm_mul_ps(x, _mm_add_ps(one, x)), z);
-    return mf_sel_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(mag, _mm_set1_epi32(0x7F7FFFFF))),
-                     _mm_add_ps(_mm_div_ps(one, x), _mm_or_ps(one, _mm_and_ps(x, sign))), z);
+    return mf_libm_lanes(z, x, _mm_or_si128(
+                             _mm_cmpgt_epi32(_mm_set1_epi32(0x32800000), mag),
+                             _mm_cmpgt_epi32(mag, _mm_set1_epi32(0x7F7FFFFF))), tanhf);
 }
 
 /* Four lanes at a time; a tail of 1-3 elements goes through a zero-padded vector. */

@@ -88,51 +88,25 @@ void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t
 }
 
 #if defined(MF_SIMD_SSE2)
-/* One pass of nv <= 12 vectors of four sums (nv a constant after inlining) kept in registers over
- * all of x, two inputs per iteration: each lane is one output's sequential sum, mulps then addps
- * rounding exactly like the scalar acc += x * w. */
+/* One pass of nv <= MF_MATVEC_PASS vectors of sums (nv a constant after inlining). */
 static inline void matvec_pass_sse2(const float *x, const float *w, int32_t n, size_t stride,
                                     float *sums, int nv) {
-    __m128 acc[12];
-    int32_t k = 0;
+    __m128 acc[MF_MATVEC_PASS];
     int v;
-    for (v = 0; v < nv; ++v) {
-        acc[v] = _mm_setzero_ps();
-    }
-    for (; k + 2 <= n; k += 2) {
-        const __m128 x0 = _mm_set1_ps(x[k]), x1 = _mm_set1_ps(x[k + 1]);
-        const float *q = w + (size_t)k * stride;
-        for (v = 0; v < nv; ++v) {
-            acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), x0));
-        }
-        q += stride;
-        for (v = 0; v < nv; ++v) {
-            acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), x1));
-        }
-    }
-    if (k < n) {
-        const __m128 x0 = _mm_set1_ps(x[k]);
-        const float *q = w + (size_t)k * stride;
-        for (v = 0; v < nv; ++v) {
-            acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), x0));
-        }
-    }
+    mf_matvec_acc_sse2(acc, x, w, n, stride, nv);
     for (v = 0; v < nv; ++v) {
         _mm_storeu_ps(sums + 4 * v, acc[v]);
     }
 }
 
-/* Passes of at most 12 vectors (12 accumulators, the two broadcast inputs and a product fill the
- * 16 xmm registers) split the whole vectors evenly; a last partial vector (count not a multiple
- * of 4) goes through a local copy. */
+/* Passes of at most 12 vectors split the whole vectors evenly; a last partial vector (count not a
+ * multiple of 4) goes through a local copy. */
 void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, int32_t count,
                    float *sums) {
     const int32_t full = count / 4;
     int32_t o = 0;
     while (o < 4 * full) {
-        const int32_t left = full - o / 4;
-        const int32_t passes = (left + 11) / 12;
-        const int32_t nv = (left + passes - 1) / passes;
+        const int32_t nv = mf_matvec_pass_vectors(full - o / 4);
         switch (nv) {
         case 1: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 1); break;
         case 2: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 2); break;

@@ -37,4 +37,46 @@ void mf_fully_connected_f32(const mf_fc_f32_params *p, const float *input, float
 void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, int32_t count,
                    float *sums);
 
+#if defined(MF_SIMD_SSE2)
+/* Vectors of four sums one SSE2 pass of mf_matvec_f32 keeps in registers: 12 accumulators, two
+ * broadcast inputs and a product fill the 16 xmm registers. */
+#define MF_MATVEC_PASS 12
+
+/* acc[v] (v < nv <= MF_MATVEC_PASS, a constant after inlining) = the sums of the four columns
+ * 4v..4v+3 of w over x, two inputs per iteration: each lane is one output's sequential sum from
+ * 0.0f, mulps then addps rounding exactly like the scalar acc += x * w. */
+static inline void mf_matvec_acc_sse2(__m128 *acc, const float *x, const float *w, int32_t n,
+                                      size_t stride, int nv) {
+    int32_t k = 0;
+    int v;
+    for (v = 0; v < nv; ++v) {
+        acc[v] = _mm_setzero_ps();
+    }
+    for (; k + 2 <= n; k += 2) {
+        const __m128 x0 = _mm_set1_ps(x[k]), x1 = _mm_set1_ps(x[k + 1]);
+        const float *q = w + (size_t)k * stride;
+        for (v = 0; v < nv; ++v) {
+            acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), x0));
+        }
+        q += stride;
+        for (v = 0; v < nv; ++v) {
+            acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), x1));
+        }
+    }
+    if (k < n) {
+        const __m128 x0 = _mm_set1_ps(x[k]);
+        const float *q = w + (size_t)k * stride;
+        for (v = 0; v < nv; ++v) {
+            acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), x0));
+        }
+    }
+}
+
+/* Vectors in the next pass when `left` remain: the passes split them evenly. */
+static inline int32_t mf_matvec_pass_vectors(int32_t left) {
+    const int32_t passes = (left + MF_MATVEC_PASS - 1) / MF_MATVEC_PASS;
+    return (left + passes - 1) / passes;
+}
+#endif
+
 #endif

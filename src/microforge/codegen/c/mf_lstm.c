@@ -91,6 +91,60 @@ void mf_lstm_s8(const mf_lstm_s8_params *p, const int8_t *input, int8_t *hidden,
     }
 }
 
+#if defined(MF_SIMD_SSE2)
+/* mf_clamp_flt_max_bits of four floats: -1 added to the bits of +-inf lanes. */
+static inline __m128 lstm_clamp_flt_max_sse2(__m128 v) {
+    const __m128i u = _mm_castps_si128(v);
+    const __m128i inf = _mm_cmpeq_epi32(_mm_and_si128(u, _mm_set1_epi32(0x7FFFFFFF)),
+                                        _mm_set1_epi32(0x7F800000));
+    return _mm_castsi128_ps(_mm_add_epi32(u, inf));
+}
+
+/* Gate rows o .. o + 4 nv - 1 of one sequence row: the sums over x, then over h, each in
+ * registers for its whole pass (mf_matvec_acc_sse2), combined as the portable loop does. */
+static inline void lstm_gates_pass_sse2(const mf_lstm_f32_params *p, const float *x,
+                                        const float *h, int32_t o, float *gates, int nv) {
+    const size_t stride = 4 * (size_t)p->units;
+    __m128 acc[MF_MATVEC_PASS];
+    int v;
+    mf_matvec_acc_sse2(acc, x, p->w_input + o, p->n_in, stride, nv);
+    for (v = 0; v < nv; ++v) {
+        const __m128 b = _mm_loadu_ps(p->bias + o + 4 * v);
+        _mm_storeu_ps(gates + o + 4 * v, lstm_clamp_flt_max_sse2(_mm_add_ps(acc[v], b)));
+    }
+    mf_matvec_acc_sse2(acc, h, p->w_recurrent + o, p->units, stride, nv);
+    for (v = 0; v < nv; ++v) {
+        const __m128 from_h = lstm_clamp_flt_max_sse2(_mm_add_ps(acc[v], _mm_setzero_ps()));
+        _mm_storeu_ps(gates + o + 4 * v, _mm_add_ps(_mm_loadu_ps(gates + o + 4 * v), from_h));
+    }
+}
+
+/* All 4 * units gate pre-activations, in passes of up to MF_MATVEC_PASS vectors. */
+static void lstm_gates_sse2(const mf_lstm_f32_params *p, const float *x, const float *h,
+                            float *gates) {
+    const int32_t vectors = p->units; /* 4 * units rows */
+    int32_t o = 0;
+    while (o < 4 * vectors) {
+        const int32_t nv = mf_matvec_pass_vectors(vectors - o / 4);
+        switch (nv) {
+        case 1: lstm_gates_pass_sse2(p, x, h, o, gates, 1); break;
+        case 2: lstm_gates_pass_sse2(p, x, h, o, gates, 2); break;
+        case 3: lstm_gates_pass_sse2(p, x, h, o, gates, 3); break;
+        case 4: lstm_gates_pass_sse2(p, x, h, o, gates, 4); break;
+        case 5: lstm_gates_pass_sse2(p, x, h, o, gates, 5); break;
+        case 6: lstm_gates_pass_sse2(p, x, h, o, gates, 6); break;
+        case 7: lstm_gates_pass_sse2(p, x, h, o, gates, 7); break;
+        case 8: lstm_gates_pass_sse2(p, x, h, o, gates, 8); break;
+        case 9: lstm_gates_pass_sse2(p, x, h, o, gates, 9); break;
+        case 10: lstm_gates_pass_sse2(p, x, h, o, gates, 10); break;
+        case 11: lstm_gates_pass_sse2(p, x, h, o, gates, 11); break;
+        default: lstm_gates_pass_sse2(p, x, h, o, gates, 12); break;
+        }
+        o += 4 * nv;
+    }
+}
+#endif
+
 /* TFLM's float order: each gate is clampF(sum_d x[d] * w[d] + bias) + clampF(sum_d h[d] * r[d]
  * + 0), sums sequential from 0.0f (mf_matvec_f32, many gate rows at a time); products and sums
  * clamped to +-FLT_MAX; the cell clip sends NaN to +clip as the reference's min / max do. The
@@ -102,7 +156,6 @@ void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden,
     const int32_t units = p->units;
     const int32_t rows = 4 * units;
     const float clip = p->cell_clip;
-    const float *bias = p->bias;
     float *gates = scratch;             /* forget, input, cell, output gate rows */
     float *from_h = scratch + rows;     /* the recurrent sums, then tanh(c) */
     const float *forget = gates, *in = gates + units, *cand = gates + 2 * units;
@@ -114,12 +167,16 @@ void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden,
             float *h = hidden + (size_t)b * (size_t)units;
             float *c = cell + (size_t)b * (size_t)units;
             float *out = output + row * (size_t)units;
+#if defined(MF_SIMD_SSE2)
+            lstm_gates_sse2(p, input + row * (size_t)p->n_in, h, gates);
+#else
             mf_matvec_f32(input + row * (size_t)p->n_in, p->w_input, p->n_in, rows, rows, gates);
             mf_matvec_f32(h, p->w_recurrent, units, rows, rows, from_h);
             for (j = 0; j < rows; ++j) {
-                gates[j] = mf_clamp_flt_max_bits(gates[j] + bias[j]) +
+                gates[j] = mf_clamp_flt_max_bits(gates[j] + p->bias[j]) +
                            mf_clamp_flt_max_bits(from_h[j] + 0.0f);
             }
+#endif
             mf_logistic_f32(gates, gates, 2 * units);
             mf_tanh_f32(gates + 2 * units, gates + 2 * units, units);
             mf_logistic_f32(gates + 3 * units, gates + 3 * units, units);
