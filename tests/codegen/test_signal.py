@@ -306,6 +306,8 @@ def test_filter_bank_square_root(flags, tmp_path):
 
 
 def test_pcan(tmp_path):
+    """Noise estimates 0..4, around powers of two and 2^24, the largest; snr around the shrink's
+    8192."""
     rng = np.random.default_rng(6)
     builders, inputs = [], []
     for shift in (0, 6, 8):
@@ -319,6 +321,13 @@ def test_pcan(tmp_path):
             x[100:] >>= rng.integers(8, 32, size=(100, 1)).astype(np.uint32)
             noise[100:] >>= rng.integers(0, 32, size=(100, 40)).astype(np.uint32)
             noise[0, :8] = [0, 1, 2, 3, 4, 1023, 1024, 2047]
+            powers = (np.uint64(1) << np.arange(32, dtype=np.uint64))
+            noise[1, :32] = powers
+            noise[2, :32] = powers - np.uint64(1)
+            noise[3, :32] = powers + powers // np.uint64(3)
+            noise[4] = (1 << 24) + np.arange(-20, 20)
+            noise[5] = 0xFFFFFFFF - np.arange(40)
+            x[6] = (8192 << shift) + np.arange(-20, 20)
             inputs += [x, noise]
     check_inputs(merge(builders).build(), tmp_path, inputs)
 

@@ -310,6 +310,13 @@ static inline __m128i mf_sse_select(__m128i mask, __m128i a, __m128i b) {
     return _mm_or_si128(_mm_and_si128(mask, a), _mm_andnot_si128(mask, b));
 }
 
+/* The low 32 bits of the lane products (pmulld is SSE4.1). */
+static inline __m128i mf_sse_mullo32(__m128i a, __m128i b) {
+    const __m128i even = _mm_mul_epu32(a, b);
+    const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(a, 32), _mm_srli_epi64(b, 32));
+    return _mm_unpacklo_epi32(_mm_shuffle_epi32(even, 0x08), _mm_shuffle_epi32(odd, 0x08));
+}
+
 /* The low 32 bits of the 64-bit lanes of even (channels 0, 2) and odd (1, 3) back in order. */
 static inline __m128i mf_sse_merge_lo32(__m128i even, __m128i odd) {
     const __m128i low = _mm_set_epi32(0, -1, 0, -1);
@@ -435,13 +442,6 @@ static uint32_t mf_log32(uint32_t x, uint32_t out_scale, const uint16_t *lut) {
 }
 
 #if defined(MF_SIMD_SSE2)
-/* The low 32 bits of the lane products (pmulld is SSE4.1). */
-static inline __m128i mf_sse_mullo32(__m128i a, __m128i b) {
-    const __m128i even = _mm_mul_epu32(a, b);
-    const __m128i odd = _mm_mul_epu32(_mm_srli_epi64(a, 32), _mm_srli_epi64(b, 32));
-    return _mm_unpacklo_epi32(_mm_shuffle_epi32(even, 0x08), _mm_shuffle_epi32(odd, 0x08));
-}
-
 /* mf_log32 of four lanes (any value: lanes <= 1 give garbage the caller masks). The exponent
  * and the 16 bits under the leading one come from the float of v, exact for v < 2^24, else of
  * v >> 8 (exponent + 8; the truncated bits are the ones Log32 drops too). */
