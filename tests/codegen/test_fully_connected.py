@@ -4,7 +4,7 @@ int8: one or per-channel multipliers, every fused activation, no bias, several r
 below, at and past the int16 widening chunk (64 elements), depths around the four-row blocks.
 float32: depths around the 32 / 16 / 8 / 4-wide blocks of the portable C and the passes of up to
 12 four-wide vectors of the SSE2 path (split evenly), the one to three outputs left over, short and
-long rows (odd and even lengths: the SSE2 path takes two inputs per iteration), every fused
+long rows (every length mod 4: the SSE2 path takes four inputs per iteration), every fused
 activation, no bias, float specials (NaN, +-inf, -0.0, extremes, denormals), the SSE2 and the
 portable (``-DMF_NO_SIMD``) builds. Many cases share one build; sanitizer builds too."""
 

@@ -38,13 +38,13 @@ void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, in
                    float *sums);
 
 #if defined(MF_SIMD_SSE2)
-/* Vectors of four sums one SSE2 pass of mf_matvec_f32 keeps in registers: 12 accumulators, two
- * broadcast inputs and a product fill the 16 xmm registers. */
+/* Vectors of four sums one SSE2 pass of mf_matvec_f32 keeps in registers: 12 accumulators, the
+ * broadcast inputs and a product within the 16 xmm registers. */
 #define MF_MATVEC_PASS 12
 
 /* acc[v] (v < nv <= MF_MATVEC_PASS, a constant after inlining) = the sums of the four columns
- * 4v..4v+3 of w over x, two inputs per iteration: each lane is one output's sequential sum from
- * 0.0f, mulps then addps rounding exactly like the scalar acc += x * w. */
+ * 4v..4v+3 of w over x, four inputs per iteration: each lane is one output's sequential sum
+ * from 0.0f, mulps then addps rounding exactly like the scalar acc += x * w. */
 static inline void mf_matvec_acc_sse2(__m128 *acc, const float *x, const float *w, int32_t n,
                                       size_t stride, int nv) {
     int32_t k = 0;
@@ -52,22 +52,22 @@ static inline void mf_matvec_acc_sse2(__m128 *acc, const float *x, const float *
     for (v = 0; v < nv; ++v) {
         acc[v] = _mm_setzero_ps();
     }
-    for (; k + 2 <= n; k += 2) {
-        const __m128 x0 = _mm_set1_ps(x[k]), x1 = _mm_set1_ps(x[k + 1]);
+    for (; k + 4 <= n; k += 4) {
         const float *q = w + (size_t)k * stride;
-        for (v = 0; v < nv; ++v) {
-            acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), x0));
-        }
-        q += stride;
-        for (v = 0; v < nv; ++v) {
-            acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), x1));
+        int j;
+        for (j = 0; j < 4; ++j) {
+            const __m128 xj = _mm_set1_ps(x[k + j]);
+            for (v = 0; v < nv; ++v) {
+                acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), xj));
+            }
+            q += stride;
         }
     }
-    if (k < n) {
-        const __m128 x0 = _mm_set1_ps(x[k]);
+    for (; k < n; ++k) {
+        const __m128 xk = _mm_set1_ps(x[k]);
         const float *q = w + (size_t)k * stride;
         for (v = 0; v < nv; ++v) {
-            acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), x0));
+            acc[v] = _mm_add_ps(acc[v], _mm_mul_ps(_mm_loadu_ps(q + 4 * v), xk));
         }
     }
 }
