@@ -181,9 +181,9 @@ static void mf_signal_filter_bank_sse2(const mf_signal_filter_bank_params *p, co
     int32_t c;
     for (c = 0; c <= channels; ++c) {
         const uint32_t *xc = x + freq_starts[c];
-        int32_t blocks = widths[c] >> 2;
+        const int16_t *w_end = w + widths[c];
         __m128i aw = zero, au = zero, sums;
-        for (; blocks > 0; --blocks) {
+        for (; w != w_end;) {
             const __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)xc);
             const __m128i xo = _mm_srli_epi64(xv, 32);
             const __m128i wv = _mm_unpacklo_epi16(_mm_loadl_epi64((const __m128i *)(const void *)w), zero);

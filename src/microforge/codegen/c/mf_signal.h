@@ -37,8 +37,9 @@ void mf_signal_energy(const mf_signal_energy_params *p, const int16_t *x, uint32
 
 /* SignalFilterBank: channels + 1 uint64 sums (weights over a channel's band, unweights over the
  * previous band); channel 0 is dropped. blocks: the tables suit the SSE2 loop (unsigned 32 x
- * 32-bit products, 4 bins a step): no negative weight or unweight, every width a multiple of 4,
- * the bands' weights stored one after the other from 0 (as TFLM's table generator pads them). */
+ * 32-bit products, 4 bins a step): no negative weight or unweight, every width a non-negative
+ * multiple of 4, the bands' weights stored one after the other from 0 (as TFLM's table
+ * generator pads them). */
 typedef struct {
     int32_t channels, blocks;
     const int16_t *weights, *unweights;                       /* [table length] */

@@ -99,7 +99,7 @@ class FilterBankEmitter(OpEmitter):
         weights, unweights, _, weight_starts, widths = (t.astype(np.int64) for t in tables)
         n = params.channels + 1
         blocks = (weights.min(initial=0) >= 0 and unweights.min(initial=0) >= 0
-                  and (widths[:n] % 4 == 0).all()
+                  and (widths[:n] >= 0).all() and (widths[:n] % 4 == 0).all()
                   and (weight_starts[:n] == np.cumsum(widths[:n]) - widths[:n]).all())
         fields: dict = {"channels": params.channels, "blocks": int(bool(blocks))}
         for name, table in zip(names, tables):
