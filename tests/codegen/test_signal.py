@@ -284,14 +284,16 @@ def test_filter_bank(flags, tmp_path):
 
 def _sqrt_edges() -> np.ndarray:
     """Around perfect squares r^2 and the rounding points r^2 + r for roots near 2^16 (the
-    Sqrt32 cap), 2^26.5 (where a double's root may round), 2^32 (the Sqrt64 cap) and small ones;
-    around 2^53, 2^63 and 2^64."""
-    roots = [1, 2, 3, 0xFFFE, 0xFFFF, 0x10000, 0x10001, 94906265, 94906266, (1 << 26) - 1,
-             1 << 26, 0x7FFFFFFF, 0xB504F333, 0xFFFFFFFE, 0xFFFFFFFF]
+    Sqrt32 cap), below 2^26 (the SSE2 pairs of values < 2^52 in doubles), 2^26.5 (where a
+    double's root may round), 2^32 (the Sqrt64 cap) and small ones; around 2^52, 2^53, 2^63 and
+    2^64."""
+    roots = [1, 2, 3, 0xFFFE, 0xFFFF, 0x10000, 0x10001, 46340, 46341, 12345678, (1 << 25) + 1,
+             (1 << 26) - 3, (1 << 26) - 2, 94906265, 94906266, (1 << 26) - 1, 1 << 26, 0x7FFFFFFF,
+             0xB504F333, 0xFFFFFFFE, 0xFFFFFFFF]
     values = []
     for r in roots:
         values += [r * r + d for d in (-1, 0, 1, r - 1, r, r + 1, 2 * r)]
-    for p in (52, 53, 63):
+    for p in (32, 52, 53, 63):
         values += [(1 << p) + d for d in (-2, -1, 0, 1, 2)]
     values += [(1 << 64) - d for d in (1, 2, (1 << 32) - 1, 1 << 32, (1 << 33) - 1)]
     values = [v for v in values if 0 <= v < 1 << 64]

@@ -293,8 +293,39 @@ static uint32_t mf_sqrt64(uint64_t x) {
 
 void mf_signal_filter_bank_sqrt(int32_t n, const uint64_t *x, const int32_t *shift, uint32_t *out) {
     const uint32_t s = (uint32_t)*shift & 31u; /* x86-64 masks the shift count */
-    int32_t i;
-    for (i = 0; i < n; ++i) {
+    int32_t i = 0;
+#if defined(MF_SIMD_SSE2)
+    /* Two values a step when both are below 2^52, in doubles, where every integer involved
+     * (x, r^2 + r < 2^53) is exact. The rounded root is round(sqrt(x)) (the floor root r goes up
+     * when x - r^2 > r, i.e. x > (r + 1/2)^2, never a tie), so r from the double root rounded to
+     * an integer (+ 2^52 - 2^52), corrected once: up when x > r^2 + r, down when x <= r^2 - r
+     * (kept >= 0), then capped at 0xFFFF below 2^32 (the roots stay below 2^26 above). */
+    {
+        const __m128i zero = _mm_setzero_si128(), count = _mm_cvtsi32_si128((int32_t)s);
+        const __m128i exponent = _mm_set1_epi64x(0x4330000000000000); /* 2^52 */
+        const __m128d two52 = _mm_set1_pd(4503599627370496.0), one = _mm_set1_pd(1.0);
+        const __m128d two32 = _mm_set1_pd(4294967296.0), cap16 = _mm_set1_pd(65535.0);
+        for (; i + 2 <= n; i += 2) {
+            const __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)(x + i));
+            __m128d xd, r, sq, small;
+            if (_mm_movemask_epi8(_mm_cmpeq_epi32(_mm_srli_epi64(xv, 52), zero)) != 0xFFFF) {
+                out[i] = mf_sqrt64(x[i]) >> s;
+                out[i + 1] = mf_sqrt64(x[i + 1]) >> s;
+                continue;
+            }
+            xd = _mm_sub_pd(_mm_castsi128_pd(_mm_or_si128(xv, exponent)), two52);
+            r = _mm_sub_pd(_mm_add_pd(_mm_sqrt_pd(xd), two52), two52);
+            sq = _mm_mul_pd(r, r);
+            r = _mm_add_pd(r, _mm_and_pd(_mm_cmplt_pd(_mm_add_pd(sq, r), xd), one));
+            r = _mm_sub_pd(r, _mm_and_pd(_mm_cmpge_pd(_mm_sub_pd(sq, r), xd), one));
+            r = _mm_max_pd(r, _mm_setzero_pd());
+            small = _mm_cmplt_pd(xd, two32);
+            r = _mm_min_pd(r, _mm_or_pd(_mm_and_pd(small, cap16), _mm_andnot_pd(small, two32)));
+            _mm_storel_epi64((__m128i *)(void *)(out + i), _mm_srl_epi32(_mm_cvttpd_epi32(r), count));
+        }
+    }
+#endif
+    for (; i < n; ++i) {
         out[i] = mf_sqrt64(x[i]) >> s;
     }
 }
