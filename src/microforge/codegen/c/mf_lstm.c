@@ -119,6 +119,62 @@ static inline void lstm_gates_pass_sse2(const mf_lstm_f32_params *p, const float
     }
 }
 
+/* The element-wise step of four units from their gate pre-activations f, i, g, o: the portable
+ * loops' operations lane by lane (min / max as the clip's compare-and-select: minps returns its
+ * second operand unless the first is smaller, so NaN becomes +clip as in the C). */
+static inline void lstm_units4_sse2(__m128 f, __m128 i, __m128 g, __m128 o, float clip,
+                                    __m128 *c, __m128 *h) {
+    __m128 v;
+    f = mf_sigmoid_sse2(f);
+    i = mf_sigmoid_sse2(i);
+    g = mf_tanh_sse2(g);
+    o = mf_sigmoid_sse2(o);
+    v = _mm_add_ps(lstm_clamp_flt_max_sse2(_mm_mul_ps(f, *c)),
+                   lstm_clamp_flt_max_sse2(_mm_mul_ps(i, g)));
+    if (clip > 0.0f) {
+        v = _mm_max_ps(_mm_set1_ps(-clip), _mm_min_ps(v, _mm_set1_ps(clip)));
+    }
+    *c = v;
+    *h = lstm_clamp_flt_max_sse2(_mm_mul_ps(mf_tanh_sse2(v), o));
+}
+
+/* Cell and hidden state update of one sequence row, four units at a time; the last 1-3 units go
+ * through zero-padded vectors. */
+static void lstm_update_sse2(const float *gates, int32_t units, float clip, float *c, float *h,
+                             float *out) {
+    int32_t j = 0, l;
+    __m128 cv, hv;
+    for (; j + 4 <= units; j += 4) {
+        cv = _mm_loadu_ps(c + j);
+        lstm_units4_sse2(_mm_loadu_ps(gates + j), _mm_loadu_ps(gates + units + j),
+                         _mm_loadu_ps(gates + 2 * units + j), _mm_loadu_ps(gates + 3 * units + j),
+                         clip, &cv, &hv);
+        _mm_storeu_ps(c + j, cv);
+        _mm_storeu_ps(h + j, hv);
+        _mm_storeu_ps(out + j, hv);
+    }
+    if (j < units) {
+        float pad[6][4] = {{0.0f}};  /* f, i, g, o, c, h */
+        for (l = 0; j + l < units; ++l) {
+            pad[0][l] = gates[j + l];
+            pad[1][l] = gates[units + j + l];
+            pad[2][l] = gates[2 * units + j + l];
+            pad[3][l] = gates[3 * units + j + l];
+            pad[4][l] = c[j + l];
+        }
+        cv = _mm_loadu_ps(pad[4]);
+        lstm_units4_sse2(_mm_loadu_ps(pad[0]), _mm_loadu_ps(pad[1]), _mm_loadu_ps(pad[2]),
+                         _mm_loadu_ps(pad[3]), clip, &cv, &hv);
+        _mm_storeu_ps(pad[4], cv);
+        _mm_storeu_ps(pad[5], hv);
+        for (l = 0; j + l < units; ++l) {
+            c[j + l] = pad[4][l];
+            h[j + l] = pad[5][l];
+            out[j + l] = pad[5][l];
+        }
+    }
+}
+
 /* All 4 * units gate pre-activations, in passes of up to MF_MATVEC_PASS vectors. */
 static void lstm_gates_sse2(const mf_lstm_f32_params *p, const float *x, const float *h,
                             float *gates) {
@@ -154,13 +210,9 @@ static void lstm_gates_sse2(const mf_lstm_f32_params *p, const float *x, const f
 void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden, float *cell,
                  float *output, float *scratch) {
     const int32_t units = p->units;
-    const int32_t rows = 4 * units;
     const float clip = p->cell_clip;
-    float *gates = scratch;             /* forget, input, cell, output gate rows */
-    float *from_h = scratch + rows;     /* the recurrent sums, then tanh(c) */
-    const float *forget = gates, *in = gates + units, *cand = gates + 2 * units;
-    const float *out_gate = gates + 3 * units;
-    int32_t t, b, j;
+    float *gates = scratch;  /* forget, input, cell, output gate rows */
+    int32_t t, b;
     for (t = 0; t < p->steps; ++t) {
         for (b = 0; b < p->batch; ++b) {
             const size_t row = mf_lstm_row(p->time_major, p->batch, p->steps, b, t);
@@ -169,14 +221,19 @@ void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden,
             float *out = output + row * (size_t)units;
 #if defined(MF_SIMD_SSE2)
             lstm_gates_sse2(p, input + row * (size_t)p->n_in, h, gates);
+            lstm_update_sse2(gates, units, clip, c, h, out);
 #else
+            const int32_t rows = 4 * units;
+            const float *forget = gates, *in = gates + units, *cand = gates + 2 * units;
+            const float *out_gate = gates + 3 * units;
+            float *from_h = gates + rows;  /* the recurrent sums, then tanh(c) */
+            int32_t j;
             mf_matvec_f32(input + row * (size_t)p->n_in, p->w_input, p->n_in, rows, rows, gates);
             mf_matvec_f32(h, p->w_recurrent, units, rows, rows, from_h);
             for (j = 0; j < rows; ++j) {
                 gates[j] = mf_clamp_flt_max_bits(gates[j] + p->bias[j]) +
                            mf_clamp_flt_max_bits(from_h[j] + 0.0f);
             }
-#endif
             mf_logistic_f32(gates, gates, 2 * units);
             mf_tanh_f32(gates + 2 * units, gates + 2 * units, units);
             mf_logistic_f32(gates + 3 * units, gates + 3 * units, units);
@@ -196,6 +253,7 @@ void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden,
                 h[j] = mf_clamp_flt_max_bits(from_h[j] * out_gate[j]);
                 out[j] = h[j];
             }
+#endif
         }
     }
 }
