@@ -37,6 +37,17 @@ static void mf_min_max16(const int16_t *x, int32_t n, int32_t *hi, int32_t *lo) 
     int32_t h = 0, l = 0, i = 0;
 #if defined(MF_SIMD_SSE2)
     __m128i vh = _mm_setzero_si128(), vl = _mm_setzero_si128();
+    __m128i vh2 = vh, vl2 = vl;
+    for (; i + 16 <= n; i += 16) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + i));
+        const __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(x + i + 8));
+        vh = _mm_max_epi16(vh, v);
+        vl = _mm_min_epi16(vl, v);
+        vh2 = _mm_max_epi16(vh2, v2);
+        vl2 = _mm_min_epi16(vl2, v2);
+    }
+    vh = _mm_max_epi16(vh, vh2);
+    vl = _mm_min_epi16(vl, vl2);
     for (; i + 8 <= n; i += 8) {
         const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + i));
         vh = _mm_max_epi16(vh, v);
