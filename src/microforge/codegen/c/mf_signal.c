@@ -1,5 +1,18 @@
 #include "mf_signal.h"
 
+#if defined(MF_SIMD_SSE2)
+/* Eight window values: the 32-bit products from their low and high halves (pmullw / pmulhw),
+ * the arithmetic shift, and packssdw's saturation to int16 (the portable loop's clamp). */
+static inline void mf_sse_window8(const int16_t *x, const int16_t *w, int16_t *y, __m128i count) {
+    const __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)x);
+    const __m128i wv = _mm_loadu_si128((const __m128i *)(const void *)w);
+    const __m128i lo = _mm_mullo_epi16(xv, wv), hi = _mm_mulhi_epi16(xv, wv);
+    const __m128i p0 = _mm_sra_epi32(_mm_unpacklo_epi16(lo, hi), count);
+    const __m128i p1 = _mm_sra_epi32(_mm_unpackhi_epi16(lo, hi), count);
+    _mm_storeu_si128((__m128i *)(void *)y, _mm_packs_epi32(p0, p1));
+}
+#endif
+
 void mf_signal_window(const mf_signal_window_params *p, const int16_t *x, int16_t *out) {
     /* locals: stores through `out` could alias the params */
     const int32_t rows = p->rows, n = p->length, shift = p->shift;
@@ -11,16 +24,13 @@ void mf_signal_window(const mf_signal_window_params *p, const int16_t *x, int16_
         i = 0;
 #if defined(MF_SIMD_SSE2)
         {
-            /* The 32-bit products from their low and high halves (pmullw / pmulhw), the
-             * arithmetic shift, and packssdw's saturation to int16: the portable loop below. */
             const __m128i count = _mm_cvtsi32_si128(shift);
+            for (; i + 16 <= n; i += 16) {
+                mf_sse_window8(xr + i, weights + i, yr + i, count);
+                mf_sse_window8(xr + i + 8, weights + i + 8, yr + i + 8, count);
+            }
             for (; i + 8 <= n; i += 8) {
-                const __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)(xr + i));
-                const __m128i wv = _mm_loadu_si128((const __m128i *)(const void *)(weights + i));
-                const __m128i lo = _mm_mullo_epi16(xv, wv), hi = _mm_mulhi_epi16(xv, wv);
-                const __m128i p0 = _mm_sra_epi32(_mm_unpacklo_epi16(lo, hi), count);
-                const __m128i p1 = _mm_sra_epi32(_mm_unpackhi_epi16(lo, hi), count);
-                _mm_storeu_si128((__m128i *)(void *)(yr + i), _mm_packs_epi32(p0, p1));
+                mf_sse_window8(xr + i, weights + i, yr + i, count);
             }
         }
 #endif
@@ -139,6 +149,12 @@ void mf_signal_fft_auto_scale(int32_t size, const int16_t *x, int16_t *out, int3
 #if defined(MF_SIMD_SSE2)
     {
         const __m128i count = _mm_cvtsi32_si128(bits);
+        for (; i + 16 <= size; i += 16) {
+            const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + i));
+            const __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(x + i + 8));
+            _mm_storeu_si128((__m128i *)(void *)(out + i), _mm_sll_epi16(v, count));
+            _mm_storeu_si128((__m128i *)(void *)(out + i + 8), _mm_sll_epi16(v2, count));
+        }
         for (; i + 8 <= size; i += 8) {
             const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + i));
             _mm_storeu_si128((__m128i *)(void *)(out + i), _mm_sll_epi16(v, count));
