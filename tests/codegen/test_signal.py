@@ -164,7 +164,7 @@ def _max_abs_edge_inputs(rng: np.random.Generator, n: int) -> np.ndarray:
 def test_fft_auto_scale(flags, tmp_path):
     rng = np.random.default_rng(2)
     builders, inputs = [], []
-    for n in (480, 64, 7, 37):
+    for n in (480, 64, 7, 37, 24, 45):
         builders.append(as_builder(graph_of(custom_model(
             "SignalFftAutoScale", [((n,), np.int16)], [((n,), np.int16), ((), np.int32)]))))
         inputs.append(np.concatenate([_auto_scale_inputs(rng, n), _max_abs_edge_inputs(rng, n)]))
