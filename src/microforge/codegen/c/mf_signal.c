@@ -182,6 +182,12 @@ void mf_signal_energy(const mf_signal_energy_params *p, const int16_t *x, uint32
 #if defined(MF_SIMD_SSE2)
     /* pmaddwd on the interleaved (re, im) pairs is re * re + im * im with the same int32 wrap
      * (two -32768 give 0x80000000). */
+    for (; i + 8 <= n; i += 8) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(pairs + 2 * i));
+        const __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(pairs + 2 * i + 8));
+        _mm_storeu_si128((__m128i *)(void *)(energy + i), _mm_madd_epi16(v, v));
+        _mm_storeu_si128((__m128i *)(void *)(energy + i + 4), _mm_madd_epi16(v2, v2));
+    }
     for (; i + 4 <= n; i += 4) {
         const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(pairs + 2 * i));
         _mm_storeu_si128((__m128i *)(void *)(energy + i), _mm_madd_epi16(v, v));
