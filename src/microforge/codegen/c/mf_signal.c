@@ -171,6 +171,7 @@ void mf_signal_energy(const mf_signal_energy_params *p, const int16_t *x, uint32
     const int32_t start = p->start, n = p->end > start ? p->end - start : 0;
     const int16_t *pairs = x + 2 * start;
     uint32_t *energy = out + start;
+    uint32_t *const energy_end = energy + n;
     int32_t i;
     for (i = 0; i < start; ++i) {
         out[i] = 0;
@@ -178,25 +179,27 @@ void mf_signal_energy(const mf_signal_energy_params *p, const int16_t *x, uint32
     for (i = start + n; i < p->size; ++i) {
         out[i] = 0;
     }
-    i = 0;
 #if defined(MF_SIMD_SSE2)
     /* pmaddwd on the interleaved (re, im) pairs is re * re + im * im with the same int32 wrap
      * (two -32768 give 0x80000000). */
-    for (; i + 8 <= n; i += 8) {
-        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(pairs + 2 * i));
-        const __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(pairs + 2 * i + 8));
-        _mm_storeu_si128((__m128i *)(void *)(energy + i), _mm_madd_epi16(v, v));
-        _mm_storeu_si128((__m128i *)(void *)(energy + i + 4), _mm_madd_epi16(v2, v2));
+    for (; energy_end - energy >= 8; energy += 8, pairs += 16) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)pairs);
+        const __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(pairs + 8));
+        _mm_storeu_si128((__m128i *)(void *)energy, _mm_madd_epi16(v, v));
+        _mm_storeu_si128((__m128i *)(void *)(energy + 4), _mm_madd_epi16(v2, v2));
     }
-    for (; i + 4 <= n; i += 4) {
-        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(pairs + 2 * i));
-        _mm_storeu_si128((__m128i *)(void *)(energy + i), _mm_madd_epi16(v, v));
+    if (energy_end - energy >= 4) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)pairs);
+        _mm_storeu_si128((__m128i *)(void *)energy, _mm_madd_epi16(v, v));
+        energy += 4;
+        pairs += 8;
     }
 #endif
-    for (; i < n; ++i) {
-        const int32_t re = pairs[(size_t)i * 2], im = pairs[(size_t)i * 2 + 1];
+    /* (pointer loops: gcc -O3 -flto misjudged index tail loops here as overflowing) */
+    for (; energy < energy_end; ++energy, pairs += 2) {
+        const int32_t re = pairs[0], im = pairs[1];
         /* each square <= 2^30; their sum wraps like TFLM's int32 (2 * 32768^2 -> 2^31) */
-        energy[i] = (uint32_t)(re * re) + (uint32_t)(im * im);
+        *energy = (uint32_t)(re * re) + (uint32_t)(im * im);
     }
 }
 
