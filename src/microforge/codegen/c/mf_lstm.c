@@ -138,14 +138,13 @@ static inline void lstm_units4_sse2(__m128 f, __m128 i, __m128 g, __m128 o, floa
     *h = lstm_clamp_flt_max_sse2(_mm_mul_ps(mf_tanh_sse2(v), o));
 }
 
-/* Cell and hidden state update of one sequence row, four units at a time; the last 1-3 units go
- * through zero-padded vectors. */
+/* Cell and hidden state update of one sequence row, four units at a time; the last units % 4
+ * through the scalar functions the SSE2 ones mirror (mf_sigmoidf, the C library's tanhf). */
 static void lstm_update_sse2(const float *gates, int32_t units, float clip, float *c, float *h,
                              float *out) {
-    int32_t j = 0, l;
-    __m128 cv, hv;
-    for (; j + 4 <= units; j += 4) {
-        cv = _mm_loadu_ps(c + j);
+    int32_t j;
+    for (j = 0; j + 4 <= units; j += 4) {
+        __m128 cv = _mm_loadu_ps(c + j), hv;
         lstm_units4_sse2(_mm_loadu_ps(gates + j), _mm_loadu_ps(gates + units + j),
                          _mm_loadu_ps(gates + 2 * units + j), _mm_loadu_ps(gates + 3 * units + j),
                          clip, &cv, &hv);
@@ -153,25 +152,17 @@ static void lstm_update_sse2(const float *gates, int32_t units, float clip, floa
         _mm_storeu_ps(h + j, hv);
         _mm_storeu_ps(out + j, hv);
     }
-    if (j < units) {
-        float pad[6][4] = {{0.0f}};  /* f, i, g, o, c, h */
-        for (l = 0; j + l < units; ++l) {
-            pad[0][l] = gates[j + l];
-            pad[1][l] = gates[units + j + l];
-            pad[2][l] = gates[2 * units + j + l];
-            pad[3][l] = gates[3 * units + j + l];
-            pad[4][l] = c[j + l];
+    for (; j < units; ++j) {
+        const float f = mf_sigmoidf(gates[j]), in = mf_sigmoidf(gates[units + j]);
+        const float g = tanhf(gates[2 * units + j]), o = mf_sigmoidf(gates[3 * units + j]);
+        float v = mf_clamp_flt_max_bits(f * c[j]) + mf_clamp_flt_max_bits(in * g);
+        if (clip > 0.0f) {
+            v = v < clip ? v : clip;
+            v = v < -clip ? -clip : v;
         }
-        cv = _mm_loadu_ps(pad[4]);
-        lstm_units4_sse2(_mm_loadu_ps(pad[0]), _mm_loadu_ps(pad[1]), _mm_loadu_ps(pad[2]),
-                         _mm_loadu_ps(pad[3]), clip, &cv, &hv);
-        _mm_storeu_ps(pad[4], cv);
-        _mm_storeu_ps(pad[5], hv);
-        for (l = 0; j + l < units; ++l) {
-            c[j + l] = pad[4][l];
-            h[j + l] = pad[5][l];
-            out[j + l] = pad[5][l];
-        }
+        c[j] = v;
+        h[j] = mf_clamp_flt_max_bits(tanhf(v) * o);
+        out[j] = h[j];
     }
 }
 
@@ -201,12 +192,43 @@ static void lstm_gates_sse2(const mf_lstm_f32_params *p, const float *x, const f
 }
 #endif
 
+#if !defined(MF_SIMD_SSE2)
+/* Cell and hidden state update of one sequence row from the gate pre-activations (forget, input,
+ * cell, output rows of `units`), as separate loops; tanh_c: scratch of `units` floats. */
+static void lstm_update(float *gates, int32_t units, float clip, float *c, float *h, float *out,
+                        float *tanh_c) {
+    const float *forget = gates, *in = gates + units, *cand = gates + 2 * units;
+    const float *out_gate = gates + 3 * units;
+    int32_t j;
+    mf_logistic_f32(gates, gates, 2 * units);
+    mf_tanh_f32(gates + 2 * units, gates + 2 * units, units);
+    mf_logistic_f32(gates + 3 * units, gates + 3 * units, units);
+    for (j = 0; j < units; ++j) {
+        c[j] = mf_clamp_flt_max_bits(forget[j] * c[j]) + mf_clamp_flt_max_bits(in[j] * cand[j]);
+    }
+    if (clip > 0.0f) {
+        for (j = 0; j < units; ++j) {
+            float v = c[j];
+            v = v < clip ? v : clip;
+            c[j] = v < -clip ? -clip : v;
+        }
+    }
+    mf_tanh_f32(c, tanh_c, units);
+    for (j = 0; j < units; ++j) {
+        h[j] = mf_clamp_flt_max_bits(tanh_c[j] * out_gate[j]);
+        out[j] = h[j];
+    }
+}
+#endif
+
 /* TFLM's float order: each gate is clampF(sum_d x[d] * w[d] + bias) + clampF(sum_d h[d] * r[d]
  * + 0), sums sequential from 0.0f (mf_matvec_f32, many gate rows at a time); products and sums
- * clamped to +-FLT_MAX; the cell clip sends NaN to +clip as the reference's min / max do. The
- * element-wise steps run as separate loops over the units: sigmoid and tanh through the array
- * kernels of mf_activations.c (SSE2 on the host), the others vectorize. No FMA
- * (-ffp-contract=off), so only expf / tanhf can differ from the runtime, on a non-glibc libm. */
+ * clamped to +-FLT_MAX; the cell clip sends NaN to +clip as the reference's min / max do.
+ * Portable C: two mf_matvec_f32 calls and separate element-wise loops over the units. SSE2: the
+ * x and h sums of up to 12 gate vectors per pass, combined in registers, then the activations and
+ * the state update four units at a time with glibc's expf / tanhf algorithms in vector form.
+ * Either way every float operation is the reference's, and no FMA (-ffp-contract=off), so only
+ * expf / tanhf can differ from the runtime, on a non-glibc libm. */
 void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden, float *cell,
                  float *output, float *scratch) {
     const int32_t units = p->units;
@@ -224,8 +246,6 @@ void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden,
             lstm_update_sse2(gates, units, clip, c, h, out);
 #else
             const int32_t rows = 4 * units;
-            const float *forget = gates, *in = gates + units, *cand = gates + 2 * units;
-            const float *out_gate = gates + 3 * units;
             float *from_h = gates + rows;  /* the recurrent sums, then tanh(c) */
             int32_t j;
             mf_matvec_f32(input + row * (size_t)p->n_in, p->w_input, p->n_in, rows, rows, gates);
@@ -234,25 +254,7 @@ void mf_lstm_f32(const mf_lstm_f32_params *p, const float *input, float *hidden,
                 gates[j] = mf_clamp_flt_max_bits(gates[j] + p->bias[j]) +
                            mf_clamp_flt_max_bits(from_h[j] + 0.0f);
             }
-            mf_logistic_f32(gates, gates, 2 * units);
-            mf_tanh_f32(gates + 2 * units, gates + 2 * units, units);
-            mf_logistic_f32(gates + 3 * units, gates + 3 * units, units);
-            for (j = 0; j < units; ++j) {
-                c[j] = mf_clamp_flt_max_bits(forget[j] * c[j]) +
-                       mf_clamp_flt_max_bits(in[j] * cand[j]);
-            }
-            if (clip > 0.0f) {
-                for (j = 0; j < units; ++j) {
-                    float v = c[j];
-                    v = v < clip ? v : clip;
-                    c[j] = v < -clip ? -clip : v;
-                }
-            }
-            mf_tanh_f32(c, from_h, units);
-            for (j = 0; j < units; ++j) {
-                h[j] = mf_clamp_flt_max_bits(from_h[j] * out_gate[j]);
-                out[j] = h[j];
-            }
+            lstm_update(gates, units, clip, c, h, out, from_h);
 #endif
         }
     }
