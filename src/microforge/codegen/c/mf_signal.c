@@ -69,8 +69,8 @@ static void mf_min_max16(const int16_t *x, int32_t n, int32_t *hi, int32_t *lo) 
     vl = _mm_min_epi16(vl, _mm_shuffle_epi32(vl, 0xB1));
     vh = _mm_max_epi16(vh, _mm_srli_epi32(vh, 16));
     vl = _mm_min_epi16(vl, _mm_srli_epi32(vl, 16));
-    h = (int16_t)_mm_cvtsi128_si32(vh);
-    l = (int16_t)_mm_cvtsi128_si32(vl);
+    h = mf_wrap16(_mm_cvtsi128_si32(vh)); /* lane 0 */
+    l = mf_wrap16(_mm_cvtsi128_si32(vl));
 #endif
     for (; i < n; ++i) {
         h = MF_MAX(h, (int32_t)x[i]);
