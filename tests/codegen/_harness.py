@@ -18,7 +18,6 @@ from microforge.ir import Graph
 from microforge.ir.builder import GraphBuilder
 from tests.runtime._parity import sample
 
-
 NO_SIMD = ["-DMF_NO_SIMD"]  # build the portable C paths on a host with SIMD
 
 
