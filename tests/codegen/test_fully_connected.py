@@ -5,8 +5,9 @@ below, at and past the int16 widening chunk (64 elements), depths around the fou
 float32: depths around the 32 / 16 / 8 / 4-wide blocks of the portable C and the passes of up to
 12 four-wide vectors of the SSE2 path (split evenly), the one to three outputs left over, short and
 long rows (every length mod 4: the SSE2 path takes four inputs per iteration), every fused
-activation, no bias, float specials (NaN, +-inf, -0.0, extremes, denormals), the SSE2 and the
-portable (``-DMF_NO_SIMD``) builds. Many cases share one build; sanitizer builds too."""
+activation, no bias, float specials (NaN, +-inf, -0.0, extremes, denormals), the SSE2 (also at
+-Os, with shorter passes) and the portable (``-DMF_NO_SIMD``) builds. Many cases share one build;
+sanitizer builds too."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ FLOAT_CASES = [
     (2, 6, 51, 0, True), (1, 11, 100, 1, False), (1, 2, 196, 0, True), (1, 1, 44, 0, True),
 ]
 SIMD = pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
+# -Os builds take SSE2 passes of 4 vectors instead of 12
+SIMD_OS = pytest.mark.parametrize("flags", [None, NO_SIMD, ["-Os"]],
+                                  ids=["simd", "portable", "simd-Os"])
 
 
 def _int8_graph() -> Graph:
@@ -53,7 +57,7 @@ def test_int8(sanitize, tmp_path):
     check(_int8_graph(), tmp_path / "lib", n=20 if sanitize else 200, sanitize=sanitize)
 
 
-@SIMD
+@SIMD_OS
 @pytest.mark.parametrize("sanitize", [False, True])
 def test_float(sanitize, flags, tmp_path):
     check(_float_graph(), tmp_path / "lib", n=20 if sanitize else 200, sanitize=sanitize,

@@ -111,6 +111,7 @@ void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, in
         case 1: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 1); break;
         case 2: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 2); break;
         case 3: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 3); break;
+#if MF_MATVEC_PASS > 4
         case 4: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 4); break;
         case 5: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 5); break;
         case 6: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 6); break;
@@ -119,16 +120,20 @@ void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, in
         case 9: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 9); break;
         case 10: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 10); break;
         case 11: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 11); break;
-        default: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 12); break;
+#endif
+        default: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, MF_MATVEC_PASS); break;
         }
         o += 4 * nv;
     }
     if (o < count) {
         float tail[4];
-        int32_t i;
         matvec_pass_sse2(x, w + o, n, (size_t)stride, tail, 1);
-        for (i = 0; o + i < count; ++i) {
-            sums[o + i] = tail[i];
+        sums[o] = tail[0]; /* 1-3 sums left: no copy loop (which would become a memcpy call) */
+        if (o + 1 < count) {
+            sums[o + 1] = tail[1];
+        }
+        if (o + 2 < count) {
+            sums[o + 2] = tail[2];
         }
     }
 }

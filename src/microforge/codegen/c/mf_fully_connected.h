@@ -39,8 +39,13 @@ void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, in
 
 #if defined(MF_SIMD_SSE2)
 /* Vectors of four sums one SSE2 pass of mf_matvec_f32 keeps in registers: 12 accumulators, the
- * broadcast inputs and a product within the 16 xmm registers. */
+ * broadcast inputs and a product within the 16 xmm registers. Size-optimized builds (-Os), which
+ * neither unroll nor specialize the passes (the accumulators then live on the stack), take 4. */
+#if defined(__OPTIMIZE_SIZE__)
+#define MF_MATVEC_PASS 4
+#else
 #define MF_MATVEC_PASS 12
+#endif
 
 /* acc[v] (v < nv <= MF_MATVEC_PASS, a constant after inlining) = the sums of the four columns
  * 4v..4v+3 of w over x, four inputs per iteration: each lane is one output's sequential sum

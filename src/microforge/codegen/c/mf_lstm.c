@@ -177,6 +177,7 @@ static void lstm_gates_sse2(const mf_lstm_f32_params *p, const float *x, const f
         case 1: lstm_gates_pass_sse2(p, x, h, o, gates, 1); break;
         case 2: lstm_gates_pass_sse2(p, x, h, o, gates, 2); break;
         case 3: lstm_gates_pass_sse2(p, x, h, o, gates, 3); break;
+#if MF_MATVEC_PASS > 4
         case 4: lstm_gates_pass_sse2(p, x, h, o, gates, 4); break;
         case 5: lstm_gates_pass_sse2(p, x, h, o, gates, 5); break;
         case 6: lstm_gates_pass_sse2(p, x, h, o, gates, 6); break;
@@ -185,7 +186,8 @@ static void lstm_gates_sse2(const mf_lstm_f32_params *p, const float *x, const f
         case 9: lstm_gates_pass_sse2(p, x, h, o, gates, 9); break;
         case 10: lstm_gates_pass_sse2(p, x, h, o, gates, 10); break;
         case 11: lstm_gates_pass_sse2(p, x, h, o, gates, 11); break;
-        default: lstm_gates_pass_sse2(p, x, h, o, gates, 12); break;
+#endif
+        default: lstm_gates_pass_sse2(p, x, h, o, gates, MF_MATVEC_PASS); break;
         }
         o += 4 * nv;
     }
