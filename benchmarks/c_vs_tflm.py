@@ -125,7 +125,28 @@ def main() -> int:
             print("  ".join(v.rjust(w) for v, w in zip(t, widths)))
     print(f"\nC built with {' '.join(OPT)} (instructions) and -Os (sizes); "
           "RAM includes the caller's input/output buffers.")
+    if rows:
+        print(targets(rows))
     return 0
+
+
+def targets(rows: list[dict]) -> str:
+    """Issue 3's targets against the measured rows."""
+    def verdict(bad: list[str]) -> str:
+        return "met" if not bad else "missed by " + ", ".join(bad)
+
+    over_ram = [r["model"] for r in rows if r["ram_ratio"] >= 1]
+    over_instr = [f"{r['model']} ({r['instr_ratio']:.3f})" for r in rows if r["instr_ratio"] > 0.25]
+    mean_ram = sum(r["ram_ratio"] for r in rows) / len(rows)
+    lines = [f"RAM below TFLM on every model: {verdict(over_ram)}",
+             f"RAM <= 0.8x on average: {'met' if mean_ram <= 0.8 else 'missed'} ({mean_ram:.2f})"]
+    person = [r for r in rows if r["model"] == "person_detect"]
+    if person:
+        ratio = person[0]["ram_ratio"]
+        lines.append(f"RAM <= 0.6x on person_detect: {'met' if ratio <= 0.6 else 'missed'} "
+                     f"({ratio:.2f})")
+    lines.append(f"instructions <= 0.25x on every model: {verdict(over_instr)}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
