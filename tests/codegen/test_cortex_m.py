@@ -1,9 +1,9 @@
 """Cortex-M targets under QEMU: the shared models and single-operator conv / depthwise / fully
-connected cases (DSP and portable kernels) are bit-exact with the Python runtime on cortex-m4 and
-cortex-m55; the map-file size split adds up to the ELF; the instruction estimate is calibrated on
-a loop of known length on every board; the stack high-water mark is measured; a hanging firmware
-times out and a CPU fault is reported; missing tools give one error naming the apt packages; the
-CLI reports it all."""
+connected and int16 SignalRfft cases (DSP and portable kernels) are bit-exact with the Python
+runtime on cortex-m4 and cortex-m55; the map-file size split adds up to the ELF; the instruction
+estimate is calibrated on a loop of known length on every board; the stack high-water mark is
+measured; a hanging firmware times out and a CPU fault is reported; missing tools give one error
+naming the apt packages; the CLI reports it all."""
 
 from __future__ import annotations
 

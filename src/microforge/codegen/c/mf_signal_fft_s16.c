@@ -337,12 +337,16 @@ static void mf_sse_rfft_row(const mf_signal_rfft_params *p, const int16_t *x, in
  *   rounding add wraps (the C's int arithmetic is exact too). The shift keeps bits 15-30, the
  *   int16 wrap of the C.
  * - Sums and differences wrap in int16 as the C's conversions do: __sadd16 / __ssub16 (modular,
- *   not the saturating __qadd16 / __qsub16); a0 -/+ rot with rot = (s4.i, -s4.r) is one
+ *   not the saturating __qadd16 / __qsub16); s5 -/+ rot with rot = (s4.i, -s4.r) is one
  *   __ssax / __sasx (the negation wraps in the C first, which changes nothing modulo 2^16).
+ *   The butterflies' outputs and the split's conjugate of -32768 do wrap (full-scale square
+ *   waves reach them); the butterflies' partial sums (legs of magnitude <= 8191 sqrt 2) and the
+ *   split's f1, f2 (halves within +-16383) cannot.
  * - HALF_OF(a + b), HALF_OF(a - b) of the int sums: __shadd16 / __shsub16 compute the 17-bit sum
  *   exactly and shift it arithmetically, the C's (a + b) >> 1 (which always fits int16).
- * - Twiddle (32767, 0), every stage's k = 0, leaves a value divided by 4 (|v| <= 8192)
- *   unchanged, so those legs skip C_MUL. */
+ * - Twiddle (32767, 0), every stage's k = 0, leaves a value divided by 4 (|v| <= 8191)
+ *   unchanged, so those legs skip C_MUL; the first stage has only those and is fused with the
+ *   input permutation. */
 
 static inline int16x2_t mf_dsp_ld(const int16_t *z, int32_t k) {
     int16x2_t w;
@@ -409,6 +413,17 @@ static inline int16x2_t mf_dsp_pack_hi(int16x2_t hi, int16x2_t lo) {
 #endif
 }
 
+/* kf_bfly4's outputs from its legs (divided, times their twiddles), stored at z[k + q m] */
+static inline void mf_dsp_bfly4_out(int16_t *z, int32_t k, int32_t m, int16x2_t a0, int16x2_t s0,
+                                    int16x2_t s1, int16x2_t s2) {
+    const int16x2_t s5 = __ssub16(a0, s1), f0 = __sadd16(a0, s1);
+    const int16x2_t s3 = __sadd16(s0, s2), s4 = __ssub16(s0, s2);
+    mf_dsp_st(z, k + 2 * m, __ssub16(f0, s3));
+    mf_dsp_st(z, k, __sadd16(f0, s3));
+    mf_dsp_st(z, k + m, __ssax(s5, s4));     /* (s5.r + s4.i, s5.i - s4.r) */
+    mf_dsp_st(z, k + 3 * m, __sasx(s5, s4)); /* (s5.r - s4.i, s5.i + s4.r) */
+}
+
 /* one kf_bfly4 at z[k], legs m apart; tw: twiddles of legs 1-3 (NULL: all (32767, 0)) */
 static inline void mf_dsp_bfly4(int16_t *z, int32_t k, int32_t m, const int16x2_t *tw,
                                 const mf_dsp_k *c) {
@@ -416,20 +431,20 @@ static inline void mf_dsp_bfly4(int16_t *z, int32_t k, int32_t m, const int16x2_
     int16x2_t s0 = mf_dsp_fixdiv(mf_dsp_ld(z, k + m), c);
     int16x2_t s1 = mf_dsp_fixdiv(mf_dsp_ld(z, k + 2 * m), c);
     int16x2_t s2 = mf_dsp_fixdiv(mf_dsp_ld(z, k + 3 * m), c);
-    int16x2_t s3, s4, s5, f0;
     if (tw != NULL) {
         s0 = mf_dsp_cmul(s0, tw[0], c);
         s1 = mf_dsp_cmul(s1, tw[1], c);
         s2 = mf_dsp_cmul(s2, tw[2], c);
     }
-    s5 = __ssub16(a0, s1);
-    f0 = __sadd16(a0, s1);
-    s3 = __sadd16(s0, s2);
-    s4 = __ssub16(s0, s2);
-    mf_dsp_st(z, k + 2 * m, __ssub16(f0, s3));
-    mf_dsp_st(z, k, __sadd16(f0, s3));
-    mf_dsp_st(z, k + m, __ssax(s5, s4));     /* (s5.r + s4.i, s5.i - s4.r) */
-    mf_dsp_st(z, k + 3 * m, __sasx(s5, s4)); /* (s5.r - s4.i, s5.i + s4.r) */
+    mf_dsp_bfly4_out(z, k, m, a0, s0, s1, s2);
+}
+
+/* complex input o of a row: samples 2 o and 2 o + 1, zero past in_len (pairs = in_len / 2) */
+static inline int16x2_t mf_dsp_input(const int16_t *x, int32_t o, int32_t pairs, int32_t in_len) {
+    if (o < pairs) {
+        return mf_dsp_ld(x, o);
+    }
+    return 2 * o < in_len ? (int16x2_t)(uint16_t)x[2 * o] : 0;
 }
 
 /* a radix-4 stage: fstride blocks of 4 m values. With more blocks than butterflies per block, k
@@ -455,13 +470,16 @@ static void mf_dsp_stage4(int16_t *z, const int16_t *tw, int32_t fstride, int32_
         return;
     }
     for (b = 0; b < fstride; ++b) {
-        int16_t *zb = z + 2 * b * span;
-        mf_dsp_bfly4(zb, 0, m, NULL, &c);
-        for (k = 1; k < m; ++k) {
-            t[0] = mf_dsp_ld(tw, k * fstride);
-            t[1] = mf_dsp_ld(tw, 2 * k * fstride);
-            t[2] = mf_dsp_ld(tw, 3 * k * fstride);
-            mf_dsp_bfly4(zb, k, m, t, &c);
+        int16_t *zk = z + 2 * b * span;
+        const int16_t *const end = zk + 2 * m;
+        int32_t j = 0;
+        mf_dsp_bfly4(zk, 0, m, NULL, &c);
+        for (zk += 2; zk != end; zk += 2) {
+            j += fstride;
+            t[0] = mf_dsp_ld(tw, j);
+            t[1] = mf_dsp_ld(tw, 2 * j);
+            t[2] = mf_dsp_ld(tw, 3 * j);
+            mf_dsp_bfly4(zk, 0, m, t, &c);
         }
     }
 }
@@ -472,19 +490,26 @@ static void mf_dsp_rfft_row(const mf_signal_rfft_params *p, const int16_t *x, in
     const int16_t *super = (const int16_t *)p->super_twiddles;
     const int32_t n = p->ncfft, in_len = p->in_len, pairs = in_len / 2;
     const mf_dsp_k c = mf_dsp_k_of(16383);
+    const uint16_t *const order = p->order; /* a local: the memcpy stores may alias p */
     int16x2_t dc;
-    int32_t j, s, b, k;
-    /* the input permutation (zero padding past in_len) */
-    for (j = 0; j < n; ++j) {
-        const int32_t o = (int32_t)p->order[j];
-        if (o < pairs) {
-            mf_dsp_st(z, j, mf_dsp_ld(x, o));
-        } else {
-            z[2 * j] = 2 * o < in_len ? x[2 * o] : 0;
-            z[2 * j + 1] = 0;
+    int32_t j, s, b, k, first = 0;
+    if (p->stages[0] == 4) {
+        /* the input permutation fused with the first stage (radix 4, m = 1, no twiddles) */
+        const mf_dsp_k c4 = mf_dsp_k_of(8191);
+        for (j = 0; j < n; j += 4) {
+            mf_dsp_bfly4_out(z, j, 1, mf_dsp_fixdiv(mf_dsp_input(x, order[j], pairs, in_len), &c4),
+                             mf_dsp_fixdiv(mf_dsp_input(x, order[j + 1], pairs, in_len), &c4),
+                             mf_dsp_fixdiv(mf_dsp_input(x, order[j + 2], pairs, in_len), &c4),
+                             mf_dsp_fixdiv(mf_dsp_input(x, order[j + 3], pairs, in_len), &c4));
+        }
+        first = 1;
+    } else {
+        /* the input permutation */
+        for (j = 0; j < n; ++j) {
+            mf_dsp_st(z, j, mf_dsp_input(x, order[j], pairs, in_len));
         }
     }
-    for (s = 0; s < p->num_stages; ++s) {
+    for (s = first; s < p->num_stages; ++s) {
         const int32_t radix = p->stages[3 * s], m = p->stages[3 * s + 1];
         const int32_t fstride = p->stages[3 * s + 2];
         if (radix == 4) {
