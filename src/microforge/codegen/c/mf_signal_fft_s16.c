@@ -72,22 +72,27 @@ static inline mf_sse_twiddle mf_sse_twiddle_splat(int16_t tr, int16_t ti) {
     return t;
 }
 
+/* one (re, im) pair in the low 32 bits */
+static inline __m128i mf_sse_pair(const int16_t *t) {
+    int32_t pair;
+    memcpy(&pair, t, sizeof pair);
+    return _mm_cvtsi32_si128(pair);
+}
+
 /* twiddles tw[k * step] for k = k0 .. k0 + 7 (step in complex values) */
 static inline mf_sse_twiddle mf_sse_twiddle_strided(const int16_t *tw, int32_t k0, int32_t step) {
     const int16_t *t = tw + 2 * k0 * step;
-    __m128i v[8];
-    int32_t j;
+    __m128i lo, hi;
     if (step == 1) {
         return mf_sse_twiddle_of(mf_sse_ld(t), mf_sse_ld(t + 8));
     }
-    for (j = 0; j < 8; ++j) {
-        int32_t pair;
-        memcpy(&pair, t + 2 * j * step, sizeof pair);
-        v[j] = _mm_cvtsi32_si128(pair);
-    }
-    return mf_sse_twiddle_of(
-        _mm_unpacklo_epi64(_mm_unpacklo_epi32(v[0], v[1]), _mm_unpacklo_epi32(v[2], v[3])),
-        _mm_unpacklo_epi64(_mm_unpacklo_epi32(v[4], v[5]), _mm_unpacklo_epi32(v[6], v[7])));
+#define MF_SSE_PAIR(j) mf_sse_pair(t + 2 * (j) * step)
+    lo = _mm_unpacklo_epi64(_mm_unpacklo_epi32(MF_SSE_PAIR(0), MF_SSE_PAIR(1)),
+                            _mm_unpacklo_epi32(MF_SSE_PAIR(2), MF_SSE_PAIR(3)));
+    hi = _mm_unpacklo_epi64(_mm_unpacklo_epi32(MF_SSE_PAIR(4), MF_SSE_PAIR(5)),
+                            _mm_unpacklo_epi32(MF_SSE_PAIR(6), MF_SSE_PAIR(7)));
+#undef MF_SSE_PAIR
+    return mf_sse_twiddle_of(lo, hi);
 }
 
 static inline __m128i mf_sse_round15(__m128i v) {
@@ -214,6 +219,7 @@ static void mf_sse_rfft_row(const mf_signal_rfft_params *p, const int16_t *x, in
     const int32_t n = p->ncfft, lanes = n / 16, in_len = p->in_len; /* in_len <= 2 n */
     int16_t *tre = work, *tim = work + n; /* stage 0 layout */
     int16_t *nre = y, *nim = y + n;       /* natural order, after the transpose */
+    mf_sse_twiddle tws[3]; /* twiddles of legs 1-3 (of the split: tws[0]) */
     int32_t q, r, d, k, s;
     /* the row, zero-padded to n complex values, in y (free until the transpose) */
     memcpy(y, x, (size_t)in_len * sizeof *y);
@@ -248,13 +254,12 @@ static void mf_sse_rfft_row(const mf_signal_rfft_params *p, const int16_t *x, in
     }
     /* stage 1: legs = digit 1, k = digit 0, twiddle tw[q * k * fstride] in every lane */
     for (k = 0; k < 4; ++k) {
-        mf_sse_twiddle t[3];
         const int32_t f = p->stages[3 * 1 + 2];
         for (q = 1; q <= 3; ++q) {
-            t[q - 1] = mf_sse_twiddle_splat(tw[2 * q * k * f], tw[2 * q * k * f + 1]);
+            tws[q - 1] = mf_sse_twiddle_splat(tw[2 * q * k * f], tw[2 * q * k * f + 1]);
         }
         for (r = 0; r < lanes; r += 8) {
-            mf_sse_bfly4(tre, tim, tre, tim, k * lanes + r, 4 * lanes, k == 0 ? NULL : t);
+            mf_sse_bfly4(tre, tim, tre, tim, k * lanes + r, 4 * lanes, k == 0 ? NULL : tws);
         }
     }
     /* to natural order: (16 x lanes) -> (lanes x 16), both parts */
@@ -270,12 +275,11 @@ static void mf_sse_rfft_row(const mf_signal_rfft_params *p, const int16_t *x, in
         const int16_t *sr = s == 2 ? nre : tre, *si = s == 2 ? nim : tim;
         int32_t b;
         for (k = 0; k < m; k += 8) {
-            mf_sse_twiddle t[3];
             for (q = 1; q <= 3; ++q) {
-                t[q - 1] = mf_sse_twiddle_strided(tw, k, q * blocks);
+                tws[q - 1] = mf_sse_twiddle_strided(tw, k, q * blocks);
             }
             for (b = 0; b < blocks; ++b) {
-                mf_sse_bfly4(sr, si, tre, tim, 4 * b * m + k, m, t);
+                mf_sse_bfly4(sr, si, tre, tim, 4 * b * m + k, m, tws);
             }
         }
     }
@@ -289,7 +293,6 @@ static void mf_sse_rfft_row(const mf_signal_rfft_params *p, const int16_t *x, in
         for (k = 1; k <= n / 2; k += 8) {
             const int32_t back = n - k - 7; /* n - k for lanes 7 .. 0 */
             mf_sse_cpx fpk, fpnk, f1, f2, t;
-            mf_sse_twiddle st;
             __m128i hr, hi2, lr, li;
             fpk.r = mf_sse_fixdiv(mf_sse_ld(tre + k), k2);
             fpk.i = mf_sse_fixdiv(mf_sse_ld(tim + k), k2);
@@ -301,8 +304,9 @@ static void mf_sse_rfft_row(const mf_signal_rfft_params *p, const int16_t *x, in
             f1.i = _mm_add_epi16(fpk.i, fpnk.i);
             f2.r = _mm_sub_epi16(fpk.r, fpnk.r);
             f2.i = _mm_sub_epi16(fpk.i, fpnk.i);
-            st = mf_sse_twiddle_of(mf_sse_ld(super + 2 * (k - 1)), mf_sse_ld(super + 2 * (k - 1) + 8));
-            t = mf_sse_cmul(f2, &st);
+            tws[0] = mf_sse_twiddle_of(mf_sse_ld(super + 2 * (k - 1)),
+                                       mf_sse_ld(super + 2 * (k - 1) + 8));
+            t = mf_sse_cmul(f2, &tws[0]);
             hr = mf_sse_hsum(f1.r, t.r);
             hi2 = mf_sse_hsum(f1.i, t.i);
             lr = mf_sse_reverse(mf_sse_hdiff(f1.r, t.r));
@@ -545,6 +549,18 @@ static void mf_dsp_rfft_row(const mf_signal_rfft_params *p, const int16_t *x, in
 }
 #endif
 
+#if defined(MF_SIMD_SSE2) && !MF_USE_DSP
+/* The portable transform of the lengths the SSE2 code does not take, kept out of line so that
+ * its stack frame is not added to the SSE2 path's. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void mf_s16_rfft_other(const mf_signal_rfft_params *p, const int16_t *x, int16_t *out,
+                              int16_t *work) {
+    mf_s16_rfft(p, x, out, work);
+}
+#endif
+
 void mf_signal_rfft_s16(const mf_signal_rfft_params *p, const int16_t *x, int16_t *out,
                         int16_t *work) {
 #if defined(MF_SIMD_SSE2)
@@ -564,6 +580,8 @@ void mf_signal_rfft_s16(const mf_signal_rfft_params *p, const int16_t *x, int16_
             mf_dsp_rfft_row(p, x + r * p->in_len, out + r * 2 * (p->ncfft + 1), work);
         }
     }
+#elif defined(MF_SIMD_SSE2)
+    mf_s16_rfft_other(p, x, out, work);
 #else
     mf_s16_rfft(p, x, out, work);
 #endif
