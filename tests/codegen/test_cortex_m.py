@@ -20,14 +20,11 @@ from microforge.codegen.compiler import compile_model
 from microforge.codegen.targets import cortex_m
 from microforge.errors import ModelError, ToolError
 from microforge.frontends.tflite_reader import read_tflite
-from microforge.ir import Graph
 from microforge.ir.builder import GraphBuilder
-from tests.codegen._harness import as_builder, merge
-from tests.codegen.test_signal import RFFT_CASES, SIMD_RFFT_CASES
+from tests.codegen._harness import merge
+from tests.codegen.test_signal import RFFT_CASES, SIMD_RFFT_CASES, rfft_s16_cases
 from tests.oracle import MODELS
-from tests.runtime._signal import custom_model
 from tests.runtime.test_conv import SAME, VALID, _build, _weights
-from tests.runtime.test_signal_fft import T_CODE, _rfft_inputs
 
 MODELS_ON_TARGET = [
     "hello_world_int8", "hello_world_float", "micro_speech_quantized", "keyword_scrambled",
@@ -259,58 +256,12 @@ def test_cli_lists_every_target():
     assert CLI_TARGETS == TARGETS
 
 
-def _rfft_s16_cases() -> tuple[Graph, list[np.ndarray]]:
-    """The int16 SignalRfft cases of test_signal.py (radix 4, 2, 3 and 5 stages, padded and odd
-    rows, several rows, 5-stage 2048-point transforms) with their random inputs of every
-    magnitude, and in each case rows of constant -32768, 32767, -1 and 1, alternating extremes,
-    zeros and impulses at either end."""
-    rng = np.random.default_rng(17)
-    builders, inputs = [], []
-    for length, in_len, rows in RFFT_CASES + SIMD_RFFT_CASES:
-        shape = (rows, in_len) if rows > 1 else (in_len,)
-        out_shape = (rows, length + 2) if rows > 1 else (length + 2,)
-        builders.append(as_builder(read_tflite(custom_model(
-            "SignalRfft", [(shape, np.int16)], [(out_shape, np.int16)], T=T_CODE[np.int16],
-            fft_length=length))))
-        x = _rfft_inputs(rng, np.int16, shape)
-        flat = x.reshape(x.shape[0], -1)
-        for i, v in enumerate((-32768, 32767, -1, 1)):
-            flat[i] = v
-        flat[4] = np.where(np.arange(flat.shape[1]) % 2, -32768, 32767)
-        flat[5] = 0
-        flat[5, 0] = -32768
-        flat[6] = 0
-        flat[6, -1] = 32767
-        flat[7:23] = _square_phasors(flat.shape[1], length // 2)
-        flat[23:71] = [_square_phasor(flat.shape[1], length // 2, length // 2 - 1, np.pi / 2, a)
-                       for a in range(25726, 25774)]
-        inputs.append(x)
-    return merge(builders).build(), inputs
-
-
-def _square_phasor(width: int, n: int, f: int, phi: float, amp: int) -> np.ndarray:
-    """A square-wave phasor of ``width`` samples: sample 2 j the sign of cos(2 pi f j / n + phi)
-    and sample 2 j + 1 that of its sine, times ``amp`` (-32768 for -32767 - 1)."""
-    theta = 2 * np.pi * f * np.arange(n) / n + phi + 1e-9
-    pair = np.stack([np.cos(theta), np.sin(theta)], axis=1).reshape(-1)
-    return np.resize(np.where(pair >= 0, amp, -amp - (amp == 32767)), width).astype(np.int16)
-
-
-def _square_phasors(width: int, n: int) -> np.ndarray:
-    """Full-scale square-wave phasors, whose fundamental has 4 / pi times full scale: the complex
-    transform's bin f overflows int16 and wraps, in each quarter of the bins (every output leg
-    of the last radix-4 butterflies), its real or imaginary part pushed up or down."""
-    return np.array([_square_phasor(width, n, f, phi, 32767)
-                     for f in (1, n // 4 + 1, n // 2 + 1, 3 * n // 4 + 1)
-                     for phi in np.arange(4) * np.pi / 2])
-
-
 @pytest.mark.parametrize("target,dsp", [("cortex-m4", True), ("cortex-m4", False),
                                         ("cortex-m55", True)])
 def test_rfft_s16_bit_exact_under_qemu(target, dsp, tmp_path):
     """The int16 KISS FFT's DSP-extension path (packed complex words) and its portable C on the
     target, against the Python runtime."""
-    graph, inputs = _rfft_s16_cases()
+    graph, inputs = rfft_s16_cases(RFFT_CASES + SIMD_RFFT_CASES, seed=17)
     compiled = compile_model(graph, tmp_path / "lib", name="fft")
     n = inputs[0].shape[0]
     ref = Reference(inputs, Model(graph).run(inputs), n, 0)

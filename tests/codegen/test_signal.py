@@ -196,21 +196,21 @@ def test_rfft(dtype, tmp_path):
 SIMD_RFFT_CASES = [(512, 480, 1), (512, 512, 2), (512, 479, 1), (2048, 2001, 1)]
 
 
-@pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
-def test_rfft_s16_radix4(flags, tmp_path):
-    """Transforms of 4^n >= 256 complex points (the SSE2 path on x86-64, and the portable C with
-    MF_NO_SIMD): odd and padded rows, several rows, 5 stages; random magnitudes plus constant
-    rows at the int16 extremes, alternating signs and impulses."""
-    rng = np.random.default_rng(13)
+def rfft_s16_cases(cases: list[tuple[int, int, int]], seed: int) -> tuple[Graph, list[np.ndarray]]:
+    """int16 SignalRfft models of (fft_length, in_len, rows) merged into one graph, with random
+    inputs of every magnitude and in each case rows of constant -32768, 32767, -1 and 1,
+    alternating extremes, zeros, impulses at either end, and square-wave phasors whose
+    transforms wrap (also used by the Cortex-M DSP test)."""
+    rng = np.random.default_rng(seed)
     builders, inputs = [], []
-    for length, in_len, rows in SIMD_RFFT_CASES:
+    for length, in_len, rows in cases:
         shape = (rows, in_len) if rows > 1 else (in_len,)
         out_shape = (rows, length + 2) if rows > 1 else (length + 2,)
         builders.append(as_builder(graph_of(custom_model(
             "SignalRfft", [(shape, np.int16)], [(out_shape, np.int16)], T=T_CODE[np.int16],
             fft_length=length))))
         x = _rfft_inputs(rng, np.int16, shape)
-        flat = x.reshape(N, -1)
+        flat = x.reshape(x.shape[0], -1)
         for i, v in enumerate((-32768, 32767, -1, 1)):
             flat[i] = v
         flat[4] = np.where(np.arange(flat.shape[1]) % 2, -32768, 32767)
@@ -218,8 +218,37 @@ def test_rfft_s16_radix4(flags, tmp_path):
         flat[5, 0] = -32768
         flat[6] = 0
         flat[6, -1] = 32767
+        flat[7:23] = _square_phasors(flat.shape[1], length // 2)
+        flat[23:71] = [_square_phasor(flat.shape[1], length // 2, length // 2 - 1, np.pi / 2, a)
+                       for a in range(25726, 25774)]
         inputs.append(x)
-    check_inputs(merge(builders).build(), tmp_path, inputs, flags=flags)
+    return merge(builders).build(), inputs
+
+
+def _square_phasor(width: int, n: int, f: int, phi: float, amp: int) -> np.ndarray:
+    """A square-wave phasor of ``width`` samples: sample 2 j the sign of cos(2 pi f j / n + phi)
+    and sample 2 j + 1 that of its sine, times ``amp`` (-32768 for -32767 - 1)."""
+    theta = 2 * np.pi * f * np.arange(n) / n + phi + 1e-9
+    pair = np.stack([np.cos(theta), np.sin(theta)], axis=1).reshape(-1)
+    return np.resize(np.where(pair >= 0, amp, -amp - (amp == 32767)), width).astype(np.int16)
+
+
+def _square_phasors(width: int, n: int) -> np.ndarray:
+    """Full-scale square-wave phasors, whose fundamental has 4 / pi times full scale: the complex
+    transform's bin f overflows int16 and wraps, in each quarter of the bins (every output leg
+    of the last radix-4 butterflies), its real or imaginary part pushed up or down."""
+    return np.array([_square_phasor(width, n, f, phi, 32767)
+                     for f in (1, n // 4 + 1, n // 2 + 1, 3 * n // 4 + 1)
+                     for phi in np.arange(4) * np.pi / 2])
+
+
+@SIMD
+def test_rfft_s16_radix4(flags, tmp_path):
+    """Transforms of 4^n >= 256 complex points (the SSE2 path on x86-64, and the portable C with
+    MF_NO_SIMD): odd and padded rows, several rows, 5 stages; random magnitudes, extreme and
+    wrapping rows (rfft_s16_cases)."""
+    graph, inputs = rfft_s16_cases(SIMD_RFFT_CASES, seed=13)
+    check_inputs(graph, tmp_path, inputs, flags=flags)
 
 
 @SIMD
