@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from microforge.api import Model
 from microforge.codegen.build import build_harness, verify
@@ -19,6 +20,8 @@ from microforge.ir.builder import GraphBuilder
 from tests.runtime._parity import sample
 
 NO_SIMD = ["-DMF_NO_SIMD"]  # build the portable C paths on a host with SIMD
+# a test run twice: with the host SIMD paths and with the portable C (its `flags` argument)
+BOTH_BUILDS = pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
 
 
 def check(graph: Graph, out: Path, n: int = 200, sanitize: bool = False,

@@ -20,7 +20,7 @@ from microforge.errors import UnsupportedOpError
 from microforge.fixedpoint import SIGMOID_TABLE_UINT16
 from microforge.ir import Graph
 from microforge.ir.builder import GraphBuilder
-from tests.codegen._harness import NO_SIMD
+from tests.codegen._harness import BOTH_BUILDS
 
 SHAPE = (2, 5, 3)
 ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16).reshape(1, 256, 256)
@@ -137,7 +137,7 @@ def dense_floats() -> np.ndarray:
     return padded.reshape(-1, 256, 1024)
 
 
-@pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
+@BOTH_BUILDS
 @pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
 def test_float_logistic_tanh_dense(op, flags, tmp_path):
     """The SSE2 sigmoid / tanh (glibc's expf and tanhf algorithms four lanes at a time) and the

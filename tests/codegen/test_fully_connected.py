@@ -16,7 +16,7 @@ import pytest
 
 from microforge.frontends.tflite_reader import read_tflite
 from microforge.ir import Graph
-from tests.codegen._harness import NO_SIMD, as_builder, check, check_inputs, merge
+from tests.codegen._harness import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
 from tests.runtime.test_fully_connected import fc_model
 
 # (rows, accum, depth, per_channel, activation, bias)
@@ -32,7 +32,6 @@ FLOAT_CASES = [
     (1, 33, 33, 3, True), (1, 28, 80, 0, False), (1, 4, 71, 1, True), (1, 3, 48, 0, True),
     (2, 6, 51, 0, True), (1, 11, 100, 1, False), (1, 2, 196, 0, True), (1, 1, 44, 0, True),
 ]
-SIMD = pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
 # -Os builds take SSE2 passes of 4 vectors instead of 12
 SIMD_OS = pytest.mark.parametrize("flags", [None, NO_SIMD, ["-Os"]],
                                   ids=["simd", "portable", "simd-Os"])
@@ -64,7 +63,7 @@ def test_float(sanitize, flags, tmp_path):
           flags=flags)
 
 
-@SIMD
+@BOTH_BUILDS
 def test_float_specials(flags, tmp_path):
     graph = _float_graph()
     sg = graph.main

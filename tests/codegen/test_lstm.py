@@ -16,7 +16,7 @@ from microforge.codegen.build import verify
 from microforge.codegen.compiler import compile_model
 from microforge.frontends.tflite_reader import read_tflite
 from microforge.ir import Graph
-from tests.codegen._harness import NO_SIMD
+from tests.codegen._harness import BOTH_BUILDS, NO_SIMD
 from tests.codegen.test_activations_wide import bits, run_c
 from tests.oracle import MODELS
 from tests.runtime.test_lstm import REAL_OPS, lstm_model
@@ -24,7 +24,6 @@ from tests.runtime.test_lstm import REAL_OPS, lstm_model
 LSTM_MODELS = ["trained_lstm_int8.tflite", "trained_lstm.tflite", "dtln_noise_suppression.tflite"]
 
 
-SIMD = pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
 
 
 def assert_verifies(graph: Graph, work, n: int = 200, sanitize_n: int = 0,
@@ -109,7 +108,7 @@ def _scaled_float_lstm(factor: float, **options) -> Graph:
     return graph
 
 
-@SIMD
+@BOTH_BUILDS
 @pytest.mark.parametrize("clip", [0.0, 0.5])
 def test_float_saturating_gates(clip, flags, tmp_path):
     assert_verifies(_scaled_float_lstm(30.0, cell_clip=clip), tmp_path, sanitize_n=10,
@@ -123,7 +122,7 @@ def test_float_sizes_off_the_blocks_other_builds(units, n_in, flags, tmp_path):
     assert_verifies(_sliced_lstm("trained_lstm.tflite", units, n_in), tmp_path, flags=flags)
 
 
-@SIMD
+@BOTH_BUILDS
 def test_float_special_inputs_over_sequences(flags, tmp_path):
     """Sequences of 4 invokes with wide inputs and, in one sample each, a NaN, an infinity, float
     extremes, -0.0 everywhere, denormals (a NaN or infinity reaches the state and stays until the

@@ -19,7 +19,7 @@ from microforge.codegen.compiler import compile_model
 from microforge.frontends.tflite_reader import read_tflite
 from microforge.ir import Graph
 from microforge.ir.builder import extract_operator
-from tests.codegen._harness import NO_SIMD, as_builder, check, check_inputs, merge
+from tests.codegen._harness import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
 from tests.oracle import MODELS
 from tests.runtime._signal import custom_model, uniform
 from tests.runtime.test_signal_fft import T_CODE, _auto_scale_inputs, _rfft_inputs
@@ -107,7 +107,7 @@ def test_spectral_subtraction_of_the_model_on_real_magnitudes(tmp_path):
                                      {"smoothing": -5, "one_minus_smoothing": 1 << 30},
                                      {"smoothing_bits": 0, "spectral_subtraction_bits": 40}],
                          ids=["preprocessor", "clamping", "7ch", "wrapping", "shifts"])
-@pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
+@BOTH_BUILDS
 def test_spectral_subtraction_options(changes, flags, tmp_path):
     """Four channels a step in SSE2 (7 channels: a scalar tail; wrapping uint64 sums, shifts
     0 and 40), and the portable loop."""
@@ -122,10 +122,9 @@ def test_spectral_subtraction_options(changes, flags, tmp_path):
     check(graph, tmp_path / "b", n=N, flags=flags)
 
 
-SIMD = pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "portable"])
 
 
-@SIMD
+@BOTH_BUILDS
 def test_window(flags, tmp_path):
     """SSE2 (8 values a step) and portable: rows whose length is not a multiple of 8 too."""
     rng = np.random.default_rng(1)
@@ -160,7 +159,7 @@ def _max_abs_edge_inputs(rng: np.random.Generator, n: int) -> np.ndarray:
     return x
 
 
-@SIMD
+@BOTH_BUILDS
 def test_fft_auto_scale(flags, tmp_path):
     rng = np.random.default_rng(2)
     builders, inputs = [], []
@@ -242,7 +241,7 @@ def _square_phasors(width: int, n: int) -> np.ndarray:
                      for phi in np.arange(4) * np.pi / 2])
 
 
-@SIMD
+@BOTH_BUILDS
 def test_rfft_s16_radix4(flags, tmp_path):
     """Transforms of 4^n >= 256 complex points (the SSE2 path on x86-64, and the portable C with
     MF_NO_SIMD): odd and padded rows, several rows, 5 stages; random magnitudes, extreme and
@@ -251,7 +250,7 @@ def test_rfft_s16_radix4(flags, tmp_path):
     check_inputs(graph, tmp_path, inputs, flags=flags)
 
 
-@SIMD
+@BOTH_BUILDS
 def test_energy(flags, tmp_path):
     builders = [as_builder(graph_of(custom_model(
         "SignalEnergy", [((2 * n,), np.int16)], [((n,), np.uint32)], end_index=end,
@@ -278,7 +277,7 @@ def _block_tables(rng: np.random.Generator, n_in: int, channels: int, top: int) 
     return [weights, unweights, starts, weight_starts, widths]
 
 
-@SIMD
+@BOTH_BUILDS
 def test_filter_bank(flags, tmp_path):
     """Tables of blocks of 4 bins (the SSE2 path: unsigned 32 x 32-bit products) with weights
     up to 4096 and up to 32767 against inputs up to 2^32 - 1; tables the SSE2 loop does not
@@ -330,7 +329,7 @@ def _sqrt_edges() -> np.ndarray:
     return np.array(values, np.uint64).reshape(-1, 40)
 
 
-@SIMD
+@BOTH_BUILDS
 def test_filter_bank_square_root(flags, tmp_path):
     rng = np.random.default_rng(5)
     graph = graph_of(custom_model("SignalFilterBankSquareRoot", [((40,), np.uint64), ((), np.int32)],
@@ -370,7 +369,7 @@ def test_pcan(tmp_path):
     check_inputs(merge(builders).build(), tmp_path, inputs)
 
 
-@SIMD
+@BOTH_BUILDS
 def test_filter_bank_log(flags, tmp_path):
     """SSE2 (four channels a step: exponent and fraction from a float of the value) and
     portable: every segment, values around 2^24 and 2^31, the saturation at 32767."""
