@@ -22,7 +22,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from microforge.audio import FeatureExtractor  # noqa: E402
+from microforge.apps.audio import FeatureExtractor  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
 PREPROCESSORS = ["audio_preprocessor_int8.tflite", "audio_preprocessor_float.tflite"]

@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 from tests.quantize.keras_models import BUILDERS, make  # noqa: E402
 
 import microforge  # noqa: E402
-from microforge.frontends.tflite_reader import read_tflite  # noqa: E402
+from microforge.frontends.tflite.reader import read_tflite  # noqa: E402
 from microforge.passes import PassManager, fold_constants, remove_dead  # noqa: E402
 from microforge.quantize.calibration import METHODS  # noqa: E402
 from microforge.quantize.report import quantize_input, sqnr_db  # noqa: E402

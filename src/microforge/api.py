@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from microforge.errors import InputError, MicroforgeError
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends import read_model
 from microforge.ir import Graph, Tensor
 from microforge.runtime.interpreter import Executor
 
@@ -172,12 +172,12 @@ class Model:
 def load(source: str | os.PathLike | bytes, threads: int | None = None) -> Model:
     """Load a ``.tflite`` model from a path or bytes and prepare it to run. Large batches run on
     ``threads`` threads (default: ``MICROFORGE_THREADS``, else every available core)."""
-    return Model(read_tflite(source), threads=threads)
+    return Model(read_model(source), threads=threads)
 
 
 def save(model: Model | Graph, path: str | os.PathLike) -> None:
     """Write a model (or a graph) as a ``.tflite`` file."""
-    from microforge.frontends.tflite_writer import write_tflite
+    from microforge.frontends.tflite.writer import write_tflite
 
     graph = model.graph if isinstance(model, Model) else model
     data = write_tflite(graph)

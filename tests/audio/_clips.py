@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from microforge.audio import read_wav
+from microforge.apps.audio import read_wav
 from tests.oracle import DATA, MODELS, tflm_interpreter
 
 CLIPS = ["yes", "no", "silence", "noise"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import microforge
-from microforge.audio import FeatureExtractor
+from microforge.apps.audio import FeatureExtractor
 from microforge.errors import InputError, ModelError
 from tests.audio._clips import CLASSIFIER, CLIPS, EXPECTED, PREPROCESSOR, clip, tflm_features
 from tests.oracle import MODELS, tflm_run, tflm_runtime

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from microforge.audio import CommandRecognizer, Detection, FeatureExtractor, KeywordSpotter
+from microforge.apps.audio import CommandRecognizer, Detection, FeatureExtractor, KeywordSpotter
 from microforge.errors import InputError
 from tests.audio._clips import CLASSIFIER, LABELS, PREPROCESSOR, clip
 

@@ -7,7 +7,7 @@ import wave
 import numpy as np
 import pytest
 
-from microforge.audio import read_wav
+from microforge.apps.audio import read_wav
 from microforge.errors import InputError
 from tests.oracle import DATA
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from microforge.api import Model
-from microforge.codegen.build import build_harness, verify
-from microforge.codegen.compiler import compile_model
+from microforge.targets.host import build_harness, verify
+from microforge.backends.c.compiler import compile_model
 from microforge.ir import Graph
 from microforge.ir.builder import GraphBuilder
 from tests.runtime._parity import sample

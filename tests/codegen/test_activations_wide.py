@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from microforge.api import Model
-from microforge.codegen.build import build_harness, verify
-from microforge.codegen.compiler import compile_model
+from microforge.targets.host import build_harness, verify
+from microforge.backends.c.compiler import compile_model
 from microforge.errors import UnsupportedOpError
 from microforge.fixedpoint import SIGMOID_TABLE_UINT16
 from microforge.ir import Graph
@@ -231,7 +231,7 @@ def test_int16_hard_swish_is_refused():
 
 
 def test_sigmoid_table_in_c_is_the_runtime_table():
-    text = (resources.files("microforge.codegen") / "c" / "mf_activations.c").read_text()
+    text = (resources.files("microforge.backends.c") / "portable" / "mf_activations.c").read_text()
     body = re.search(r"mf_sigmoid_table_u16\[256\] = \{([^}]*)\}", text).group(1)
     values = [int(v) for v in body.replace("\n", " ").split(",") if v.strip()]
     np.testing.assert_array_equal(values, SIGMOID_TABLE_UINT16)

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from microforge.api import Model
-from microforge.codegen.build import Reference, compare_outputs
-from microforge.codegen.compiler import compile_model
-from microforge.codegen.targets import cortex_m
+from microforge.targets.host import Reference, compare_outputs
+from microforge.backends.c.compiler import compile_model
+from microforge.targets.cortex_m import firmware as cortex_m
 from microforge.errors import ModelError, ToolError
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder
 from tests.codegen._harness import merge
 from tests.codegen.test_signal import RFFT_CASES, SIMD_RFFT_CASES, rfft_s16_cases
@@ -250,7 +250,7 @@ def test_cli_target_report(tmp_path):
 
 
 def test_cli_lists_every_target():
-    from microforge.codegen.targets import TARGETS
+    from microforge.targets import TARGETS
     from microforge.commands.compile import TARGETS as CLI_TARGETS
 
     assert CLI_TARGETS == TARGETS

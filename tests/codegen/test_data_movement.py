@@ -10,8 +10,8 @@ import itertools
 import numpy as np
 import pytest
 
-from microforge.codegen.compiler import compile_model
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.backends.c.compiler import compile_model
+from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.strided_slice import Masks, _prepare_dim
 from tests.codegen._harness import as_builder, check_inputs, merge, sample_inputs

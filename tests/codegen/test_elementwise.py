@@ -14,9 +14,9 @@ import zlib
 import numpy as np
 import pytest
 
-from microforge.codegen.compiler import compile_model
+from microforge.backends.c.compiler import compile_model
 from microforge.errors import UnsupportedOpError
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from tests.codegen._harness import as_builder, check, check_inputs, merge, sample_inputs
 from tests.oracle import MODELS

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir import Graph
 from tests.codegen._harness import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
 from tests.runtime.test_fully_connected import fc_model

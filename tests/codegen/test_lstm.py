@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from microforge.api import Model
-from microforge.codegen.build import verify
-from microforge.codegen.compiler import compile_model
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.targets.host import verify
+from microforge.backends.c.compiler import compile_model
+from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir import Graph
 from tests.codegen._harness import BOTH_BUILDS, NO_SIMD
 from tests.codegen.test_activations_wide import bits, run_c

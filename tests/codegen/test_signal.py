@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from microforge.api import Model
-from microforge.codegen.build import Reference, build_harness, compare_outputs, verify
-from microforge.codegen.compiler import compile_model
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.targets.host import Reference, build_harness, compare_outputs, verify
+from microforge.backends.c.compiler import compile_model
+from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir import Graph
 from microforge.ir.builder import extract_operator
 from tests.codegen._harness import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge

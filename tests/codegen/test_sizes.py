@@ -2,10 +2,10 @@
 
 import pytest
 
-from microforge.codegen.compiler import compile_model
-from microforge.codegen.sizes import _deepest, _parse_callgraph, measure
+from microforge.backends.c.compiler import compile_model
+from microforge.targets.sizes import _deepest, _parse_callgraph, measure
 from microforge.errors import ToolError
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends.tflite.reader import read_tflite
 from tests.oracle import MODELS
 
 CALLGRAPH = '''graph: { title: "m.c"

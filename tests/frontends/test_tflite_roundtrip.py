@@ -4,8 +4,8 @@ tflite-micro gives identical outputs for the original and the rewritten file."""
 import numpy as np
 import pytest
 
-from microforge.frontends.tflite_reader import read_tflite
-from microforge.frontends.tflite_writer import write_tflite
+from microforge.frontends.tflite.reader import read_tflite
+from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.compare import graph_differences
 from tests.oracle import MODELS, random_inputs, tflm_run
 

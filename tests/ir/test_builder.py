@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir import QuantParams
 from microforge.ir.builder import GraphBuilder, extract_operator
 from tests.oracle import MODELS

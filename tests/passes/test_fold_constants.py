@@ -3,7 +3,7 @@ become constants computed by microforge's own kernels."""
 
 import numpy as np
 
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder
 from microforge.passes import PassManager, fold_constants, prepare, remove_dead
 from tests.oracle import MODELS

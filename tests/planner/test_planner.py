@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends.tflite.reader import read_tflite
 from microforge.planner import Buffer, verify_plan
 from microforge.planner.best_fit import plan_best
 from microforge.planner.greedy import plan_greedy_by_size
@@ -110,7 +110,7 @@ def test_inplace_shift_is_respected():
 def test_person_detect_runs_in_place():
     """Depthwise/pointwise layers overlap their inputs: the arena is the largest single
     activation (48x48x16), far below layer-by-layer planning (55,296 bytes)."""
-    from microforge.codegen.compiler import generate
+    from microforge.backends.c.compiler import generate
 
     graph = read_tflite(MODELS / "person_detect.tflite")
     _, layout, plan, tflm_plan, _, _, _ = generate(graph, "pd", "test")

@@ -3,8 +3,8 @@ compiled library follows it, and it still equals the Python runtime byte for byt
 
 import numpy as np
 
-from microforge.codegen.build import verify
-from microforge.codegen.compiler import compile_model
+from microforge.targets.host import verify
+from microforge.backends.c.compiler import compile_model
 from microforge.ir.builder import GraphBuilder
 from microforge.planner.schedule import is_topological, memory_aware_order
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import microforge
-from microforge.frontends.tflite_writer import write_tflite
+from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir import Graph
 from tests.oracle import random_inputs, tflm_run
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import microforge
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends.tflite.reader import read_tflite
 from tests.oracle import MODELS, tflm_runtime
 from tests.quantize._check import assert_tflm_parity, assert_tflm_rules
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import microforge
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends.tflite.reader import read_tflite
 from microforge.passes import PassManager, fold_constants, remove_dead
 from microforge.quantize.report import quantize_input, sqnr_db
 from tests.oracle import tflm_runtime

@@ -14,7 +14,7 @@ import numpy as np
 from flatbuffers import flexbuffers
 
 import microforge
-from microforge.frontends.tflite_writer import write_tflite
+from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder
 from tests.oracle import tflm_interpreter, tflm_runtime
 from tests.runtime._parity import bits

@@ -7,8 +7,8 @@ import pytest
 
 import microforge
 from microforge.errors import UnsupportedOpError
-from microforge.frontends.tflite_reader import read_tflite
-from microforge.frontends.tflite_writer import write_tflite
+from microforge.frontends.tflite.reader import read_tflite
+from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from tests.oracle import MODELS
 from tests.runtime._parity import assert_parity, sample

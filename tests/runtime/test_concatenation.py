@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from tests.oracle import MODELS
 from tests.runtime._parity import assert_both_reject, assert_parity, sample

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from microforge import fixedpoint as fp
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.common import Requantizer, compute_padding
 from tests.oracle import MODELS, random_inputs
@@ -162,7 +162,7 @@ def test_single_input_channel(op, dtype, geometry):
     """One input channel runs as banded matrix products over strips of output columns: strided
     windows for large batches, copied windows for small ones; both equal TFLM."""
     import microforge
-    from microforge.frontends.tflite_writer import write_tflite
+    from microforge.frontends.tflite.writer import write_tflite
 
     padding, stride, dilation, k, hw = geometry
     seed = _seed("single", op, np.dtype(dtype).name, geometry)
@@ -278,7 +278,7 @@ def test_refusals():
     """Variants TFLM cannot run correctly are refused at load time."""
     import microforge
     from microforge.errors import UnsupportedOpError
-    from microforge.frontends.tflite_writer import write_tflite
+    from microforge.frontends.tflite.writer import write_tflite
 
     w = _weights("DEPTHWISE_CONV_2D", (3, 3), 2, 0, 1)
     model = _build("DEPTHWISE_CONV_2D", np.int8, (1, 5, 5, 2), w, _options(SAME, 1, 1, 0))

@@ -9,8 +9,8 @@ import pytest
 
 import microforge
 from microforge.errors import UnsupportedOpError
-from microforge.frontends.tflite_reader import read_tflite
-from microforge.frontends.tflite_writer import write_tflite
+from microforge.frontends.tflite.reader import read_tflite
+from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from tests.oracle import MODELS, random_inputs, tflm_run, tflm_runtime
 from tests.runtime._parity import assert_both_reject, assert_parity, sample

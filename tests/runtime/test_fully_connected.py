@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import microforge
-from microforge.frontends.tflite_reader import read_tflite
-from microforge.frontends.tflite_writer import write_tflite
+from microforge.frontends.tflite.reader import read_tflite
+from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir import Tensor
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.ir.quant import QuantParams

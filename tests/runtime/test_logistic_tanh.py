@@ -12,8 +12,8 @@ import pytest
 import microforge
 from microforge import fixedpoint as fp
 from microforge.errors import UnsupportedOpError
-from microforge.frontends.tflite_reader import read_tflite
-from microforge.frontends.tflite_writer import write_tflite
+from microforge.frontends.tflite.reader import read_tflite
+from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.logistic_tanh import checked_log2
 from tests.oracle import MODELS, assert_tflm_parity, random_inputs, tflm_run

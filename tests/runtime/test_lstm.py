@@ -16,8 +16,8 @@ import pytest
 import microforge
 from microforge.errors import UnsupportedOpError
 from microforge.fixedpoint import logistic_int16_lut, tanh_int16_lut
-from microforge.frontends.tflite_reader import read_tflite
-from microforge.frontends.tflite_writer import write_tflite
+from microforge.frontends.tflite.reader import read_tflite
+from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.common import expf, expm1f, tanhf
 from tests.oracle import MODELS, tflm_run

@@ -64,7 +64,7 @@ def test_int8_pad_value_quantized_differently_is_refused():
 def test_negative_paddings_are_refused():
     import microforge
     from microforge.errors import UnsupportedOpError
-    from microforge.frontends.tflite_writer import write_tflite
+    from microforge.frontends.tflite.writer import write_tflite
 
     b = _model("PAD", np.float32, (4, 3), [[1, -1], [0, 0]])
     with pytest.raises(UnsupportedOpError):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from microforge.frontends.tflite_reader import read_tflite
-from microforge.frontends.tflite_writer import write_tflite
+from microforge.frontends.tflite.reader import read_tflite
+from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.quantize import float_to_int32_x86
 from tests.oracle import MODELS, assert_tflm_parity, random_inputs

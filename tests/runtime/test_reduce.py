@@ -7,7 +7,7 @@ import pytest
 
 import microforge
 from microforge.errors import UnsupportedOpError
-from microforge.frontends.tflite_writer import write_tflite
+from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder
 from tests.oracle import tflm_run
 from tests.runtime._parity import assert_parity, sample

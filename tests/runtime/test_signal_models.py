@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import microforge
-from microforge.frontends.tflite_reader import read_tflite
-from microforge.frontends.tflite_writer import write_tflite
+from microforge.frontends.tflite.reader import read_tflite
+from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import extract_operator
 from microforge.runtime import interpreter
 from tests.oracle import MODELS

@@ -74,7 +74,7 @@ def test_spectral_subtraction_missing_option_refused():
 
 def _gain_lut(rng, preprocessor_like: bool) -> np.ndarray:
     if preprocessor_like:
-        from microforge.frontends.tflite_reader import read_tflite
+        from microforge.frontends.tflite.reader import read_tflite
         from tests.oracle import MODELS
 
         sg = read_tflite(MODELS / "audio_preprocessor_int8.tflite").main

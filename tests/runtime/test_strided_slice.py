@@ -7,8 +7,8 @@ import pytest
 
 import microforge
 from microforge.errors import UnsupportedOpError
-from microforge.frontends.tflite_reader import read_tflite
-from microforge.frontends.tflite_writer import write_tflite
+from microforge.frontends.tflite.reader import read_tflite
+from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.strided_slice import Masks, _prepare_dim
 from tests.oracle import MODELS

@@ -34,7 +34,7 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--force", action="store_true",
                    help="write into a directory that holds files microforge did not write")
-    from microforge.codegen.apps import cli as app_cli
+    from microforge.commands import _kws_firmware as app_cli
 
     app_cli.add_arguments(p)
     p.set_defaults(func=main)
@@ -46,20 +46,20 @@ def _default_name(model: str) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    from microforge.codegen.build import verify
-    from microforge.codegen.compiler import compile_model
-    from microforge.codegen.sizes import measure
-    from microforge.codegen.tflm_compare import tflm_arena_bytes
-    from microforge.frontends.tflite_reader import read_tflite
+    from microforge.targets.host import verify
+    from microforge.backends.c.compiler import compile_model
+    from microforge.targets.sizes import measure
+    from microforge.report.tflm_arena import tflm_arena_bytes
+    from microforge.frontends import read_model
     from microforge.report.summary import summarize
 
     if args.app is not None or args.model is None:
-        from microforge.codegen.apps import cli as app_cli
+        from microforge.commands import _kws_firmware as app_cli
 
         return app_cli.run(args)
     if args.verify < 0:
         raise InputError("--verify takes a number of inputs >= 0")
-    graph = read_tflite(args.model)
+    graph = read_model(args.model)
     name = args.name or _default_name(args.model)
     compiled = compile_model(graph, args.output, name=name, force=args.force,
                              description=Path(args.model).name)
@@ -105,8 +105,8 @@ def main(args: argparse.Namespace) -> int:
 
 def _cortex_m(args: argparse.Namespace, graph, name: str, compiled) -> int:
     """Cortex-M targets: write the firmware harness, then build, run and measure it under QEMU."""
-    from microforge.codegen.targets import cortex_m
-    from microforge.codegen.tflm_compare import tflm_arena_bytes
+    from microforge.targets.cortex_m import firmware as cortex_m
+    from microforge.report.tflm_arena import tflm_arena_bytes
     from microforge.errors import ModelError
     from microforge.report.summary import summarize
 
@@ -150,7 +150,7 @@ def _report(r: dict, args: argparse.Namespace) -> None:
 
     print(f"wrote {r['name']} to {r['directory']}/ ({', '.join(r['files'])})")
     if "firmware" in r:
-        from microforge.codegen.targets.cortex_m import report_lines
+        from microforge.targets.cortex_m.firmware import report_lines
 
         for line in report_lines(r):
             print(line)

@@ -12,6 +12,6 @@ def register(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from microforge.demo import run_demo
+    from microforge.apps.demo import run_demo
 
     return run_demo(args.out)

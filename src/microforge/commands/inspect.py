@@ -15,11 +15,11 @@ def register(sub) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from microforge.frontends.tflite_reader import read_tflite
+    from microforge.frontends import read_model
     from microforge.report.summary import summarize
     from microforge.report.text import render_summary
 
-    graph = read_tflite(args.model)
+    graph = read_model(args.model)
     summary = summarize(graph)
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))

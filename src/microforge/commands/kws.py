@@ -43,7 +43,7 @@ def _labels(text: str, option: str) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from microforge.audio import FeatureExtractor, KeywordSpotter, read_wav
+    from microforge.apps.audio import FeatureExtractor, KeywordSpotter, read_wav
 
     labels = _labels(args.labels, "--labels")
     if args.threshold < 0 or args.average_ms <= 0 or args.suppression_ms < 0 or args.min_count < 1:

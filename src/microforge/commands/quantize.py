@@ -54,7 +54,7 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from microforge.frontends.tflite_writer import write_tflite
+    from microforge.frontends.tflite.writer import write_tflite
     from microforge.quantize import quantize
 
     source, out = Path(args.model), Path(args.output)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from microforge.frontends.tflite_table import OPTIONS_OF
+from microforge.frontends.tflite.schema import OPTIONS_OF
 from microforge.ir.graph import Graph, Operator, Subgraph, Tensor
 from microforge.ir.quant import QuantParams
 

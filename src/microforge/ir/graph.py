@@ -33,7 +33,7 @@ class Tensor:
         self.shape = tuple(int(d) for d in self.shape)
         self.dtype = np.dtype(self.dtype)
         if not self.type_name:
-            from microforge.frontends.tflite_table import tensor_type_of
+            from microforge.frontends.tflite.schema import tensor_type_of
 
             self.type_name = tensor_type_of(self.dtype)
 

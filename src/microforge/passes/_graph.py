@@ -86,7 +86,7 @@ def compact(graph: Graph) -> bool:
 
 
 def new_operator(opcode: str, inputs: list[int], outputs: list[int], **options) -> Operator:
-    from microforge.frontends.tflite_table import OPTIONS_OF
+    from microforge.frontends.tflite.schema import OPTIONS_OF
 
     return Operator(opcode=opcode, inputs=list(inputs), outputs=list(outputs),
                     options=dict(options), options_type=OPTIONS_OF.get(opcode))

@@ -15,7 +15,7 @@ import numpy as np
 
 from microforge.api import Model
 from microforge.errors import InputError, MicroforgeError, ModelError
-from microforge.frontends.tflite_reader import read_tflite
+from microforge.frontends import read_model
 from microforge.ir import Graph
 from microforge.passes import prepare
 from microforge.quantize.calibration import METHODS, choose_range, collect
@@ -79,7 +79,7 @@ def _graph_of(model: Any) -> Graph:
     if isinstance(model, Graph):
         return model
     if isinstance(model, (str, os.PathLike, bytes, bytearray)):
-        return read_tflite(bytes(model) if isinstance(model, bytearray) else model)
+        return read_model(bytes(model) if isinstance(model, bytearray) else model)
     raise InputError(f"model must be a path, bytes, a Model or a Graph, not {type(model).__name__}")
 
 

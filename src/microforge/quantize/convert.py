@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from microforge.errors import UnsupportedOpError
-from microforge.frontends.tflite_table import OPTIONS_OF
+from microforge.frontends.tflite.schema import OPTIONS_OF
 from microforge.ir import Graph, Operator, Subgraph, Tensor
 from microforge.ir.quant import QuantParams
 from microforge.passes._graph import compact, producers

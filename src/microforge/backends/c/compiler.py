@@ -1,0 +1,233 @@
+"""``compile_model``: graph → memory plan → C library in a directory."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from microforge.backends.c.cdata import ctype
+from microforge.backends.c.emit import ModelSource, render
+from microforge.backends.c.emitter import EmitContext, emitter_for
+from microforge.errors import InputError, UnsupportedOpError
+from microforge.ir import Graph
+from microforge.planner.best_fit import plan_best
+from microforge.planner.greedy import plan_greedy_by_size
+from microforge.planner.lifetimes import MemoryLayout, layout_memory
+from microforge.planner.plan import ArenaPlan, verify_plan
+from microforge.planner.schedule import choose_order, reordered
+from microforge.runtime.interpreter import Executor, variable_initial_value
+
+MANIFEST = ".microforge-manifest.json"
+
+
+@dataclass
+class CompiledModel:
+    name: str
+    directory: Path
+    files: list[str]
+    plan: ArenaPlan
+    tflm_style_plan: ArenaPlan
+    layout: MemoryLayout
+    source: ModelSource
+    op_rows: list[dict] = field(default_factory=list)
+
+    @property
+    def arena_bytes(self) -> int:
+        return self.plan.size
+
+
+def check_name(name: str) -> str:
+    if not name.isidentifier() or not name.isascii():
+        raise InputError(f"--name {name!r} is not a valid C identifier")
+    return name
+
+
+def _pointer_factory(graph: Graph, layout: MemoryLayout, plan: ArenaPlan, variables: dict):
+    sg = graph.main
+
+    def pointer(t: int) -> str:
+        tensor = sg.tensors[t]
+        c_t = ctype(tensor.dtype)
+        st = layout.storage[t]
+        if st.kind == "input":
+            return f"in{st.index}"
+        if st.kind == "output":
+            return f"out{st.index}"
+        if st.kind == "arena":
+            return f"(({c_t} *)(mf_arena.bytes + {plan.offsets[st.index] + st.offset}))"
+        if st.kind == "state":
+            return variables[t]
+        raise UnsupportedOpError(f"tensor {t} ({tensor.name!r}) has no storage a kernel can use")
+
+    return pointer
+
+
+def prepare_output_dir(out: Path, force: bool) -> None:
+    """Refuse to write into a directory holding files microforge did not write (unless force)."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} exists and is not a directory")
+    if not out.exists():
+        out.mkdir(parents=True)
+        return
+    ours: set[str] = set()
+    manifest = out / MANIFEST
+    if manifest.is_file():
+        try:
+            ours = set(json.loads(manifest.read_text())["files"])
+        except (ValueError, KeyError, TypeError):
+            ours = set()
+    foreign = sorted(
+        str(p.relative_to(out)) for p in out.rglob("*")
+        if p.is_file() and p.name != MANIFEST and str(p.relative_to(out)) not in ours
+    )
+    if foreign and not force:
+        shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+        raise InputError(
+            f"{out} holds files microforge did not write ({shown}); "
+            "choose an empty directory or pass --force"
+        )
+    for name in ours:
+        p = out / name
+        if p.is_file():
+            p.unlink()
+
+
+def generate(graph: Graph, name: str, description: str) -> tuple:
+    """Plan memory and emit C for every operator; returns the pieces ``compile_model`` writes."""
+    executor = Executor(graph)
+    sg = graph.main
+    emitters = [emitter_for(step.ctx) for step in executor.steps]
+    memory = [em.memory(step.ctx, step.params) for em, step in zip(emitters, executor.steps)]
+    tflm_plan = plan_greedy_by_size(layout_memory(sg, memory).buffers)  # TFLM: model order
+
+    def arena_for(order: list[int]) -> int:
+        return plan_best(layout_memory(reordered(sg, order), [memory[i] for i in order]).buffers).size
+
+    order = choose_order(sg, arena_for)
+    if order != list(range(len(sg.operators))):
+        graph = Graph([reordered(sg, order)] + graph.subgraphs[1:], graph.description,
+                      graph.version, graph.metadata, graph.signatures)
+        executor = Executor(graph)
+        sg = graph.main
+        emitters = [emitter_for(step.ctx) for step in executor.steps]
+        memory = [em.memory(step.ctx, step.params) for em, step in zip(emitters, executor.steps)]
+    layout = layout_memory(sg, memory)
+    plan = plan_best(layout.buffers)
+    verify_plan(plan)
+    variables, resets = {}, []
+    for t in executor.variables:
+        tensor = sg.tensors[t]
+        symbol = f"mf_state_t{t}"
+        variables[t] = symbol
+        value = variable_initial_value(tensor)
+        resets.append((symbol, ctype(tensor.dtype), tensor.size, str(int(value))))
+    pointer = _pointer_factory(graph, layout, plan, variables)
+    contexts = []
+    for i, (em, step) in enumerate(zip(emitters, executor.steps)):
+        scratch = None
+        if i in layout.scratch:
+            scratch = f"(mf_arena.bytes + {plan.offsets[layout.scratch[i]]})"
+        e = EmitContext(step.ctx, pointer, scratch_expr=scratch, prefix=f"op{i}")
+        if i not in layout.views:
+            em.emit(step.ctx, step.params, e)
+        contexts.append(e)
+    source = render(name, sg, layout, plan, contexts, bool(executor.variables) or any(
+        e.state for e in contexts), resets, description)
+    return executor, layout, plan, tflm_plan, contexts, source, order
+
+
+def compile_model(graph: Graph, out_dir: str | Path, name: str = "model", force: bool = False,
+                  description: str = "a TFLite model") -> CompiledModel:
+    name = check_name(name)
+    executor, layout, plan, tflm_plan, contexts, source, order = generate(graph, name, description)
+    out = Path(out_dir)
+    prepare_output_dir(out, force)
+    files = {f"{name}.h": source.header, f"{name}.c": source.source}
+    c_dir = resources.files("microforge.backends.c") / "portable"
+    needed = sorted(source.kernel_sources)
+    for stem in ["mf_common"] + needed:
+        for ext in (".h", ".c"):
+            f = c_dir / (stem + ext)
+            if f.is_file():
+                files[stem + ext] = f.read_text()
+    c_files = [f"{name}.c"] + [s + ".c" for s in needed if (c_dir / (s + ".c")).is_file()]
+    files["Makefile"] = _makefile(name, c_files)
+    files["CMakeLists.txt"] = _cmake(name, c_files)
+    for fname, text in files.items():
+        (out / fname).write_text(text)
+    (out / MANIFEST).write_text(json.dumps({"files": sorted(files)}, indent=1))
+    rows = []
+    overlapping = plan.overlapping()
+    for i, (step, e) in enumerate(zip(executor.steps, contexts)):
+        outs = step.ctx.op.outputs
+        st = layout.storage.get(outs[0]) if outs else None
+        placement = st.kind if st is not None else "none"
+        offset = plan.offsets[st.index] + st.offset if st is not None and st.kind == "arena" else None
+        rows.append({
+            "index": i, "model_index": order[i], "op": step.ctx.op.opcode,
+            "output": placement if offset is None else f"arena+{offset}",
+            "view": i in layout.views,
+            "in_place": layout.inplace.get(i) in overlapping,
+            "scratch_bytes": next((b.size for b in layout.buffers if b.scratch_of == i), 0),
+            "const_bytes": sum(c.nbytes for c in e.consts),
+        })
+    return CompiledModel(name, out, sorted(files), plan, tflm_plan, layout, source, rows)
+
+
+def _makefile(name: str, c_files: list[str]) -> str:
+    objs = " ".join(f.replace(".c", ".o") for f in c_files)
+    return f"""# Generated by microforge. `make` builds lib{name}.a.
+CC ?= cc
+CFLAGS ?= -O2
+CFLAGS += -std=c99 -Wall -Wextra -Werror -ffp-contract=off
+AR ?= ar
+
+lib{name}.a: {objs}
+\t$(AR) rcs $@ $^
+
+%.o: %.c
+\t$(CC) $(CFLAGS) -c $< -o $@
+
+clean:
+\trm -f *.o lib{name}.a
+
+.PHONY: clean
+"""
+
+
+def _cmake(name: str, c_files: list[str]) -> str:
+    return f"""# Generated by microforge.
+cmake_minimum_required(VERSION 3.13)
+project({name} C)
+add_library({name} STATIC {' '.join(c_files)})
+set_property(TARGET {name} PROPERTY C_STANDARD 99)
+set_property(TARGET {name} PROPERTY C_STANDARD_REQUIRED ON)
+set_property(TARGET {name} PROPERTY C_EXTENSIONS OFF)
+target_include_directories({name} PUBLIC ${{CMAKE_CURRENT_SOURCE_DIR}})
+if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+  target_compile_options({name} PRIVATE -Wall -Wextra -Werror -ffp-contract=off)
+endif()
+target_link_libraries({name} PUBLIC m)
+"""
+
+
+def random_inputs_for(graph: Graph, n: int, seed: int = 0) -> list[np.ndarray]:
+    """Seeded random inputs over each input's whole dtype range (extremes first)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in graph.main.inputs:
+        tensor = graph.main.tensors[t]
+        shape = (n,) + tensor.shape
+        if tensor.dtype.kind == "f":
+            x = rng.uniform(-1.0, 1.0, shape).astype(tensor.dtype)
+        else:
+            info = np.iinfo(tensor.dtype)
+            x = rng.integers(info.min, info.max, shape, endpoint=True, dtype=tensor.dtype)
+            if n >= 2:
+                x[0], x[1] = info.min, info.max
+        out.append(x)
+    return out

@@ -1,0 +1,131 @@
+"""CONV_2D / DEPTHWISE_CONV_2D (int8) → ``mf_conv.c``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from microforge.backends.c.emitter import EmitContext, OpEmitter, Raw, c_emitter
+from microforge.planner.inplace import max_safe_shift, window_first_read
+from microforge.planner.lifetimes import OpMemory
+from microforge.runtime.kernels.conv import Geometry
+from microforge.runtime.registry import OpContext
+
+BLOCK = 64  # MF_CONV_BLOCK in mf_conv.h
+MAX_POINTWISE_IN_C = 256  # MF_CONV_MAX_POINTWISE_IN_C in mf_conv.h
+
+
+def _pointwise(ctx: OpContext) -> bool:
+    g, w = _geometry(ctx), ctx.input(1)
+    return (g.k_h == g.k_w == 1 and g.stride_h == g.stride_w == 1 and g.pad_top == g.pad_left == 0
+            and g.in_h == g.out_h and g.in_w == g.out_w and w.shape[3] <= MAX_POINTWISE_IN_C)
+
+
+def _geometry(ctx: OpContext) -> Geometry:
+    x, w, out = ctx.input(0), ctx.input(1), ctx.output()
+    return Geometry.of(ctx.options, x.shape, w.shape[1], w.shape[2], out.shape)
+
+
+def _first_read(ctx: OpContext) -> np.ndarray:
+    """Per output pixel, the byte offset of the first input byte its window reads."""
+    g = _geometry(ctx)
+    pixels = window_first_read(g.out_h, g.out_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left,
+                               g.in_h, g.in_w)
+    return pixels.reshape(-1) * ctx.input(0).shape[3]
+
+
+def _int8_only(ctx: OpContext, params) -> None:
+    ints = getattr(params, "ints", None)
+    if ints is None or ctx.input(0).dtype != np.int8:
+        raise ctx.unsupported("only int8 convolutions have a C kernel yet")
+
+
+def _common(ctx: OpContext, params) -> dict:
+    x, w, out = ctx.input(0), ctx.input(1), ctx.output()
+    k_h, k_w = w.shape[1], w.shape[2]
+    g = Geometry.of(ctx.options, x.shape, k_h, k_w, out.shape)
+    rq = params.ints.requant
+    out_c = out.shape[3]
+    shift = np.broadcast_to(rq.shift, (out_c,)).astype(np.int64)
+    return {
+        "in_h": g.in_h, "in_w": g.in_w, "in_c": x.shape[3],
+        "out_h": g.out_h, "out_w": g.out_w, "out_c": out_c,
+        "k_h": k_h, "k_w": k_w, "stride_h": g.stride_h, "stride_w": g.stride_w,
+        "dil_h": g.dil_h, "dil_w": g.dil_w, "pad_top": g.pad_top, "pad_left": g.pad_left,
+        "input_offset": -params.ints.zero_point, "output_offset": rq.zero_point,
+        "act_min": rq.act_min, "act_max": rq.act_max,
+        "_bias": np.broadcast_to(rq.bias, (out_c,)).astype(np.int64),
+        "_multiplier": np.broadcast_to(rq.multiplier, (out_c,)).astype(np.int32),
+        "_left": np.maximum(shift, 0).astype(np.int32),
+        "_right": np.maximum(-shift, 0).astype(np.int32),
+    }
+
+
+def _emit(ctx: OpContext, params, e: EmitContext, weights: np.ndarray, depth_multiplier: int,
+          fn: str, pointwise: bool = False) -> None:
+    c = _common(ctx, params)
+    fields = {k: v for k, v in c.items() if not k.startswith("_")}
+    fields["depth_multiplier"] = depth_multiplier
+    fields["pointwise"] = int(pointwise)
+    fields["weights"] = Raw(e.const("w", np.ascontiguousarray(weights)))
+    fields["bias"] = Raw(e.const("bias", _check_int32(ctx, c["_bias"], "bias")))
+    fields["multiplier"] = Raw(e.const("mult", c["_multiplier"]))
+    fields["left_shift"] = Raw(e.const("lshift", c["_left"]))
+    fields["right_shift"] = Raw(e.const("rshift", c["_right"]))
+    p = e.params("mf_conv_s8_params", fields)
+    e.call(f"{fn}({p}, {e.input_ptr(0)}, {e.output_ptr()});")
+    e.use("mf_conv")
+
+
+def _block_steps(ctx: OpContext, channel_of_block) -> OpMemory:
+    """(pixel, block of channels) steps in order: reads of a step precede its writes."""
+    out_c = ctx.output().shape[3]
+    starts = np.arange(0, out_c, BLOCK, dtype=np.int64)
+    sizes = np.minimum(BLOCK, out_c - starts)
+    first = _first_read(ctx)[:, None] + channel_of_block(starts)[None, :]
+    pixel = np.arange(first.shape[0], dtype=np.int64)[:, None] * out_c
+    ends = pixel + starts[None, :] + sizes[None, :]
+    return OpMemory(inplace=True, inplace_shift=max_safe_shift(first, ends))
+
+
+def _check_int32(ctx: OpContext, values: np.ndarray, what: str) -> np.ndarray:
+    if values.size and (values.min() < -(1 << 31) or values.max() >= (1 << 31)):
+        raise ctx.unsupported(f"{what} does not fit int32")
+    return values.astype(np.int32)
+
+
+@c_emitter("CONV_2D")
+class Conv2DEmitter(OpEmitter):
+    def memory(self, ctx: OpContext, params) -> OpMemory:
+        if getattr(params, "ints", None) is None:
+            return OpMemory()
+        if _pointwise(ctx):  # one step per pixel: the pixel is copied before any write
+            in_c, out_c = ctx.input(0).shape[3], ctx.output().shape[3]
+            pixels = np.arange(ctx.output().size // out_c, dtype=np.int64)
+            return OpMemory(inplace=True,
+                            inplace_shift=max_safe_shift(pixels * in_c, (pixels + 1) * out_c))
+        return _block_steps(ctx, lambda starts: np.zeros_like(starts))  # every block reads all in_c
+
+    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
+        _int8_only(ctx, params)
+        w = ctx.input(1)
+        if w.shape[3] != ctx.input(0).shape[3]:
+            raise ctx.unsupported("grouped convolution has no C kernel yet")
+        if _pointwise(ctx):
+            _emit(ctx, params, e, w.data.reshape(w.shape[0], w.shape[3]), 1, "mf_conv_s8", True)
+        else:
+            _emit(ctx, params, e, w.data.transpose(1, 2, 3, 0), 1, "mf_conv_s8")  # [kh][kw][ic][oc]
+
+
+@c_emitter("DEPTHWISE_CONV_2D")
+class DepthwiseConv2DEmitter(OpEmitter):
+    def memory(self, ctx: OpContext, params) -> OpMemory:
+        if getattr(params, "ints", None) is None:
+            return OpMemory()
+        m = ctx.output().shape[3] // ctx.input(0).shape[3]
+        return _block_steps(ctx, lambda starts: starts // m)
+
+    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
+        _int8_only(ctx, params)
+        w = ctx.input(1)
+        m = ctx.output().shape[3] // ctx.input(0).shape[3]
+        _emit(ctx, params, e, w.data.reshape(w.shape[1], w.shape[2], -1), m, "mf_depthwise_conv_s8")

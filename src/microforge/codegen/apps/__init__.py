@@ -1,1 +1,0 @@
-"""Example applications generated around compiled models (``microforge compile --app``)."""

@@ -1,0 +1,245 @@
+"""Read a ``.tflite`` flatbuffer into the IR.
+
+Accepts what TFLite Micro accepts: no cross-checks that only the full TFLite runtime makes (e.g.
+``person_detect.tflite`` carries quantization fields LiteRT rejects). Everything that would make a
+later stage read out of bounds is checked here and reported as one :class:`ModelError`.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import tflite
+
+from microforge.errors import ModelError
+from microforge.frontends.tflite import schema as table
+from microforge.ir import Graph, Operator, QuantParams, Signature, Subgraph, Tensor
+
+TFLITE_IDENTIFIER = b"TFL3"
+
+
+def read_tflite(source: str | os.PathLike | bytes | bytearray | memoryview) -> Graph:
+    """Read a model from a path or from the bytes of a ``.tflite`` file."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        buf, where = bytes(source), "<bytes>"
+    else:
+        where = str(source)
+        try:
+            buf = Path(source).read_bytes()
+        except FileNotFoundError:
+            raise ModelError(f"{where}: no such file") from None
+        except IsADirectoryError:
+            raise ModelError(f"{where}: is a directory, expected a .tflite file") from None
+        except OSError as exc:
+            raise ModelError(f"{where}: cannot read ({exc.strerror})") from None
+    if len(buf) < 8 or buf[4:8] != TFLITE_IDENTIFIER:
+        raise ModelError(
+            f"{where}: not a TensorFlow Lite model (no 'TFL3' flatbuffer identifier); "
+            "pass a .tflite file"
+        )
+    try:
+        return _Reader(buf).read()
+    except ModelError as exc:
+        raise ModelError(f"{where}: {exc}") from None
+    except (IndexError, struct.error, ValueError, TypeError, UnicodeDecodeError, KeyError) as exc:
+        raise ModelError(
+            f"{where}: corrupt or truncated flatbuffer ({type(exc).__name__}: {exc}); "
+            "re-export the model"
+        ) from None
+
+
+class _Reader:
+    def __init__(self, buf: bytes) -> None:
+        self.buf = buf
+        root = struct.unpack_from("<I", buf, 0)[0]
+        if root + 4 > len(buf):
+            raise ModelError("truncated flatbuffer (root table past end of file)")
+        self.model = tflite.Model.GetRootAs(buf, 0)
+
+    def read(self) -> Graph:
+        m = self.model
+        if m.SubgraphsLength() == 0:
+            raise ModelError("the model has no subgraphs")
+        buffers = [self._buffer(i) for i in range(m.BuffersLength())]
+        opcodes = [self._opcode(i) for i in range(m.OperatorCodesLength())]
+        subgraphs = [
+            self._subgraph(m.Subgraphs(i), buffers, opcodes) for i in range(m.SubgraphsLength())
+        ]
+        metadata = {}
+        for i in range(m.MetadataLength()):
+            md = m.Metadata(i)
+            idx = md.Buffer()
+            name = (md.Name() or b"").decode()
+            metadata[name] = bytes(buffers[idx]) if 0 <= idx < len(buffers) else b""
+        signatures = []
+        for i in range(m.SignatureDefsLength()):
+            sd = m.SignatureDefs(i)
+            signatures.append(
+                Signature(
+                    key=(sd.SignatureKey() or b"").decode(),
+                    subgraph_index=sd.SubgraphIndex(),
+                    inputs={
+                        (sd.Inputs(j).Name() or b"").decode(): sd.Inputs(j).TensorIndex()
+                        for j in range(sd.InputsLength())
+                    },
+                    outputs={
+                        (sd.Outputs(j).Name() or b"").decode(): sd.Outputs(j).TensorIndex()
+                        for j in range(sd.OutputsLength())
+                    },
+                )
+            )
+        return Graph(
+            subgraphs=subgraphs,
+            description=(m.Description() or b"").decode(errors="replace"),
+            version=m.Version(),
+            metadata=metadata,
+            signatures=signatures,
+        )
+
+    def _buffer(self, i: int) -> memoryview:
+        b = self.model.Buffers(i)
+        offset, size = b.Offset(), b.Size()
+        if offset > 1:
+            if offset + size > len(self.buf):
+                raise ModelError(f"buffer {i} lies past the end of the file (truncated?)")
+            return memoryview(self.buf)[offset : offset + size]
+        if b.DataIsNone() or b.DataLength() == 0:
+            return memoryview(b"")
+        start = b._tab.Vector(b._tab.Offset(4))
+        n = b.DataLength()
+        if start + n > len(self.buf):
+            raise ModelError(f"buffer {i} lies past the end of the file (truncated?)")
+        return memoryview(self.buf)[start : start + n]
+
+    def _opcode(self, i: int) -> tuple[str, bool, int]:
+        oc = self.model.OperatorCodes(i)
+        code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
+        if code == table.BUILTIN_CODES["CUSTOM"]:
+            return (oc.CustomCode() or b"").decode(), True, oc.Version()
+        if code not in table.BUILTIN_NAMES:
+            return f"BUILTIN_{code}", False, oc.Version()
+        return table.BUILTIN_NAMES[code], False, oc.Version()
+
+    def _subgraph(self, sg, buffers: list[memoryview], opcodes: list) -> Subgraph:
+        tensors = [self._tensor(sg.Tensors(i), i, buffers) for i in range(sg.TensorsLength())]
+        n = len(tensors)
+
+        def indices(arr, what: str) -> list[int]:
+            out = [int(x) for x in (arr if isinstance(arr, np.ndarray) else [])]
+            for x in out:
+                if x < -1 or x >= n:
+                    raise ModelError(f"{what} refers to tensor {x}, but the subgraph has {n}")
+            return out
+
+        operators = []
+        for i in range(sg.OperatorsLength()):
+            op = sg.Operators(i)
+            idx = op.OpcodeIndex()
+            if idx >= len(opcodes):
+                raise ModelError(f"operator {i} has opcode index {idx} of {len(opcodes)}")
+            name, custom, version = opcodes[idx]
+            where = f"operator {i} ({name})"
+            options, options_type = {}, None
+            if op.BuiltinOptionsType() != 0 and op.BuiltinOptions() is not None:
+                options_type = table.OPTIONS_NAMES.get(op.BuiltinOptionsType())
+                if options_type is not None:
+                    options = table.decode_options(options_type, op.BuiltinOptions())
+            elif op.BuiltinOptions2Type() != 0 and op.BuiltinOptions2() is not None:
+                options_type = table.OPTIONS2_NAMES.get(op.BuiltinOptions2Type())
+                if options_type is not None:
+                    options = table.decode_options(options_type, op.BuiltinOptions2())
+            custom_options = None
+            if not op.CustomOptionsIsNone():
+                custom_options = op.CustomOptionsAsNumpy().tobytes()
+            elif op.LargeCustomOptionsSize() > 0:
+                off, size = op.LargeCustomOptionsOffset(), op.LargeCustomOptionsSize()
+                custom_options = self.buf[off : off + size]
+            operators.append(
+                Operator(
+                    opcode=name,
+                    inputs=indices(op.InputsAsNumpy(), where + " input"),
+                    outputs=indices(op.OutputsAsNumpy(), where + " output"),
+                    options=options,
+                    options_type=options_type,
+                    custom=custom,
+                    custom_options=custom_options,
+                    custom_options_format=op.CustomOptionsFormat(),
+                    version=version,
+                    intermediates=indices(op.IntermediatesAsNumpy(), where + " intermediate"),
+                )
+            )
+        return Subgraph(
+            tensors=tensors,
+            operators=operators,
+            inputs=indices(sg.InputsAsNumpy(), "subgraph input"),
+            outputs=indices(sg.OutputsAsNumpy(), "subgraph output"),
+            name=(sg.Name() or b"").decode(errors="replace"),
+        )
+
+    def _tensor(self, t, i: int, buffers: list[memoryview]) -> Tensor:
+        name = (t.Name() or b"").decode(errors="replace")
+        type_name = table.TENSOR_TYPE_NAMES.get(t.Type())
+        if type_name is None:
+            raise ModelError(f"tensor {i} ({name!r}) has unknown type {t.Type()}")
+        dtype = table.DTYPES[type_name]
+        shape = tuple(int(x) for x in t.ShapeAsNumpy()) if not t.ShapeIsNone() else ()
+        if any(d < -1 for d in shape):
+            raise ModelError(f"tensor {i} ({name!r}) has a negative dimension {shape}")
+        sig = None
+        if not t.ShapeSignatureIsNone():
+            sig = tuple(int(x) for x in t.ShapeSignatureAsNumpy())
+        if t.Sparsity() is not None:
+            raise ModelError(f"tensor {i} ({name!r}) is sparse; sparse tensors are not supported")
+        data = None
+        b = t.Buffer()
+        if b >= len(buffers):
+            raise ModelError(f"tensor {i} ({name!r}) refers to buffer {b} of {len(buffers)}")
+        raw = buffers[b] if b > 0 else memoryview(b"")
+        if len(raw) > 0:
+            data = self._data(raw, dtype, type_name, shape, i, name)
+        elif b > 0 and shape and 0 in shape:
+            data = np.zeros(shape, dtype)  # an empty constant (e.g. an empty axis list)
+            data.flags.writeable = False
+        return Tensor(
+            name=name,
+            shape=shape,
+            dtype=dtype,
+            quant=self._quant(t.Quantization()),
+            data=data,
+            is_variable=bool(t.IsVariable()),
+            shape_signature=sig,
+            has_rank=bool(t.HasRank()),
+            type_name=type_name,
+        )
+
+    @staticmethod
+    def _data(raw, dtype, type_name, shape, i, name) -> np.ndarray:
+        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        if type_name in ("INT4", "STRING", "RESOURCE", "VARIANT"):
+            arr = np.frombuffer(raw, dtype=np.uint8)
+            arr.flags.writeable = False
+            return arr
+        need = count * dtype.itemsize
+        if len(raw) < need:
+            raise ModelError(
+                f"tensor {i} ({name!r}) needs {need} bytes of data but its buffer has {len(raw)}"
+            )
+        arr = np.frombuffer(raw, dtype=dtype.newbyteorder("<"), count=count).astype(dtype, copy=False)
+        arr = arr.reshape(shape)
+        arr.flags.writeable = False
+        return arr
+
+    @staticmethod
+    def _quant(q) -> QuantParams | None:
+        if q is None:
+            return None
+        scale = q.ScaleAsNumpy() if not q.ScaleIsNone() else np.zeros(0, np.float32)
+        zp = q.ZeroPointAsNumpy() if not q.ZeroPointIsNone() else np.zeros(0, np.int64)
+        mn = q.MinAsNumpy() if not q.MinIsNone() else np.zeros(0, np.float32)
+        mx = q.MaxAsNumpy() if not q.MaxIsNone() else np.zeros(0, np.float32)
+        if scale.size == 0 and zp.size == 0 and mn.size == 0 and mx.size == 0:
+            return None
+        return QuantParams(scale=scale, zero_point=zp, axis=q.QuantizedDimension(), min=mn, max=mx)
