@@ -1,6 +1,7 @@
 """microforge: run trained neural networks on microcontrollers, bit-exact with TFLite Micro."""
 
-from microforge.api import Interpreter, Model, load, save
+from microforge.api import Interpreter, Model, QuantizedModel, load, quantize, save
+from microforge.compiler import compile
 from microforge.errors import (
     InputError,
     MicroforgeError,
@@ -8,7 +9,7 @@ from microforge.errors import (
     ToolError,
     UnsupportedOpError,
 )
-from microforge.quantize import QuantizedModel, QuantReport, quantize  # the function shadows the package
+from microforge.quantize import QuantReport
 
 __version__ = "0.1.0"
 
@@ -22,6 +23,7 @@ __all__ = [
     "QuantizedModel",
     "ToolError",
     "UnsupportedOpError",
+    "compile",
     "load",
     "quantize",
     "save",

@@ -1,4 +1,5 @@
-"""Public Python API: :func:`load`, :class:`Model`, :func:`save`, and the drop-in :class:`Interpreter`."""
+"""Public Python API: :func:`load`, :class:`Model`, :func:`save`, :func:`quantize` and the drop-in
+:class:`Interpreter`."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from microforge.errors import InputError, MicroforgeError
+from microforge.errors import InputError, MicroforgeError, ModelError
 from microforge.frontends import read_model
 from microforge.ir import Graph, Tensor
+from microforge.quantize import DEFAULT_METHOD, Quantized, QuantReport, quantize_graph
+from microforge.quantize.data import CalibrationSource, load_calibration
+from microforge.quantize.report import compare
 from microforge.runtime.interpreter import Executor
 
 
@@ -169,6 +173,35 @@ class Model:
         return arr
 
 
+class QuantizedModel(Model):
+    """A :class:`~microforge.Model` made by :func:`quantize`; ``report()`` measures it against the
+    float model, ``kept_float`` lists the operators left in float."""
+
+    def __init__(self, result: Quantized) -> None:
+        super().__init__(result.graph)
+        self.float_graph = result.float_graph
+        self.kept_float = result.kept_float
+        self.settings = result.settings
+        self._origin = result.origin
+        self._calibration = result.calibration
+        self._report: QuantReport | None = None
+
+    def report(self, data: CalibrationSource | None = None) -> QuantReport:
+        """SQNR / cosine per tensor, per output and top-1 agreement against the float model, on
+        ``data`` (default: the calibration set)."""
+        if data is None:
+            if self._report is None:
+                self._report = self._compare(self._calibration)
+            return self._report
+        inputs = [self.float_graph.main.tensors[i] for i in self.float_graph.main.inputs]
+        return self._compare(load_calibration(data, inputs))
+
+    def _compare(self, data: list[np.ndarray]) -> QuantReport:
+        return compare(self.float_graph, self.graph, self._origin, data, self.kept_float,
+                       self.settings)
+
+
+
 def load(source: str | os.PathLike | bytes, threads: int | None = None) -> Model:
     """Load a ``.tflite`` model from a path or bytes and prepare it to run. Large batches run on
     ``threads`` threads (default: ``MICROFORGE_THREADS``, else every available core)."""
@@ -275,3 +308,33 @@ class Interpreter:
 
     def reset_all_variables(self) -> None:
         self._model.reset()
+
+
+def quantize(
+    model: str | os.PathLike | bytes | Model | Graph,
+    calibration_data: CalibrationSource,
+    *,
+    per_channel: bool = True,
+    method: str = DEFAULT_METHOD,
+    io: str = "int8",
+    int16_activations: bool = False,
+    allow_float: bool = False,
+    percentile: float = 99.99,
+) -> QuantizedModel:
+    """Quantize a float model with post-training calibration.
+
+    ``calibration_data``: a .npy/.npz path, a folder of them, an array, a list of arrays (one per
+    input) or a dict by input name; the leading axis counts samples. ``per_channel``: per-channel
+    (default) or per-tensor weight scales. ``method``: activation ranges from ``"minmax"``,
+    ``"percentile"`` (``percentile``-th) or ``"mse"``. ``io``: ``"int8"`` (quantized inputs and
+    outputs; int16 with ``int16_activations``) or ``"float"`` (QUANTIZE / DEQUANTIZE at the edges).
+    ``int16_activations``: 16x8 quantization. ``allow_float``: keep operators that cannot be
+    quantized in float instead of failing.
+    """
+    result = quantize_graph(model, calibration_data, per_channel=per_channel, method=method, io=io,
+                            int16_activations=int16_activations, allow_float=allow_float,
+                            percentile=percentile)
+    try:
+        return QuantizedModel(result)
+    except MicroforgeError as exc:
+        raise ModelError(f"the quantized model does not prepare ({exc}); please report it") from exc

@@ -113,6 +113,7 @@ def test_person_detect_runs_in_place():
     from microforge.backends.c.compiler import generate
 
     graph = read_tflite(MODELS / "person_detect.tflite")
-    _, layout, plan, tflm_plan, _, _, _ = generate(graph, "pd", "test")
+    g = generate(graph, "pd", "test")
+    plan, tflm_plan = g.plan, g.tflm_style_plan
     verify_plan(plan)
     assert plan.size == 36864 and tflm_plan.size == 55296

@@ -1,10 +1,15 @@
-"""``microforge kws``: keyword spotting in a WAV file (preprocessor model + classifier)."""
+"""``microforge kws``: keyword spotting in a WAV file (preprocessor model + classifier), and
+``microforge compile --app kws``: the same spotter as a C program. Both take the spotter options
+added by :func:`add_spotter_options`."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import tempfile
+from pathlib import Path
 
-from microforge.errors import UsageError
+from microforge.errors import InputError, ModelError, UsageError
 
 
 def register(sub) -> None:
@@ -19,6 +24,13 @@ def register(sub) -> None:
     p.add_argument("--model", required=True, help="classifier .tflite")
     p.add_argument("--labels", required=True,
                    help="comma-separated labels of the classifier outputs, e.g. silence,unknown,yes,no")
+    add_spotter_options(p)
+    p.add_argument("--scores", action="store_true", help="also print every window's scores")
+    p.set_defaults(func=main)
+
+
+def add_spotter_options(p) -> None:
+    """The feature and recognizer options shared by ``kws`` and ``compile --app kws``."""
     p.add_argument("--sample-rate", type=int, default=16000, help="Hz (default 16000)")
     p.add_argument("--stride-ms", type=float, default=20.0, help="feature stride (default 20)")
     p.add_argument("--threshold", type=int, default=200,
@@ -31,29 +43,31 @@ def register(sub) -> None:
                    help="results needed in the averaging window (default 3)")
     p.add_argument("--ignore", default="silence,unknown",
                    help="labels not reported (default silence,unknown)")
-    p.add_argument("--scores", action="store_true", help="also print every window's scores")
-    p.set_defaults(func=main)
 
 
-def _labels(text: str, option: str) -> list[str]:
+def parse_labels(text: str, option: str) -> list[str]:
     labels = [s.strip() for s in text.split(",")]
     if option == "--labels" and (not all(labels) or len(set(labels)) != len(labels)):
         raise UsageError(f"--labels {text!r}: give distinct non-empty labels separated by commas")
     return [s for s in labels if s]
 
 
+def _check_spotter_options(args: argparse.Namespace) -> None:
+    if args.threshold < 0 or args.average_ms <= 0 or args.suppression_ms < 0 or args.min_count < 1:
+        raise UsageError("--threshold, --average-ms, --suppression-ms, --min-count must be positive")
+
+
 def main(args: argparse.Namespace) -> int:
     from microforge.apps.audio import FeatureExtractor, KeywordSpotter, read_wav
 
-    labels = _labels(args.labels, "--labels")
-    if args.threshold < 0 or args.average_ms <= 0 or args.suppression_ms < 0 or args.min_count < 1:
-        raise UsageError("--threshold, --average-ms, --suppression-ms, --min-count must be positive")
+    labels = parse_labels(args.labels, "--labels")
+    _check_spotter_options(args)
     samples, rate = read_wav(args.wav, args.sample_rate)
     fx = FeatureExtractor(args.preprocessor, sample_rate=rate, stride_ms=args.stride_ms)
     kws = KeywordSpotter(
         fx, args.model, labels, average_window_ms=args.average_ms,
         detection_threshold=args.threshold, suppression_ms=args.suppression_ms,
-        minimum_count=args.min_count, ignore=_labels(args.ignore, "--ignore"),
+        minimum_count=args.min_count, ignore=parse_labels(args.ignore, "--ignore"),
     )
     events = kws.detect(samples)
     if args.scores:
@@ -66,4 +80,58 @@ def main(args: argparse.Namespace) -> int:
     seconds = len(samples) / rate
     print(f"{len(events)} keyword{'s' if len(events) != 1 else ''} in {seconds:.2f} s of audio "
           f"({len(kws.results)} windows of {kws.window_frames} frames)")
+    return 0
+
+
+def compile_app(args: argparse.Namespace) -> int:
+    """``microforge compile --app kws ...`` (``compile`` hands over when ``--app`` is given)."""
+    from microforge.apps.audio.firmware import (
+        APP_BINARY,
+        KwsSettings,
+        build_app,
+        generate_kws_app,
+        print_summary,
+        summary,
+    )
+
+    if args.app is None:
+        raise UsageError("compile needs a model file (or --app kws with --preprocessor, --model "
+                         "and --labels)")
+    classifier = args.app_model
+    if args.model is not None:
+        if classifier is not None:
+            raise UsageError("--app kws: give the classifier once (--model)")
+        classifier = args.model
+    if args.preprocessor is None or classifier is None:
+        raise UsageError("--app kws needs --preprocessor P.tflite and --model M.tflite")
+    if args.target != "host":
+        raise InputError("--app kws builds for the host only; compile the two models "
+                         "separately for a Cortex-M target")
+    if args.verify < 0:
+        raise InputError("--verify takes a number of inputs >= 0")
+    _check_spotter_options(args)
+    if args.labels is None:
+        raise UsageError("--app kws needs --labels")
+    settings = KwsSettings(
+        labels=parse_labels(args.labels, "--labels"), sample_rate=args.sample_rate,
+        stride_ms=args.stride_ms, threshold=args.threshold, average_ms=args.average_ms,
+        suppression_ms=args.suppression_ms, min_count=args.min_count,
+        ignore=parse_labels(args.ignore, "--ignore"),
+    )
+    app = generate_kws_app(args.preprocessor, classifier, args.output, settings,
+                           name=args.name or "kws", force=args.force, verify_n=args.verify,
+                           sanitize=args.sanitize)
+    if args.verify:
+        with tempfile.TemporaryDirectory(prefix="microforge-kws-") as tmp:
+            build_app(app.directory, Path(tmp) / APP_BINARY, sanitize=args.sanitize)
+    result = summary(app, args.verify)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_summary(result)
+    bad = {k: c for k, c in app.checks.items() if not c.ok}
+    if bad:
+        lib, check = next(iter(bad.items()))
+        raise ModelError(f"verification of {lib} failed: {check.differing_bytes} differing bytes "
+                         f"over {check.samples} inputs (first: {check.first_difference})")
     return 0

@@ -54,8 +54,8 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from microforge.api import quantize
     from microforge.frontends.tflite.writer import write_tflite
-    from microforge.quantize import quantize
 
     source, out = Path(args.model), Path(args.output)
     if not source.is_file():

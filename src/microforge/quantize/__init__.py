@@ -9,19 +9,19 @@ own float runtime (:mod:`.calibration`), the TFLM quantization rules (:mod:`.rul
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from microforge.api import Model
-from microforge.errors import InputError, MicroforgeError, ModelError
+from microforge.errors import InputError, ModelError
 from microforge.frontends import read_model
 from microforge.ir import Graph
 from microforge.passes import prepare
 from microforge.quantize.calibration import METHODS, choose_range, collect
 from microforge.quantize.convert import convert
 from microforge.quantize.data import CalibrationSource, load_calibration
-from microforge.quantize.report import QuantReport, compare
+from microforge.quantize.report import QuantReport
 
 DEFAULT_METHOD = "minmax"  # measured: see docs/quantize.md
 
@@ -43,38 +43,8 @@ def activation_bounded_ranges(graph: Graph) -> dict[int, tuple[float, float]]:
 IO_TYPES = ("int8", "float")
 
 
-class QuantizedModel(Model):
-    """A :class:`~microforge.Model` made by :func:`quantize`; ``report()`` measures it against the
-    float model, ``kept_float`` lists the operators left in float."""
-
-    def __init__(self, graph: Graph, float_graph: Graph, origin: dict[int, int],
-                 calibration: list[np.ndarray], kept_float: list[str],
-                 settings: dict[str, Any]) -> None:
-        super().__init__(graph)
-        self.float_graph = float_graph
-        self.kept_float = kept_float
-        self.settings = settings
-        self._origin = origin
-        self._calibration = calibration
-        self._report: QuantReport | None = None
-
-    def report(self, data: CalibrationSource | None = None) -> QuantReport:
-        """SQNR / cosine per tensor, per output and top-1 agreement against the float model, on
-        ``data`` (default: the calibration set)."""
-        if data is None:
-            if self._report is None:
-                self._report = self._compare(self._calibration)
-            return self._report
-        inputs = [self.float_graph.main.tensors[i] for i in self.float_graph.main.inputs]
-        return self._compare(load_calibration(data, inputs))
-
-    def _compare(self, data: list[np.ndarray]) -> QuantReport:
-        return compare(self.float_graph, self.graph, self._origin, data, self.kept_float,
-                       self.settings)
-
-
 def _graph_of(model: Any) -> Graph:
-    if isinstance(model, Model):
+    if isinstance(getattr(model, "graph", None), Graph):  # a microforge.Model
         return model.graph
     if isinstance(model, Graph):
         return model
@@ -94,8 +64,22 @@ def _check_float(graph: Graph) -> None:
         raise ModelError("the model has no float32 activations: nothing to quantize")
 
 
-def quantize(
-    model: str | os.PathLike | bytes | Model | Graph,
+@dataclass
+class Quantized:
+    """What :func:`quantize_graph` made: the int8 (int16) graph, the prepared float graph it came
+    from, which float tensor each quantized one stands for, the calibration inputs, the operators
+    left in float, and the settings used."""
+
+    graph: Graph
+    float_graph: Graph
+    origin: dict[int, int]
+    calibration: list[np.ndarray]
+    kept_float: list[str]
+    settings: dict[str, Any]
+
+
+def quantize_graph(
+    model: Any,
     calibration_data: CalibrationSource,
     *,
     per_channel: bool = True,
@@ -104,8 +88,9 @@ def quantize(
     int16_activations: bool = False,
     allow_float: bool = False,
     percentile: float = 99.99,
-) -> QuantizedModel:
-    """Quantize a float model with post-training calibration.
+) -> Quantized:
+    """Quantize a float model (a path, bytes, a Graph or a ``microforge.Model``) with
+    post-training calibration.
 
     ``calibration_data``: a .npy/.npz path, a folder of them, an array, a list of arrays (one per
     input) or a dict by input name; the leading axis counts samples. ``per_channel``: per-channel
@@ -136,11 +121,8 @@ def quantize(
                         allow_float=allow_float)
     settings = {"method": method, "weights": "per-channel" if per_channel else "per-tensor",
                 "activations": "int16" if int16_activations else "int8", "io": io}
-    try:
-        return QuantizedModel(converted.graph, prepared, converted.origin, data,
-                              converted.kept_float, settings)
-    except MicroforgeError as exc:
-        raise ModelError(f"the quantized model does not prepare ({exc}); please report it") from exc
+    return Quantized(converted.graph, prepared, converted.origin, data, converted.kept_float,
+                     settings)
 
 
-__all__ = ["DEFAULT_METHOD", "QuantReport", "QuantizedModel", "quantize"]
+__all__ = ["DEFAULT_METHOD", "QuantReport", "Quantized", "quantize_graph"]

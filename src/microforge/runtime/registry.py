@@ -108,3 +108,25 @@ def supported_ops() -> list[str]:
     from microforge.runtime import kernels  # noqa: F401
 
     return sorted(_REGISTRY)
+
+
+@dataclass
+class PreparedOp:
+    """One operator with its kernel's ``prepare`` result: what a backend needs to emit it."""
+
+    ctx: OpContext
+    kernel: Kernel
+    params: Any
+
+
+def prepare_operator(subgraph: Subgraph, index: int) -> PreparedOp:
+    """Run operator ``index``'s ``prepare`` (``UnsupportedOpError`` when no kernel exists)."""
+    op = subgraph.operators[index]
+    kernel = lookup(op.opcode)
+    if kernel is None:
+        raise UnsupportedOpError(
+            f"unsupported operator: {op.opcode} (operator {index}); see `microforge inspect` for "
+            "the supported-op list"
+        )
+    ctx = OpContext(op=op, index=index, subgraph=subgraph)
+    return PreparedOp(ctx, kernel, kernel.prepare(ctx))

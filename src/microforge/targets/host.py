@@ -9,30 +9,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from microforge.backends.c.cdata import ctype
 from microforge.errors import ModelError, ToolError
 from microforge.ir import Graph
+from microforge.runtime.reference import VerifyResult, compare_outputs, reference
+from microforge.targets.base import BuildOptions, Measurement
 
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-ffp-contract=off"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
-SEQUENCE_STEPS = 10
-
-
-@dataclass
-class VerifyResult:
-    samples: int
-    differing_bytes: int
-    sanitized: bool
-    first_difference: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.differing_bytes == 0
 
 
 def find_compiler(cc: str | None = None) -> str:
@@ -95,69 +81,6 @@ def build_harness(src_dir: Path, name: str, graph: Graph, work: Path, sanitize: 
     return exe
 
 
-@dataclass
-class Reference:
-    """Random inputs and the Python runtime's outputs for them, sample-major (for stateful models:
-    sequence s, step t at index s * reset_every + t)."""
-
-    inputs: list[np.ndarray]
-    expected: list[np.ndarray]
-    total: int
-    reset_every: int  # 0: never reset (stateless model)
-
-    def input_bytes(self) -> bytes:
-        return b"".join(np.ascontiguousarray(x[i]).tobytes()
-                        for i in range(self.total) for x in self.inputs)
-
-
-def reference(graph: Graph, n: int, seed: int = 0) -> Reference:
-    """At least n random inputs (whole sequences of SEQUENCE_STEPS for stateful models) and the
-    Python runtime's outputs for them."""
-    from microforge.api import Model
-    from microforge.backends.c.compiler import random_inputs_for
-
-    model = Model(graph)
-    sg = graph.main
-    stateful = model.stateful
-    steps = SEQUENCE_STEPS if stateful else 1
-    sequences = -(-n // steps)
-    total = sequences * steps
-    inputs = random_inputs_for(graph, total, seed)
-    if stateful:
-        outs_by_step = []
-        model.reset()
-        for t in range(steps):
-            batch = [x.reshape((sequences, steps) + x.shape[1:])[:, t] for x in inputs]
-            outs_by_step.append(model.run([b.reshape((sequences,) + b.shape[1:]) for b in batch]))
-        expected = [
-            np.stack([outs_by_step[t][k] for t in range(steps)], axis=1).reshape(
-                (total,) + outs_by_step[0][k].shape[1:])
-            for k in range(len(sg.outputs))
-        ]
-        model.reset()
-    else:
-        expected = model.run(inputs)
-    return Reference(inputs, expected, total, steps if stateful else 0)
-
-
-def compare_outputs(raw: bytes, graph: Graph, ref: Reference, sanitized: bool = False) -> VerifyResult:
-    """Compare every byte the C side wrote (outputs of each sample, in order) with the reference."""
-    sg = graph.main
-    total = ref.total
-    sample_bytes = sum(sg.tensors[t].nbytes for t in sg.outputs)
-    if len(raw) != sample_bytes * total:
-        raise ModelError(f"the harness wrote {len(raw)} bytes, expected {sample_bytes * total}")
-    got = np.frombuffer(raw, np.uint8).reshape(total, sample_bytes)
-    want = np.concatenate(
-        [np.ascontiguousarray(e).reshape(total, -1).view(np.uint8) for e in ref.expected], axis=1)
-    diff = got != want
-    first = ""
-    if diff.any():
-        s, b = np.argwhere(diff)[0]
-        first = f"sample {s}, output byte {b}: C {got[s, b]} vs Python {want[s, b]}"
-    return VerifyResult(total, int(diff.sum()), sanitized, first)
-
-
 def verify(src_dir: Path, name: str, graph: Graph, n: int, sanitize: bool = False,
            cc: str | None = None, seed: int = 0,
            extra_flags: list[str] | None = None) -> VerifyResult:
@@ -181,3 +104,22 @@ def verify(src_dir: Path, name: str, graph: Graph, n: int, sanitize: bool = Fals
             raise ModelError(f"the generated library failed at run time: {detail}")
         raw = (work / "out.bin").read_bytes()
     return compare_outputs(raw, graph, ref, sanitize)
+
+
+class HostTarget:
+    """This machine's C compiler: sizes from the object files (stack from gcc's call graph),
+    verification by a harness executable, optionally under the sanitizers."""
+
+    name = "host"
+
+    def check_options(self, options: BuildOptions) -> None:
+        """Every option is fine on the host (``opt`` and ``dsp`` apply to Cortex-M builds)."""
+
+    def measure(self, lib_dir: Path, name: str, graph: Graph, verify_n: int,
+                options: BuildOptions) -> Measurement:
+        from microforge.targets.sizes import measure
+
+        sizes = measure(lib_dir, name)
+        check = verify(lib_dir, name, graph, verify_n, sanitize=options.sanitize) if verify_n else None
+        return Measurement(sizes.data_bytes, sizes.stack_bytes, sizes.ram_bytes, sizes.const_bytes,
+                           sizes.code_bytes, check=check)

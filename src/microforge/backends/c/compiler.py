@@ -7,19 +7,18 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 from microforge.backends.c.cdata import ctype
 from microforge.backends.c.emit import ModelSource, render
-from microforge.backends.c.emitter import EmitContext, emitter_for
+from microforge.backends.c.emitter import EmitContext, OpEmitter, emitter_for
 from microforge.errors import InputError, UnsupportedOpError
 from microforge.ir import Graph
 from microforge.planner.best_fit import plan_best
 from microforge.planner.greedy import plan_greedy_by_size
-from microforge.planner.lifetimes import MemoryLayout, layout_memory
+from microforge.planner.lifetimes import MemoryLayout, OpMemory, layout_memory
 from microforge.planner.plan import ArenaPlan, verify_plan
 from microforge.planner.schedule import choose_order, reordered
-from microforge.runtime.interpreter import Executor, variable_initial_value
+from microforge.runtime.interpreter import variable_initial_value
+from microforge.runtime.registry import OpContext, PreparedOp, prepare_operator
 
 MANIFEST = ".microforge-manifest.json"
 
@@ -96,54 +95,98 @@ def prepare_output_dir(out: Path, force: bool) -> None:
             p.unlink()
 
 
-def generate(graph: Graph, name: str, description: str) -> tuple:
+@dataclass
+class _Op:
+    """One operator on its way to C: prepared params, its emitter and its memory needs."""
+
+    prepared: PreparedOp
+    emitter: OpEmitter
+    memory: OpMemory
+
+
+def _prepare(graph: Graph) -> list[_Op]:
+    ops = []
+    for i in range(len(graph.main.operators)):
+        prepared = prepare_operator(graph.main, i)
+        emitter = emitter_for(prepared.ctx)
+        ops.append(_Op(prepared, emitter, emitter.memory(prepared.ctx, prepared.params)))
+    return ops
+
+
+def _in_order(graph: Graph, ops: list[_Op], order: list[int]) -> tuple[Graph, list[_Op]]:
+    """The graph with its operators run in ``order``; prepared params and memory needs do not
+    depend on the order, so they are reused with contexts that point at the new subgraph."""
+    if order == list(range(len(ops))):
+        return graph, ops
+    sg = reordered(graph.main, order)
+    graph = Graph([sg] + graph.subgraphs[1:], graph.description, graph.version, graph.metadata,
+                  graph.signatures)
+    moved = []
+    for k, i in enumerate(order):
+        old = ops[i].prepared
+        ctx = OpContext(op=sg.operators[k], index=k, subgraph=sg)
+        moved.append(_Op(PreparedOp(ctx, old.kernel, old.params), ops[i].emitter, ops[i].memory))
+    return graph, moved
+
+
+@dataclass
+class Generated:
+    """The C of one model before it is written: the memory plan and every operator's code."""
+
+    ops: list[_Op]
+    layout: MemoryLayout
+    plan: ArenaPlan
+    tflm_style_plan: ArenaPlan  # TFLM's greedy strategy on the same buffers, in model order
+    contexts: list[EmitContext]
+    source: ModelSource
+    order: list[int]  # model operator index of each emitted operator
+
+
+def generate(graph: Graph, name: str, description: str) -> Generated:
     """Plan memory and emit C for every operator; returns the pieces ``compile_model`` writes."""
-    executor = Executor(graph)
+    ops = _prepare(graph)
     sg = graph.main
-    emitters = [emitter_for(step.ctx) for step in executor.steps]
-    memory = [em.memory(step.ctx, step.params) for em, step in zip(emitters, executor.steps)]
+    memory = [op.memory for op in ops]
     tflm_plan = plan_greedy_by_size(layout_memory(sg, memory).buffers)  # TFLM: model order
 
     def arena_for(order: list[int]) -> int:
         return plan_best(layout_memory(reordered(sg, order), [memory[i] for i in order]).buffers).size
 
     order = choose_order(sg, arena_for)
-    if order != list(range(len(sg.operators))):
-        graph = Graph([reordered(sg, order)] + graph.subgraphs[1:], graph.description,
-                      graph.version, graph.metadata, graph.signatures)
-        executor = Executor(graph)
-        sg = graph.main
-        emitters = [emitter_for(step.ctx) for step in executor.steps]
-        memory = [em.memory(step.ctx, step.params) for em, step in zip(emitters, executor.steps)]
-    layout = layout_memory(sg, memory)
+    graph, ops = _in_order(graph, ops, order)
+    sg = graph.main
+    layout = layout_memory(sg, [op.memory for op in ops])
     plan = plan_best(layout.buffers)
     verify_plan(plan)
     variables, resets = {}, []
-    for t in executor.variables:
-        tensor = sg.tensors[t]
+    for t, tensor in enumerate(sg.tensors):
+        if not tensor.is_variable:
+            continue
         symbol = f"mf_state_t{t}"
         variables[t] = symbol
         value = variable_initial_value(tensor)
         resets.append((symbol, ctype(tensor.dtype), tensor.size, str(int(value))))
     pointer = _pointer_factory(graph, layout, plan, variables)
     contexts = []
-    for i, (em, step) in enumerate(zip(emitters, executor.steps)):
+    for i, op in enumerate(ops):
         scratch = None
         if i in layout.scratch:
             scratch = f"(mf_arena.bytes + {plan.offsets[layout.scratch[i]]})"
-        e = EmitContext(step.ctx, pointer, scratch_expr=scratch, prefix=f"op{i}")
+        ctx = op.prepared.ctx
+        e = EmitContext(ctx, pointer, scratch_expr=scratch, prefix=f"op{i}")
         if i not in layout.views:
-            em.emit(step.ctx, step.params, e)
+            op.emitter.emit(ctx, op.prepared.params, e)
         contexts.append(e)
-    source = render(name, sg, layout, plan, contexts, bool(executor.variables) or any(
+    source = render(name, sg, layout, plan, contexts, bool(variables) or any(
         e.state for e in contexts), resets, description)
-    return executor, layout, plan, tflm_plan, contexts, source, order
+    return Generated(ops, layout, plan, tflm_plan, contexts, source, order)
 
 
 def compile_model(graph: Graph, out_dir: str | Path, name: str = "model", force: bool = False,
                   description: str = "a TFLite model") -> CompiledModel:
     name = check_name(name)
-    executor, layout, plan, tflm_plan, contexts, source, order = generate(graph, name, description)
+    g = generate(graph, name, description)
+    ops, layout, plan, contexts, source, order = g.ops, g.layout, g.plan, g.contexts, g.source, g.order
     out = Path(out_dir)
     prepare_output_dir(out, force)
     files = {f"{name}.h": source.header, f"{name}.c": source.source}
@@ -162,20 +205,20 @@ def compile_model(graph: Graph, out_dir: str | Path, name: str = "model", force:
     (out / MANIFEST).write_text(json.dumps({"files": sorted(files)}, indent=1))
     rows = []
     overlapping = plan.overlapping()
-    for i, (step, e) in enumerate(zip(executor.steps, contexts)):
-        outs = step.ctx.op.outputs
+    for i, (op, e) in enumerate(zip(ops, contexts)):
+        outs = op.prepared.ctx.op.outputs
         st = layout.storage.get(outs[0]) if outs else None
         placement = st.kind if st is not None else "none"
         offset = plan.offsets[st.index] + st.offset if st is not None and st.kind == "arena" else None
         rows.append({
-            "index": i, "model_index": order[i], "op": step.ctx.op.opcode,
+            "index": i, "model_index": order[i], "op": op.prepared.ctx.op.opcode, "backend": "c",
             "output": placement if offset is None else f"arena+{offset}",
             "view": i in layout.views,
             "in_place": layout.inplace.get(i) in overlapping,
             "scratch_bytes": next((b.size for b in layout.buffers if b.scratch_of == i), 0),
             "const_bytes": sum(c.nbytes for c in e.consts),
         })
-    return CompiledModel(name, out, sorted(files), plan, tflm_plan, layout, source, rows)
+    return CompiledModel(name, out, sorted(files), plan, g.tflm_style_plan, layout, source, rows)
 
 
 def _makefile(name: str, c_files: list[str]) -> str:
@@ -213,21 +256,3 @@ if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
 endif()
 target_link_libraries({name} PUBLIC m)
 """
-
-
-def random_inputs_for(graph: Graph, n: int, seed: int = 0) -> list[np.ndarray]:
-    """Seeded random inputs over each input's whole dtype range (extremes first)."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for t in graph.main.inputs:
-        tensor = graph.main.tensors[t]
-        shape = (n,) + tensor.shape
-        if tensor.dtype.kind == "f":
-            x = rng.uniform(-1.0, 1.0, shape).astype(tensor.dtype)
-        else:
-            info = np.iinfo(tensor.dtype)
-            x = rng.integers(info.min, info.max, shape, endpoint=True, dtype=tensor.dtype)
-            if n >= 2:
-                x[0], x[1] = info.min, info.max
-        out.append(x)
-    return out

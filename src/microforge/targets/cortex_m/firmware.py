@@ -22,11 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from microforge.targets.host import CFLAGS, Reference, VerifyResult, compare_outputs, reference
 from microforge.backends.c.cdata import ctype
-from microforge.targets.cortex_m.mapfile import FirmwareSizes, elf_sections, measure_sizes
 from microforge.errors import InputError, ModelError, ToolError
 from microforge.ir import Graph
+from microforge.runtime.reference import Reference, VerifyResult, compare_outputs, reference
+from microforge.targets.cortex_m.mapfile import FirmwareSizes, elf_sections, measure_sizes
+from microforge.targets.host import CFLAGS
 
 APT_PACKAGES = "gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
 FIRMWARE_DIR = "firmware"
@@ -333,48 +334,3 @@ def evaluate(src_dir: Path, name: str, graph: Graph, target: str, n: int = 1, op
         raw, meas = run_firmware(elf, target, ref, work,
                                  timeout if timeout is not None else qemu_timeout(graph, ref.total))
     return FirmwareReport(target, b.machine, opt, dsp, sizes, meas, compare_outputs(raw, graph, ref))
-
-
-def summary_fields(fw: FirmwareReport) -> dict:
-    """The ``microforge compile --json`` fields for a Cortex-M target (top-level sizes with the
-    host target's meaning, plus the full ``firmware`` breakdown)."""
-    s = fw.sizes
-    return {
-        "static_ram_bytes": s.static_ram, "stack_bytes_estimate": fw.stack_bytes,
-        "ram_bytes": fw.ram, "const_bytes": s.model_constants,
-        "code_bytes": s.kernels + s.runtime_glue, "flash_bytes": s.flash,
-        "firmware": fw.as_dict(),
-    }
-
-
-def report_lines(r: dict) -> list[str]:
-    """Human-readable lines of a Cortex-M ``microforge compile`` result."""
-    from microforge.report.text import human
-
-    fw = r["firmware"]
-    flash, ram, ins = fw["flash"], fw["ram"], fw["instructions_per_inference"]
-    lines = [
-        f"  target {fw['target']} on QEMU {fw['board']}: arm-none-eabi-gcc {fw['opt']}, "
-        f"{'DSP' if fw['dsp_kernels'] else 'portable C'} kernels",
-        f"  flash  {flash['total']:>10,} B  = kernels {flash['kernels']:,} + model constants "
-        f"{flash['model_constants']:,} + runtime glue {flash['runtime_glue']:,}",
-        f"  RAM    {ram['total']:>10,} B  = arena {ram['arena']:,} + static data "
-        f"{ram['static_data']:,} + stack high-water {ram['stack_high_water']:,} (measured)",
-        f"         arena plan: {r['planner']}; lower bound {r['arena_lower_bound_bytes']:,} B",
-        f"  MACs   {human(r['macs']):>10}",
-        f"  instructions per inference ~{ins['mean']:,} (estimate from QEMU -icount, resolution "
-        f"{ins['resolution']}; min {ins['min']:,}, max {ins['max']:,} over {ins['inferences']})",
-        f"  harness (not part of the library): flash {fw['harness']['flash']:,} B, "
-        f"I/O buffers {fw['harness']['ram']:,} B",
-    ]
-    if "tflm_arena_bytes" in r:
-        ours = r["ram_bytes"] + r["io_bytes"]
-        ratio = ours / r["tflm_arena_bytes"] if r["tflm_arena_bytes"] else 0
-        lines.append(f"  TFLM arena {r['tflm_arena_bytes']:,} B (holds the input and output tensors "
-                     f"too): microforge RAM + the caller's I/O buffers ({r['io_bytes']:,} B) = "
-                     f"{ours:,} B, {ratio:.2f}x")
-    if "differing_bytes" in r:
-        status = "bit-exact" if r["differing_bytes"] == 0 else "MISMATCH"
-        lines.append(f"  verify {r['verified'] or 0} random inputs on {fw['target']} (QEMU) vs the "
-                     f"Python runtime: {status} ({r['differing_bytes']} differing bytes)")
-    return lines

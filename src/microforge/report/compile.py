@@ -1,0 +1,71 @@
+"""``microforge compile``'s report as terminal text (``render_compile``) or JSON (``compile_json``)."""
+
+from __future__ import annotations
+
+import json
+
+from microforge.backends.base import CompileReport
+from microforge.report.text import human
+
+
+def compile_json(r: CompileReport) -> str:
+    return json.dumps(r.to_dict(), indent=2)
+
+
+def _tflm_line(r: CompileReport) -> list[str]:
+    if r.tflm_arena_bytes is None:
+        return []
+    ratio = r.ram_with_io_bytes / r.tflm_arena_bytes if r.tflm_arena_bytes else 0
+    return [f"  TFLM arena {r.tflm_arena_bytes:,} B (holds the input and output tensors too): "
+            f"microforge RAM + the caller's I/O buffers ({r.io_bytes:,} B) = "
+            f"{r.ram_with_io_bytes:,} B, {ratio:.2f}x"]
+
+
+def _verify_line(r: CompileReport, where: str) -> list[str]:
+    if r.differing_bytes is None:
+        return []
+    status = "bit-exact" if r.differing_bytes == 0 else "MISMATCH"
+    return [f"  verify {r.verified or 0} random inputs{where} vs the Python runtime: {status} "
+            f"({r.differing_bytes} differing bytes)"]
+
+
+def _host_lines(r: CompileReport) -> list[str]:
+    return [
+        f"  RAM    {r.ram_bytes:>10,} B  = arena {r.arena_bytes:,} + other static "
+        f"{r.static_ram_bytes - r.arena_bytes:,} + stack ~{r.stack_bytes_estimate:,}",
+        f"         arena plan: {r.planner}; lower bound {r.arena_lower_bound_bytes:,} B, "
+        f"TFLM's greedy strategy on the same buffers {r.arena_tflm_strategy_bytes:,} B",
+        f"  flash  {r.const_bytes + r.code_bytes:>10,} B  = constants "
+        f"{r.const_bytes:,} + code {r.code_bytes:,}",
+        f"  MACs   {human(r.macs):>10}",
+        *_tflm_line(r),
+        *_verify_line(r, ""),
+    ]
+
+
+def _firmware_lines(r: CompileReport) -> list[str]:
+    fw = r.firmware or {}
+    flash, ram, ins = fw["flash"], fw["ram"], fw["instructions_per_inference"]
+    return [
+        f"  target {fw['target']} on QEMU {fw['board']}: arm-none-eabi-gcc {fw['opt']}, "
+        f"{'DSP' if fw['dsp_kernels'] else 'portable C'} kernels",
+        f"  flash  {flash['total']:>10,} B  = kernels {flash['kernels']:,} + model constants "
+        f"{flash['model_constants']:,} + runtime glue {flash['runtime_glue']:,}",
+        f"  RAM    {ram['total']:>10,} B  = arena {ram['arena']:,} + static data "
+        f"{ram['static_data']:,} + stack high-water {ram['stack_high_water']:,} (measured)",
+        f"         arena plan: {r.planner}; lower bound {r.arena_lower_bound_bytes:,} B",
+        f"  MACs   {human(r.macs):>10}",
+        f"  instructions per inference ~{ins['mean']:,} (estimate from QEMU -icount, resolution "
+        f"{ins['resolution']}; min {ins['min']:,}, max {ins['max']:,} over {ins['inferences']})",
+        f"  harness (not part of the library): flash {fw['harness']['flash']:,} B, "
+        f"I/O buffers {fw['harness']['ram']:,} B",
+        *_tflm_line(r),
+        *_verify_line(r, f" on {fw['target']} (QEMU)"),
+    ]
+
+
+def render_compile(r: CompileReport) -> str:
+    """The human-readable report: what was written, RAM, flash, MACs, and verification."""
+    head = f"wrote {r.name} to {r.directory}/ ({', '.join(r.files)})"
+    body = _firmware_lines(r) if r.firmware is not None else _host_lines(r)
+    return "\n".join([head, *body])
