@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from microforge.ir.dtypes import tensor_type_of
 from microforge.ir.quant import QuantParams
 
 
@@ -27,14 +28,12 @@ class Tensor:
     is_variable: bool = False
     shape_signature: tuple[int, ...] | None = None
     has_rank: bool = False
-    type_name: str = ""  # TFLite tensor type ("INT8", "INT4", ...); derived from dtype when empty
+    type_name: str = ""  # element type ("INT8", "INT4", ...: ir.dtypes); derived from dtype when empty
 
     def __post_init__(self) -> None:
         self.shape = tuple(int(d) for d in self.shape)
         self.dtype = np.dtype(self.dtype)
         if not self.type_name:
-            from microforge.frontends.tflite.schema import tensor_type_of
-
             self.type_name = tensor_type_of(self.dtype)
 
     @property
@@ -63,8 +62,11 @@ class Tensor:
 class Operator:
     """An operator. ``opcode`` is the builtin name (``"CONV_2D"``) or the custom code of a custom op.
 
-    ``options`` holds the decoded builtin options (snake_case keys); ``options_type`` names the
-    TFLite options table they came from. Custom operators keep their raw ``custom_options`` bytes.
+    ``options`` holds the decoded builtin options (snake_case keys); enum-valued fields hold the IR
+    enums of :mod:`microforge.ir.ops` (``Activation.RELU``). ``options_type`` names the TFLite
+    options table a read operator came with (``"NONE"``: it had none); it is None for operators
+    made in code, which the writer gives their operator's table. Custom operators keep their raw
+    ``custom_options`` bytes.
     """
 
     opcode: str

@@ -1,7 +1,8 @@
 """The one table between the TFLite schema and the IR, used by both the reader and the writer.
 
-It maps builtin operator codes to names, builtin names to their options table, TFLite tensor types
-to numpy dtypes, and converts options tables to and from plain dicts (snake_case keys).
+It maps builtin operator codes to names, builtin names to their options table and TFLite tensor
+type codes to names (the names' numpy dtypes are IR facts: :mod:`microforge.ir.dtypes`), and
+converts options tables to and from plain dicts (snake_case keys).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from tflite.BuiltinOptions import BuiltinOptions
 from tflite.BuiltinOptions2 import BuiltinOptions2
 from tflite.TensorType import TensorType
 
+from microforge.ir.dtypes import DTYPES as DTYPES  # type name -> numpy dtype (an IR fact)
+
 
 def _enum(cls: type) -> dict[str, int]:
     return {k: v for k, v in vars(cls).items() if not k.startswith("_") and isinstance(v, int)}
@@ -32,41 +35,8 @@ OPTIONS2_NAMES: dict[int, str] = {v: k for k, v in OPTIONS2_TYPES.items()}
 TENSOR_TYPES: dict[str, int] = _enum(TensorType)
 TENSOR_TYPE_NAMES: dict[int, str] = {v: k for k, v in TENSOR_TYPES.items()}
 
-# TFLite tensor type name -> numpy dtype. INT4 is stored packed (two values a byte) as raw bytes.
-DTYPES: dict[str, np.dtype] = {
-    "FLOAT32": np.dtype(np.float32),
-    "FLOAT16": np.dtype(np.float16),
-    "FLOAT64": np.dtype(np.float64),
-    "INT8": np.dtype(np.int8),
-    "UINT8": np.dtype(np.uint8),
-    "INT16": np.dtype(np.int16),
-    "UINT16": np.dtype(np.uint16),
-    "INT32": np.dtype(np.int32),
-    "UINT32": np.dtype(np.uint32),
-    "INT64": np.dtype(np.int64),
-    "UINT64": np.dtype(np.uint64),
-    "BOOL": np.dtype(np.bool_),
-    "COMPLEX64": np.dtype(np.complex64),
-    "COMPLEX128": np.dtype(np.complex128),
-    "INT4": np.dtype(np.uint8),
-    "STRING": np.dtype(np.uint8),
-    "RESOURCE": np.dtype(np.uint8),
-    "VARIANT": np.dtype(np.uint8),
-    "BFLOAT16": np.dtype(np.uint16),
-}
-
-_DTYPE_TO_TYPE: dict[np.dtype, str] = {}
-for _name, _dt in DTYPES.items():
-    _DTYPE_TO_TYPE.setdefault(_dt, _name)
-
-
-def tensor_type_of(dtype: np.dtype) -> str:
-    """The TFLite tensor type name for a numpy dtype."""
-    return _DTYPE_TO_TYPE[np.dtype(dtype)]
-
-
-# Builtin operator -> options table, for the operators the builders and quantizer create.
-# (Operators read from a file keep the options table the file names.)
+# Builtin operator -> options table, for the operators made in code (options_type None): the
+# writer gives them this table. (Operators read from a file keep the options table the file names.)
 OPTIONS_OF: dict[str, str] = {
     "ADD": "AddOptions",
     "AVERAGE_POOL_2D": "Pool2DOptions",
