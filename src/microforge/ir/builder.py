@@ -4,7 +4,7 @@
     x = b.input("x", (1, 8, 8, 3), np.int8, scale=0.05, zero_point=-3)
     w = b.const("w", weights, scale=w_scales, zero_point=0, axis=0)
     y = b.tensor("y", (1, 8, 8, 4), np.int8, scale=0.1, zero_point=2)
-    b.op("CONV_2D", [x, w, bias], [y], padding=0, stride_w=1, stride_h=1)
+    b.op("CONV_2D", [x, w, bias], [y], padding=Padding.SAME, stride_w=1, stride_h=1)
     b.output(y)
     graph = b.build()
 """
@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from microforge.frontends.tflite.schema import OPTIONS_OF
 from microforge.ir.graph import Graph, Operator, Subgraph, Tensor
+from microforge.ir.ops import op_def
 from microforge.ir.quant import QuantParams
 
 
@@ -71,16 +71,9 @@ class GraphBuilder:
         self.outputs.extend(indices)
 
     def op(self, opcode: str, inputs: list[int], outputs: list[int], **options: Any) -> int:
-        """Add a builtin operator with its options (snake_case fields of its options table)."""
-        self.operators.append(
-            Operator(
-                opcode=opcode,
-                inputs=list(inputs),
-                outputs=list(outputs),
-                options=dict(options),
-                options_type=OPTIONS_OF.get(opcode),
-            )
-        )
+        """Add a builtin operator with its options (snake_case fields of its options table; the
+        enum-valued ones are stored as IR enums, :mod:`microforge.ir.ops`)."""
+        self.operators.append(new_operator(opcode, inputs, outputs, **options))
         return len(self.operators) - 1
 
     def custom_op(self, code: str, inputs: list[int], outputs: list[int], options: bytes = b"") -> int:
@@ -93,6 +86,13 @@ class GraphBuilder:
     def build(self) -> Graph:
         sg = Subgraph(self.tensors, self.operators, self.inputs, self.outputs, name="main")
         return Graph(subgraphs=[sg], description="microforge")
+
+
+def new_operator(opcode: str, inputs: list[int], outputs: list[int], **options: Any) -> Operator:
+    """A builtin operator; its enum-valued options become the IR enums of its row."""
+    row = op_def(opcode)
+    return Operator(opcode=opcode, inputs=list(inputs), outputs=list(outputs),
+                    options=row.named(options) if row is not None else dict(options))
 
 
 def extract_operator(graph: Graph, index: int) -> Graph:

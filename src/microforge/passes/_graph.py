@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from microforge.ir import Graph, Operator, Subgraph, Tensor
+from microforge.ir import Graph, Subgraph, Tensor
 
 
 def producers(sg: Subgraph) -> dict[int, int]:
@@ -84,9 +84,3 @@ def compact(graph: Graph) -> bool:
             sig.outputs = {k: remap[v] for k, v in sig.outputs.items() if v in remap}
     return True
 
-
-def new_operator(opcode: str, inputs: list[int], outputs: list[int], **options) -> Operator:
-    from microforge.frontends.tflite.schema import OPTIONS_OF
-
-    return Operator(opcode=opcode, inputs=list(inputs), outputs=list(outputs),
-                    options=dict(options), options_type=OPTIONS_OF.get(opcode))

@@ -25,7 +25,7 @@ def _to_reshape(graph: Graph, index: int, source: int) -> None:
     shape = sg.tensors[op.outputs[0]].shape
     shape_idx = add_constant(sg, f"{sg.tensors[op.outputs[0]].name}/shape",
                              np.array(shape, np.int32))
-    op.opcode, op.options_type, op.version = "RESHAPE", "ReshapeOptions", 1
+    op.opcode, op.options_type, op.version = "RESHAPE", None, 1  # the writer picks ReshapeOptions
     op.options = {"new_shape": list(shape)}
     op.inputs = [source, shape_idx]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from microforge.errors import UnsupportedOpError
-from microforge.frontends.tflite.schema import OPTIONS_OF
 from microforge.ir import Graph, Operator, Subgraph, Tensor
+from microforge.ir.builder import new_operator
 from microforge.ir.quant import QuantParams
 from microforge.passes._graph import compact, producers
 from microforge.quantize.groups import ParamGroups
@@ -30,11 +30,6 @@ class Converted:
     graph: Graph
     origin: dict[int, int]  # tensor of the new graph -> float tensor it approximates
     kept_float: list[str] = field(default_factory=list)
-
-
-def _op(opcode: str, inputs: list[int], outputs: list[int]) -> Operator:
-    return Operator(opcode=opcode, inputs=inputs, outputs=outputs, options={},
-                    options_type=OPTIONS_OF.get(opcode))
 
 
 class _Converter:
@@ -188,13 +183,13 @@ class _Converter:
         src = self.versions[t][home]
         for d, v in self.versions[t].items():
             if d != home:
-                self.ops.append(_op("QUANTIZE" if d == "q" else "DEQUANTIZE", [src], [v]))
+                self.ops.append(new_operator("QUANTIZE" if d == "q" else "DEQUANTIZE", [src], [v]))
 
     def _requantized(self, t: int, target: int) -> int:
         src = self.sg.tensors[t]
         v = self._new_tensor(src, f"{src.name}_requantized", self.act_dtype,
                              self._quant(*self.params(target)))
-        self.ops.append(_op("QUANTIZE", [self.versions[t]["q"]], [v]))
+        self.ops.append(new_operator("QUANTIZE", [self.versions[t]["q"]], [v]))
         return v
 
     def _constant(self, t: int, params: tuple[float, int] | None) -> int:

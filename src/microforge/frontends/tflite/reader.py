@@ -3,6 +3,9 @@
 Accepts what TFLite Micro accepts: no cross-checks that only the full TFLite runtime makes (e.g.
 ``person_detect.tflite`` carries quantization fields LiteRT rejects). Everything that would make a
 later stage read out of bounds is checked here and reported as one :class:`ModelError`.
+Enum-valued options are decoded into the IR enums the operator's row names (``Activation.RELU``,
+``Padding.SAME``: :mod:`microforge.ir.ops`); an operator without options table gets
+``options_type="NONE"``, so the writer writes none either.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import tflite
 
 from microforge.errors import ModelError
 from microforge.frontends.tflite import schema as table
-from microforge.ir import Graph, Operator, QuantParams, Signature, Subgraph, Tensor
+from microforge.ir import Graph, Operator, QuantParams, Signature, Subgraph, Tensor, op_def
+from microforge.ir.dtypes import DTYPES
 
 TFLITE_IDENTIFIER = b"TFL3"
 
@@ -151,6 +155,9 @@ class _Reader:
                 options_type = table.OPTIONS2_NAMES.get(op.BuiltinOptions2Type())
                 if options_type is not None:
                     options = table.decode_options(options_type, op.BuiltinOptions2())
+            row = None if custom else op_def(name)
+            if row is not None:
+                options = row.named(options)
             custom_options = None
             if not op.CustomOptionsIsNone():
                 custom_options = op.CustomOptionsAsNumpy().tobytes()
@@ -163,7 +170,7 @@ class _Reader:
                     inputs=indices(op.InputsAsNumpy(), where + " input"),
                     outputs=indices(op.OutputsAsNumpy(), where + " output"),
                     options=options,
-                    options_type=options_type,
+                    options_type=options_type or "NONE",
                     custom=custom,
                     custom_options=custom_options,
                     custom_options_format=op.CustomOptionsFormat(),
@@ -184,7 +191,7 @@ class _Reader:
         type_name = table.TENSOR_TYPE_NAMES.get(t.Type())
         if type_name is None:
             raise ModelError(f"tensor {i} ({name!r}) has unknown type {t.Type()}")
-        dtype = table.DTYPES[type_name]
+        dtype = DTYPES[type_name]
         shape = tuple(int(x) for x in t.ShapeAsNumpy()) if not t.ShapeIsNone() else ()
         if any(d < -1 for d in shape):
             raise ModelError(f"tensor {i} ({name!r}) has a negative dimension {shape}")

@@ -2,7 +2,8 @@
 
 Constant data is stored in 16-byte aligned buffers (as the TFLite converter does); buffer 0 is the
 empty sentinel the schema requires. Options are written from the decoded dicts through the same
-table the reader uses, so read → write → read gives the same graph.
+table the reader uses, so read → write → read gives the same graph. An operator made in code
+(``options_type`` None) gets its operator's options table (``schema.OPTIONS_OF``).
 """
 
 from __future__ import annotations
@@ -196,9 +197,11 @@ class _Writer:
         if op.custom_options is not None:
             custom = b.CreateNumpyVector(np.frombuffer(op.custom_options, dtype=np.uint8))
         options_type = op.options_type
-        if options_type is None and not op.custom and op.options:
+        if options_type is None and not op.custom:  # made in code: the operator's own table
             options_type = table.OPTIONS_OF.get(op.opcode)
         opts, opts2 = None, None
+        if options_type == "NONE":  # read from a file that gave the operator no options table
+            options_type = None
         if options_type in table.OPTIONS_TYPES:
             opts = table.encode_options(b, options_type, op.options)
         elif options_type in table.OPTIONS2_TYPES:
