@@ -1,18 +1,18 @@
 """Batch-norm folding: a MUL by, or an ADD / SUB of, a per-channel constant right after a float
 CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED is folded into that operator's weights and bias.
 
-``y = conv(x) * s`` becomes a conv with weights scaled by ``s`` along the output-channel axis
-(0 for CONV_2D and FULLY_CONNECTED, 3 for DEPTHWISE_CONV_2D) and bias ``b * s``; ``y = conv(x) + c``
-becomes bias ``b + c``. This is what an inference-mode batch normalization after a layer turns into.
-The layer must have no fused activation and its output must be read by that one operator only; the
-MUL/ADD's own fused activation moves onto the layer.
+``y = conv(x) * s`` becomes a conv with weights scaled by ``s`` along the output-channel axis (the
+operator row's ``weight_axis``: 0 for CONV_2D and FULLY_CONNECTED, 3 for DEPTHWISE_CONV_2D) and
+bias ``b * s``; ``y = conv(x) + c`` becomes bias ``b + c``. This is what an inference-mode batch
+normalization after a layer turns into. The layer must have no fused activation and its output must
+be read by that one operator only; the MUL/ADD's own fused activation moves onto the layer.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from microforge.ir import Graph, Subgraph
+from microforge.ir import Activation, Graph, Role, Subgraph, op_def
 from microforge.passes._graph import (
     add_constant,
     constant,
@@ -21,7 +21,15 @@ from microforge.passes._graph import (
     sole_consumer,
 )
 
-_CHANNEL_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
+_LAYER_INPUTS = (Role.DATA, Role.WEIGHTS, Role.BIAS)
+
+
+def _channel_axis(opcode: str) -> int | None:
+    """The output-channel axis of the weights of a (data, weights, bias) layer, else None."""
+    row = op_def(opcode)
+    if row is None or row.inputs != _LAYER_INPUTS:
+        return None
+    return row.weight_axis
 
 
 def _per_channel(value: np.ndarray, channels: int, out_rank: int) -> np.ndarray | None:
@@ -39,7 +47,8 @@ def _per_channel(value: np.ndarray, channels: int, out_rank: int) -> np.ndarray 
 def _fold_one(sg: Subgraph, layer_index: int, readers: dict[int, list[int]]) -> int | None:
     """Fold the MUL/ADD/SUB after layer ``layer_index``; return that operator's index or None."""
     layer = sg.operators[layer_index]
-    if layer.opcode not in _CHANNEL_AXIS or int(layer.options.get("fused_activation_function", 0)):
+    axis = _channel_axis(layer.opcode)
+    if axis is None or layer.options.get("fused_activation_function", Activation.NONE):
         return None
     y = layer.outputs[0]
     out = sg.tensors[y]
@@ -62,7 +71,6 @@ def _fold_one(sg: Subgraph, layer_index: int, readers: dict[int, list[int]]) -> 
     if sg.tensors[nxt.outputs[0]].shape != out.shape:
         return None
     value = constant(sg, other)
-    axis = _CHANNEL_AXIS[layer.opcode]
     channels = weights.shape[axis]
     vector = None if value is None else _per_channel(value, channels, len(out.shape))
     if vector is None or out.shape[-1] != channels:
@@ -85,8 +93,8 @@ def _fold_one(sg: Subgraph, layer_index: int, readers: dict[int, list[int]]) -> 
     inputs[2] = add_constant(sg, b_name, b)
     layer.inputs = inputs
     layer.outputs = [nxt.outputs[0]]
-    layer.options["fused_activation_function"] = int(
-        nxt.options.get("fused_activation_function", 0))
+    layer.options["fused_activation_function"] = nxt.options.get("fused_activation_function",
+                                                                 Activation.NONE)
     return next_index
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from microforge.errors import MicroforgeError
 from microforge.ir import Graph, Operator, Subgraph
 from microforge.ir.builder import extract_operator
+from microforge.ir.dtypes import TensorType
 from microforge.passes._graph import remove_operators
 
 _STATEFUL = {"SVDF", "UNIDIRECTIONAL_SEQUENCE_LSTM", "VAR_HANDLE", "READ_VARIABLE",
@@ -39,7 +40,8 @@ def _evaluate(graph: Graph, index: int) -> list[np.ndarray] | None:
     op = sg.operators[index]
     ins = [sg.tensors[t].data if t >= 0 else None for t in op.inputs]
     if op.opcode == "SHAPE":
-        dtype = np.int64 if int(op.options.get("out_type", 2)) == 4 else np.int32
+        out_type = op.options.get("out_type", TensorType.INT32)
+        dtype = np.int64 if out_type == TensorType.INT64 else np.int32
         return [np.array(sg.tensors[op.inputs[0]].shape, dtype)]
     if op.opcode == "PACK":
         return [np.stack(ins, axis=int(op.options.get("axis", 0)))]

@@ -17,6 +17,7 @@ import numpy as np
 from microforge.errors import InputError, ModelError
 from microforge.frontends import read_model
 from microforge.ir import Graph
+from microforge.ir.ops import ACTIVATION_BOUNDS
 from microforge.passes import prepare
 from microforge.quantize.calibration import METHODS, choose_range, collect
 from microforge.quantize.convert import convert
@@ -24,9 +25,6 @@ from microforge.quantize.data import CalibrationSource, load_calibration
 from microforge.quantize.report import QuantReport
 
 DEFAULT_METHOD = "minmax"  # measured: see docs/quantize.md
-
-# Fused activations that bound their output a priori (schema values of ActivationFunctionType).
-_BOUNDED_ACTIVATIONS = {3: (0.0, 6.0), 2: (-1.0, 1.0)}  # RELU6, RELU_N1_TO_1
 
 
 def activation_bounded_ranges(graph: Graph) -> dict[int, tuple[float, float]]:
@@ -36,10 +34,12 @@ def activation_bounded_ranges(graph: Graph) -> dict[int, tuple[float, float]]:
     converter (docs/quantize.md)."""
     out = {}
     for op in graph.main.operators:
-        bound = _BOUNDED_ACTIVATIONS.get(int(op.options.get("fused_activation_function", 0) or 0))
+        bound = ACTIVATION_BOUNDS.get(int(op.options.get("fused_activation_function") or 0))
         if bound is not None and op.outputs:
             out[op.outputs[0]] = bound
     return out
+
+
 IO_TYPES = ("int8", "float")
 
 

@@ -14,6 +14,9 @@ Every rule names the operator's kind:
   1/128 and 0; 1/32768 and 0 for all three with int16 activations).
 
 ``int16`` tells whether TFLM has the 16x8 (int16 activation) variant.
+
+The facts live in the operator table (each row's ``quant`` and ``weight_axis``,
+:mod:`microforge.ir.ops`); :data:`RULES` is the quantizer's view of them.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from microforge.ir.ops import OPS, OpDef
 
 
 @dataclass(frozen=True)
@@ -30,31 +35,24 @@ class Rule:
     int16: bool = True
     multi: bool = False
     fixed8: tuple[float, int] | None = None
+    fixed16: tuple[float, int] | None = None
 
 
-_WEIGHTED = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
-_FREE = {"ADD": True, "SUB": True, "MUL": True, "SQUARED_DIFFERENCE": True, "DIV": False,
-         "MEAN": True, "SUM": True, "RELU": True, "LEAKY_RELU": True, "HARD_SWISH": False}
-_SAME = {"AVERAGE_POOL_2D": True, "MAX_POOL_2D": True, "RESHAPE": True, "SQUEEZE": True,
-         "EXPAND_DIMS": True, "TRANSPOSE": True, "STRIDED_SLICE": True, "PAD": True, "PADV2": True,
-         "RELU6": True, "REDUCE_MAX": False, "REDUCE_MIN": False}
-_MULTI = {"CONCATENATION", "MAXIMUM", "MINIMUM"}
-_FIXED = {"SOFTMAX": (1 / 256, -128), "LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}
-INT16_FIXED = (1 / 32768, 0)
+def _rule(row: OpDef) -> Rule:
+    q = row.quant
+    assert q is not None
+    return Rule(q.kind, weight_axis=row.weight_axis or 0, int16=q.int16, multi=q.multi,
+                fixed8=q.fixed8, fixed16=q.fixed16)
 
-RULES: dict[str, Rule] = {
-    **{op: Rule("weighted", weight_axis=axis) for op, axis in _WEIGHTED.items()},
-    **{op: Rule("free", int16=int16) for op, int16 in _FREE.items()},
-    **{op: Rule("same", int16=int16) for op, int16 in _SAME.items()},
-    **{op: Rule("same", multi=True) for op in _MULTI},
-    **{op: Rule("fixed", fixed8=params) for op, params in _FIXED.items()},
-}
+
+RULES: dict[str, Rule] = {name: _rule(row) for name, row in OPS.items() if row.quant is not None}
 
 
 def fixed_params(rule: Rule, int16: bool) -> tuple[float, int]:
     """(scale, zero point) TFLM requires on a fixed-output operator's output."""
-    assert rule.fixed8 is not None
-    return INT16_FIXED if int16 else rule.fixed8
+    params = rule.fixed16 if int16 else rule.fixed8
+    assert params is not None
+    return params
 
 
 def why_not_quantizable(op, sg, int16: bool) -> str | None:

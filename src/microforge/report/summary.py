@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
-
-from microforge.ir import Graph, Operator, Subgraph
+from microforge.ir import Graph, Operator, Subgraph, op_def
 from microforge.report.tflm_resolver import resolver_method
 from microforge.runtime.registry import lookup
 
@@ -62,35 +60,10 @@ def _tensor(sg: Subgraph, i: int) -> TensorSummary:
     )
 
 
-def count_macs(op: Operator, sg: Subgraph) -> int:
-    """Multiply-accumulates of one invoke of a weighted operator (0 for the others)."""
-
-    def shape(k: int, out: bool = False) -> tuple[int, ...]:
-        idx = (op.outputs if out else op.inputs)[k] if k < len(op.outputs if out else op.inputs) else -1
-        return sg.tensors[idx].shape if idx >= 0 else ()
-
-    out_elems = int(np.prod(shape(0, out=True))) if op.outputs else 0
-    if op.opcode == "CONV_2D":
-        w = shape(1)
-        return out_elems * int(np.prod(w[1:]))
-    if op.opcode == "DEPTHWISE_CONV_2D":
-        w = shape(1)
-        return out_elems * w[1] * w[2]
-    if op.opcode == "TRANSPOSE_CONV":
-        w = shape(1)
-        return int(np.prod(shape(2))) * int(np.prod(w[:3]))
-    if op.opcode == "FULLY_CONNECTED":
-        return out_elems * shape(1)[-1]
-    if op.opcode == "SVDF":
-        batch = shape(0)[0]
-        features, time = shape(1), shape(2)
-        return batch * (features[0] * features[1] + time[0] * time[1])
-    if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM":
-        x = shape(0)
-        steps = int(np.prod(x[:-1]))
-        gates = [shape(k) for k in range(1, 9) if shape(k)]
-        return steps * sum(int(np.prod(g)) for g in gates)
-    return 0
+def _macs(op: Operator, sg: Subgraph) -> int:
+    """Multiply-accumulates of one invoke (the operator row's MAC count; 0 for the others)."""
+    row = op_def(op.opcode)
+    return 0 if row is None else row.macs(op, sg)
 
 
 def summarize(graph: Graph) -> ModelSummary:
@@ -107,7 +80,7 @@ def summarize(graph: Graph) -> ModelSummary:
             if t.data is not None and not t.is_variable and t_idx not in seen:
                 seen.add(t_idx)
                 weight_bytes += t.data.nbytes
-        macs = count_macs(op, sg)
+        macs = _macs(op, sg)
         supported = lookup(op.opcode) is not None
         if not supported:
             unsupported.append(f"{op.opcode} (operator {i})")
