@@ -8,13 +8,7 @@ import threading
 import numpy as np
 
 from microforge import fixedpoint as fp
-from microforge.ir import Tensor
-
-# ActivationFunctionType values in the TFLite schema.
-ACT_NONE, ACT_RELU, ACT_RELU_N1_TO_1, ACT_RELU6, ACT_TANH, ACT_SIGN_BIT = 0, 1, 2, 3, 4, 5
-
-# Padding values in the TFLite schema.
-PADDING_SAME, PADDING_VALID = 0, 1
+from microforge.ir import Activation, Padding, Tensor
 
 
 def _round_half_away_f32(x: np.float32) -> int:
@@ -33,13 +27,13 @@ def activation_range_quantized(activation: int, output: Tensor) -> tuple[int, in
     def quantize(f: float) -> int:
         return zp + _round_half_away_f32(np.float32(f) / scale)
 
-    if activation == ACT_NONE:
+    if activation == Activation.NONE:
         return qmin, qmax
-    if activation == ACT_RELU:
+    if activation == Activation.RELU:
         return max(qmin, quantize(0.0)), qmax
-    if activation == ACT_RELU6:
+    if activation == Activation.RELU6:
         return max(qmin, quantize(0.0)), min(qmax, quantize(6.0))
-    if activation == ACT_RELU_N1_TO_1:
+    if activation == Activation.RELU_N1_TO_1:
         return max(qmin, quantize(-1.0)), min(qmax, quantize(1.0))
     raise ValueError(f"fused activation {activation} is not supported on quantized tensors")
 
@@ -47,13 +41,13 @@ def activation_range_quantized(activation: int, output: Tensor) -> tuple[int, in
 def activation_range_float(activation: int) -> tuple[float, float]:
     """``CalculateActivationRange<float>``."""
     inf = float(np.finfo(np.float32).max)
-    if activation == ACT_NONE:
+    if activation == Activation.NONE:
         return -inf, inf
-    if activation == ACT_RELU:
+    if activation == Activation.RELU:
         return 0.0, inf
-    if activation == ACT_RELU6:
+    if activation == Activation.RELU6:
         return 0.0, 6.0
-    if activation == ACT_RELU_N1_TO_1:
+    if activation == Activation.RELU_N1_TO_1:
         return -1.0, 1.0
     raise ValueError(f"fused activation {activation} is not supported")
 
@@ -98,7 +92,7 @@ def compute_padding(
 ) -> tuple[int, int]:
     """``ComputePaddingHeightWidth`` for one axis: (output size, padding before)."""
     effective = (filter_size - 1) * dilation + 1
-    if padding == PADDING_SAME:
+    if padding == Padding.SAME:
         out = (in_size + stride - 1) // stride
     else:
         out = (in_size - effective + stride) // stride

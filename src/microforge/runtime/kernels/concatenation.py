@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from microforge.runtime.kernels.common import ACT_NONE
+from microforge.ir import Activation
 from microforge.runtime.registry import Kernel, OpContext, register
 
 _TYPES = (np.float32, np.int8, np.int16, np.int32, np.int64, np.bool_)
@@ -32,7 +32,7 @@ class Concatenation(Kernel):
             raise ctx.unsupported("missing input")
         if len(ins) > _MAX_INPUTS:
             raise ctx.unsupported(f"{len(ins)} inputs (TFLM allows {_MAX_INPUTS})")
-        if int(ctx.options.get("fused_activation_function") or ACT_NONE) != ACT_NONE:
+        if int(ctx.options.get("fused_activation_function") or Activation.NONE) != Activation.NONE:
             raise ctx.unsupported("fused activation is not allowed")
         if out.dtype not in [np.dtype(t) for t in _TYPES]:
             raise ctx.unsupported(f"type {out.dtype} is not supported")

@@ -28,14 +28,8 @@ from microforge.fixedpoint import (
     saturating_rounding_doubling_high_mul,
     wrap_int32,
 )
-from microforge.ir import Tensor
-from microforge.runtime.kernels.common import (
-    ACT_NONE,
-    ACT_RELU,
-    ACT_RELU6,
-    ACT_RELU_N1_TO_1,
-    activation_range_quantized,
-)
+from microforge.ir import Activation, Tensor
+from microforge.runtime.kernels.common import activation_range_quantized
 from microforge.runtime.registry import Kernel, OpContext, register
 
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
@@ -48,11 +42,11 @@ def is_quantized(t: Tensor) -> bool:
 
 def plain_range(activation: int, lowest: float, highest: float) -> tuple[float, float]:
     """``CalculateActivationRange<T>`` (float32 or int32): unknown activations do not clamp."""
-    if activation == ACT_RELU:
+    if activation == Activation.RELU:
         return 0, highest
-    if activation == ACT_RELU6:
+    if activation == Activation.RELU6:
         return 0, 6
-    if activation == ACT_RELU_N1_TO_1:
+    if activation == Activation.RELU_N1_TO_1:
         return -1, 1
     return lowest, highest
 
@@ -93,7 +87,7 @@ def _align(x: np.ndarray, rank: int) -> np.ndarray:
 
 
 def _activation(ctx: OpContext) -> int:
-    return int(ctx.options.get("fused_activation_function") or ACT_NONE)
+    return int(ctx.options.get("fused_activation_function") or Activation.NONE)
 
 
 class BinaryKernel(Kernel):
@@ -163,7 +157,7 @@ def _quant_range(ctx: OpContext, p: Params) -> None:
     act = _activation(ctx)
     info = np.iinfo(ctx.output().dtype)
     p.lo, p.hi = int(info.min), int(info.max)
-    if act in (ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1):
+    if act in (Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1):
         p.lo, p.hi = activation_range_quantized(act, ctx.output())
 
 
@@ -219,7 +213,7 @@ def _prepare_plain(ctx: OpContext, p: Params, a: Tensor, b: Tensor, out: Tensor,
     if is_quantized(a) or is_quantized(b):
         raise ctx.unsupported("int32 inputs must not be quantized")
     p.kind = "int32"
-    p.lo, p.hi = plain_range(act if clamp_int32 else ACT_NONE, INT32_MIN, INT32_MAX)
+    p.lo, p.hi = plain_range(act if clamp_int32 else Activation.NONE, INT32_MIN, INT32_MAX)
 
 
 def _int32_result(p: Params, v: np.ndarray) -> np.ndarray:

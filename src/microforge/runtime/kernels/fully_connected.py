@@ -12,12 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from microforge import fixedpoint as fp
-from microforge.ir import Tensor
+from microforge.ir import Activation, Tensor
 from microforge.runtime.kernels.common import (
-    ACT_NONE,
-    ACT_RELU,
-    ACT_RELU6,
-    ACT_RELU_N1_TO_1,
     activation_range_float,
     activation_range_quantized,
 )
@@ -114,7 +110,7 @@ class FullyConnected(Kernel):
         if rows * accum != x.size or w.size // max(accum, 1) < depth:
             raise ctx.unsupported(
                 f"shapes do not fit: input {x.shape}, weights {w.shape}, output {out.shape}")
-        act = int(ctx.options.get("fused_activation_function", ACT_NONE))
+        act = int(ctx.options.get("fused_activation_function", Activation.NONE))
         if x.dtype == np.float32:
             return self._prepare_float(ctx, w, bias, depth, accum, rows, out, act)
         if x.dtype not in (np.int8, np.int16):
@@ -201,7 +197,7 @@ class FullyConnected(Kernel):
         return [out.reshape((batch,) + params.out_shape)]
 
 
-_CLAMPING = (ACT_NONE, ACT_RELU, ACT_RELU_N1_TO_1, ACT_RELU6)
+_CLAMPING = (Activation.NONE, Activation.RELU, Activation.RELU_N1_TO_1, Activation.RELU6)
 
 
 def _weights_as_int(ctx: OpContext, x: Tensor, w: Tensor) -> np.ndarray:

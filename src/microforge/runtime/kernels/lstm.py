@@ -19,7 +19,8 @@ from microforge.fixedpoint import (
     tanh_int16_lut,
     wrap_int32,
 )
-from microforge.runtime.kernels.common import ACT_NONE, ACT_TANH, float_logistic, tanhf
+from microforge.ir import Activation
+from microforge.runtime.kernels.common import float_logistic, tanhf
 from microforge.runtime.registry import Kernel, OpContext, register
 
 # Input tensor indices (TFLite's LSTM layout). Gates are ordered forget, input, cell, output,
@@ -142,7 +143,7 @@ class UnidirectionalSequenceLstm(Kernel):
             if ctx.input(i).data is None:
                 raise ctx.unsupported("non-constant LSTM weights")
         opts = ctx.options
-        if int(opts.get("fused_activation_function", ACT_NONE)) != ACT_TANH:
+        if int(opts.get("fused_activation_function", Activation.NONE)) != Activation.TANH:
             raise ctx.unsupported("LSTM cell gate activation other than tanh")
         layout = self._layout(ctx)
         x = ctx.input(0)

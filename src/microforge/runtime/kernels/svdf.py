@@ -13,15 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from microforge.fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier, wrap_int32
-from microforge.runtime.kernels.common import (
-    ACT_NONE,
-    ACT_RELU,
-    ACT_RELU6,
-    ACT_RELU_N1_TO_1,
-    ACT_SIGN_BIT,
-    ACT_TANH,
-    tanhf,
-)
+from microforge.ir import Activation
+from microforge.runtime.kernels.common import tanhf
 from microforge.runtime.registry import Kernel, OpContext, register
 
 _F32_EXACT = 1 << 24  # float32 BLAS is exact while every partial sum is an integer below this
@@ -61,15 +54,15 @@ class _FloatParams:
 def _float_activation(activation: int, x: np.ndarray) -> np.ndarray:
     """TFLM ``ActivationValFloat`` (fmax/fmin semantics for the clamps)."""
     f = np.float32
-    if activation == ACT_NONE:
+    if activation == Activation.NONE:
         return x
-    if activation == ACT_RELU:
+    if activation == Activation.RELU:
         return np.fmax(f(0), x)
-    if activation == ACT_RELU_N1_TO_1:
+    if activation == Activation.RELU_N1_TO_1:
         return np.fmax(f(-1), np.fmin(x, f(1)))
-    if activation == ACT_RELU6:
+    if activation == Activation.RELU6:
         return np.fmax(f(0), np.fmin(x, f(6)))
-    if activation == ACT_TANH:
+    if activation == Activation.TANH:
         return tanhf(x)
     return np.signbit(x).astype(np.float32)
 
@@ -125,12 +118,11 @@ class Svdf(Kernel):
                 or state.shape != (x.shape[0], filters * memory)
                 or out.shape != (x.shape[0], shape.units) or bias.shape != (shape.units,)):
             raise ctx.unsupported("inconsistent SVDF tensor shapes")
-        activation = int(ctx.options.get("fused_activation_function", ACT_NONE))
+        activation = int(ctx.options.get("fused_activation_function", Activation.NONE))
         if x.dtype == np.float32:
             if not all(t.dtype == np.float32 for t in (wf, wt, bias, state, out)):
                 raise ctx.unsupported("float SVDF needs float32 weights, bias and state")
-            if activation not in (ACT_NONE, ACT_RELU, ACT_RELU_N1_TO_1, ACT_RELU6, ACT_TANH,
-                                  ACT_SIGN_BIT):
+            if activation not in tuple(Activation):
                 raise ctx.unsupported(f"fused activation {activation}")
             return _FloatParams(
                 shape, np.asarray(wf.data, np.float32), np.asarray(wt.data, np.float32),
