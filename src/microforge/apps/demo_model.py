@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from microforge.ir import Graph
+from microforge.ir import Activation, Graph, Padding
 from microforge.ir.builder import GraphBuilder
+from microforge.ir.ops import FullyConnectedWeightsFormat
 
 LABELS = ["silence", "unknown", "yes", "no"]
 
@@ -42,7 +43,7 @@ def build_demo_graph(seed: int = 7) -> Graph:
     c1 = b.tensor("conv1", (1, 25, 5, 16), np.int8, s1, -128)
     b.op("CONV_2D", [x, b.const("conv1/w", wq, scale=ws, zero_point=np.zeros(16), axis=0),
                      b.const("conv1/b", bias, scale=s_in * ws, zero_point=np.zeros(16))],
-         [c1], padding=0, stride_w=2, stride_h=2, fused_activation_function=1,
+         [c1], padding=Padding.SAME, stride_w=2, stride_h=2, fused_activation_function=Activation.RELU,
          dilation_w_factor=1, dilation_h_factor=1)
 
     # depthwise 3x3, RELU6
@@ -53,7 +54,8 @@ def build_demo_graph(seed: int = 7) -> Graph:
     c2 = b.tensor("dw", (1, 25, 5, 16), np.int8, s2, -128)
     b.op("DEPTHWISE_CONV_2D", [c1, b.const("dw/w", wq, scale=ws, zero_point=np.zeros(16), axis=3),
                                b.const("dw/b", bias, scale=s1 * ws, zero_point=np.zeros(16))],
-         [c2], padding=0, stride_w=1, stride_h=1, depth_multiplier=1, fused_activation_function=3,
+         [c2], padding=Padding.SAME, stride_w=1, stride_h=1, depth_multiplier=1,
+         fused_activation_function=Activation.RELU6,
          dilation_w_factor=1, dilation_h_factor=1)
 
     # pointwise 1x1 to 32 channels, RELU
@@ -63,12 +65,12 @@ def build_demo_graph(seed: int = 7) -> Graph:
     c3 = b.tensor("pw", (1, 25, 5, 32), np.int8, s3, -128)
     b.op("CONV_2D", [c2, b.const("pw/w", wq, scale=ws, zero_point=np.zeros(32), axis=0),
                      b.const("pw/b", np.zeros(32, np.int32), scale=s2 * ws, zero_point=np.zeros(32))],
-         [c3], padding=0, stride_w=1, stride_h=1, fused_activation_function=1,
+         [c3], padding=Padding.SAME, stride_w=1, stride_h=1, fused_activation_function=Activation.RELU,
          dilation_w_factor=1, dilation_h_factor=1)
 
     pool = b.tensor("pool", (1, 1, 1, 32), np.int8, s3, -128)
-    b.op("AVERAGE_POOL_2D", [c3], [pool], padding=1, stride_w=5, stride_h=25,
-         filter_width=5, filter_height=25, fused_activation_function=0)
+    b.op("AVERAGE_POOL_2D", [c3], [pool], padding=Padding.VALID, stride_w=5, stride_h=25,
+         filter_width=5, filter_height=25, fused_activation_function=Activation.NONE)
     flat = b.tensor("flat", (1, 32), np.int8, s3, -128)
     b.op("RESHAPE", [pool, b.const("flat/shape", np.array([1, 32], np.int32))], [flat],
          new_shape=np.array([1, 32], np.int32))
@@ -80,7 +82,8 @@ def build_demo_graph(seed: int = 7) -> Graph:
     logits = b.tensor("logits", (1, 4), np.int8, s4, 0)
     b.op("FULLY_CONNECTED", [flat, b.const("fc/w", wq, scale=wscale, zero_point=0),
                              b.const("fc/b", np.zeros(4, np.int32), scale=s3 * wscale, zero_point=0)],
-         [logits], fused_activation_function=0, weights_format=0, keep_num_dims=False)
+         [logits], fused_activation_function=Activation.NONE,
+         weights_format=FullyConnectedWeightsFormat.DEFAULT, keep_num_dims=False)
     probs = b.tensor("probabilities", (1, 4), np.int8, 1.0 / 256, -128)
     b.op("SOFTMAX", [logits], [probs], beta=1.0)
     b.output(probs)
