@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from microforge.ir import Graph, Operator, Subgraph, op_def
+from microforge.ir import Graph, Subgraph
+from microforge.ir.ops import count_macs
 from microforge.report.tflm_resolver import resolver_method
 from microforge.runtime.registry import lookup
 
@@ -60,12 +61,6 @@ def _tensor(sg: Subgraph, i: int) -> TensorSummary:
     )
 
 
-def _macs(op: Operator, sg: Subgraph) -> int:
-    """Multiply-accumulates of one invoke (the operator row's MAC count; 0 for the others)."""
-    row = op_def(op.opcode)
-    return 0 if row is None else row.macs(op, sg)
-
-
 def summarize(graph: Graph) -> ModelSummary:
     sg = graph.main
     seen: set[int] = set()
@@ -80,7 +75,7 @@ def summarize(graph: Graph) -> ModelSummary:
             if t.data is not None and not t.is_variable and t_idx not in seen:
                 seen.add(t_idx)
                 weight_bytes += t.data.nbytes
-        macs = _macs(op, sg)
+        macs = count_macs(op, sg)
         supported = lookup(op.opcode) is not None
         if not supported:
             unsupported.append(f"{op.opcode} (operator {i})")

@@ -12,7 +12,7 @@ from microforge.ir.ops.enums import (
     Role,
 )
 from microforge.ir.ops.opdef import OpDef, QuantRule
-from microforge.ir.ops.table import OPS, op_def
+from microforge.ir.ops.table import OPS, count_macs, op_def
 
 __all__ = ["ACTIVATION_BOUNDS", "OPS", "Activation", "FullyConnectedWeightsFormat", "OpDef", "Padding",
-           "QuantRule", "Role", "op_def"]
+           "QuantRule", "Role", "count_macs", "op_def"]

@@ -8,6 +8,7 @@ facts about although the runtime cannot run it; it then says why (``no_runtime``
 from __future__ import annotations
 
 from microforge.ir.dtypes import TensorType
+from microforge.ir.graph import Operator, Subgraph
 from microforge.ir.ops import macs
 from microforge.ir.ops.enums import Activation, FullyConnectedWeightsFormat, Padding, Role
 from microforge.ir.ops.opdef import OpDef, QuantRule, broadcast_shape, same_shape
@@ -118,3 +119,9 @@ OPS: dict[str, OpDef] = {row.name: row for row in _ROWS}
 def op_def(name: str) -> OpDef | None:
     """The row of operator ``name`` (a builtin name or a custom code); None for one not known."""
     return OPS.get(name)
+
+
+def count_macs(op: Operator, subgraph: Subgraph) -> int:
+    """Multiply-accumulates of one invoke of ``op`` (0 for an operator without a MAC count)."""
+    row = op_def(op.opcode)
+    return 0 if row is None else row.macs(op, subgraph)
