@@ -25,6 +25,7 @@ import numpy as np
 from microforge.backends.c.cdata import ctype
 from microforge.errors import InputError, ModelError, ToolError
 from microforge.ir import Graph
+from microforge.ir.ops import count_macs
 from microforge.runtime.reference import Reference, VerifyResult, compare_outputs, reference
 from microforge.targets.cortex_m.mapfile import FirmwareSizes, elf_sections, measure_sizes
 from microforge.targets.host import CFLAGS
@@ -311,9 +312,7 @@ class FirmwareReport:
 
 def qemu_timeout(graph: Graph, total: int) -> float:
     """A generous wall-clock budget: ~40 instructions per MAC at >= 10 M instructions / s."""
-    from microforge.report.summary import summarize
-
-    macs = summarize(graph).macs
+    macs = sum(count_macs(op, graph.main) for op in graph.main.operators)
     return 120.0 + total * (macs * 40 + 200_000) / 10e6
 
 
