@@ -9,6 +9,7 @@ from microforge.backends.c.compiler import CompiledModel, compile_model
 from microforge.backends.c.emitter import c_supported_ops
 from microforge.errors import UnsupportedOpError
 from microforge.ir import Graph
+from microforge.ir.ops import op_def
 from microforge.runtime.registry import lookup
 
 
@@ -24,8 +25,10 @@ class CBackend:
             return (f"unsupported operator: {op.opcode} (operator {index}); see "
                     "`microforge inspect` for the supported-op list")
         if op.opcode not in c_supported_ops():
-            return (f"operator {index} ({op.opcode}) has no C kernel yet; it runs in the Python "
-                    "runtime only")
+            row = op_def(op.opcode)
+            why = f" ({row.no_c})" if row is not None and row.no_c else ""
+            return (f"operator {index} ({op.opcode}) has no C kernel yet{why}; it runs in the "
+                    "Python runtime only")
         return None
 
     def emit(self, graph: Graph, ops: list[int], out_dir: Path, name: str, force: bool,
