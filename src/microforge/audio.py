@@ -1,21 +1,4 @@
 """``microforge.audio``: the audio front end and keyword spotter (``microforge.apps.audio``)."""
 
-from microforge.apps.audio import (
-    CommandRecognizer,
-    Detection,
-    FeatureExtractor,
-    FeatureStream,
-    KeywordSpotter,
-    read_wav,
-    unit_scores,
-)
-
-__all__ = [
-    "CommandRecognizer",
-    "Detection",
-    "FeatureExtractor",
-    "FeatureStream",
-    "KeywordSpotter",
-    "read_wav",
-    "unit_scores",
-]
+from microforge.apps.audio import *  # noqa: F403
+from microforge.apps.audio import __all__  # noqa: F401

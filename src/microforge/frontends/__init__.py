@@ -6,56 +6,37 @@ A new format adds one :class:`Format` row to ``FORMATS``: a content test and a r
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from microforge.errors import ModelError
-from microforge.frontends.tflite import TFLITE_IDENTIFIER, read_tflite, write_tflite
+from microforge.frontends.source import ModelSource, load_bytes
+from microforge.frontends.tflite import TFLITE_IDENTIFIER, parse_tflite, read_tflite, write_tflite
 from microforge.ir import Graph
-
-ModelSource = str | os.PathLike | bytes | bytearray | memoryview
 
 
 @dataclass(frozen=True)
 class Format:
-    """One model format: ``sniff(head)`` says whether the file's first bytes are this format."""
+    """One model format: ``sniff(data)`` says whether a file's bytes are this format, ``parse``
+    reads them (``where`` names the file in errors)."""
 
     name: str
     sniff: Callable[[bytes], bool]
-    read: Callable[[ModelSource], Graph]
+    parse: Callable[[bytes, str], Graph]
 
 
 FORMATS: tuple[Format, ...] = (
-    Format("TensorFlow Lite", lambda head: head[4:8] == TFLITE_IDENTIFIER, read_tflite),
+    Format("TensorFlow Lite", lambda data: data[4:8] == TFLITE_IDENTIFIER, parse_tflite),
 )
-
-
-def _head(source: ModelSource) -> bytes:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source[:16])
-    try:
-        with open(source, "rb") as f:
-            return f.read(16)
-    except FileNotFoundError:
-        raise ModelError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise ModelError(f"{source}: is a directory, expected a model file") from None
-    except OSError as exc:
-        raise ModelError(f"{source}: cannot read ({exc.strerror})") from None
 
 
 def read_model(source: ModelSource) -> Graph:
     """Read a model from a path or bytes, whatever its format (today: ``.tflite``)."""
-    if not isinstance(source, (bytes, bytearray, memoryview)):
-        source = Path(source)
-    head = _head(source)
+    data, where = load_bytes(source)
     for fmt in FORMATS:
-        if fmt.sniff(head):
-            return fmt.read(source)
+        if fmt.sniff(data):
+            return fmt.parse(data, where)
     # No format claims it: the TFLite reader gives the one-line error for an unknown file.
-    return read_tflite(source)
+    return parse_tflite(data, where)
 
 
-__all__ = ["FORMATS", "Format", "read_model", "read_tflite", "write_tflite"]
+__all__ = ["FORMATS", "Format", "ModelSource", "read_model", "read_tflite", "write_tflite"]

@@ -90,16 +90,7 @@ def quantize_graph(
     percentile: float = 99.99,
 ) -> Quantized:
     """Quantize a float model (a path, bytes, a Graph or a ``microforge.Model``) with
-    post-training calibration.
-
-    ``calibration_data``: a .npy/.npz path, a folder of them, an array, a list of arrays (one per
-    input) or a dict by input name; the leading axis counts samples. ``per_channel``: per-channel
-    (default) or per-tensor weight scales. ``method``: activation ranges from ``"minmax"``,
-    ``"percentile"`` (``percentile``-th) or ``"mse"``. ``io``: ``"int8"`` (quantized inputs and
-    outputs; int16 with ``int16_activations``) or ``"float"`` (QUANTIZE / DEQUANTIZE at the edges).
-    ``int16_activations``: 16x8 quantization. ``allow_float``: keep operators that cannot be
-    quantized in float instead of failing.
-    """
+    post-training calibration; the options are those of :func:`microforge.quantize`."""
     if method not in METHODS:
         raise InputError(f"unknown calibration method {method!r}; choose one of {list(METHODS)}")
     if io not in IO_TYPES:

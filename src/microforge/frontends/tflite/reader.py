@@ -10,14 +10,13 @@ Enum-valued options are decoded into the IR enums the operator's row names (``Ac
 
 from __future__ import annotations
 
-import os
 import struct
-from pathlib import Path
 
 import numpy as np
 import tflite
 
 from microforge.errors import ModelError
+from microforge.frontends.source import ModelSource, load_bytes
 from microforge.frontends.tflite import schema as table
 from microforge.ir import Graph, Operator, QuantParams, Signature, Subgraph, Tensor, op_def
 from microforge.ir.dtypes import DTYPES
@@ -25,20 +24,13 @@ from microforge.ir.dtypes import DTYPES
 TFLITE_IDENTIFIER = b"TFL3"
 
 
-def read_tflite(source: str | os.PathLike | bytes | bytearray | memoryview) -> Graph:
+def read_tflite(source: ModelSource) -> Graph:
     """Read a model from a path or from the bytes of a ``.tflite`` file."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        buf, where = bytes(source), "<bytes>"
-    else:
-        where = str(source)
-        try:
-            buf = Path(source).read_bytes()
-        except FileNotFoundError:
-            raise ModelError(f"{where}: no such file") from None
-        except IsADirectoryError:
-            raise ModelError(f"{where}: is a directory, expected a .tflite file") from None
-        except OSError as exc:
-            raise ModelError(f"{where}: cannot read ({exc.strerror})") from None
+    return parse_tflite(*load_bytes(source, "a .tflite file"))
+
+
+def parse_tflite(buf: bytes, where: str = "<bytes>") -> Graph:
+    """Read the bytes of a ``.tflite`` file; ``where`` names it in errors."""
     if len(buf) < 8 or buf[4:8] != TFLITE_IDENTIFIER:
         raise ModelError(
             f"{where}: not a TensorFlow Lite model (no 'TFL3' flatbuffer identifier); "
