@@ -17,11 +17,6 @@ ACT_NONE, ACT_RELU, ACT_RELU_N1_TO_1, ACT_RELU6, ACT_TANH, ACT_SIGN_BIT = 0, 1, 
 PADDING_SAME, PADDING_VALID = 0, 1
 
 
-def _round_half_away_f32(x: np.float32) -> int:
-    x = float(x)
-    return int(np.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
-
-
 def activation_range_quantized(activation: int, output: Tensor) -> tuple[int, int]:
     """``CalculateActivationRangeQuantized``: the clamp range of a fused activation in the output's
     integer domain. Reproduces TFLM's float32 ``f / scale`` followed by ``std::round``."""
@@ -31,7 +26,7 @@ def activation_range_quantized(activation: int, output: Tensor) -> tuple[int, in
     zp = output.zero_point
 
     def quantize(f: float) -> int:
-        return zp + _round_half_away_f32(np.float32(f) / scale)
+        return zp + fp.round_half_away(np.float32(f) / scale)
 
     if activation == ACT_NONE:
         return qmin, qmax
