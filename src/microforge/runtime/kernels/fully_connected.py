@@ -32,7 +32,18 @@ _HIGHEST = np.float32(np.finfo(np.float32).max)
 
 
 @dataclass
-class _Quantized:
+class FullyConnectedQuantParams:
+    """int8 / int16 FULLY_CONNECTED parameters (TFLM ``OpDataFullyConnected``, as
+    ``FullyConnectedPrepare`` / ``CalculateOpDataFullyConnected`` compute them).
+
+    ``weights``: (accum_depth, output_depth) integer values (int4 unpacked; per-tensor weight zero
+    point subtracted) held in the runtime's exact matmul dtype. ``constant``: per output, the bias
+    plus ``-input_zero_point * sum(weights)`` (int64, the folded input offset). ``multiplier`` /
+    ``shift``: Q31 multipliers and shifts of ``s_in * s_w / s_out``, one or one per output channel.
+    ``int64_accumulator``: 16x8 with an int64 bias (64-bit ``MultiplyByQuantizedMultiplier``).
+    ``act_min`` / ``act_max``: the clamp in the output's integer domain. ``rows``: input rows per
+    sample; ``out_shape`` / ``dtype``: the output tensor's shape and type."""
+
     weights: np.ndarray  # (accum_depth, output_depth) in the matmul dtype, weight offset applied
     constant: np.ndarray  # (output_depth,) int64: bias + input_offset * column sums of ``weights``
     int64_accumulator: bool
@@ -47,7 +58,14 @@ class _Quantized:
 
 
 @dataclass
-class _Float:
+class FullyConnectedFloatParams:
+    """float32 FULLY_CONNECTED parameters.
+
+    ``weights``: (accum_depth, max(output_depth, 2)) float32 (a zero second column when the depth
+    is 1, for the runtime's summation order). ``bias``: (output_depth,) float32, zeros without a
+    bias tensor. ``act_min`` / ``act_max``: the fused-activation clamp (+-FLT_MAX without one).
+    ``rows``: input rows per sample; ``out_shape``: the output tensor's shape."""
+
     weights: np.ndarray  # (accum_depth, max(output_depth, 2)) float32
     bias: np.ndarray  # (output_depth,) float32, zeros without a bias tensor
     act_min: np.float32
@@ -102,7 +120,7 @@ class FullyConnected(Kernel):
     keep_num_dims, rank-4 input, int32 wrap-around, the shared models.
     """
 
-    def prepare(self, ctx: OpContext) -> _Quantized | _Float:
+    def prepare(self, ctx: OpContext) -> FullyConnectedQuantParams | FullyConnectedFloatParams:
         x, w, bias, out = ctx.input(0), ctx.input(1), ctx.input(2), ctx.output()
         if x.dtype != out.dtype:
             raise ctx.unsupported(f"input {x.dtype} and output {out.dtype} differ")
@@ -122,7 +140,7 @@ class FullyConnected(Kernel):
         return self._prepare_quantized(ctx, x, w, bias, out, depth, accum, rows, act)
 
     @staticmethod
-    def _prepare_float(ctx, w, bias, depth, accum, rows, out, act) -> _Float:
+    def _prepare_float(ctx, w, bias, depth, accum, rows, out, act) -> FullyConnectedFloatParams:
         if w.dtype != np.float32 or (bias is not None and bias.dtype != np.float32):
             raise ctx.unsupported("float32 input needs float32 weights and bias")
         if w.size != depth * accum:
@@ -133,10 +151,11 @@ class FullyConnected(Kernel):
             weights = np.concatenate([weights, np.zeros_like(weights)], axis=1)
         weights = np.ascontiguousarray(weights)
         b = np.zeros(depth, np.float32) if bias is None else bias.data.reshape(-1)[:depth]
-        return _Float(weights, b.astype(np.float32), np.float32(lo), np.float32(hi), rows, out.shape)
+        return FullyConnectedFloatParams(weights, b.astype(np.float32), np.float32(lo), np.float32(hi),
+                                         rows, out.shape)
 
     @staticmethod
-    def _prepare_quantized(ctx, x, w, bias, out, depth, accum, rows, act) -> _Quantized:
+    def _prepare_quantized(ctx, x, w, bias, out, depth, accum, rows, act) -> FullyConnectedQuantParams:
         w_values = _weights_as_int(ctx, x, w)
         wq = w.quant
         if wq is None or not wq.is_quantized or x.quant is None or out.quant is None:
@@ -176,7 +195,7 @@ class FullyConnected(Kernel):
             act_min, act_max = int(info.min), int(info.max)
         max_abs = -int(np.iinfo(x.dtype).min)
         mm = matmul_dtype(max_abs, matrix.T)
-        return _Quantized(
+        return FullyConnectedQuantParams(
             weights=np.ascontiguousarray(matrix.T.astype(mm)),
             constant=constant,
             int64_accumulator=int64_acc,
@@ -194,7 +213,7 @@ class FullyConnected(Kernel):
         x = inputs[0]
         batch = x.shape[0]
         flat = x.reshape(batch * params.rows, params.weights.shape[0])
-        if isinstance(params, _Float):
+        if isinstance(params, FullyConnectedFloatParams):
             out = _float_fc(flat, params)
         else:
             out = _quantized_fc(flat, params)
@@ -223,7 +242,7 @@ def _check_bias_scale(ctx: OpContext, in_scale, w_scale, bias: Tensor | None, ou
         raise ctx.unsupported("bias scale does not match input scale * weight scale (TFLM refuses it)")
 
 
-def _quantized_fc(flat: np.ndarray, p: _Quantized) -> np.ndarray:
+def _quantized_fc(flat: np.ndarray, p: FullyConnectedQuantParams) -> np.ndarray:
     product = flat.astype(p.weights.dtype) @ p.weights
     acc = product.astype(np.int64) + p.constant
     if p.int64_accumulator:
@@ -233,7 +252,7 @@ def _quantized_fc(flat: np.ndarray, p: _Quantized) -> np.ndarray:
     return np.clip(scaled + p.output_zero_point, p.act_min, p.act_max).astype(p.dtype)
 
 
-def _float_fc(flat: np.ndarray, p: _Float) -> np.ndarray:
+def _float_fc(flat: np.ndarray, p: FullyConnectedFloatParams) -> np.ndarray:
     """TFLM's float loop: for each output, ``total = ((0 + x0*w0) + x1*w1) + ...`` in float32.
 
     The products of a block of the accumulation axis are laid out as ``(k, rows, columns)`` and

@@ -28,7 +28,10 @@ _F32_EXACT = 1 << 24  # float32 BLAS is exact while every partial sum is an inte
 
 
 @dataclass
-class _Shape:
+class SvdfShape:
+    """SVDF dimensions: ``rank``, ``filters`` (= units * rank), ``units`` (outputs per batch row)
+    and ``memory`` (the memory size, time steps kept per filter)."""
+
     rank: int
     filters: int
     units: int
@@ -36,11 +39,19 @@ class _Shape:
 
 
 @dataclass
-class _IntParams:
-    shape: _Shape
-    weights_feature: np.ndarray  # (input_size, filters), in the dtype the matmul runs in
-    weights_time: np.ndarray  # (filters, memory) int64
-    bias: np.ndarray  # (units,) int64
+class SvdfIntParams:
+    """Integer SVDF parameters (TFLM ``OpDataSvdf``, as ``PrepareSvdf`` computes them).
+
+    ``weights_feature``: (input_size, filters) int8 values, transposed, held in the runtime's exact
+    matmul dtype. ``weights_time``: (filters, memory) int64 values of the int8 / int16 weights.
+    ``bias``: (units,) int64. ``input_zp`` / ``state_zp`` / ``output_zp``: zero points;
+    ``state_dtype``: int8 or int16. ``scale_1`` / ``scale_2``: Q31 (multiplier, shift) of
+    ``s_in * s_wf / s_state`` (feature -> state) and ``s_state * s_wt / s_out`` (-> output)."""
+
+    shape: SvdfShape
+    weights_feature: np.ndarray
+    weights_time: np.ndarray
+    bias: np.ndarray
     input_zp: int
     state_zp: int
     state_dtype: np.dtype
@@ -50,11 +61,15 @@ class _IntParams:
 
 
 @dataclass
-class _FloatParams:
-    shape: _Shape
-    weights_feature: np.ndarray  # (filters, input_size) float32
-    weights_time: np.ndarray  # (filters, memory) float32
-    bias: np.ndarray  # (units,) float32
+class SvdfFloatParams:
+    """float32 SVDF parameters: ``weights_feature`` (filters, input_size), ``weights_time``
+    (filters, memory) and ``bias`` (units,) float32; ``activation``: the fused activation (schema
+    value)."""
+
+    shape: SvdfShape
+    weights_feature: np.ndarray
+    weights_time: np.ndarray
+    bias: np.ndarray
     activation: int
 
 
@@ -120,7 +135,7 @@ class Svdf(Kernel):
         filters, memory = wf.shape[0], wt.shape[1]
         if len(x.shape) != 2 or len(out.shape) != 2 or rank <= 0 or filters % rank:
             raise ctx.unsupported(f"bad SVDF shapes (input {x.shape}, rank {rank})")
-        shape = _Shape(rank, filters, filters // rank, memory)
+        shape = SvdfShape(rank, filters, filters // rank, memory)
         if (wf.shape[1] != x.shape[1] or wt.shape[0] != filters
                 or state.shape != (x.shape[0], filters * memory)
                 or out.shape != (x.shape[0], shape.units) or bias.shape != (shape.units,)):
@@ -132,13 +147,13 @@ class Svdf(Kernel):
             if activation not in (ACT_NONE, ACT_RELU, ACT_RELU_N1_TO_1, ACT_RELU6, ACT_TANH,
                                   ACT_SIGN_BIT):
                 raise ctx.unsupported(f"fused activation {activation}")
-            return _FloatParams(
+            return SvdfFloatParams(
                 shape, np.asarray(wf.data, np.float32), np.asarray(wt.data, np.float32),
                 np.asarray(bias.data, np.float32), activation,
             )
         return self._prepare_int(ctx, shape, x, wf, wt, bias, state, out)
 
-    def _prepare_int(self, ctx, shape, x, wf, wt, bias, state, out) -> _IntParams:
+    def _prepare_int(self, ctx, shape, x, wf, wt, bias, state, out) -> SvdfIntParams:
         if x.dtype != np.int8 or wf.dtype != np.int8 or out.dtype != np.int8:
             raise ctx.unsupported(f"SVDF with {x.dtype} input / {wf.dtype} weights_feature")
         if wt.dtype not in (np.int8, np.int16) or state.dtype not in (np.int8, np.int16):
@@ -158,7 +173,7 @@ class Svdf(Kernel):
         weights = np.asarray(wf.data, np.int64)
         bound = 255 * int(np.abs(weights).sum(axis=1).max(initial=0))
         acc_dtype = np.float32 if bound < _F32_EXACT else np.float64
-        return _IntParams(
+        return SvdfIntParams(
             shape=shape,
             weights_feature=weights.T.astype(acc_dtype),
             weights_time=np.asarray(wt.data, np.int64),
@@ -176,7 +191,7 @@ class Svdf(Kernel):
         rows = x.shape[0] * x.shape[1]
         sh = params.shape
         memory = state.reshape(rows, sh.filters, sh.memory)
-        if isinstance(params, _FloatParams):
+        if isinstance(params, SvdfFloatParams):
             out = self._eval_float(params, x.reshape(rows, -1), state, memory)
         else:
             out = self._eval_int(params, x.reshape(rows, -1), state, memory)
@@ -192,7 +207,7 @@ class Svdf(Kernel):
         return shifted
 
     def _eval_int(
-        self, p: _IntParams, x: np.ndarray, state: np.ndarray, memory: np.ndarray
+        self, p: SvdfIntParams, x: np.ndarray, state: np.ndarray, memory: np.ndarray
     ) -> np.ndarray:
         sh = p.shape
         xs = x.astype(p.weights_feature.dtype) - p.weights_feature.dtype.type(p.input_zp)
@@ -207,7 +222,7 @@ class Svdf(Kernel):
         return np.clip(acc, -128, 127).astype(np.int8)
 
     def _eval_float(
-        self, p: _FloatParams, x: np.ndarray, state: np.ndarray, memory: np.ndarray
+        self, p: SvdfFloatParams, x: np.ndarray, state: np.ndarray, memory: np.ndarray
     ) -> np.ndarray:
         sh = p.shape
         feature = np.zeros((x.shape[0], sh.filters), np.float32)
