@@ -7,7 +7,7 @@ filter's last dimension (``keep_num_dims`` only shapes the output tensor, which 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,18 +36,20 @@ class FullyConnectedQuantParams:
     """int8 / int16 FULLY_CONNECTED parameters (TFLM ``OpDataFullyConnected``, as
     ``FullyConnectedPrepare`` / ``CalculateOpDataFullyConnected`` compute them).
 
-    ``weights``: (accum_depth, output_depth) integer values (int4 unpacked; per-tensor weight zero
-    point subtracted) held in the runtime's exact matmul dtype. ``constant``: per output, the bias
-    plus ``-input_zero_point * sum(weights)`` (int64, the folded input offset). ``multiplier`` /
-    ``shift``: Q31 multipliers and shifts of ``s_in * s_w / s_out``, one or one per output channel.
+    ``weights``: (accum_depth, output_depth) int8 or unpacked int4 weights minus a per-tensor
+    weight zero point, as int16 (int64 if such a zero point takes them beyond). ``constant``: per
+    output, the bias plus ``-input_zero_point * sum(weights)`` (int64, the folded input offset).
+    ``multiplier`` / ``shift``: Q31 multipliers and shifts of ``s_in * s_w / s_out``, one or one
+    per output channel.
     ``int64_accumulator``: 16x8 with an int64 bias (64-bit ``MultiplyByQuantizedMultiplier``).
     ``act_min`` / ``act_max``: the clamp in the output's integer domain. ``rows``: input rows per
-    sample; ``out_shape`` / ``dtype``: the output tensor's shape and type."""
+    sample; ``out_shape`` / ``dtype``: the output tensor's shape and type. Runtime only (not read
+    by the C backend): ``matmul_weights``, ``weights`` in the exact BLAS dtype."""
 
-    weights: np.ndarray  # (accum_depth, output_depth) in the matmul dtype, weight offset applied
-    constant: np.ndarray  # (output_depth,) int64: bias + input_offset * column sums of ``weights``
+    weights: np.ndarray
+    constant: np.ndarray
     int64_accumulator: bool
-    multiplier: np.ndarray  # (output_depth,) or (1,) int64
+    multiplier: np.ndarray
     shift: np.ndarray
     output_zero_point: int
     act_min: int
@@ -55,6 +57,7 @@ class FullyConnectedQuantParams:
     rows: int
     out_shape: tuple[int, ...]
     dtype: np.dtype
+    matmul_weights: np.ndarray = field(repr=False, compare=False)
 
 
 @dataclass
@@ -66,8 +69,8 @@ class FullyConnectedFloatParams:
     bias tensor. ``act_min`` / ``act_max``: the fused-activation clamp (+-FLT_MAX without one).
     ``rows``: input rows per sample; ``out_shape``: the output tensor's shape."""
 
-    weights: np.ndarray  # (accum_depth, max(output_depth, 2)) float32
-    bias: np.ndarray  # (output_depth,) float32, zeros without a bias tensor
+    weights: np.ndarray
+    bias: np.ndarray
     act_min: np.float32
     act_max: np.float32
     rows: int
@@ -196,7 +199,7 @@ class FullyConnected(Kernel):
         max_abs = -int(np.iinfo(x.dtype).min)
         mm = matmul_dtype(max_abs, matrix.T)
         return FullyConnectedQuantParams(
-            weights=np.ascontiguousarray(matrix.T.astype(mm)),
+            weights=np.ascontiguousarray(matrix.T.astype(_narrowest(matrix))),
             constant=constant,
             int64_accumulator=int64_acc,
             multiplier=multiplier,
@@ -207,6 +210,7 @@ class FullyConnected(Kernel):
             rows=rows,
             out_shape=out.shape,
             dtype=out.dtype,
+            matmul_weights=np.ascontiguousarray(matrix.T.astype(mm)),
         )
 
     def eval(self, params, inputs, ctx):
@@ -233,6 +237,11 @@ def _weights_as_int(ctx: OpContext, x: Tensor, w: Tensor) -> np.ndarray:
     return w.data
 
 
+def _narrowest(values: np.ndarray) -> type:
+    """int16 when every value fits it, else int64."""
+    return np.int16 if np.abs(values).max(initial=0) < 1 << 15 else np.int64
+
+
 def _check_bias_scale(ctx: OpContext, in_scale, w_scale, bias: Tensor | None, out_scale) -> None:
     """``GetQuantizedConvolutionMultipler``'s guard: bias scale within 2% of an output step."""
     if bias is None or bias.quant is None or not bias.quant.is_quantized:
@@ -243,7 +252,7 @@ def _check_bias_scale(ctx: OpContext, in_scale, w_scale, bias: Tensor | None, ou
 
 
 def _quantized_fc(flat: np.ndarray, p: FullyConnectedQuantParams) -> np.ndarray:
-    product = flat.astype(p.weights.dtype) @ p.weights
+    product = flat.astype(p.matmul_weights.dtype) @ p.matmul_weights
     acc = product.astype(np.int64) + p.constant
     if p.int64_accumulator:
         scaled = fp.multiply_by_quantized_multiplier_int64(acc, p.multiplier, p.shift)

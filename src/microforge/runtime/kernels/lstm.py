@@ -7,7 +7,7 @@ Hidden state and cell state are variable tensors carried across invokes. Per tim
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -59,7 +59,7 @@ class LstmIntParams:
 
     Gates are ordered forget, input, cell, output; gate rows are ``gate * units + unit``.
     ``w_input`` (input_size, 4 * units) / ``w_recurrent`` (units, 4 * units): the int8 weights,
-    transposed, held in the runtime's exact matmul dtype. ``bias``: (4 * units,) int64 gate biases
+    transposed. ``bias``: (4 * units,) int64 gate biases
     (on the input FC). ``input_zp`` / ``hidden_zp``: zero points of x and h. ``input_mult`` /
     ``recurrent_mult``: per gate row Q31 multipliers and shifts of the input / recurrent FC to the
     Q3.12 gate scale (``s_x * s_w / 2**-12``). ``forget_mult`` / ``input_cell_mult`` /
@@ -67,9 +67,10 @@ class LstmIntParams:
     (``2**-30 / s_c``) and ``o * tanh(c)`` (``2**-30 / s_h``). ``cell_clip``: the int16 cell clip
     (0: none). ``cell_tanh_multiplier`` / ``cell_tanh_shift``: the int16 LUT input scaling of
     ``tanh(c)`` (from ``CheckedLog2(s_c)``; multiplier 0 means ``3 << shift``).
-    Runtime tables: ``sigmoid_table`` / ``tanh_table``: the gate activations (Q3.12 -> Q0.15) of
-    every gate sum v at index v + 65536 (int64); ``cell_tanh_table``: tanh of every int16 cell
-    value (index c + 32768, Q0.15)."""
+    Runtime only (not read by the C backend): ``sigmoid_table`` / ``tanh_table``, the gate
+    activations (Q3.12 -> Q0.15) of every gate sum v at index v + 65536 (int64);
+    ``cell_tanh_table``, tanh of every int16 cell value (index c + 32768, Q0.15);
+    ``matmul_w_input`` / ``matmul_w_recurrent``, the weights in the exact BLAS dtype."""
 
     layout: LstmLayout
     w_input: np.ndarray
@@ -88,6 +89,8 @@ class LstmIntParams:
     sigmoid_table: np.ndarray
     tanh_table: np.ndarray
     cell_tanh_table: np.ndarray
+    matmul_w_input: np.ndarray = field(repr=False, compare=False)
+    matmul_w_recurrent: np.ndarray = field(repr=False, compare=False)
 
 
 @dataclass
@@ -240,8 +243,8 @@ class UnidirectionalSequenceLstm(Kernel):
 
         return LstmIntParams(
             layout=layout,
-            w_input=w_input.astype(_matmul_dtype(w_input, 255)),
-            w_recurrent=w_recurrent.astype(_matmul_dtype(w_recurrent, 255)),
+            w_input=w_input.astype(np.int8),
+            w_recurrent=w_recurrent.astype(np.int8),
             bias=np.concatenate([b.data for b in biases]).astype(np.int64),
             input_zp=x.zero_point,
             hidden_zp=hidden.zero_point,
@@ -259,6 +262,8 @@ class UnidirectionalSequenceLstm(Kernel):
             tanh_table=tanh_int16_lut(_GATE_SUMS).astype(np.int64),
             cell_tanh_table=tanh_int16_lut(_ALL_INT16, tanh_multiplier, abs(tanh_shift)).astype(
                 np.int64),
+            matmul_w_input=w_input.astype(_matmul_dtype(w_input, 255)),
+            matmul_w_recurrent=w_recurrent.astype(_matmul_dtype(w_recurrent, 255)),
         )
 
     # ---- eval ------------------------------------------------------------------------------
@@ -290,17 +295,18 @@ class UnidirectionalSequenceLstm(Kernel):
         directly (their ends repeat the saturated values), which is the clamp TFLM applies."""
         rows, steps, _ = seq.shape
         u = p.layout.units
-        xs = seq.astype(p.w_input.dtype) - p.w_input.dtype.type(p.input_zp)
-        acc = wrap_int32((xs @ p.w_input).astype(np.int64) + p.bias)
+        w_input, w_recurrent = p.matmul_w_input, p.matmul_w_recurrent
+        xs = seq.astype(w_input.dtype) - w_input.dtype.type(p.input_zp)
+        acc = wrap_int32((xs @ w_input).astype(np.int64) + p.bias)
         gates_in = _clamp(multiply_by_quantized_multiplier(acc, *p.input_mult), -32768, 32767)
         gates_in += _GATE_OFFSET
         out = np.empty((rows, steps, u), np.int8)
-        rec_type = p.w_recurrent.dtype.type
+        rec_type = w_recurrent.dtype.type
         hidden_zp = rec_type(p.hidden_zp)
         cell_lo, cell_hi = (-p.cell_clip, p.cell_clip) if p.cell_clip else (-32768, 32767)
         cell = c.astype(np.int64)
         for t in range(steps):
-            acc = ((h.astype(rec_type) - hidden_zp) @ p.w_recurrent).astype(np.int64)
+            acc = ((h.astype(rec_type) - hidden_zp) @ w_recurrent).astype(np.int64)
             index = _clamp(multiply_by_quantized_multiplier(acc, *p.recurrent_mult), -32768, 32767)
             index += gates_in[:, t]
             act = p.sigmoid_table[index]  # forget, input, (cell), output

@@ -8,7 +8,7 @@ bias; the result is the output.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -42,11 +42,12 @@ class SvdfShape:
 class SvdfIntParams:
     """Integer SVDF parameters (TFLM ``OpDataSvdf``, as ``PrepareSvdf`` computes them).
 
-    ``weights_feature``: (input_size, filters) int8 values, transposed, held in the runtime's exact
-    matmul dtype. ``weights_time``: (filters, memory) int64 values of the int8 / int16 weights.
-    ``bias``: (units,) int64. ``input_zp`` / ``state_zp`` / ``output_zp``: zero points;
-    ``state_dtype``: int8 or int16. ``scale_1`` / ``scale_2``: Q31 (multiplier, shift) of
-    ``s_in * s_wf / s_state`` (feature -> state) and ``s_state * s_wt / s_out`` (-> output)."""
+    ``weights_feature``: (input_size, filters) int8, transposed. ``weights_time``: (filters,
+    memory) int64 values of the int8 / int16 weights. ``bias``: (units,) int64. ``input_zp`` /
+    ``state_zp`` / ``output_zp``: zero points; ``state_dtype``: int8 or int16. ``scale_1`` /
+    ``scale_2``: Q31 (multiplier, shift) of ``s_in * s_wf / s_state`` (feature -> state) and
+    ``s_state * s_wt / s_out`` (-> output). Runtime only (not read by the C backend):
+    ``matmul_weights_feature``, the feature weights in the exact BLAS dtype."""
 
     shape: SvdfShape
     weights_feature: np.ndarray
@@ -58,6 +59,7 @@ class SvdfIntParams:
     scale_1: tuple[int, int]
     scale_2: tuple[int, int]
     output_zp: int
+    matmul_weights_feature: np.ndarray = field(repr=False, compare=False)
 
 
 @dataclass
@@ -175,7 +177,7 @@ class Svdf(Kernel):
         acc_dtype = np.float32 if bound < _F32_EXACT else np.float64
         return SvdfIntParams(
             shape=shape,
-            weights_feature=weights.T.astype(acc_dtype),
+            weights_feature=weights.T.astype(np.int8),
             weights_time=np.asarray(wt.data, np.int64),
             bias=np.asarray(bias.data, np.int64),
             input_zp=x.zero_point,
@@ -184,6 +186,7 @@ class Svdf(Kernel):
             scale_1=quantize_multiplier(float(s_in * s_wf / s_state)),
             scale_2=quantize_multiplier(float(s_state * s_wt / s_out)),
             output_zp=out.zero_point,
+            matmul_weights_feature=weights.T.astype(acc_dtype),
         )
 
     def eval(self, params, inputs, ctx):
@@ -210,8 +213,9 @@ class Svdf(Kernel):
         self, p: SvdfIntParams, x: np.ndarray, state: np.ndarray, memory: np.ndarray
     ) -> np.ndarray:
         sh = p.shape
-        xs = x.astype(p.weights_feature.dtype) - p.weights_feature.dtype.type(p.input_zp)
-        feature = (xs @ p.weights_feature).astype(np.int64)
+        weights = p.matmul_weights_feature
+        xs = x.astype(weights.dtype) - weights.dtype.type(p.input_zp)
+        feature = (xs @ weights).astype(np.int64)
         feature = multiply_by_quantized_multiplier(feature, *p.scale_1)
         info = np.iinfo(p.state_dtype)
         newest = (np.clip(feature, info.min, info.max) + p.state_zp).astype(p.state_dtype)
