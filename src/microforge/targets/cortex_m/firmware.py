@@ -24,14 +24,16 @@ import numpy as np
 
 from microforge.targets.host import CFLAGS, Reference, VerifyResult, compare_outputs, reference
 from microforge.backends.c.cdata import ctype
+from microforge.backends.c.sources import c_define
 from microforge.targets.cortex_m.mapfile import FirmwareSizes, elf_sections, measure_sizes
 from microforge.errors import InputError, ModelError, ToolError
 from microforge.ir import Graph
 
 APT_PACKAGES = "gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
 FIRMWARE_DIR = "firmware"
-MAGIC = 0x4D464657
-SYSTICK_PERIOD = 1 << 24
+_HARNESS = resources.files("microforge.targets.cortex_m") / "harness_semihost.c"
+MAGIC = c_define(_HARNESS, "MF_MAGIC")  # first word of mf_in.bin
+SYSTICK_PERIOD = c_define(_HARNESS, "MF_SYSTICK_RELOAD") + 1
 HARNESS_SOURCES = ["startup.c", "harness_semihost.c", "harness_model.c"]
 HARNESS_FILES = ["startup.c", "harness_semihost.c", "semihost.h", "mf_target.h", "mf_sections.ld",
                  "mf_libm.c"]
