@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 from shared_models import COMPILED_MODELS, MODELS  # noqa: E402
 
-from microforge.targets.host import build_harness
 from microforge.backends.c.compiler import compile_model, random_inputs_for
-from microforge.targets.sizes import measure
-from microforge.report.tflm_arena import tflm_arena_bytes
 from microforge.errors import MicroforgeError
 from microforge.frontends.tflite.reader import read_tflite
+from microforge.report.tflm_arena import tflm_arena_bytes
+from microforge.targets.host import build_harness
+from microforge.targets.sizes import measure
 
 NAMES = COMPILED_MODELS
 OPT = ["-O3", "-flto"]

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from microforge.api import Model
-from microforge.targets.host import build_harness, verify
 from microforge.backends.c.compiler import compile_model
 from microforge.ir import Graph
 from microforge.ir.builder import GraphBuilder
+from microforge.targets.host import build_harness, verify
 from tests.runtime._parity import sample
 
 NO_SIMD = ["-DMF_NO_SIMD"]  # build the portable C paths on a host with SIMD

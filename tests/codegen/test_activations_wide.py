@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from microforge.api import Model
-from microforge.targets.host import build_harness, verify
 from microforge.backends.c.compiler import compile_model
 from microforge.errors import UnsupportedOpError
 from microforge.fixedpoint import SIGMOID_TABLE_UINT16
 from microforge.ir import Graph
 from microforge.ir.builder import GraphBuilder
+from microforge.targets.host import build_harness, verify
 from tests.codegen._harness import BOTH_BUILDS
 
 SHAPE = (2, 5, 3)

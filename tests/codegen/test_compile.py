@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from microforge.targets.host import verify
 from microforge.backends.c.compiler import compile_model
 from microforge.frontends.tflite.reader import read_tflite
+from microforge.targets.host import verify
 from tests.oracle import MODELS
 
 COMPILED_MODELS = [

@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 from microforge.api import Model
-from microforge.targets.host import Reference, compare_outputs
 from microforge.backends.c.compiler import compile_model
-from microforge.targets.cortex_m import firmware as cortex_m
 from microforge.errors import ModelError, ToolError
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder
+from microforge.targets.cortex_m import firmware as cortex_m
+from microforge.targets.host import Reference, compare_outputs
 from tests.codegen._harness import merge
 from tests.codegen.test_signal import RFFT_CASES, SIMD_RFFT_CASES, rfft_s16_cases
 from tests.oracle import MODELS
@@ -250,8 +250,8 @@ def test_cli_target_report(tmp_path):
 
 
 def test_cli_lists_every_target():
-    from microforge.targets import TARGETS
     from microforge.commands.compile import TARGETS as CLI_TARGETS
+    from microforge.targets import TARGETS
 
     assert CLI_TARGETS == TARGETS
 

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from microforge.apps.audio import FeatureExtractor, KeywordSpotter
-from microforge.cli import main as microforge_main
 from microforge.apps.audio.firmware import KwsSettings, build_app, generate_kws_app
-from microforge.targets.host import build_harness
+from microforge.cli import main as microforge_main
 from microforge.frontends.tflite.reader import read_tflite
+from microforge.targets.host import build_harness
 from tests.audio._clips import CLASSIFIER, CLIPS, EXPECTED, LABELS, PREPROCESSOR, clip, tflm_features
 from tests.audio.test_kws import _placed
 from tests.oracle import tflm_runtime

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from microforge.api import Model
-from microforge.targets.host import verify
 from microforge.backends.c.compiler import compile_model
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir import Graph
+from microforge.targets.host import verify
 from tests.codegen._harness import BOTH_BUILDS, NO_SIMD
 from tests.codegen.test_activations_wide import bits, run_c
 from tests.oracle import MODELS

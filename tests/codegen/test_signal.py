@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from microforge.api import Model
-from microforge.targets.host import Reference, build_harness, compare_outputs, verify
 from microforge.backends.c.compiler import compile_model
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir import Graph
 from microforge.ir.builder import extract_operator
+from microforge.targets.host import Reference, build_harness, compare_outputs, verify
 from tests.codegen._harness import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
 from tests.oracle import MODELS
 from tests.runtime._signal import custom_model, uniform

@@ -3,9 +3,9 @@
 import pytest
 
 from microforge.backends.c.compiler import compile_model
-from microforge.targets.sizes import deepest_stack, parse_callgraph, measure
 from microforge.errors import ToolError
 from microforge.frontends.tflite.reader import read_tflite
+from microforge.targets.sizes import deepest_stack, measure, parse_callgraph
 from tests.oracle import MODELS
 
 CALLGRAPH = '''graph: { title: "m.c"

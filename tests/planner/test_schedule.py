@@ -3,10 +3,10 @@ compiled library follows it, and it still equals the Python runtime byte for byt
 
 import numpy as np
 
-from microforge.targets.host import verify
 from microforge.backends.c.compiler import compile_model
 from microforge.ir.builder import GraphBuilder
 from microforge.planner.schedule import is_topological, memory_aware_order
+from microforge.targets.host import verify
 
 
 def _fc(b, name, x, n_in, n_out, rng):

@@ -79,10 +79,10 @@ def run_demo(out_dir: str | None = None, batch: int = 256) -> int:
 
 
 def _compile_step(model, out: Path) -> int:
-    from microforge.targets.host import verify
     from microforge.backends.c.compiler import compile_model
-    from microforge.targets.sizes import measure
     from microforge.errors import ToolError
+    from microforge.targets.host import verify
+    from microforge.targets.sizes import measure
 
     lib = out / "c"
     compiled = compile_model(model.graph, lib, name="demo_kws", force=True,

@@ -46,12 +46,12 @@ def _default_name(model: str) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    from microforge.targets.host import verify
     from microforge.backends.c.compiler import compile_model
-    from microforge.targets.sizes import measure
-    from microforge.report.tflm_arena import tflm_arena_bytes
     from microforge.frontends import read_model
     from microforge.report.summary import summarize
+    from microforge.report.tflm_arena import tflm_arena_bytes
+    from microforge.targets.host import verify
+    from microforge.targets.sizes import measure
 
     if args.app is not None or args.model is None:
         from microforge.commands import _kws_firmware as app_cli
@@ -105,10 +105,10 @@ def main(args: argparse.Namespace) -> int:
 
 def _cortex_m(args: argparse.Namespace, graph, name: str, compiled) -> int:
     """Cortex-M targets: write the firmware harness, then build, run and measure it under QEMU."""
-    from microforge.targets.cortex_m import firmware as cortex_m
-    from microforge.report.tflm_arena import tflm_arena_bytes
     from microforge.errors import ModelError
     from microforge.report.summary import summarize
+    from microforge.report.tflm_arena import tflm_arena_bytes
+    from microforge.targets.cortex_m import firmware as cortex_m
 
     if args.sanitize:
         raise InputError("--sanitize builds for the host only (the sanitizers need an OS)")

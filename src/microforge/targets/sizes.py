@@ -10,8 +10,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from microforge.targets.host import CFLAGS, find_compiler
 from microforge.errors import ToolError
+from microforge.targets.host import CFLAGS, find_compiler
 
 
 @dataclass

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from microforge.targets.host import CFLAGS, SANITIZE, VerifyResult, find_compiler, verify
 from microforge.backends.c.cdata import c_float, ctype
 from microforge.backends.c.compiler import (
     MANIFEST,
@@ -30,6 +29,7 @@ from microforge.backends.c.compiler import (
 )
 from microforge.errors import ModelError, ToolError
 from microforge.frontends import read_model
+from microforge.targets.host import CFLAGS, SANITIZE, VerifyResult, find_compiler, verify
 
 APP_SOURCE = "kws_app.c"
 CONFIG_HEADER = "kws_app_config.h"

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from microforge.targets.host import CFLAGS, Reference, VerifyResult, compare_outputs, reference
 from microforge.backends.c.cdata import ctype
 from microforge.backends.c.sources import c_define
-from microforge.targets.cortex_m.mapfile import FirmwareSizes, elf_sections, measure_sizes
 from microforge.errors import InputError, ModelError, ToolError
 from microforge.ir import Graph
+from microforge.targets.cortex_m.mapfile import FirmwareSizes, elf_sections, measure_sizes
+from microforge.targets.host import CFLAGS, Reference, VerifyResult, compare_outputs, reference
 
 APT_PACKAGES = "gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
 FIRMWARE_DIR = "firmware"
