@@ -61,7 +61,7 @@ class Pointwise(Kernel):
 
     uses_output_quant = True
 
-    def prepare(self, ctx: OpContext) -> Any:
+    def prepare(self, ctx: OpContext) -> PointwiseParams | HardSwishParams:
         params = self.setup(ctx)
         if params.kind == "quant":
             needed = [ctx.input(0)] + ([ctx.output()] if self.uses_output_quant else [])

@@ -530,7 +530,7 @@ class DepthwiseConv2D(Kernel):
     person_detect and micro_speech.
     """
 
-    def prepare(self, ctx: OpContext):
+    def prepare(self, ctx: OpContext) -> DepthwiseParams | ConvParams:
         kind = _check_types(ctx)
         x, w, out = ctx.input(0), ctx.input(1), ctx.output()
         multiplier = int(ctx.options.get("depth_multiplier", 0))

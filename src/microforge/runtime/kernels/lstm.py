@@ -149,7 +149,7 @@ class UnidirectionalSequenceLstm(Kernel):
     LOGISTIC / TANH; the whole MNIST-LSTM and DTLN models over sequences.
     """
 
-    def prepare(self, ctx: OpContext):
+    def prepare(self, ctx: OpContext) -> LstmIntParams | LstmFloatParams:
         if len(ctx.op.inputs) != 24:
             raise ctx.unsupported("UNIDIRECTIONAL_SEQUENCE_LSTM needs 24 inputs")
         for i, what in _UNSUPPORTED.items():

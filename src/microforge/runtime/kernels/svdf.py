@@ -122,7 +122,7 @@ class Svdf(Kernel):
     wrap-around, int16 time-accumulator overflow, rank 1 and 2, model batch 2, float activations.
     """
 
-    def prepare(self, ctx: OpContext):
+    def prepare(self, ctx: OpContext) -> SvdfIntParams | SvdfFloatParams:
         x, wf, wt, bias, state = (ctx.input(i) for i in range(5))
         out = ctx.output()
         if None in (x, wf, wt, state) or len(ctx.op.inputs) != 5:
