@@ -36,6 +36,15 @@ def test_quantize_multiplier_golden():
     assert fp.quantize_multiplier(2.0**-40) == (0, 0)
 
 
+def test_round_half_away_is_std_round():
+    """Halves away from zero, for Python floats and numpy float32 values alike."""
+    assert [fp.round_half_away(v) for v in (0.5, 1.5, 2.5, -0.5, -1.5, -2.5)] == [1, 2, 3, -1, -2, -3]
+    assert [fp.round_half_away(v) for v in (0.49, -0.49, 0.0, -0.0, 2.51)] == [0, 0, 0, 0, 3]
+    assert fp.round_half_away(np.float32(6.0) / np.float32(0.04)) == 150
+    assert fp.round_half_away(np.float32(-127.5)) == -128
+    assert isinstance(fp.round_half_away(np.float32(3.5)), int)
+
+
 def test_rounding_divide_by_pot_golden():
     x = np.array([5, -5, 4, -4, 6, -6, 7, -7])
     np.testing.assert_array_equal(fp.rounding_divide_by_pot(x, 1), [3, -3, 2, -2, 3, -3, 4, -4])

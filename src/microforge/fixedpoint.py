@@ -16,9 +16,12 @@ INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
 
 
-def _round_half_away(x: float) -> int:
-    """``std::round``: halves round away from zero."""
-    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+def round_half_away(x: float) -> int:
+    """``std::round`` / ``roundf`` of one value, as an int: halves round away from zero. ``x`` may
+    be a Python float or a numpy float (its exact value is rounded; ``floor(|x| + 0.5)`` in double,
+    as TFLM's callers compute it)."""
+    x = float(x)
+    return math.floor(abs(x) + 0.5) * (1 if x >= 0 else -1)
 
 
 def quantize_multiplier(real_multiplier: float) -> tuple[int, int]:
@@ -26,7 +29,7 @@ def quantize_multiplier(real_multiplier: float) -> tuple[int, int]:
     if real_multiplier == 0.0:
         return 0, 0
     q, shift = math.frexp(real_multiplier)
-    q_fixed = _round_half_away(q * (1 << 31))
+    q_fixed = round_half_away(q * (1 << 31))
     if q_fixed > (1 << 31):
         raise ValueError(f"cannot quantize multiplier {real_multiplier}")
     if q_fixed == (1 << 31):

@@ -13,7 +13,7 @@ import pytest
 from microforge.backends.c.compiler import compile_model
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
-from microforge.runtime.kernels.strided_slice import Masks, _prepare_dim
+from microforge.runtime.kernels.strided_slice import Masks, prepare_dim
 from tests.codegen._harness import as_builder, check_inputs, merge, sample_inputs
 from tests.oracle import MODELS
 from tests.runtime._parity import sample
@@ -81,7 +81,7 @@ def test_strided_slice_random(tmp_path):
         if any(m.shrink >> k & 1 and (strides[k] < 0 or not -shape[k] <= begin[k] < shape[k])
                for k in range(rank)):
             continue  # TFLM writes nothing there; microforge refuses the model
-        dims = [_prepare_dim(shape[k], begin[k], end[k], strides[k], m, k) for k in range(rank)]
+        dims = [prepare_dim(shape[k], begin[k], end[k], strides[k], m, k) for k in range(rank)]
         if 0 in dims:
             continue
         builders.append(_slice(shape, begin, end, strides, np.int8, **masks))

@@ -5,7 +5,7 @@ import pytest
 from microforge.backends.c.compiler import compile_model
 from microforge.errors import ToolError
 from microforge.frontends.tflite.reader import read_tflite
-from microforge.targets.sizes import _deepest, _parse_callgraph, measure
+from microforge.targets.sizes import deepest_stack, measure, parse_callgraph
 from tests.oracle import MODELS
 
 CALLGRAPH = '''graph: { title: "m.c"
@@ -23,14 +23,14 @@ edge: { sourcename: "mf_b" targetname: "memcpy" }
 
 def test_deepest_chain():
     nodes, edges = {}, {}
-    _parse_callgraph(CALLGRAPH, nodes, edges)
+    parse_callgraph(CALLGRAPH, nodes, edges)
     assert nodes["mf_a"] == 300 and "memcpy" not in nodes
-    assert _deepest("m_invoke", nodes, edges) == 48 + 300 + 40
+    assert deepest_stack("m_invoke", nodes, edges) == 48 + 300 + 40
 
 
 def test_recursion_is_reported():
     with pytest.raises(ToolError, match="recursion"):
-        _deepest("f", {"f": 8, "g": 8}, {"f": {"g"}, "g": {"f"}})
+        deepest_stack("f", {"f": 8, "g": 8}, {"f": {"g"}, "g": {"f"}})
 
 
 def test_measure_person_detect(tmp_path):

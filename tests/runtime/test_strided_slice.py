@@ -10,7 +10,7 @@ from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
-from microforge.runtime.kernels.strided_slice import Masks, _prepare_dim
+from microforge.runtime.kernels.strided_slice import Masks, prepare_dim
 from tests.oracle import MODELS
 from tests.runtime._parity import assert_both_reject, assert_parity, sample
 
@@ -22,7 +22,7 @@ def _slice(shape, begin, end, strides, dtype=np.int8, out_shape=None, const=True
               masks.get("shrink_axis_mask", 0))
     if out_shape is None:
         out_shape = tuple(
-            _prepare_dim(shape[k], begin[k], end[k], strides[k], m, k)
+            prepare_dim(shape[k], begin[k], end[k], strides[k], m, k)
             for k in range(len(shape)) if not m.shrink >> k & 1
         )
     q = (0.1, 2) if dtype in (np.int8, np.int16) else (None, None)

@@ -1,6 +1,7 @@
 """Graph preparation passes, one per module, each ``pass_(graph) -> (graph, modified)``.
 
-:func:`prepare` applies the default list to a copy of a graph until none changes it.
+:func:`prepare` applies the default list to a copy of a graph until none changes it. Of the
+helpers the passes share (``_graph.py``), :func:`producers` and :func:`compact` are public.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import copy
 
 from microforge.ir import Graph
+from microforge.passes._graph import compact, producers
 from microforge.passes._manager import Pass, PassManager
 from microforge.passes.fold_batchnorm import fold_batchnorm
 from microforge.passes.fold_constants import fold_constants
@@ -27,6 +29,6 @@ def prepare(graph: Graph) -> Graph:
 
 
 __all__ = [
-    "DEFAULT_PASSES", "Pass", "PassManager", "fold_batchnorm", "fold_constants",
-    "fuse_activation", "prepare", "remove_dead", "remove_reshapes",
+    "DEFAULT_PASSES", "Pass", "PassManager", "compact", "fold_batchnorm", "fold_constants",
+    "fuse_activation", "prepare", "producers", "remove_dead", "remove_reshapes",
 ]

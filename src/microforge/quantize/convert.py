@@ -17,7 +17,7 @@ from microforge.errors import UnsupportedOpError
 from microforge.ir import Graph, Operator, Subgraph, Tensor
 from microforge.ir.builder import new_operator
 from microforge.ir.quant import QuantParams
-from microforge.passes._graph import compact, producers
+from microforge.passes import compact, producers
 from microforge.quantize.groups import ParamGroups
 from microforge.quantize.rules import RULES, fixed_params, why_not_quantizable
 from microforge.quantize.weights import activation_params, quantize_layer, quantize_values

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from microforge.ir import Graph
-from microforge.passes._graph import producers
+from microforge.passes import producers
 from microforge.runtime.interpreter import Executor
 
 BATCH = 64

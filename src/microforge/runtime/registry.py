@@ -3,7 +3,11 @@
 A kernel has two steps, like a TFLM kernel:
 
 * ``prepare(ctx) -> params``: all parameter math (multipliers, shifts, activation ranges, constant
-  weights reshaped for the loop), done once per model load. The C code generator reuses these params.
+  weights reshaped for the loop), done once per model load. ``params`` is a public dataclass of the
+  kernel's module (``None`` for an operator without parameters), documented field by field with the
+  TFLM Prepare it mirrors. The C code generator consumes the same object, so it is a contract
+  between the runtime and the C backend; fields only the numpy runtime uses (weights in a BLAS
+  dtype, lookup tables, evaluation plans) are marked as such in the docstrings.
 * ``eval(params, inputs, ctx) -> outputs``: only the computation.
 
 Arrays in ``eval`` carry a leading batch axis: a non-constant input of tensor shape S arrives as

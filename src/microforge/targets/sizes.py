@@ -38,7 +38,7 @@ def _sections(obj: Path, size_tool: str) -> dict[str, int]:
     return sections
 
 
-def _parse_callgraph(text: str, nodes: dict[str, int], edges: dict[str, set[str]]) -> None:
+def parse_callgraph(text: str, nodes: dict[str, int], edges: dict[str, set[str]]) -> None:
     """Read a gcc ``-fcallgraph-info=su`` file: function stack frames and direct calls."""
     for m in re.finditer(r'node: \{ title: "([^"]+)" label: "[^"]*?(\d+) bytes', text):
         nodes[m.group(1)] = int(m.group(2))
@@ -46,7 +46,7 @@ def _parse_callgraph(text: str, nodes: dict[str, int], edges: dict[str, set[str]
         edges.setdefault(m.group(1), set()).add(m.group(2))
 
 
-def _deepest(root: str, nodes: dict[str, int], edges: dict[str, set[str]]) -> int:
+def deepest_stack(root: str, nodes: dict[str, int], edges: dict[str, set[str]]) -> int:
     """Worst-case stack of ``root`` and everything it calls (the generated code never recurses)."""
     memo: dict[str, int] = {}
 
@@ -95,7 +95,7 @@ def measure(src_dir: Path, name: str, cc: str | None = None, opt: str = "-O2",
                     data += n
             ci = work / (src.stem + ".ci")
             if ci.is_file():
-                _parse_callgraph(ci.read_text(), nodes, edges)
+                parse_callgraph(ci.read_text(), nodes, edges)
             su = work / (src.stem + ".su")
             if su.is_file():
                 for line in su.read_text().splitlines():
@@ -103,7 +103,7 @@ def measure(src_dir: Path, name: str, cc: str | None = None, opt: str = "-O2",
                     if m:
                         frames[m.group(1)] = int(m.group(2))
     if f"{name}_invoke" in nodes:
-        return Sizes(code, const, data, _deepest(f"{name}_invoke", nodes, edges))
+        return Sizes(code, const, data, deepest_stack(f"{name}_invoke", nodes, edges))
     invoke = frames.get(f"{name}_invoke", 0)
     kernels = [v for k, v in frames.items() if k.startswith("mf_")]
     return Sizes(code, const, data, invoke + max(kernels, default=0))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from microforge.backends.c.cdata import ctype
 from microforge.backends.c.emit import ModelSource, render
 from microforge.backends.c.emitter import EmitContext, OpEmitter, emitter_for
+from microforge.backends.c.sources import portable_dir
 from microforge.errors import InputError, UnsupportedOpError
 from microforge.ir import Graph
 from microforge.planner.best_fit import plan_best
@@ -190,7 +190,7 @@ def compile_model(graph: Graph, out_dir: str | Path, name: str = "model", force:
     out = Path(out_dir)
     prepare_output_dir(out, force)
     files = {f"{name}.h": source.header, f"{name}.c": source.source}
-    c_dir = resources.files("microforge.backends.c") / "portable"
+    c_dir = portable_dir()
     needed = sorted(source.kernel_sources)
     for stem in ["mf_common"] + needed:
         for ext in (".h", ".c"):

@@ -16,6 +16,7 @@ import numpy as np
 from microforge.fixedpoint import (
     multiply_by_quantized_multiplier,
     quantize_multiplier,
+    round_half_away,
     rounding_divide_by_pot_int16,
     saturating_rounding_doubling_high_mul_int16,
     wrap_int16,
@@ -25,8 +26,17 @@ from microforge.runtime.registry import Kernel, OpContext, register
 
 
 @dataclass
-class Params:
-    """Prepared constants; ``kind`` is "float" or "quant". Multipliers are (multiplier, shift)."""
+class PointwiseParams:
+    """RELU / RELU6 / LEAKY_RELU parameters (TFLM ``ReluOpData`` / ``Relu6OpData`` /
+    ``LeakyReluOpData``, computed as their Prepare does).
+
+    ``kind``: "float" or "quant" (int8 / int16). Quantized fields: ``zp_in`` / ``zp_out`` zero
+    points; ``lo`` / ``hi`` the output clamp in the output's integer domain (RELU6: the input's
+    domain, ``[zp_in, q(6)]``); ``m`` the identity multiplier ``s_in / s_out`` and ``m_alpha`` the
+    alpha multiplier ``s_in * alpha / s_out`` (LEAKY_RELU; may be negative), each a
+    ``QuantizeMultiplier`` (Q31 multiplier, shift) pair. ``alpha``: LEAKY_RELU's float32 alpha.
+    ``table``: int8 inputs only, the output for every input byte (index = the byte as uint8), a
+    runtime lookup computed from the fields above."""
 
     kind: str
     zp_in: int = 0
@@ -51,7 +61,7 @@ class Pointwise(Kernel):
 
     uses_output_quant = True
 
-    def prepare(self, ctx: OpContext) -> Any:
+    def prepare(self, ctx: OpContext) -> PointwiseParams | HardSwishParams:
         params = self.setup(ctx)
         if params.kind == "quant":
             needed = [ctx.input(0)] + ([ctx.output()] if self.uses_output_quant else [])
@@ -79,10 +89,6 @@ def _f32(t: Tensor) -> np.float32:
     return np.float32(t.scale)
 
 
-def _round_half_away(v: float) -> int:
-    return int(np.floor(abs(v) + 0.5)) * (1 if v >= 0 else -1)
-
-
 @register("RELU")
 class Relu(Pointwise):
     """RELU as TFLM's ``ReluFloat`` / ``ReluQuantized``.
@@ -95,17 +101,17 @@ class Relu(Pointwise):
     Tests: each dtype, random scales (multiplier above and below one), zero points.
     """
 
-    def setup(self, ctx: OpContext) -> Params:
+    def setup(self, ctx: OpContext) -> PointwiseParams:
         x, y = _check_types(ctx, (np.float32, np.int8, np.int16))
         if x.dtype == np.float32:
-            return Params("float")
+            return PointwiseParams("float")
         if x.dtype == np.int16 and (x.zero_point or y.zero_point):
             raise ctx.unsupported("int16 RELU needs zero points 0")
         info = np.iinfo(x.dtype)
-        return Params("quant", x.zero_point, y.zero_point, max(int(info.min), y.zero_point),
+        return PointwiseParams("quant", x.zero_point, y.zero_point, max(int(info.min), y.zero_point),
                       int(info.max), quantize_multiplier(float(_f32(x)) / float(_f32(y))))
 
-    def apply(self, params: Params, x: np.ndarray) -> np.ndarray:
+    def apply(self, params: PointwiseParams, x: np.ndarray) -> np.ndarray:
         if params.kind == "float":
             return np.where(x < 0, np.float32(0), x)
         v = multiply_by_quantized_multiplier(x.astype(np.int64) - params.zp_in, *params.m)
@@ -126,16 +132,16 @@ class Relu6(Pointwise):
 
     uses_output_quant = False
 
-    def setup(self, ctx: OpContext) -> Params:
+    def setup(self, ctx: OpContext) -> PointwiseParams:
         x, _ = _check_types(ctx, (np.float32, np.int8, np.int16))
         if x.dtype == np.float32:
-            return Params("float")
+            return PointwiseParams("float")
         info = np.iinfo(x.dtype)
-        six = _round_half_away(float(np.float32(6.0) / _f32(x))) + x.zero_point
+        six = round_half_away(float(np.float32(6.0) / _f32(x))) + x.zero_point
         six = min(max(six, int(info.min)), int(info.max))
-        return Params("quant", lo=x.zero_point, hi=six)
+        return PointwiseParams("quant", lo=x.zero_point, hi=six)
 
-    def apply(self, params: Params, x: np.ndarray) -> np.ndarray:
+    def apply(self, params: PointwiseParams, x: np.ndarray) -> np.ndarray:
         if params.kind == "float":
             lo, hi = np.float32(0), np.float32(6)
         else:
@@ -156,18 +162,18 @@ class LeakyRelu(Pointwise):
     Tests: each dtype; alpha 0.2, 0.01, 1.5 and negative alpha; random scales and zero points.
     """
 
-    def setup(self, ctx: OpContext) -> Params:
+    def setup(self, ctx: OpContext) -> PointwiseParams:
         x, y = _check_types(ctx, (np.float32, np.int8, np.int16))
         alpha = float(np.float32(ctx.options.get("alpha", 0.0)))
         if x.dtype == np.float32:
-            return Params("float", alpha=alpha)
+            return PointwiseParams("float", alpha=alpha)
         info = np.iinfo(x.dtype)
-        return Params("quant", x.zero_point, y.zero_point, int(info.min), int(info.max),
+        return PointwiseParams("quant", x.zero_point, y.zero_point, int(info.min), int(info.max),
                       m=quantize_multiplier(float(_f32(x)) / float(_f32(y))),
                       m_alpha=quantize_multiplier(float(_f32(x)) * float(alpha) / float(_f32(y))),
                       alpha=alpha)
 
-    def apply(self, params: Params, x: np.ndarray) -> np.ndarray:
+    def apply(self, params: PointwiseParams, x: np.ndarray) -> np.ndarray:
         if params.kind == "float":
             with np.errstate(all="ignore"):
                 return np.where(x > 0, x, x * np.float32(params.alpha))
@@ -181,7 +187,12 @@ class LeakyRelu(Pointwise):
 
 @dataclass
 class HardSwishParams:
-    """``HardSwishParams``: int16 fixed-point multipliers and exponents."""
+    """HARD_SWISH parameters (TFLM ``HardSwishParams``, as ``HardSwishPrepare`` computes them).
+
+    ``kind``: "float" or "quant" (int8). ``zp_in`` / ``zp_out``: zero points; ``out_mult`` /
+    ``out_exp``: the int16 (Q15) multiplier and exponent of ``hires / s_out``; ``relu_mult`` /
+    ``relu_exp``: those of ``hires / (3 / 32768)`` (``hires = s_in / 128``). ``table``: the output
+    for every int8 input byte (index = the byte as uint8), a runtime lookup."""
 
     kind: str
     zp_in: int = 0

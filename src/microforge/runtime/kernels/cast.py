@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from microforge.runtime.registry import Kernel, OpContext, register
 
 _FROM = (np.int8, np.int16, np.int32, np.uint32, np.float32, np.bool_)
 _TO = (np.int8, np.int16, np.int32, np.uint32, np.float32)
+
+
+@dataclass
+class CastParams:
+    """CAST: ``dtype``, the output type."""
+
+    dtype: np.dtype
 
 
 def _float_to_int(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -30,17 +39,17 @@ class Cast(Kernel):
     +-0, huge and fractional values), the audio preprocessor's casts.
     """
 
-    def prepare(self, ctx: OpContext) -> np.dtype:
+    def prepare(self, ctx: OpContext) -> CastParams:
         src, dst = ctx.input(0).dtype, ctx.output().dtype
         if src not in [np.dtype(t) for t in _FROM] or dst not in [np.dtype(t) for t in _TO]:
             raise ctx.unsupported(f"CAST {src} -> {dst} is not supported")
         if ctx.input(0).size != ctx.output().size:
             raise ctx.unsupported("input and output sizes differ")
-        return dst
+        return CastParams(np.dtype(dst))
 
-    def eval(self, params: np.dtype, inputs, ctx):
+    def eval(self, params: CastParams, inputs, ctx):
         x = inputs[0]
         x = x.reshape((x.shape[0],) + ctx.output().shape)
-        if x.dtype == np.float32 and params != np.float32:
-            return [_float_to_int(x, params)]
-        return [x.astype(params)]
+        if x.dtype == np.float32 and params.dtype != np.float32:
+            return [_float_to_int(x, params.dtype)]
+        return [x.astype(params.dtype)]

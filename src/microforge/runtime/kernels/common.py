@@ -11,11 +11,6 @@ from microforge import fixedpoint as fp
 from microforge.ir import Activation, Padding, Tensor
 
 
-def _round_half_away_f32(x: np.float32) -> int:
-    x = float(x)
-    return int(np.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
-
-
 def activation_range_quantized(activation: int, output: Tensor) -> tuple[int, int]:
     """``CalculateActivationRangeQuantized``: the clamp range of a fused activation in the output's
     integer domain. Reproduces TFLM's float32 ``f / scale`` followed by ``std::round``."""
@@ -25,7 +20,7 @@ def activation_range_quantized(activation: int, output: Tensor) -> tuple[int, in
     zp = output.zero_point
 
     def quantize(f: float) -> int:
-        return zp + _round_half_away_f32(np.float32(f) / scale)
+        return zp + fp.round_half_away(np.float32(f) / scale)
 
     if activation == Activation.NONE:
         return qmin, qmax

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from microforge.ir import Activation
@@ -10,6 +12,13 @@ from microforge.runtime.registry import Kernel, OpContext, register
 _TYPES = (np.float32, np.int8, np.int16, np.int32, np.int64, np.bool_)
 _MAX_INPUTS = 10
 _MAX_DIMS = 6
+
+
+@dataclass
+class ConcatenationParams:
+    """CONCATENATION: ``axis``, the (non-negative) tensor axis joined along."""
+
+    axis: int
 
 
 @register("CONCATENATION")
@@ -26,7 +35,7 @@ class Concatenation(Kernel):
     rejection of mismatched int8 quantization.
     """
 
-    def prepare(self, ctx: OpContext) -> int:
+    def prepare(self, ctx: OpContext) -> ConcatenationParams:
         ins, out = ctx.inputs, ctx.output()
         if any(t is None for t in ins) or not ins:
             raise ctx.unsupported("missing input")
@@ -58,9 +67,9 @@ class Concatenation(Kernel):
             raise ctx.unsupported("int16 output needs zero point 0")
         if sum(t.shape[axis] for t in ins) != out.shape[axis]:
             raise ctx.unsupported(f"input sizes along axis {axis} do not add up to {out.shape}")
-        return axis
+        return ConcatenationParams(axis)
 
-    def eval(self, params: int, inputs, ctx):
+    def eval(self, params: ConcatenationParams, inputs, ctx):
         batch = max(x.shape[0] for x in inputs)
         parts = [np.broadcast_to(x, (batch,) + x.shape[1:]) for x in inputs]
-        return [np.concatenate(parts, axis=params + 1)]
+        return [np.concatenate(parts, axis=params.axis + 1)]

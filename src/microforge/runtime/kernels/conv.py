@@ -122,8 +122,15 @@ def _per_channel(values: np.ndarray, n: int) -> np.ndarray:
 
 
 @dataclass
-class _IntParams:
-    """Integer convolution set-up: output stage, accumulation dtype, input zero point."""
+class ConvIntParams:
+    """Integer convolution parameters (TFLM ``OpDataConv``, as ``ConvPrepare`` /
+    ``DepthwiseConvPrepare`` compute them).
+
+    ``requant``: the output stage: per-channel (or one) Q31 multipliers and shifts of
+    ``s_in * s_w[c] / s_out``, the bias (int64 values of the int32 / int64 bias, 0 without one),
+    the output zero point and the fused-activation clamp in the output's integer domain.
+    ``zero_point``: the input zero point (``-input_offset``; 0 for 16x8). ``out_dtype``: the
+    output type. ``dtype``: the runtime's exact accumulation dtype (float32 / float64 BLAS)."""
 
     requant: Requantizer
     dtype: np.dtype
@@ -132,7 +139,7 @@ class _IntParams:
 
 
 def _int_params(ctx: OpContext, weights: np.ndarray, out_channels: int, quant_axis: int,
-                int16_int32_bias: bool) -> _IntParams:
+                int16_int32_bias: bool) -> ConvIntParams:
     """Shared integer set-up. ``weights`` is (out_channels, taps): the products each output channel
     sums. Raises for the type combinations TFLM refuses."""
     x, w, out = ctx.input(0), ctx.input(1), ctx.output()
@@ -178,7 +185,7 @@ def _int_params(ctx: OpContext, weights: np.ndarray, out_channels: int, quant_ax
     bias_values = np.zeros(out_channels, np.int64) if bias is None else bias.data.astype(np.int64)
     requant = Requantizer(multiplier, shift, bias_values.reshape(-1), out_zero_point, lo, hi,
                           acc_min, acc_max, out.dtype, dtype, int64_multiply=int64_multiply)
-    return _IntParams(requant, dtype, zero_point, out.dtype)
+    return ConvIntParams(requant, dtype, zero_point, out.dtype)
 
 
 def _check_types(ctx: OpContext) -> str:
@@ -207,19 +214,29 @@ def _blocks(n: int, per_sample: int):
 
 
 @dataclass
-class _ConvPlan:
+class ConvParams:
+    """CONV_2D parameters (and DEPTHWISE_CONV_2D's with a single input channel, a plain
+    convolution).
+
+    ``geometry``: where each tap reads (strides, dilations, TFLM's padding). ``kind``: the variant,
+    "float", "int8" or "int16" (16x8). ``ints``: the integer parameters (``None`` for float);
+    ``bias``: float32 bias (float only, ``None`` without one); ``activation``: the fused
+    activation (schema value). ``groups`` / ``out_channels``: filter groups and output channels.
+    ``weights`` and ``strips`` are the runtime's matmul layouts (int: (groups, taps * in_per_group,
+    out_per_group) in ``ints.dtype``; float: the OHWI filter); C emitters read the filter tensor."""
+
     geometry: Geometry
     kind: str
     groups: int
     weights: np.ndarray  # int: (groups, taps * in_per_group, out_per_group); float: OHWI filter
     bias: np.ndarray | None
-    ints: _IntParams | None
+    ints: ConvIntParams | None
     activation: int
     out_channels: int
     strips: Strips | None = None  # single input channel: banded matrix products
 
 
-def _conv_plan(ctx: OpContext, filter_ohwi: np.ndarray) -> _ConvPlan:
+def _conv_plan(ctx: OpContext, filter_ohwi: np.ndarray) -> ConvParams:
     kind = _check_types(ctx)
     x, out = ctx.input(0), ctx.output()
     c_out, k_h, k_w, c_in_group = filter_ohwi.shape
@@ -232,7 +249,7 @@ def _conv_plan(ctx: OpContext, filter_ohwi: np.ndarray) -> _ConvPlan:
     activation = int(ctx.options.get("fused_activation_function", 0))
     bias = ctx.input(2)
     if kind == "float":
-        return _ConvPlan(geometry, kind, groups, filter_ohwi.astype(np.float32),
+        return ConvParams(geometry, kind, groups, filter_ohwi.astype(np.float32),
                          None if bias is None else bias.data.astype(np.float32), None,
                          activation, c_out)
     int32_bias = (bias is not None and bias.dtype == np.int32) or (
@@ -244,11 +261,11 @@ def _conv_plan(ctx: OpContext, filter_ohwi: np.ndarray) -> _ConvPlan:
     strips = None
     if x.shape[3] == 1 and not geometry.pointwise:
         strips = Strips.of(geometry, filter_ohwi[..., 0], ints.dtype)
-    return _ConvPlan(geometry, kind, groups, np.ascontiguousarray(mats, ints.dtype), None, ints,
+    return ConvParams(geometry, kind, groups, np.ascontiguousarray(mats, ints.dtype), None, ints,
                      activation, c_out, strips)
 
 
-def _accumulate(plan: _ConvPlan, xf: np.ndarray) -> np.ndarray:
+def _accumulate(plan: ConvParams, xf: np.ndarray) -> np.ndarray:
     """The (pixels, out_channels) accumulators of a block (in a per-thread workspace): im2col,
     one matmul per group."""
     g = plan.geometry
@@ -273,7 +290,7 @@ def _accumulate(plan: _ConvPlan, xf: np.ndarray) -> np.ndarray:
     return acc
 
 
-def _conv_int(plan: _ConvPlan, x: np.ndarray) -> np.ndarray:
+def _conv_int(plan: ConvParams, x: np.ndarray) -> np.ndarray:
     """x (N, H, W, C) integer -> (N, out_h, out_w, out_channels)."""
     g, ints = plan.geometry, plan.ints
     n = x.shape[0]
@@ -296,7 +313,7 @@ def _conv_int(plan: _ConvPlan, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _conv_float(plan: _ConvPlan, x: np.ndarray) -> np.ndarray:
+def _conv_float(plan: ConvParams, x: np.ndarray) -> np.ndarray:
     """TFLM's float loop: per output, total += x * w over (filter_y, filter_x, in_channel) in that
     order, skipping taps outside the image; then ``total + bias`` and the clamp."""
     g = plan.geometry
@@ -345,7 +362,7 @@ class Conv2D(Kernel):
     windows, partial last strip), and every CONV_2D of person_detect.
     """
 
-    def prepare(self, ctx: OpContext) -> _ConvPlan:
+    def prepare(self, ctx: OpContext) -> ConvParams:
         return _conv_plan(ctx, ctx.input(1).data)
 
     def eval(self, params, inputs, ctx):
@@ -430,19 +447,25 @@ class _FlatLayout:
 
 
 @dataclass
-class _DepthwisePlan:
+class DepthwiseParams:
+    """DEPTHWISE_CONV_2D parameters (more than one input channel).
+
+    ``geometry``, ``kind``, ``ints``, ``bias``, ``activation`` as in :class:`ConvParams`;
+    ``multiplier``: the depth multiplier. ``weights`` is (taps, channels) (float32 for float);
+    ``layout`` and ``group_weights`` are the runtime's flat-layout evaluation plan."""
+
     geometry: Geometry
     kind: str
     multiplier: int
     weights: np.ndarray  # (taps, channels); integer plans: per tap group (n_y, n_x, sample)
     bias: np.ndarray | None
-    ints: _IntParams | None
+    ints: ConvIntParams | None
     activation: int
     layout: _FlatLayout | None
     group_weights: list[np.ndarray] | None = None
 
 
-def _depthwise_int(plan: _DepthwisePlan, x: np.ndarray) -> np.ndarray:
+def _depthwise_int(plan: DepthwiseParams, x: np.ndarray) -> np.ndarray:
     """Per block of samples: the input minus its zero point in the flat layout (one conversion
     pass), one ``einsum`` per tap group, the requantization, the output grid copied out."""
     g, ints, layout = plan.geometry, plan.ints, plan.layout
@@ -475,7 +498,7 @@ def _depthwise_int(plan: _DepthwisePlan, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _depthwise_float(plan: _DepthwisePlan, x: np.ndarray) -> np.ndarray:
+def _depthwise_float(plan: DepthwiseParams, x: np.ndarray) -> np.ndarray:
     """TFLM's float loop: total += x * w over (filter_y, filter_x), skipping taps outside the
     image; then ``total + bias`` and the clamp."""
     g = plan.geometry
@@ -507,7 +530,7 @@ class DepthwiseConv2D(Kernel):
     person_detect and micro_speech.
     """
 
-    def prepare(self, ctx: OpContext):
+    def prepare(self, ctx: OpContext) -> DepthwiseParams | ConvParams:
         kind = _check_types(ctx)
         x, w, out = ctx.input(0), ctx.input(1), ctx.output()
         multiplier = int(ctx.options.get("depth_multiplier", 0))
@@ -525,7 +548,7 @@ class DepthwiseConv2D(Kernel):
         taps = w.data.reshape(-1, channels)
         if kind == "float":
             bias = ctx.input(2)
-            return _DepthwisePlan(geometry, kind, multiplier, taps.astype(np.float32),
+            return DepthwiseParams(geometry, kind, multiplier, taps.astype(np.float32),
                                   None if bias is None else bias.data.astype(np.float32), None,
                                   activation, None)
         ints = _int_params(ctx, taps.T, channels, 3, False)
@@ -533,11 +556,11 @@ class DepthwiseConv2D(Kernel):
         tiled = np.tile(taps.astype(ints.dtype), (1, layout.sample // channels))
         group_weights = [tiled[taps_of].reshape(shape + (layout.sample,))
                          for _, _, shape, _, taps_of in layout.groups]
-        return _DepthwisePlan(geometry, kind, multiplier, taps, None, ints, activation, layout,
+        return DepthwiseParams(geometry, kind, multiplier, taps, None, ints, activation, layout,
                               group_weights)
 
     def eval(self, params, inputs, ctx):
-        if isinstance(params, _ConvPlan):
+        if isinstance(params, ConvParams):
             return [_run_4d(_conv_int, params, inputs[0])]
         fn = _depthwise_float if params.kind == "float" else _depthwise_int
         return [_run_4d(fn, params, inputs[0])]

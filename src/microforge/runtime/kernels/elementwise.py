@@ -59,12 +59,18 @@ def clamp_float(x: np.ndarray, lo: np.float32, hi: np.float32) -> np.ndarray:
 
 
 @dataclass
-class Params:
-    """Prepared constants of a binary operator.
+class BinaryParams:
+    """Parameters of a binary operator (TFLM's ``OpDataAdd`` / ``OpDataSub`` / ``OpDataMul`` /
+    ``OpDataDiv`` ..., as their Prepare computes them).
 
-    ``kind`` is the variant: "quant" (int8/int16 rescaling), "float", "int32" or "select".
-    ``m1``, ``m2``, ``mo`` are (multiplier, shift) pairs of input 1, input 2 and the output;
-    ``lo``/``hi`` the clamp range (fused activation)."""
+    ``kind`` is the variant: "quant" (int8/int16 rescaling), "float", "int32" or "select"
+    (MAXIMUM / MINIMUM). ``rank`` / ``out_shape``: the broadcast rank and the output shape.
+    ``zp1``, ``zp2``, ``zpo``: zero points of input 1, input 2 and the output; ``left_shift``:
+    the ADD / SUB input left shift (20 for int8, 15 for int16); ``m1``, ``m2``, ``mo``: Q31
+    (multiplier, shift) pairs of input 1, input 2 and the output; ``lo`` / ``hi``: the clamp range
+    of the fused activation (output integer domain, or float32 / int32 values). ``table``: int8
+    "quant" variants only, the result for every operand pair (index ``byte1 << 8 | byte2``), a
+    runtime lookup computed from the fields above."""
 
     rank: int
     out_shape: tuple[int, ...]
@@ -91,12 +97,12 @@ def _activation(ctx: OpContext) -> int:
 
 
 class BinaryKernel(Kernel):
-    """Shared shape handling; subclasses implement ``prepare_kind`` (filling ``Params``) and
+    """Shared shape handling; subclasses implement ``prepare_kind`` (filling ``BinaryParams``) and
     ``compute``."""
 
     dtypes: tuple[type, ...] = (np.float32, np.int8, np.int16, np.int32)
 
-    def prepare(self, ctx: OpContext) -> Params:
+    def prepare(self, ctx: OpContext) -> BinaryParams:
         a, b, out = ctx.input(0), ctx.input(1), ctx.output()
         if a is None or b is None:
             raise ctx.unsupported("needs two inputs")
@@ -110,7 +116,7 @@ class BinaryKernel(Kernel):
             raise ctx.unsupported(f"shapes {a.shape} and {b.shape} do not broadcast") from None
         if int(np.prod(shape)) != out.size:
             raise ctx.unsupported(f"broadcast shape {shape} does not fit output {out.shape}")
-        p = Params(max(len(a.shape), len(b.shape)), out.shape, "")
+        p = BinaryParams(max(len(a.shape), len(b.shape)), out.shape, "")
         self.prepare_kind(ctx, p, a, b, out)
         if p.kind == "quant" and not all(is_quantized(t) for t in (a, b, out)):
             raise ctx.unsupported("int8 / int16 operands need quantization parameters")
@@ -118,20 +124,20 @@ class BinaryKernel(Kernel):
             p.table = self._pair_table(p)
         return p
 
-    def _pair_table(self, p: Params) -> np.ndarray:
+    def _pair_table(self, p: BinaryParams) -> np.ndarray:
         """The int8 result for every pair of int8 operands, computed once by ``compute`` itself and
         indexed by the operands' byte patterns: eval becomes one gather."""
         u = np.arange(256, dtype=np.uint8).view(np.int8)
         with np.errstate(all="ignore"):
             return self.compute(p, u.reshape(1, 256, 1), u.reshape(1, 1, 256)).reshape(-1)
 
-    def prepare_kind(self, ctx: OpContext, p: Params, a: Tensor, b: Tensor, out: Tensor) -> None:
+    def prepare_kind(self, ctx: OpContext, p: BinaryParams, a: Tensor, b: Tensor, out: Tensor) -> None:
         raise NotImplementedError
 
-    def compute(self, p: Params, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def compute(self, p: BinaryParams, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def eval(self, params: Params, inputs, ctx):
+    def eval(self, params: BinaryParams, inputs, ctx):
         x, y = _align(inputs[0], params.rank), _align(inputs[1], params.rank)
         if params.table is not None:
             index = (x.view(np.uint8).astype(np.uint16) << 8) | y.view(np.uint8)
@@ -152,7 +158,7 @@ def _smaller_than_one(ctx: OpContext, real: float) -> tuple[int, int]:
         raise ctx.unsupported(str(exc)) from None
 
 
-def _quant_range(ctx: OpContext, p: Params) -> None:
+def _quant_range(ctx: OpContext, p: BinaryParams) -> None:
     """``CalculateActivationRangeQuantized``; activations other than the RELUs do not clamp."""
     act = _activation(ctx)
     info = np.iinfo(ctx.output().dtype)
@@ -161,7 +167,7 @@ def _quant_range(ctx: OpContext, p: Params) -> None:
         p.lo, p.hi = activation_range_quantized(act, ctx.output())
 
 
-def _rescaled_inputs(ctx: OpContext, p: Params, a: Tensor, b: Tensor, out: Tensor,
+def _rescaled_inputs(ctx: OpContext, p: BinaryParams, a: Tensor, b: Tensor, out: Tensor,
                      left_shift: int) -> float:
     """Offsets and input multipliers ``s_i / (2 max_s)`` (double precision) of the ADD / SUB /
     SQUARED_DIFFERENCE rescaling; returns ``2 max_s``."""
@@ -173,7 +179,7 @@ def _rescaled_inputs(ctx: OpContext, p: Params, a: Tensor, b: Tensor, out: Tenso
     return twice
 
 
-def _prepare_add_sub(ctx: OpContext, p: Params, a: Tensor, b: Tensor, out: Tensor) -> None:
+def _prepare_add_sub(ctx: OpContext, p: BinaryParams, a: Tensor, b: Tensor, out: Tensor) -> None:
     """``CalculateOpDataAdd``: left shift 20 (int8) or 15 (int16), multipliers in double, output
     multiplier ``2 max_s / (2^left_shift s_out)``.
 
@@ -185,23 +191,26 @@ def _prepare_add_sub(ctx: OpContext, p: Params, a: Tensor, b: Tensor, out: Tenso
     _quant_range(ctx, p)
 
 
-def _rescale(x: np.ndarray, zp: int, left_shift: int, m: tuple[int, int]) -> np.ndarray:
+def rescale(x: np.ndarray, zp: int, left_shift: int, m: tuple[int, int]) -> np.ndarray:
+    """One input of ADD / SUB / SQUARED_DIFFERENCE on the common scale:
+    ``MultiplyByQuantizedMultiplier((x - zp) << left_shift, m)`` (TFLM's ``...SmallerThanOneExp``
+    with its shift <= 0), int64 values."""
     shifted = (x.astype(np.int64) - zp) << left_shift
     return multiply_by_quantized_multiplier(shifted, m[0], m[1])
 
 
-def _requantize(p: Params, raw: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def _requantize(p: BinaryParams, raw: np.ndarray, dtype: np.dtype) -> np.ndarray:
     out = multiply_by_quantized_multiplier(raw, *p.mo) + p.zpo
     return np.clip(out, p.lo, p.hi).astype(dtype)
 
 
-def _add_sub_quantized(p: Params, x: np.ndarray, y: np.ndarray, sign: int) -> np.ndarray:
-    s1 = _rescale(x, p.zp1, p.left_shift, p.m1)
-    s2 = _rescale(y, p.zp2, p.left_shift, p.m2)
+def _add_sub_quantized(p: BinaryParams, x: np.ndarray, y: np.ndarray, sign: int) -> np.ndarray:
+    s1 = rescale(x, p.zp1, p.left_shift, p.m1)
+    s2 = rescale(y, p.zp2, p.left_shift, p.m2)
     return _requantize(p, wrap_int32(s1 + sign * s2), x.dtype)
 
 
-def _prepare_plain(ctx: OpContext, p: Params, a: Tensor, b: Tensor, out: Tensor,
+def _prepare_plain(ctx: OpContext, p: BinaryParams, a: Tensor, b: Tensor, out: Tensor,
                    clamp_int32: bool = True) -> None:
     """The float32 / int32 variants: only the fused-activation clamp range. TFLM rejects
     quantized int32 inputs."""
@@ -216,7 +225,7 @@ def _prepare_plain(ctx: OpContext, p: Params, a: Tensor, b: Tensor, out: Tensor,
     p.lo, p.hi = plain_range(act if clamp_int32 else Activation.NONE, INT32_MIN, INT32_MAX)
 
 
-def _int32_result(p: Params, v: np.ndarray) -> np.ndarray:
+def _int32_result(p: BinaryParams, v: np.ndarray) -> np.ndarray:
     return np.clip(wrap_int32(v), p.lo, p.hi).astype(np.int32)
 
 
@@ -319,7 +328,7 @@ def _c_int_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(b == 0, 0, np.where((a < 0) != (safe < 0), -q, q))
 
 
-def _div_quantized(p: Params, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _div_quantized(p: BinaryParams, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``DivElementwise``: the divisor's reciprocal from ``GetReciprocal`` (Newton-Raphson),
     the dividend normalised by its leading sign bits, then one rescale by the output multiplier
     with the combined shift (exponents beyond 31 as the x86-64 build evaluates them)."""
@@ -428,7 +437,7 @@ class SquaredDifference(BinaryKernel):
 
     def compute(self, p, x, y):
         if p.kind == "quant":
-            d = _rescale(x, p.zp1, p.left_shift, p.m1) - _rescale(y, p.zp2, p.left_shift, p.m2)
+            d = rescale(x, p.zp1, p.left_shift, p.m1) - rescale(y, p.zp2, p.left_shift, p.m2)
             return _requantize(p, wrap_int32(d * d), x.dtype)
         if p.kind == "float":
             d = x - y

@@ -7,7 +7,7 @@ filter's last dimension (``keep_num_dims`` only shapes the output tensor, which 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,11 +28,24 @@ _HIGHEST = np.float32(np.finfo(np.float32).max)
 
 
 @dataclass
-class _Quantized:
-    weights: np.ndarray  # (accum_depth, output_depth) in the matmul dtype, weight offset applied
-    constant: np.ndarray  # (output_depth,) int64: bias + input_offset * column sums of ``weights``
+class FullyConnectedQuantParams:
+    """int8 / int16 FULLY_CONNECTED parameters (TFLM ``OpDataFullyConnected``, as
+    ``FullyConnectedPrepare`` / ``CalculateOpDataFullyConnected`` compute them).
+
+    ``weights``: (accum_depth, output_depth) int8 or unpacked int4 weights minus a per-tensor
+    weight zero point, as int16 (int64 if such a zero point takes them beyond). ``constant``: per
+    output, the bias plus ``-input_zero_point * sum(weights)`` (int64, the folded input offset).
+    ``multiplier`` / ``shift``: Q31 multipliers and shifts of ``s_in * s_w / s_out``, one or one
+    per output channel.
+    ``int64_accumulator``: 16x8 with an int64 bias (64-bit ``MultiplyByQuantizedMultiplier``).
+    ``act_min`` / ``act_max``: the clamp in the output's integer domain. ``rows``: input rows per
+    sample; ``out_shape`` / ``dtype``: the output tensor's shape and type. Runtime only (not read
+    by the C backend): ``matmul_weights``, ``weights`` in the exact BLAS dtype."""
+
+    weights: np.ndarray
+    constant: np.ndarray
     int64_accumulator: bool
-    multiplier: np.ndarray  # (output_depth,) or (1,) int64
+    multiplier: np.ndarray
     shift: np.ndarray
     output_zero_point: int
     act_min: int
@@ -40,12 +53,20 @@ class _Quantized:
     rows: int
     out_shape: tuple[int, ...]
     dtype: np.dtype
+    matmul_weights: np.ndarray = field(repr=False, compare=False)
 
 
 @dataclass
-class _Float:
-    weights: np.ndarray  # (accum_depth, max(output_depth, 2)) float32
-    bias: np.ndarray  # (output_depth,) float32, zeros without a bias tensor
+class FullyConnectedFloatParams:
+    """float32 FULLY_CONNECTED parameters.
+
+    ``weights``: (accum_depth, max(output_depth, 2)) float32 (a zero second column when the depth
+    is 1, for the runtime's summation order). ``bias``: (output_depth,) float32, zeros without a
+    bias tensor. ``act_min`` / ``act_max``: the fused-activation clamp (+-FLT_MAX without one).
+    ``rows``: input rows per sample; ``out_shape``: the output tensor's shape."""
+
+    weights: np.ndarray
+    bias: np.ndarray
     act_min: np.float32
     act_max: np.float32
     rows: int
@@ -98,7 +119,7 @@ class FullyConnected(Kernel):
     keep_num_dims, rank-4 input, int32 wrap-around, the shared models.
     """
 
-    def prepare(self, ctx: OpContext) -> _Quantized | _Float:
+    def prepare(self, ctx: OpContext) -> FullyConnectedQuantParams | FullyConnectedFloatParams:
         x, w, bias, out = ctx.input(0), ctx.input(1), ctx.input(2), ctx.output()
         if x.dtype != out.dtype:
             raise ctx.unsupported(f"input {x.dtype} and output {out.dtype} differ")
@@ -118,7 +139,7 @@ class FullyConnected(Kernel):
         return self._prepare_quantized(ctx, x, w, bias, out, depth, accum, rows, act)
 
     @staticmethod
-    def _prepare_float(ctx, w, bias, depth, accum, rows, out, act) -> _Float:
+    def _prepare_float(ctx, w, bias, depth, accum, rows, out, act) -> FullyConnectedFloatParams:
         if w.dtype != np.float32 or (bias is not None and bias.dtype != np.float32):
             raise ctx.unsupported("float32 input needs float32 weights and bias")
         if w.size != depth * accum:
@@ -129,10 +150,11 @@ class FullyConnected(Kernel):
             weights = np.concatenate([weights, np.zeros_like(weights)], axis=1)
         weights = np.ascontiguousarray(weights)
         b = np.zeros(depth, np.float32) if bias is None else bias.data.reshape(-1)[:depth]
-        return _Float(weights, b.astype(np.float32), np.float32(lo), np.float32(hi), rows, out.shape)
+        return FullyConnectedFloatParams(weights, b.astype(np.float32), np.float32(lo), np.float32(hi),
+                                         rows, out.shape)
 
     @staticmethod
-    def _prepare_quantized(ctx, x, w, bias, out, depth, accum, rows, act) -> _Quantized:
+    def _prepare_quantized(ctx, x, w, bias, out, depth, accum, rows, act) -> FullyConnectedQuantParams:
         w_values = _weights_as_int(ctx, x, w)
         wq = w.quant
         if wq is None or not wq.is_quantized or x.quant is None or out.quant is None:
@@ -172,8 +194,8 @@ class FullyConnected(Kernel):
             act_min, act_max = int(info.min), int(info.max)
         max_abs = -int(np.iinfo(x.dtype).min)
         mm = matmul_dtype(max_abs, matrix.T)
-        return _Quantized(
-            weights=np.ascontiguousarray(matrix.T.astype(mm)),
+        return FullyConnectedQuantParams(
+            weights=np.ascontiguousarray(matrix.T.astype(_narrowest(matrix))),
             constant=constant,
             int64_accumulator=int64_acc,
             multiplier=multiplier,
@@ -184,13 +206,14 @@ class FullyConnected(Kernel):
             rows=rows,
             out_shape=out.shape,
             dtype=out.dtype,
+            matmul_weights=np.ascontiguousarray(matrix.T.astype(mm)),
         )
 
     def eval(self, params, inputs, ctx):
         x = inputs[0]
         batch = x.shape[0]
         flat = x.reshape(batch * params.rows, params.weights.shape[0])
-        if isinstance(params, _Float):
+        if isinstance(params, FullyConnectedFloatParams):
             out = _float_fc(flat, params)
         else:
             out = _quantized_fc(flat, params)
@@ -210,6 +233,11 @@ def _weights_as_int(ctx: OpContext, x: Tensor, w: Tensor) -> np.ndarray:
     return w.data
 
 
+def _narrowest(values: np.ndarray) -> type:
+    """int16 when every value fits it, else int64."""
+    return np.int16 if np.abs(values).max(initial=0) < 1 << 15 else np.int64
+
+
 def _check_bias_scale(ctx: OpContext, in_scale, w_scale, bias: Tensor | None, out_scale) -> None:
     """``GetQuantizedConvolutionMultipler``'s guard: bias scale within 2% of an output step."""
     if bias is None or bias.quant is None or not bias.quant.is_quantized:
@@ -219,8 +247,8 @@ def _check_bias_scale(ctx: OpContext, in_scale, w_scale, bias: Tensor | None, ou
         raise ctx.unsupported("bias scale does not match input scale * weight scale (TFLM refuses it)")
 
 
-def _quantized_fc(flat: np.ndarray, p: _Quantized) -> np.ndarray:
-    product = flat.astype(p.weights.dtype) @ p.weights
+def _quantized_fc(flat: np.ndarray, p: FullyConnectedQuantParams) -> np.ndarray:
+    product = flat.astype(p.matmul_weights.dtype) @ p.matmul_weights
     acc = product.astype(np.int64) + p.constant
     if p.int64_accumulator:
         scaled = fp.multiply_by_quantized_multiplier_int64(acc, p.multiplier, p.shift)
@@ -229,7 +257,7 @@ def _quantized_fc(flat: np.ndarray, p: _Quantized) -> np.ndarray:
     return np.clip(scaled + p.output_zero_point, p.act_min, p.act_max).astype(p.dtype)
 
 
-def _float_fc(flat: np.ndarray, p: _Float) -> np.ndarray:
+def _float_fc(flat: np.ndarray, p: FullyConnectedFloatParams) -> np.ndarray:
     """TFLM's float loop: for each output, ``total = ((0 + x0*w0) + x1*w1) + ...`` in float32.
 
     The products of a block of the accumulation axis are laid out as ``(k, rows, columns)`` and

@@ -22,9 +22,19 @@ _INPUT_INTEGER_BITS_INT8 = 4
 
 
 @dataclass
-class _Table:
-    table: np.ndarray  # output for input value v at index v - min(input dtype)
-    offset: int
+class LogisticTanhParams:
+    """LOGISTIC / TANH parameters (TFLM ``logistic_common.cc`` / ``tanh.cc`` Prepare).
+
+    ``table`` holds the output for every integer input value ``v`` at index ``v - offset``
+    (``offset`` = the input dtype's minimum); ``None`` for float32, which has no parameters.
+    ``input_multiplier`` / ``input_left_shift``: int16 only, the Q3.12 input scaling TFLM's
+    prepare computes (multiplier 0 means ``3 << left_shift``) and the table was built with; 0 for
+    int8 / float32."""
+
+    table: np.ndarray | None = None
+    offset: int = 0
+    input_multiplier: int = 0
+    input_left_shift: int = 0
 
 
 def checked_log2(x: float) -> tuple[int, bool]:
@@ -33,8 +43,8 @@ def checked_log2(x: float) -> tuple[int, bool]:
     log_x = _F32(math.log(float(_F32(x))))
     inv_ln2 = _F32(1) / _F32(math.log(2.0))
     x_log2 = log_x * inv_ln2
-    rounded = _F32(math.copysign(math.floor(abs(float(x_log2)) + 0.5), float(x_log2)))
-    return int(rounded), bool(abs(x_log2 - rounded) < _F32(1e-3))
+    rounded = fp.round_half_away(x_log2)
+    return rounded, bool(abs(x_log2 - _F32(rounded)) < _F32(1e-3))
 
 
 def _int8_input_scaling(ctx: OpContext, x: Tensor) -> tuple[int, int, int]:
@@ -76,32 +86,37 @@ def _int16_input_scaling(
 class _Activation(Kernel):
     """Shared prepare/eval: float32 through the glibc-exact float function, integers by table."""
 
-    def prepare(self, ctx: OpContext) -> _Table | None:
+    pot_shifts: tuple[int, ...] = ()  # int16 input shifts TFLM special-cases (power-of-two scales)
+
+    def prepare(self, ctx: OpContext) -> LogisticTanhParams:
         x, out = ctx.input(0), ctx.output()
         if x.dtype != out.dtype:
             raise ctx.unsupported(f"input {x.dtype} and output {out.dtype} differ")
         if x.dtype == np.float32:
-            return None
+            return LogisticTanhParams()
         if x.dtype not in (np.int8, np.int16):
             raise ctx.unsupported(f"{x.dtype} is not supported")
         if x.quant is None or out.quant is None:
             raise ctx.unsupported("quantized input and output need scales")
         info = np.iinfo(x.dtype)
         values = np.arange(info.min, info.max + 1, dtype=np.int64)
-        table = self._int8_table(ctx, x, out, values) if x.dtype == np.int8 else \
-            self._int16_table(ctx, x, out, values)
-        return _Table(table.astype(x.dtype), int(info.min))
+        if x.dtype == np.int8:
+            return LogisticTanhParams(self._int8_table(ctx, x, out, values).astype(x.dtype),
+                                      int(info.min))
+        multiplier, shift = _int16_input_scaling(ctx, x, out, self.pot_shifts)
+        table = self._int16_table(values, multiplier, shift)
+        return LogisticTanhParams(table.astype(x.dtype), int(info.min), multiplier, shift)
 
-    def eval(self, params, inputs, ctx):
+    def eval(self, params: LogisticTanhParams, inputs, ctx):
         x = inputs[0]
-        if params is None:
+        if params.table is None:
             return [self._float(x)]
         return [params.table[x.astype(np.int64) - params.offset]]
 
     def _int8_table(self, ctx, x, out, values):
         raise NotImplementedError
 
-    def _int16_table(self, ctx, x, out, values):
+    def _int16_table(self, values, multiplier, shift):
         raise NotImplementedError
 
     def _float(self, x):
@@ -138,8 +153,9 @@ class Logistic(_Activation):
         result = np.clip(fp.rounding_divide_by_pot(q0, 23) - 128, -128, 127)
         return np.where(inside, result, np.where(centered < 0, -128, 127))
 
-    def _int16_table(self, ctx, x, out, values):
-        multiplier, shift = _int16_input_scaling(ctx, x, out, pot_shifts=(0,))
+    pot_shifts = (0,)
+
+    def _int16_table(self, values, multiplier, shift):
         return fp.logistic_int16_lut(values, multiplier, shift)
 
     def _float(self, x):
@@ -172,8 +188,9 @@ class Tanh(_Activation):
         result = np.clip(fp.rounding_divide_by_pot(q0, 24), -128, 127)
         return np.where(inside, result, np.where(centered < 0, -128, 127))
 
-    def _int16_table(self, ctx, x, out, values):
-        multiplier, shift = _int16_input_scaling(ctx, x, out, pot_shifts=(0, 1))
+    pot_shifts = (0, 1)
+
+    def _int16_table(self, values, multiplier, shift):
         return fp.tanh_int16_lut(values, multiplier, shift)
 
     def _float(self, x):

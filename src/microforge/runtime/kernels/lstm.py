@@ -7,8 +7,7 @@ Hidden state and cell state are variable tensors carried across invokes. Per tim
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,6 +20,7 @@ from microforge.fixedpoint import (
 )
 from microforge.ir import Activation
 from microforge.runtime.kernels.common import float_logistic, tanhf
+from microforge.runtime.kernels.logistic_tanh import checked_log2
 from microforge.runtime.registry import Kernel, OpContext, register
 
 # Input tensor indices (TFLite's LSTM layout). Gates are ordered forget, input, cell, output,
@@ -31,7 +31,7 @@ _BIASES = (13, 12, 14, 15)
 _UNSUPPORTED = {9: "peephole", 10: "peephole", 11: "peephole", 16: "projection",
                 17: "projection", 20: "layer norm", 21: "layer norm", 22: "layer norm",
                 23: "layer norm"}
-_HIDDEN, _CELL = 18, 19
+HIDDEN_STATE, CELL_STATE = 18, 19  # input indices of the variable state tensors
 
 _GATE_SCALE = 2.0 ** -12  # gate pre-activations are Q3.12
 _ACT_SCALE = 2.0 ** -15  # sigmoid / tanh outputs are Q0.15
@@ -42,7 +42,11 @@ _GATE_SUMS = np.clip(np.arange(-65536, 65536, dtype=np.int64), -32768, 32767)
 
 
 @dataclass
-class _Layout:
+class LstmLayout:
+    """The sequence layout: ``time_major`` ([steps, batch, input] rather than [batch, steps,
+    input]), the model's own ``batch``, the sequence length ``steps`` and the cell count
+    ``units``."""
+
     time_major: bool
     batch: int  # the model's own batch dimension
     steps: int
@@ -50,43 +54,62 @@ class _Layout:
 
 
 @dataclass
-class _IntParams:
-    layout: _Layout
-    w_input: np.ndarray  # (input_size, 4 * units), matmul dtype
-    w_recurrent: np.ndarray  # (units, 4 * units), matmul dtype
-    bias: np.ndarray  # (4 * units,) int64
+class LstmIntParams:
+    """int8 LSTM parameters (TFLM ``OpDataLSTM``, as ``unidirectional_sequence_lstm.cc``'s
+    Prepare computes it).
+
+    Gates are ordered forget, input, cell, output; gate rows are ``gate * units + unit``.
+    ``w_input`` (input_size, 4 * units) / ``w_recurrent`` (units, 4 * units): the int8 weights,
+    transposed. ``bias``: (4 * units,) int64 gate biases
+    (on the input FC). ``input_zp`` / ``hidden_zp``: zero points of x and h. ``input_mult`` /
+    ``recurrent_mult``: per gate row Q31 multipliers and shifts of the input / recurrent FC to the
+    Q3.12 gate scale (``s_x * s_w / 2**-12``). ``forget_mult`` / ``input_cell_mult`` /
+    ``hidden_mult``: (multiplier, shift) of ``f * c`` (``2**-15 * s_c / s_c``), ``i * g``
+    (``2**-30 / s_c``) and ``o * tanh(c)`` (``2**-30 / s_h``). ``cell_clip``: the int16 cell clip
+    (0: none). ``cell_tanh_multiplier`` / ``cell_tanh_shift``: the int16 LUT input scaling of
+    ``tanh(c)`` (from ``CheckedLog2(s_c)``; multiplier 0 means ``3 << shift``).
+    Runtime only (not read by the C backend): ``sigmoid_table`` / ``tanh_table``, the gate
+    activations (Q3.12 -> Q0.15) of every gate sum v at index v + 65536 (int64);
+    ``cell_tanh_table``, tanh of every int16 cell value (index c + 32768, Q0.15);
+    ``matmul_w_input`` / ``matmul_w_recurrent``, the weights in the exact BLAS dtype."""
+
+    layout: LstmLayout
+    w_input: np.ndarray
+    w_recurrent: np.ndarray
+    bias: np.ndarray
     input_zp: int
     hidden_zp: int
-    input_mult: tuple[np.ndarray, np.ndarray]  # per gate column
+    input_mult: tuple[np.ndarray, np.ndarray]
     recurrent_mult: tuple[np.ndarray, np.ndarray]
     forget_mult: tuple[int, int]
     input_cell_mult: tuple[int, int]
     hidden_mult: tuple[int, int]
-    cell_clip: int  # 0: no clipping
-    sigmoid_table: np.ndarray  # sigmoid(clamp16(v)) (Q3.12 -> Q0.15) at v + 65536, as int64
-    tanh_table: np.ndarray  # tanh(clamp16(v)) (Q3.12 -> Q0.15) at v + 65536
-    cell_tanh_table: np.ndarray  # int16 tanh of every int16 cell value (cell scale -> Q0.15)
+    cell_clip: int
+    cell_tanh_multiplier: int
+    cell_tanh_shift: int
+    sigmoid_table: np.ndarray
+    tanh_table: np.ndarray
+    cell_tanh_table: np.ndarray
+    matmul_w_input: np.ndarray = field(repr=False, compare=False)
+    matmul_w_recurrent: np.ndarray = field(repr=False, compare=False)
 
 
 @dataclass
-class _FloatParams:
-    layout: _Layout
-    w_input: np.ndarray  # (4 * units, input_size) float32
-    w_recurrent: np.ndarray  # (4 * units, units) float32
-    bias: np.ndarray  # (4 * units,) float32
-    cell_clip: float  # 0: no clipping
+class LstmFloatParams:
+    """float32 LSTM parameters: ``w_input`` (4 * units, input_size), ``w_recurrent``
+    (4 * units, units) and ``bias`` (4 * units,) float32, gates ordered forget, input, cell,
+    output; ``cell_clip`` (0: no clipping)."""
+
+    layout: LstmLayout
+    w_input: np.ndarray
+    w_recurrent: np.ndarray
+    bias: np.ndarray
+    cell_clip: float
 
 
 def _matmul_dtype(weights: np.ndarray, max_abs_input: int) -> type:
     bound = max_abs_input * int(np.abs(weights).sum(axis=0).max(initial=0))
     return np.float32 if bound < _F32_EXACT else np.float64
-
-
-def _checked_log2(scale: float) -> int:
-    """TFLM ``CheckedLog2``: round(log(x) / log(2)) in float32 (exactness is not enforced)."""
-    f = np.float32
-    value = f(math.log(f(scale))) * (f(1) / f(math.log(f(2))))
-    return math.floor(abs(float(value)) + 0.5) * (1 if value >= 0 else -1)
 
 
 def _fc_multiplier(input_scale: float, weight_scale: float) -> tuple[int, int]:
@@ -127,16 +150,16 @@ class UnidirectionalSequenceLstm(Kernel):
     LOGISTIC / TANH; the whole MNIST-LSTM and DTLN models over sequences.
     """
 
-    def prepare(self, ctx: OpContext):
+    def prepare(self, ctx: OpContext) -> LstmIntParams | LstmFloatParams:
         if len(ctx.op.inputs) != 24:
             raise ctx.unsupported("UNIDIRECTIONAL_SEQUENCE_LSTM needs 24 inputs")
         for i, what in _UNSUPPORTED.items():
             if ctx.input(i) is not None:
                 raise ctx.unsupported(f"LSTM with {what} tensors (TFLM does not support it)")
-        needed = (0, *_INPUT_WEIGHTS, *_RECURRENT_WEIGHTS, *_BIASES, _HIDDEN, _CELL)
+        needed = (0, *_INPUT_WEIGHTS, *_RECURRENT_WEIGHTS, *_BIASES, HIDDEN_STATE, CELL_STATE)
         if any(ctx.input(i) is None for i in needed):
             raise ctx.unsupported("LSTM without input gate (CIFG) or with missing tensors")
-        hidden, cell = ctx.input(_HIDDEN), ctx.input(_CELL)
+        hidden, cell = ctx.input(HIDDEN_STATE), ctx.input(CELL_STATE)
         if not (hidden.is_variable and cell.is_variable):
             raise ctx.unsupported("LSTM hidden and cell states must be variable tensors")
         for i in (*_INPUT_WEIGHTS, *_RECURRENT_WEIGHTS, *_BIASES):
@@ -154,7 +177,7 @@ class UnidirectionalSequenceLstm(Kernel):
         raise ctx.unsupported(f"LSTM with {x.dtype} activations")
 
     @staticmethod
-    def _layout(ctx: OpContext) -> _Layout:
+    def _layout(ctx: OpContext) -> LstmLayout:
         x, out = ctx.input(0), ctx.output()
         if len(x.shape) != 3 or len(out.shape) != 3:
             raise ctx.unsupported("LSTM input and output must be 3-D")
@@ -163,20 +186,20 @@ class UnidirectionalSequenceLstm(Kernel):
         units = ctx.input(_RECURRENT_WEIGHTS[0]).shape[0]
         size = batch * units
         if (out.shape[:2] != x.shape[:2] or out.shape[2] != units
-                or ctx.input(_HIDDEN).size != size or ctx.input(_CELL).size != size):
+                or ctx.input(HIDDEN_STATE).size != size or ctx.input(CELL_STATE).size != size):
             raise ctx.unsupported("inconsistent LSTM tensor shapes")
         for i in (*_INPUT_WEIGHTS, *_RECURRENT_WEIGHTS):
             cols = x.shape[2] if i in _INPUT_WEIGHTS else units
             if ctx.input(i).shape != (units, cols):
                 raise ctx.unsupported("inconsistent LSTM weight shapes")
-        return _Layout(time_major, batch, steps, units)
+        return LstmLayout(time_major, batch, steps, units)
 
-    def _prepare_float(self, ctx: OpContext, layout: _Layout) -> _FloatParams:
+    def _prepare_float(self, ctx: OpContext, layout: LstmLayout) -> LstmFloatParams:
         tensors = [ctx.input(i) for i in (0, *_INPUT_WEIGHTS, *_RECURRENT_WEIGHTS, *_BIASES,
-                                          _HIDDEN, _CELL)] + [ctx.output()]
+                                          HIDDEN_STATE, CELL_STATE)] + [ctx.output()]
         if any(t.dtype != np.float32 for t in tensors):
             raise ctx.unsupported("float LSTM needs float32 weights, biases and states")
-        return _FloatParams(
+        return LstmFloatParams(
             layout=layout,
             w_input=np.concatenate([ctx.input(i).data for i in _INPUT_WEIGHTS]).astype(np.float32),
             w_recurrent=np.concatenate(
@@ -185,8 +208,8 @@ class UnidirectionalSequenceLstm(Kernel):
             cell_clip=float(np.float32(ctx.options.get("cell_clip", 0.0))),
         )
 
-    def _prepare_int(self, ctx: OpContext, layout: _Layout) -> _IntParams:
-        x, hidden, cell, out = ctx.input(0), ctx.input(_HIDDEN), ctx.input(_CELL), ctx.output()
+    def _prepare_int(self, ctx: OpContext, layout: LstmLayout) -> LstmIntParams:
+        x, hidden, cell, out = ctx.input(0), ctx.input(HIDDEN_STATE), ctx.input(CELL_STATE), ctx.output()
         w_in = [ctx.input(i) for i in _INPUT_WEIGHTS]
         w_rec = [ctx.input(i) for i in _RECURRENT_WEIGHTS]
         biases = [ctx.input(i) for i in _BIASES]
@@ -203,7 +226,7 @@ class UnidirectionalSequenceLstm(Kernel):
             raise ctx.unsupported("LSTM weights with a nonzero zero point")
         s_cell = float(np.float32(cell.scale))
         s_hidden = float(np.float32(hidden.scale))
-        power = _checked_log2(s_cell)
+        power, _ = checked_log2(s_cell)  # exactness is not enforced
         tanh_shift = 15 + power - 3
         tanh_multiplier = 0 if tanh_shift >= 0 else 3
         cell_clip = float(np.float32(ctx.options.get("cell_clip", 0.0)))
@@ -219,10 +242,10 @@ class UnidirectionalSequenceLstm(Kernel):
             s = np.repeat(np.array([m[1] for m in mults], np.int64), units)
             return q, s
 
-        return _IntParams(
+        return LstmIntParams(
             layout=layout,
-            w_input=w_input.astype(_matmul_dtype(w_input, 255)),
-            w_recurrent=w_recurrent.astype(_matmul_dtype(w_recurrent, 255)),
+            w_input=w_input.astype(np.int8),
+            w_recurrent=w_recurrent.astype(np.int8),
             bias=np.concatenate([b.data for b in biases]).astype(np.int64),
             input_zp=x.zero_point,
             hidden_zp=hidden.zero_point,
@@ -234,10 +257,14 @@ class UnidirectionalSequenceLstm(Kernel):
             input_cell_mult=quantize_multiplier(_ACT_SCALE * _ACT_SCALE / s_cell),
             hidden_mult=quantize_multiplier(_ACT_SCALE * _ACT_SCALE / s_hidden),
             cell_clip=quantized_clip,
+            cell_tanh_multiplier=tanh_multiplier,
+            cell_tanh_shift=abs(tanh_shift),
             sigmoid_table=logistic_int16_lut(_GATE_SUMS).astype(np.int64),
             tanh_table=tanh_int16_lut(_GATE_SUMS).astype(np.int64),
             cell_tanh_table=tanh_int16_lut(_ALL_INT16, tanh_multiplier, abs(tanh_shift)).astype(
                 np.int64),
+            matmul_w_input=w_input.astype(_matmul_dtype(w_input, 255)),
+            matmul_w_recurrent=w_recurrent.astype(_matmul_dtype(w_recurrent, 255)),
         )
 
     # ---- eval ------------------------------------------------------------------------------
@@ -248,10 +275,10 @@ class UnidirectionalSequenceLstm(Kernel):
         nb = x.shape[0]
         seq = np.swapaxes(x, 1, 2) if lay.time_major else x  # (B, batch, steps, input)
         seq = seq.reshape(nb * lay.batch, lay.steps, x.shape[-1])
-        hidden, cell = inputs[_HIDDEN], inputs[_CELL]
+        hidden, cell = inputs[HIDDEN_STATE], inputs[CELL_STATE]
         h = hidden.reshape(nb * lay.batch, lay.units).copy()
         c = cell.reshape(nb * lay.batch, lay.units).copy()
-        if isinstance(params, _FloatParams):
+        if isinstance(params, LstmFloatParams):
             out = self._run_float(params, seq, h, c)
         else:
             out = self._run_int(params, seq, h, c)
@@ -261,7 +288,7 @@ class UnidirectionalSequenceLstm(Kernel):
         return [np.swapaxes(out, 1, 2) if lay.time_major else out]
 
     @staticmethod
-    def _run_int(p: _IntParams, seq: np.ndarray, h: np.ndarray, c: np.ndarray) -> np.ndarray:
+    def _run_int(p: LstmIntParams, seq: np.ndarray, h: np.ndarray, c: np.ndarray) -> np.ndarray:
         """Integer steps; ``h`` (int8) and ``c`` (int16) are updated in place.
 
         The int16 sigmoid / tanh are table lookups of the LUT functions. The gate sum of two
@@ -269,17 +296,18 @@ class UnidirectionalSequenceLstm(Kernel):
         directly (their ends repeat the saturated values), which is the clamp TFLM applies."""
         rows, steps, _ = seq.shape
         u = p.layout.units
-        xs = seq.astype(p.w_input.dtype) - p.w_input.dtype.type(p.input_zp)
-        acc = wrap_int32((xs @ p.w_input).astype(np.int64) + p.bias)
+        w_input, w_recurrent = p.matmul_w_input, p.matmul_w_recurrent
+        xs = seq.astype(w_input.dtype) - w_input.dtype.type(p.input_zp)
+        acc = wrap_int32((xs @ w_input).astype(np.int64) + p.bias)
         gates_in = _clamp(multiply_by_quantized_multiplier(acc, *p.input_mult), -32768, 32767)
         gates_in += _GATE_OFFSET
         out = np.empty((rows, steps, u), np.int8)
-        rec_type = p.w_recurrent.dtype.type
+        rec_type = w_recurrent.dtype.type
         hidden_zp = rec_type(p.hidden_zp)
         cell_lo, cell_hi = (-p.cell_clip, p.cell_clip) if p.cell_clip else (-32768, 32767)
         cell = c.astype(np.int64)
         for t in range(steps):
-            acc = ((h.astype(rec_type) - hidden_zp) @ p.w_recurrent).astype(np.int64)
+            acc = ((h.astype(rec_type) - hidden_zp) @ w_recurrent).astype(np.int64)
             index = _clamp(multiply_by_quantized_multiplier(acc, *p.recurrent_mult), -32768, 32767)
             index += gates_in[:, t]
             act = p.sigmoid_table[index]  # forget, input, (cell), output
@@ -298,7 +326,7 @@ class UnidirectionalSequenceLstm(Kernel):
         return out
 
     @staticmethod
-    def _run_float(p: _FloatParams, seq: np.ndarray, h: np.ndarray, c: np.ndarray) -> np.ndarray:
+    def _run_float(p: LstmFloatParams, seq: np.ndarray, h: np.ndarray, c: np.ndarray) -> np.ndarray:
         """Float steps in TFLM's operation order; ``h`` and ``c`` are updated in place."""
         rows, steps, n_in = seq.shape
         u = p.layout.units

@@ -16,11 +16,16 @@ _MAX_DIMS = 5  # PadKernelMaxDimensionCount
 
 
 @dataclass
-class _PadPlan:
-    interior: tuple[slice, ...]  # where the input lands in the (batch,) + output shape
+class PadParams:
+    """PAD / PADV2 parameters: ``interior``, where the input lands in the (batch,) + output shape
+    (one slice per axis, batch first; the starts are the "before" paddings); ``out_shape`` and
+    ``dtype`` of the output; ``default``, the pad value without a third input (the output zero
+    point for int8, else 0)."""
+
+    interior: tuple[slice, ...]
     out_shape: tuple[int, ...]
     dtype: np.dtype
-    default: int | float  # pad value without a third input
+    default: int | float
 
 
 @register("PAD", "PADV2")
@@ -33,7 +38,7 @@ class Pad(Kernel):
     output zero point), PADV2 constant values, and the model-level refusals TFLM makes too.
     """
 
-    def prepare(self, ctx: OpContext) -> _PadPlan:
+    def prepare(self, ctx: OpContext) -> PadParams:
         x, paddings, out = ctx.input(0), ctx.input(1), ctx.output()
         value = ctx.input(2)
         if x.dtype != out.dtype or x.dtype not in (np.float32, np.int8, np.int16, np.int32):
@@ -60,9 +65,9 @@ class Pad(Kernel):
         if x.dtype == np.int8 and not -128 <= default <= 127:
             raise ctx.unsupported("output zero point outside int8")
         interior = (slice(None),) + tuple(slice(a, a + s) for s, (a, _) in zip(x.shape, pads))
-        return _PadPlan(interior, out.shape, x.dtype, default)
+        return PadParams(interior, out.shape, x.dtype, default)
 
-    def eval(self, params, inputs, ctx):
+    def eval(self, params: PadParams, inputs, ctx):
         x = inputs[0]
         out = np.empty((x.shape[0],) + params.out_shape, params.dtype)
         if len(inputs) > 2 and inputs[2] is not None:

@@ -18,15 +18,20 @@ from microforge.runtime.registry import Kernel, OpContext, register
 
 
 @dataclass
-class _PoolPlan:
+class PoolParams:
+    """AVERAGE_POOL_2D / MAX_POOL_2D parameters (TFLM ``OpDataPooling``): the window
+    ``geometry`` (filter size as the kernel, strides, TFLM's padding), the tensor ``dtype``, the
+    fused-activation clamp ``low`` / ``high`` (float32 values, or the output's integer domain) and
+    ``count``, the (out_h, out_w, 1) number of image cells under each window."""
+
     geometry: Geometry
     dtype: np.dtype
     low: float | int
     high: float | int
-    count: np.ndarray  # (out_h, out_w, 1): image cells under each window
+    count: np.ndarray
 
 
-def _plan(ctx: OpContext) -> _PoolPlan:
+def _plan(ctx: OpContext) -> PoolParams:
     x, out = ctx.input(0), ctx.output()
     if len(x.shape) != 4 or len(out.shape) != 4 or out.shape[3] != x.shape[3]:
         raise ctx.unsupported("pooling needs 4-D input and output with the same depth")
@@ -48,10 +53,10 @@ def _plan(ctx: OpContext) -> _PoolPlan:
         count[ys, xs] += 1
     if not count.all():
         raise ctx.unsupported("a pooling window lies entirely outside the image")
-    return _PoolPlan(geometry, x.dtype, low, high, count)
+    return PoolParams(geometry, x.dtype, low, high, count)
 
 
-def _windows(plan: _PoolPlan, x: np.ndarray):
+def _windows(plan: PoolParams, x: np.ndarray):
     """(view, output region) for each filter tap, in TFLM's order."""
     g = plan.geometry
     padded = g.pad(x)
@@ -67,7 +72,7 @@ def _float_clamp(x: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.where(high < x, high, x)
 
 
-def _average(plan: _PoolPlan, x: np.ndarray) -> np.ndarray:
+def _average(plan: PoolParams, x: np.ndarray) -> np.ndarray:
     g = plan.geometry
     shape = (x.shape[0], g.out_h, g.out_w, x.shape[3])
     if plan.dtype == np.float32:
@@ -85,7 +90,7 @@ def _average(plan: _PoolPlan, x: np.ndarray) -> np.ndarray:
     return np.clip(mean, plan.low, plan.high).astype(plan.dtype)
 
 
-def _max(plan: _PoolPlan, x: np.ndarray) -> np.ndarray:
+def _max(plan: PoolParams, x: np.ndarray) -> np.ndarray:
     g = plan.geometry
     shape = (x.shape[0], g.out_h, g.out_w, x.shape[3])
     if plan.dtype == np.float32:
@@ -100,7 +105,7 @@ def _max(plan: _PoolPlan, x: np.ndarray) -> np.ndarray:
     return np.clip(best, plan.low, plan.high).astype(plan.dtype)
 
 
-def _run(fn, plan: _PoolPlan, x: np.ndarray) -> np.ndarray:
+def _run(fn, plan: PoolParams, x: np.ndarray) -> np.ndarray:
     batch = x.shape[0]
     y = fn(plan, x.reshape((-1,) + x.shape[2:]))
     return y.reshape((batch, -1) + y.shape[1:])
@@ -118,7 +123,7 @@ class AveragePool2D(Kernel):
     three types, and the AVERAGE_POOL_2D of person_detect.
     """
 
-    def prepare(self, ctx: OpContext) -> _PoolPlan:
+    def prepare(self, ctx: OpContext) -> PoolParams:
         return _plan(ctx)
 
     def eval(self, params, inputs, ctx):
@@ -135,7 +140,7 @@ class MaxPool2D(Kernel):
     (float inputs include NaN, infinities and signed zeros).
     """
 
-    def prepare(self, ctx: OpContext) -> _PoolPlan:
+    def prepare(self, ctx: OpContext) -> PoolParams:
         return _plan(ctx)
 
     def eval(self, params, inputs, ctx):

@@ -20,14 +20,21 @@ _REQUANTIZE = {
 
 
 @dataclass
-class _Affine:
+class AffineQuantizeParams:
+    """float32 -> int8 / int16 QUANTIZE (TFLM ``AffineQuantize`` with the output's
+    ``QuantizationParams``): the output ``scale`` (float32), ``zero_point`` and ``dtype``."""
+
     scale: np.float32
     zero_point: int
     dtype: np.dtype
 
 
 @dataclass
-class _Requantize:
+class RequantizeParams:
+    """Integer -> integer QUANTIZE (TFLM ``OpDataQuantizeReference``, as ``PrepareQuantizeReference``
+    computes it): Q31 ``multiplier`` and ``shift`` of ``double(s_in) / double(s_out)``, the input
+    and output zero points, the output ``dtype``."""
+
     multiplier: int
     shift: int
     input_zero_point: int
@@ -36,7 +43,10 @@ class _Requantize:
 
 
 @dataclass
-class _Dequantize:
+class DequantizeParams:
+    """DEQUANTIZE (TFLM ``DequantizeOpData``): the input's ``scale`` (a float32 value, applied in
+    double) and ``zero_point``."""
+
     scale: float
     zero_point: int
 
@@ -78,7 +88,7 @@ class Quantize(Kernel):
     and values beyond the int32 range, the QUANTIZE ops of keyword_scrambled.
     """
 
-    def prepare(self, ctx: OpContext) -> _Affine | _Requantize:
+    def prepare(self, ctx: OpContext) -> AffineQuantizeParams | RequantizeParams:
         x, out = ctx.input(0), ctx.output()
         if out.quant is None or out.quant.scale.size != 1:
             raise ctx.unsupported("QUANTIZE output needs exactly one scale")
@@ -86,17 +96,17 @@ class Quantize(Kernel):
         if pair[0] == "float32":
             if pair[1] not in ("int8", "int16"):
                 raise ctx.unsupported(f"float32 -> {pair[1]} is not supported")
-            return _Affine(_F32(out.scale), out.zero_point, np.dtype(out.dtype))
+            return AffineQuantizeParams(_F32(out.scale), out.zero_point, np.dtype(out.dtype))
         if pair not in _REQUANTIZE:
             raise ctx.unsupported(f"{pair[0]} -> {pair[1]} is not supported")
         if x.quant is None or not x.quant.is_quantized:
             raise ctx.unsupported("integer QUANTIZE input needs a scale")
         multiplier, shift = fp.quantize_multiplier(float(_F32(x.scale)) / float(_F32(out.scale)))
-        return _Requantize(multiplier, shift, x.zero_point, out.zero_point, np.dtype(out.dtype))
+        return RequantizeParams(multiplier, shift, x.zero_point, out.zero_point, np.dtype(out.dtype))
 
     def eval(self, params, inputs, ctx):
         x = inputs[0]
-        if isinstance(params, _Affine):
+        if isinstance(params, AffineQuantizeParams):
             return [affine_quantize(x, params.scale, params.zero_point, params.dtype)]
         centered = fp.wrap_int32(x.astype(np.int64) - params.input_zero_point)
         scaled = fp.multiply_by_quantized_multiplier(centered, params.multiplier, params.shift)
@@ -113,13 +123,13 @@ class Dequantize(Kernel):
     Tests: oracle parity for each input type over the whole input range.
     """
 
-    def prepare(self, ctx: OpContext) -> _Dequantize:
+    def prepare(self, ctx: OpContext) -> DequantizeParams:
         x, out = ctx.input(0), ctx.output()
         if x.dtype not in (np.int8, np.int16, np.uint8) or out.dtype != np.float32:
             raise ctx.unsupported(f"{x.dtype} -> {out.dtype} is not supported")
         if x.quant is None or not x.quant.is_quantized:
             raise ctx.unsupported("DEQUANTIZE input needs a scale")
-        return _Dequantize(float(_F32(x.scale)), x.zero_point)
+        return DequantizeParams(float(_F32(x.scale)), x.zero_point)
 
     def eval(self, params, inputs, ctx):
         centered = inputs[0].astype(np.float64) - params.zero_point

@@ -20,9 +20,11 @@ F32_MAX = np.float32(np.finfo(np.float32).max)
 
 
 @dataclass
-class Params:
-    """``perm`` moves the reduced axes last (batch axis included); ``n`` is the number of reduced
-    elements per output; ``m`` the (multiplier, shift) of the integer path."""
+class ReduceParams:
+    """MEAN / SUM / REDUCE_MAX / REDUCE_MIN parameters (TFLM ``OpDataReduce``): ``perm`` moves the
+    reduced axes last (batch axis included); ``kept`` is the number of outputs; ``n`` the number of
+    reduced elements per output; ``kind`` "float" or "int"; ``zp_in`` / ``zp_out`` the zero points
+    and ``m`` the Q31 (multiplier, shift) of the integer MEAN / SUM rescaling."""
 
     perm: tuple[int, ...]
     kept: int
@@ -33,7 +35,7 @@ class Params:
     m: tuple[int, int] = (0, 0)
 
 
-def _prepare(ctx: OpContext, dtypes: tuple[type, ...]) -> Params:
+def _prepare(ctx: OpContext, dtypes: tuple[type, ...]) -> ReduceParams:
     x, axis_t, out = ctx.input(0), ctx.input(1), ctx.output()
     if x is None or axis_t is None:
         raise ctx.unsupported("needs input and axis")
@@ -55,11 +57,11 @@ def _prepare(ctx: OpContext, dtypes: tuple[type, ...]) -> Params:
     if kept_size != out.size:
         raise ctx.unsupported(f"output shape {out.shape} does not fit the reduction")
     perm = (0,) + tuple(k + 1 for k in kept) + tuple(a + 1 for a in sorted(axes))
-    return Params(perm, kept_size, n, "float" if x.dtype == np.float32 else "int",
+    return ReduceParams(perm, kept_size, n, "float" if x.dtype == np.float32 else "int",
                   x.zero_point, out.zero_point)
 
 
-def _view(params: Params, x: np.ndarray) -> np.ndarray:
+def _view(params: ReduceParams, x: np.ndarray) -> np.ndarray:
     return np.transpose(x, params.perm).reshape(x.shape[0], params.kept, params.n)
 
 
@@ -72,7 +74,7 @@ def _float_sum(v: np.ndarray) -> np.ndarray:
         return np.cumsum(v, axis=-1, dtype=np.float32)[..., -1] + np.float32(0)
 
 
-def _int_result(params: Params, sums: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def _int_result(params: ReduceParams, sums: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """``QuantizedMeanOrSum``: int32 sum minus ``zp_in * n``, rescaled, offset and clamped."""
     shifted = wrap_int32(wrap_int32(sums) - params.zp_in * params.n)
     out = multiply_by_quantized_multiplier(shifted, *params.m) + params.zp_out
@@ -83,7 +85,7 @@ def _int_result(params: Params, sums: np.ndarray, dtype: np.dtype) -> np.ndarray
 class _MeanOrSum(Kernel):
     mean = True
 
-    def prepare(self, ctx: OpContext) -> Params:
+    def prepare(self, ctx: OpContext) -> ReduceParams:
         p = _prepare(ctx, (np.float32, np.int8, np.int16))
         if p.kind == "int":
             real = float(np.float32(ctx.input(0).scale)) / float(np.float32(ctx.output().scale))
@@ -95,7 +97,7 @@ class _MeanOrSum(Kernel):
             p.m = (q, shift)
         return p
 
-    def eval(self, params: Params, inputs, ctx):
+    def eval(self, params: ReduceParams, inputs, ctx):
         x = inputs[0]
         v = _view(params, x)
         if params.kind == "float":
@@ -136,7 +138,7 @@ class Sum(_MeanOrSum):
 class _MinMax(Kernel):
     largest = True
 
-    def prepare(self, ctx: OpContext) -> Params:
+    def prepare(self, ctx: OpContext) -> ReduceParams:
         p = _prepare(ctx, (np.float32, np.int8))
         x, out = ctx.input(0), ctx.output()
         if x.dtype == np.int8 and (
@@ -145,7 +147,7 @@ class _MinMax(Kernel):
             raise ctx.unsupported("int8 REDUCE_MAX/MIN needs equal input and output quantization")
         return p
 
-    def eval(self, params: Params, inputs, ctx):
+    def eval(self, params: ReduceParams, inputs, ctx):
         x = inputs[0]
         v = _view(params, x)
         if params.kind == "int":

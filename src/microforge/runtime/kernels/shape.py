@@ -6,9 +6,18 @@ quantization parameters pass through unchanged.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from microforge.runtime.registry import Kernel, OpContext, register
+
+
+@dataclass
+class ReshapeParams:
+    """RESHAPE / SQUEEZE / EXPAND_DIMS: ``shape``, the output tensor's static shape."""
+
+    shape: tuple[int, ...]
 
 
 def _check_expand_dims(ctx: OpContext) -> None:
@@ -49,7 +58,7 @@ class Reshape(Kernel):
     EXPAND_DIMS at every position; the RESHAPEs of the shared models.
     """
 
-    def prepare(self, ctx: OpContext) -> tuple[int, ...]:
+    def prepare(self, ctx: OpContext) -> ReshapeParams:
         x, out = ctx.input(0), ctx.output()
         if x.dtype != out.dtype:
             raise ctx.unsupported(f"type {x.dtype} -> {out.dtype}")
@@ -59,8 +68,8 @@ class Reshape(Kernel):
             _check_expand_dims(ctx)
         elif ctx.op.opcode == "SQUEEZE":
             _check_squeeze(ctx)
-        return out.shape
+        return ReshapeParams(out.shape)
 
-    def eval(self, params, inputs, ctx):
+    def eval(self, params: ReshapeParams, inputs, ctx):
         x = inputs[0]
-        return [x.reshape((x.shape[0],) + params)]
+        return [x.reshape((x.shape[0],) + params.shape)]

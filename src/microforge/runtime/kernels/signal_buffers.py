@@ -20,7 +20,11 @@ from microforge.runtime.registry import Kernel, OpContext, register
 
 
 @dataclass
-class _FramerParams:
+class FramerParams:
+    """SignalFramer: ``frame_size`` / ``frame_step`` / ``prefill`` (the options), ``n_frames``
+    frames per innermost row per invoke, ``outer`` rows, the FIFO ``capacity`` (samples) and the
+    output tensor's ``out_shape``."""
+
     frame_size: int
     frame_step: int
     n_frames: int
@@ -40,7 +44,7 @@ class Framer(Kernel):
     invoke, frame_size not a multiple of frame_step, reset mid-stream.
     """
 
-    def prepare(self, ctx: OpContext) -> _FramerParams:
+    def prepare(self, ctx: OpContext) -> FramerParams:
         check_io(ctx, [np.int16], [np.int16, np.bool_])
         o = options(ctx, "frame_size", "frame_step", "prefill")
         size, step, prefill = int(o["frame_size"]), int(o["frame_step"]), bool(o["prefill"])
@@ -54,13 +58,13 @@ class Framer(Kernel):
         outer, n_frames = x.size // inner, inner // step
         check(ctx, out.size == outer * n_frames * size, f"output must hold {n_frames} frames per row")
         capacity = -(-size // step) * step
-        return _FramerParams(size, step, n_frames, outer, capacity, prefill, out.shape)
+        return FramerParams(size, step, n_frames, outer, capacity, prefill, out.shape)
 
-    def initial_state(self, params: _FramerParams) -> list[np.ndarray]:
+    def initial_state(self, params: FramerParams) -> list[np.ndarray]:
         fill = params.frame_size - params.frame_step if params.prefill else 0
         return [np.zeros((params.outer, params.capacity), np.int16), np.array(fill, np.int64)]
 
-    def eval(self, params: _FramerParams, inputs, ctx):
+    def eval(self, params: FramerParams, inputs, ctx):
         x, buf, count = inputs
         p = params
         b = x.shape[0]
@@ -82,7 +86,11 @@ class Framer(Kernel):
 
 
 @dataclass
-class _StackerParams:
+class StackerParams:
+    """SignalStacker: ``channels`` (``num_channels``), ``left`` (``stacker_left_context``), the
+    stacked output size ``buffer_size`` (channels * (left + right + 1)) and ``step_size``
+    (channels * ``stacker_step``), in samples."""
+
     channels: int
     left: int
     buffer_size: int
@@ -99,7 +107,7 @@ class Stacker(Kernel):
     Tests: 200-invoke random streams for several contexts and steps, reset mid-stream.
     """
 
-    def prepare(self, ctx: OpContext) -> _StackerParams:
+    def prepare(self, ctx: OpContext) -> StackerParams:
         check_io(ctx, [np.int16], [np.int16, np.bool_])
         o = options(ctx, "num_channels", "stacker_left_context", "stacker_right_context",
                     "stacker_step")
@@ -111,13 +119,13 @@ class Stacker(Kernel):
         x, out, valid = ctx.input(0), ctx.output(0), ctx.output(1)
         check(ctx, x.shape == (channels,) and out.shape == (size,) and valid.shape == (),
               f"needs input ({channels},), output ({size},) and a scalar output_valid")
-        return _StackerParams(channels, left, size, channels * step)
+        return StackerParams(channels, left, size, channels * step)
 
-    def initial_state(self, params: _StackerParams) -> list[np.ndarray]:
+    def initial_state(self, params: StackerParams) -> list[np.ndarray]:
         return [np.zeros(params.buffer_size, np.int16), np.array(0, np.int64),
                 np.array(False)]
 
-    def eval(self, params: _StackerParams, inputs, ctx):
+    def eval(self, params: StackerParams, inputs, ctx):
         x, buf, count, started = inputs
         p = params
         b = x.shape[0]
@@ -140,7 +148,10 @@ class Stacker(Kernel):
 
 
 @dataclass
-class _DelayParams:
+class DelayParams:
+    """SignalDelay: ``frame`` (innermost length), ``delay`` (the option, in samples) and ``outer``
+    rows."""
+
     frame: int
     delay: int
     outer: int
@@ -154,17 +165,17 @@ class Delay(Kernel):
     reset mid-stream.
     """
 
-    def prepare(self, ctx: OpContext) -> _DelayParams:
+    def prepare(self, ctx: OpContext) -> DelayParams:
         check_io(ctx, [np.int16], [np.int16])
         delay = int(options(ctx, "delay_length")["delay_length"])
         x, out = ctx.input(0), ctx.output()
         check(ctx, delay >= 0 and len(x.shape) >= 1 and out.size == x.size, "bad delay operator")
-        return _DelayParams(x.shape[-1], delay, x.size // max(x.shape[-1], 1))
+        return DelayParams(x.shape[-1], delay, x.size // max(x.shape[-1], 1))
 
-    def initial_state(self, params: _DelayParams) -> list[np.ndarray]:
+    def initial_state(self, params: DelayParams) -> list[np.ndarray]:
         return [np.zeros((params.outer, params.delay), np.int16)]
 
-    def eval(self, params: _DelayParams, inputs, ctx):
+    def eval(self, params: DelayParams, inputs, ctx):
         x, state = inputs
         b = x.shape[0]
         both = np.concatenate([state, x.reshape(b, params.outer, params.frame)], axis=2)
@@ -173,7 +184,10 @@ class Delay(Kernel):
 
 
 @dataclass
-class _OverlapParams:
+class OverlapAddParams:
+    """SignalOverlapAdd: ``frame_size``, ``frame_step`` (the option), ``n_frames`` per row per
+    invoke, ``outer`` rows and the sample ``dtype`` (int16 or float32, option ``T``)."""
+
     frame_size: int
     frame_step: int
     n_frames: int
@@ -191,7 +205,7 @@ class OverlapAdd(Kernel):
     invoke and several rows, reset mid-stream.
     """
 
-    def prepare(self, ctx: OpContext) -> _OverlapParams:
+    def prepare(self, ctx: OpContext) -> OverlapAddParams:
         o = options(ctx, "T", "frame_step")
         dtype = TENSOR_TYPES.get(int(o["T"]))
         check(ctx, dtype in (np.dtype(np.int16), np.dtype(np.float32)), f"T={o['T']}")
@@ -204,12 +218,12 @@ class OverlapAdd(Kernel):
         check(ctx, 0 < step <= size, f"frame_step {step} for frames of {size}")
         outer = x.size // (size * n_frames) if size * n_frames else 0
         check(ctx, out.size == outer * n_frames * step, "output size does not match")
-        return _OverlapParams(size, step, n_frames, outer, dtype)
+        return OverlapAddParams(size, step, n_frames, outer, dtype)
 
-    def initial_state(self, params: _OverlapParams) -> list[np.ndarray]:
+    def initial_state(self, params: OverlapAddParams) -> list[np.ndarray]:
         return [np.zeros((params.outer, params.frame_size), params.dtype)]
 
-    def eval(self, params: _OverlapParams, inputs, ctx):
+    def eval(self, params: OverlapAddParams, inputs, ctx):
         x, buf = inputs
         p = params
         b = x.shape[0]

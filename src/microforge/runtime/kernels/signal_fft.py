@@ -36,6 +36,14 @@ def max_abs16(x: np.ndarray) -> np.ndarray:
     return result
 
 
+@dataclass
+class FftAutoScaleParams:
+    """SignalFftAutoScale: ``length``, the number of input samples scanned and shifted (the
+    output's length)."""
+
+    length: int
+
+
 @register("SignalFftAutoScale")
 class FftAutoScale(Kernel):
     """TFLM ``fft_auto_scale_kernel.cc`` / ``FftAutoScale``: shift an int16 vector left by
@@ -48,16 +56,16 @@ class FftAutoScale(Kernel):
     and the preprocessor models' operator.
     """
 
-    def prepare(self, ctx: OpContext) -> int:
+    def prepare(self, ctx: OpContext) -> FftAutoScaleParams:
         check_io(ctx, [np.int16], [np.int16, np.int32])
         x, out, scale = ctx.input(0), ctx.output(0), ctx.output(1)
         check(ctx, len(x.shape) == 1 and len(out.shape) == 1 and scale.shape == (),
               "needs a 1-D input and output and a scalar scale output")
         check(ctx, out.shape[0] <= x.shape[0], "output longer than the input")
-        return out.shape[0]
+        return FftAutoScaleParams(out.shape[0])
 
-    def eval(self, params: int, inputs, ctx):
-        x = inputs[0][:, :params]
+    def eval(self, params: FftAutoScaleParams, inputs, ctx):
+        x = inputs[0][:, :params.length]
         m = max_abs16(x)
         bits = np.maximum(16 - msb32(m) - 1, 0)
         return [x << bits[:, None].astype(np.int16), bits.astype(np.int32)]
@@ -67,7 +75,11 @@ BLOCK_ROWS = 256  # FFT rows per pass: its temporaries stay in cache
 
 
 @dataclass
-class _RfftParams:
+class RfftParams:
+    """SignalRfft / SignalIrfft: ``fft``, the KISS FFT plan (twiddles, stage plan, input order,
+    in the build's type ``T``); ``in_len``, the input row length; ``out_shape``, the output
+    tensor's shape."""
+
     fft: KissFftr
     in_len: int
     out_shape: tuple[int, ...]
@@ -94,7 +106,7 @@ class Rfft(Kernel):
     40 (4*5*2), shorter than the FFT (zero padding), several rows, the preprocessor's operator.
     """
 
-    def prepare(self, ctx: OpContext) -> _RfftParams:
+    def prepare(self, ctx: OpContext) -> RfftParams:
         dtype, length = _fft_options(ctx)
         check_io(ctx, [dtype], [dtype])
         x, out = ctx.input(0), ctx.output()
@@ -104,9 +116,9 @@ class Rfft(Kernel):
         check(ctx, 0 < in_len <= length, f"rows of {in_len} do not fit fft_length {length}")
         check(ctx, out.shape[-1] == length + 2, f"output rows must hold {length // 2 + 1} pairs")
         check(ctx, x.size // in_len == out.size // out.shape[-1], "row counts differ")
-        return _RfftParams(KissFftr(length, False, dtype), in_len, out.shape)
+        return RfftParams(KissFftr(length, False, dtype), in_len, out.shape)
 
-    def eval(self, params: _RfftParams, inputs, ctx):
+    def eval(self, params: RfftParams, inputs, ctx):
         x = rows(inputs[0], params.in_len)
         b, n = x.shape[0], x.shape[1]
         work = np.zeros((b * n, params.fft.nfft), params.fft.dtype)
@@ -124,7 +136,7 @@ class Irfft(Kernel):
     (``IrfftFloatApply``). Tests: random spectra in the three types, lengths as for SignalRfft.
     """
 
-    def prepare(self, ctx: OpContext) -> _RfftParams:
+    def prepare(self, ctx: OpContext) -> RfftParams:
         dtype, length = _fft_options(ctx)
         check_io(ctx, [dtype], [dtype])
         x, out = ctx.input(0), ctx.output()
@@ -133,9 +145,9 @@ class Irfft(Kernel):
         check(ctx, x.shape[-1] == length + 2, f"input rows must hold {length // 2 + 1} pairs")
         check(ctx, out.shape[-1] == length, f"output rows must hold {length} samples")
         check(ctx, x.size // x.shape[-1] == out.size // length, "row counts differ")
-        return _RfftParams(KissFftr(length, True, dtype), length + 2, out.shape)
+        return RfftParams(KissFftr(length, True, dtype), length + 2, out.shape)
 
-    def eval(self, params: _RfftParams, inputs, ctx):
+    def eval(self, params: RfftParams, inputs, ctx):
         fft = params.fft
         x = rows(inputs[0], params.in_len)
         b = x.shape[0]

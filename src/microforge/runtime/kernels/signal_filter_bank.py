@@ -20,6 +20,15 @@ from microforge.runtime.registry import Kernel, OpContext, register
 U32 = np.uint64(0xFFFFFFFF)
 
 
+@dataclass
+class EnergyParams:
+    """SignalEnergy (TFLM ``energy.cc``): its ``start_index`` / ``end_index`` options; the complex
+    pairs ``start_index <= i < end_index`` are converted."""
+
+    start_index: int
+    end_index: int
+
+
 @register("SignalEnergy")
 class Energy(Kernel):
     """TFLM ``energy.cc`` / ``SpectrumToEnergy``: ``re*re + im*im`` of the complex int16 pairs
@@ -30,7 +39,7 @@ class Energy(Kernel):
     others, comparing the written range.
     """
 
-    def prepare(self, ctx: OpContext) -> tuple[int, int]:
+    def prepare(self, ctx: OpContext) -> EnergyParams:
         check_io(ctx, [np.int16], [np.uint32])
         opts = options(ctx, "end_index", "start_index")
         start, end = int(opts["start_index"]), int(opts["end_index"])
@@ -38,10 +47,10 @@ class Energy(Kernel):
         check(ctx, len(x.shape) == 1 and len(out.shape) == 1, "needs 1-D input and output")
         check(ctx, 0 <= start and end <= min(x.shape[0] // 2, out.shape[0]),
               f"index range [{start}, {end}) does not fit the tensors")
-        return start, end
+        return EnergyParams(start, end)
 
-    def eval(self, params: tuple[int, int], inputs, ctx):
-        start, end = params
+    def eval(self, params: EnergyParams, inputs, ctx):
+        start, end = params.start_index, params.end_index
         x = inputs[0].reshape(inputs[0].shape[0], -1, 2)[:, start:end]
         out = np.zeros((x.shape[0],) + ctx.output().shape, np.uint32)
         if end > start:
@@ -54,10 +63,15 @@ class Energy(Kernel):
 
 
 @dataclass
-class _BankParams:
-    matrix: np.ndarray  # (inputs, channels) float64 weight sums (weights + previous unweights)
+class FilterBankParams:
+    """SignalFilterBank: ``channels`` = ``num_channels`` (the C kernel reads the operator's
+    constant weight tables itself). Runtime evaluation plan: ``matrix``, the (inputs, channels)
+    float64 weight sums (weights + the previous channel's unweights); ``split``, whether products
+    of whole uint32 inputs could exceed 2**53 (then the input is split in 16-bit halves)."""
+
+    matrix: np.ndarray
     channels: int
-    split: bool  # products of whole uint32 inputs could exceed 2**53: split them in halves
+    split: bool
 
 
 @register("SignalFilterBank")
@@ -79,7 +93,7 @@ class FilterBank(Kernel):
     random weight tables) with the preprocessor's tables and synthetic ones.
     """
 
-    def prepare(self, ctx: OpContext) -> _BankParams:
+    def prepare(self, ctx: OpContext) -> FilterBankParams:
         check_io(ctx, [np.uint32] + [np.int16] * 5, [np.uint64])
         for t in ctx.inputs + ctx.outputs:
             check(ctx, len(t.shape) == 1, "all tensors must be 1-D")
@@ -104,9 +118,9 @@ class FilterBank(Kernel):
         matrix = matrix[:, 1 : n + 1]
         column = np.abs(matrix).sum(axis=0).max(initial=0.0)
         check(ctx, 65535.0 * column < 2.0**53, "weights too large for the exact filter bank")
-        return _BankParams(np.ascontiguousarray(matrix), n, 4294967295.0 * column >= 2.0**53)
+        return FilterBankParams(np.ascontiguousarray(matrix), n, 4294967295.0 * column >= 2.0**53)
 
-    def eval(self, params: _BankParams, inputs, ctx):
+    def eval(self, params: FilterBankParams, inputs, ctx):
         x = inputs[0]
         if not params.split:
             return [(x.astype(np.float64) @ params.matrix).astype(np.int64).astype(np.uint64)]
@@ -156,10 +170,19 @@ class FilterBankSquareRoot(Kernel):
         return [((sqrt64(x) & U32) >> s).astype(np.uint32)]
 
 
-_LOG_LUT = np.array(
+LOG_LUT = np.array(
     [round((math.log2(1 + i / 128) - i / 128) * 65536) for i in range(129)], np.int64)
 """``kLogLut``: 65536 * (log2(1 + i/128) - i/128), rounded (equal to TFLM's table entry for
-entry; the test of the log kernel covers every segment)."""
+entry; the test of the log kernel covers every segment). The C kernel receives this table."""
+
+
+@dataclass
+class FilterBankLogParams:
+    """SignalFilterBankLog (TFLM ``filter_bank_log.cc``): ``input_correction_bits`` (left shift of
+    the input) and ``output_scale`` (the int32 option, used as uint32)."""
+
+    input_correction_bits: int
+    output_scale: int
 
 
 def log32(x: np.ndarray, out_scale: int) -> np.ndarray:
@@ -171,8 +194,8 @@ def log32(x: np.ndarray, out_scale: int) -> np.ndarray:
     m, e = np.frexp(x.astype(np.float64))
     frac = np.floor(m * 131072.0 - 65536.0).astype(np.int64)
     seg = frac >> 9
-    c0 = _LOG_LUT[seg]
-    rel = ((_LOG_LUT[seg + 1] - c0) * (frac & 511)) >> 16
+    c0 = LOG_LUT[seg]
+    rel = ((LOG_LUT[seg + 1] - c0) * (frac & 511)) >> 16
     log2 = (((e.astype(np.int64) - 1) << 16) + frac + c0 + rel) & 0xFFFFFFFF
     loge = (45426 * log2 + 32768) >> 16
     return ((((out_scale & 0xFFFFFFFF) * loge) & 0xFFFFFFFF) + 32768 & 0xFFFFFFFF) >> 16
@@ -182,22 +205,22 @@ def log32(x: np.ndarray, out_scale: int) -> np.ndarray:
 class FilterBankLog(Kernel):
     """TFLM ``filter_bank_log.cc`` / ``FilterbankLog``: ``x << input_correction_bits`` (uint32,
     wrapping), then ``min(Log32(v, output_scale), 32767)`` for ``v > 1`` and 0 otherwise, as
-    int16. ``kLogLut`` is regenerated from its formula (see ``_LOG_LUT``).
+    int16. ``kLogLut`` is regenerated from its formula (see ``LOG_LUT``).
     Tests: random uint32 values over the full range and small values (0, 1, 2, powers of two),
     the preprocessor's options and others (correction 0..8, scales incl. ones that wrap).
     """
 
-    def prepare(self, ctx: OpContext) -> tuple[int, int]:
+    def prepare(self, ctx: OpContext) -> FilterBankLogParams:
         check_io(ctx, [np.uint32], [np.int16])
         opts = options(ctx, "input_correction_bits", "output_scale")
         bits, scale = int(opts["input_correction_bits"]), int(opts["output_scale"])
         check(ctx, 0 <= bits < 32, f"input_correction_bits {bits}")
         x, out = ctx.input(0), ctx.output()
         check(ctx, len(x.shape) == 1 and out.shape == x.shape, "needs 1-D input and output alike")
-        return bits, scale
+        return FilterBankLogParams(bits, scale)
 
-    def eval(self, params: tuple[int, int], inputs, ctx):
-        bits, scale = params
+    def eval(self, params: FilterBankLogParams, inputs, ctx):
+        bits, scale = params.input_correction_bits, params.output_scale
         v = (inputs[0].astype(np.int64) << bits) & 0xFFFFFFFF
         out = np.minimum(log32(np.maximum(v, 2), scale), 32767)
         return [np.where(v > 1, out, 0).astype(np.int16)]

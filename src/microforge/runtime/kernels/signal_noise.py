@@ -20,14 +20,28 @@ _SUBTRACTION_KEYS = (
 
 
 @dataclass
-class _SubtractionParams:
+class SpectralSubtractionParams:
+    """SignalFilterBankSpectralSubtraction (TFLM's ``SpectralSubtractionConfig``): ``channels``;
+    per channel, ``smoothing`` / ``one_minus`` (uint64 values of the uint32 coefficients: even
+    channels the smoothing options, odd ones the alternate ones); ``min_remaining``,
+    ``smoothing_bits``, ``subtraction_bits`` (uint64) and ``clamping``."""
+
     channels: int
-    smoothing: np.ndarray  # (channels,) uint64: even channels smoothing, odd ones the alternate
-    one_minus: np.ndarray  # (channels,) uint64
+    smoothing: np.ndarray
+    one_minus: np.ndarray
     min_remaining: np.uint64
     smoothing_bits: np.uint64
     subtraction_bits: np.uint64
     clamping: bool
+
+
+@dataclass
+class PcanParams:
+    """SignalPCAN: ``snr_shift`` (option) and the gain ``lut`` (int64 values of the constant int16
+    table)."""
+
+    snr_shift: int
+    lut: np.ndarray
 
 
 def _u32(value: int) -> np.uint64:
@@ -51,7 +65,7 @@ class SpectralSubtraction(Kernel):
     runs, reset in the middle of a sequence.
     """
 
-    def prepare(self, ctx: OpContext) -> _SubtractionParams:
+    def prepare(self, ctx: OpContext) -> SpectralSubtractionParams:
         check_io(ctx, [np.uint32], [np.uint32, np.uint32])
         o = options(ctx, *_SUBTRACTION_KEYS)
         n = int(o["num_channels"])
@@ -60,7 +74,7 @@ class SpectralSubtraction(Kernel):
         bits, sub_bits = int(o["smoothing_bits"]), int(o["spectral_subtraction_bits"])
         check(ctx, 0 <= bits < 32 and 0 <= sub_bits < 64, "shift amounts out of range")
         even = np.arange(n) % 2 == 0
-        return _SubtractionParams(
+        return SpectralSubtractionParams(
             channels=n,
             smoothing=np.where(even, _u32(o["smoothing"]), _u32(o["alternate_smoothing"])),
             one_minus=np.where(even, _u32(o["one_minus_smoothing"]),
@@ -71,10 +85,10 @@ class SpectralSubtraction(Kernel):
             clamping=bool(o["clamping"]),
         )
 
-    def initial_state(self, params: _SubtractionParams) -> list[np.ndarray]:
+    def initial_state(self, params: SpectralSubtractionParams) -> list[np.ndarray]:
         return [np.zeros(params.channels, np.uint32)]
 
-    def eval(self, params: _SubtractionParams, inputs, ctx):
+    def eval(self, params: SpectralSubtractionParams, inputs, ctx):
         x, state = inputs[0].astype(np.uint64), inputs[1]
         p = params
         scaled = (x << p.smoothing_bits) & U32
@@ -122,7 +136,7 @@ class Pcan(Kernel):
     preprocessor's table and random tables (int32 wrap-around), snr_shift 0..8.
     """
 
-    def prepare(self, ctx: OpContext) -> tuple[int, np.ndarray]:
+    def prepare(self, ctx: OpContext) -> PcanParams:
         check_io(ctx, [np.uint32, np.uint32, np.int16], [np.uint32])
         shift = int(options(ctx, "snr_shift")["snr_shift"])
         check(ctx, 0 <= shift < 64, f"snr_shift {shift}")
@@ -131,10 +145,10 @@ class Pcan(Kernel):
               "input, noise estimate and output must be 1-D of one length")
         lut = constant(ctx, 2).astype(np.int64).reshape(-1)
         check(ctx, lut.size >= 125, f"gain table of {lut.size} entries (at least 125 needed)")
-        return shift, lut
+        return PcanParams(shift, lut)
 
-    def eval(self, params: tuple[int, np.ndarray], inputs, ctx):
-        shift, lut = params
+    def eval(self, params: PcanParams, inputs, ctx):
+        shift, lut = params.snr_shift, params.lut
         x, noise = inputs[0].astype(np.uint64), inputs[1].astype(np.int64)
         gain = (wide_dynamic_function(noise, lut) & 0xFFFFFFFF).astype(np.uint64)
         snr = ((x * gain) >> np.uint64(shift)) & U32

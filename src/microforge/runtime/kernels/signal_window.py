@@ -11,8 +11,11 @@ from microforge.runtime.registry import Kernel, OpContext, register
 
 
 @dataclass
-class _Params:
-    weights: np.ndarray  # (1, 1, n) int32
+class WindowParams:
+    """SignalWindow: the constant window ``weights`` as (1, 1, n) int32 values of the int16
+    tensor, the right ``shift`` (option) and the output tensor's ``out_shape``."""
+
+    weights: np.ndarray
     shift: int
     out_shape: tuple[int, ...]
 
@@ -27,7 +30,7 @@ class Window(Kernel):
     shifts 0, 8, 15 (saturation both ways), several rows.
     """
 
-    def prepare(self, ctx: OpContext) -> _Params:
+    def prepare(self, ctx: OpContext) -> WindowParams:
         check_io(ctx, [np.int16, np.int16], [np.int16])
         opts = options(ctx, "shift")
         shift = int(opts["shift"])
@@ -39,9 +42,9 @@ class Window(Kernel):
         check(ctx, weights.size > 0 and x.size % weights.size == 0,
               f"input size {x.size} is not a multiple of the window length {weights.size}")
         check(ctx, out.size == x.size, "output and input sizes differ")
-        return _Params(weights.reshape(1, 1, -1), shift, out.shape)
+        return WindowParams(weights.reshape(1, 1, -1), shift, out.shape)
 
-    def eval(self, params: _Params, inputs, ctx):
+    def eval(self, params: WindowParams, inputs, ctx):
         x = rows(inputs[0], params.weights.shape[-1]).astype(np.int32)
         raw = (x * params.weights) >> params.shift
         out = np.clip(raw, -32768, 32767).astype(np.int16)

@@ -21,22 +21,36 @@ _INT16_RANGE = 65535  # int16 max - int16 min
 
 
 @dataclass
-class _Int8Input:
-    exp: np.ndarray  # Q0.31 exp(beta * s_in * d) for d = input - row max in [-255, 0] (index d + 255)
-    summand: np.ndarray  # the same rescaled to Q12.19, 0 where d < diff_min
-    valid: np.ndarray  # d >= diff_min
+class SoftmaxInt8Params:
+    """int8-input SOFTMAX (TFLM ``SoftmaxParams`` from ``CalculateSoftmaxParams``: input
+    multiplier, left shift and ``diff_min``, here applied in prepare to every possible difference).
+
+    For ``d = input - row max`` in [-255, 0], at index ``d + 255``: ``exp``, the Q0.31
+    ``exp(beta * s_in * d)``; ``summand``, the same rescaled to the Q12.19 sum (0 where
+    ``d < diff_min``); ``valid``, ``d >= diff_min``. ``out_bits`` / ``dtype``: the output type
+    (int8 or int16) and its width."""
+
+    exp: np.ndarray
+    summand: np.ndarray
+    valid: np.ndarray
     out_bits: int
     dtype: np.dtype
 
 
 @dataclass
-class _Int16Input:
-    exp: np.ndarray  # Q0.15 exp LUT value for d = row max - input in [0, 65535] (index d)
-    reciprocal_lut: np.ndarray  # TFLM's 513-entry 1 / (1 + x) table
+class SoftmaxInt16Params:
+    """int16 SOFTMAX (TFLM ``SoftmaxParams`` of ``SoftmaxInt16``): ``exp``, the Q0.15 exp LUT value
+    for ``d = row max - input`` in [0, 65535] (index d, input multiplier applied);
+    ``reciprocal_lut``, TFLM's 513-entry ``1 / (1 + x)`` table."""
+
+    exp: np.ndarray
+    reciprocal_lut: np.ndarray
 
 
 @dataclass
-class _FloatInput:
+class SoftmaxFloatParams:
+    """float32 SOFTMAX: ``beta`` (float32)."""
+
     beta: np.float32
 
 
@@ -129,13 +143,13 @@ class Softmax(Kernel):
     diff_min cut-off, special float values, and the softmax ops of the shared models.
     """
 
-    def prepare(self, ctx: OpContext) -> _Int8Input | _Int16Input | _FloatInput:
+    def prepare(self, ctx: OpContext) -> SoftmaxInt8Params | SoftmaxInt16Params | SoftmaxFloatParams:
         x, out = ctx.input(0), ctx.output()
         beta = float(_F32(ctx.options.get("beta", 1.0)))
         if x.dtype == np.float32:
             if out.dtype != np.float32:
                 raise ctx.unsupported(f"float32 input with {out.dtype} output")
-            return _FloatInput(_F32(beta))
+            return SoftmaxFloatParams(_F32(beta))
         if x.dtype not in (np.int8, np.int16) or out.dtype not in (np.int8, np.int16):
             raise ctx.unsupported(f"{x.dtype} -> {out.dtype} is not supported")
         if out.dtype == np.int8 and x.dtype != np.int8:
@@ -147,7 +161,7 @@ class Softmax(Kernel):
         return self._prepare_int8(ctx, x, out, beta)
 
     @staticmethod
-    def _prepare_int8(ctx: OpContext, x, out, beta: float) -> _Int8Input:
+    def _prepare_int8(ctx: OpContext, x, out, beta: float) -> SoftmaxInt8Params:
         if out.dtype == np.int8:
             if out.zero_point != -128 or _F32(out.scale) != _F32(1.0 / 256):
                 raise ctx.unsupported("int8 softmax output must have scale 1/256, zero point -128")
@@ -166,10 +180,10 @@ class Softmax(Kernel):
             np.where(valid, diff, 0), multiplier, left_shift)
         exp = fp.exp_on_negative_values(scaled, _SCALED_DIFF_INTEGER_BITS)
         summand = np.where(valid, fp.rounding_divide_by_pot(exp, _ACCUMULATION_INTEGER_BITS), 0)
-        return _Int8Input(exp, summand, valid, np.dtype(out.dtype).itemsize * 8, np.dtype(out.dtype))
+        return SoftmaxInt8Params(exp, summand, valid, np.dtype(out.dtype).itemsize * 8, np.dtype(out.dtype))
 
     @staticmethod
-    def _prepare_int16(ctx: OpContext, x, out, beta: float) -> _Int16Input:
+    def _prepare_int16(ctx: OpContext, x, out, beta: float) -> SoftmaxInt16Params:
         if x.zero_point != 0 or out.zero_point != 0:
             raise ctx.unsupported("int16 softmax needs zero points of 0")
         if not _near(out.scale, 1.0 / 32768, 0.001 / 32768):
@@ -179,18 +193,18 @@ class Softmax(Kernel):
         diff = -np.arange(65536, dtype=np.int64)
         scaled = fp.multiply_by_quantized_multiplier(diff, multiplier, shift)
         exp = lut_lookup_int16(np.clip(scaled + 32767, -32768, 32767), _exp_lut())
-        return _Int16Input(exp, _reciprocal_lut())
+        return SoftmaxInt16Params(exp, _reciprocal_lut())
 
     def eval(self, params, inputs, ctx):
         x = inputs[0]
-        if isinstance(params, _FloatInput):
+        if isinstance(params, SoftmaxFloatParams):
             return [_softmax_float(x, params.beta)]
-        if isinstance(params, _Int16Input):
+        if isinstance(params, SoftmaxInt16Params):
             return [_softmax_int16(x, params)]
         return [_softmax_int8(x, params)]
 
 
-def _softmax_int8(x: np.ndarray, p: _Int8Input) -> np.ndarray:
+def _softmax_int8(x: np.ndarray, p: SoftmaxInt8Params) -> np.ndarray:
     x = x.astype(np.int64)
     index = x - x.max(axis=-1, keepdims=True) + 255
     total = fp.wrap_int32(p.summand[index].sum(axis=-1, keepdims=True))
@@ -203,7 +217,7 @@ def _softmax_int8(x: np.ndarray, p: _Int8Input) -> np.ndarray:
     return np.where(p.valid[index], out, info.min).astype(p.dtype)
 
 
-def _softmax_int16(x: np.ndarray, p: _Int16Input) -> np.ndarray:
+def _softmax_int16(x: np.ndarray, p: SoftmaxInt16Params) -> np.ndarray:
     x = x.astype(np.int64)
     exp = p.exp[x.max(axis=-1, keepdims=True) - x]
     total = fp.wrap_int32(exp.sum(axis=-1, keepdims=True))

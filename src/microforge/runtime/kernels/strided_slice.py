@@ -16,9 +16,19 @@ INT_MIN, INT_MAX = -(1 << 31), (1 << 31) - 1
 
 @dataclass
 class Masks:
+    """``begin_mask``, ``end_mask`` and ``shrink_axis_mask`` (bit k: axis k)."""
+
     begin: int
     end: int
     shrink: int
+
+
+@dataclass
+class StridedSliceParams:
+    """STRIDED_SLICE: ``indices``, per input axis the input indices Eval visits in order (intp
+    arrays; the output is their row-major product, shrunk axes dropped)."""
+
+    indices: list[np.ndarray]
 
 
 def _clamp(v: int, lo: int, hi: int) -> int:
@@ -41,7 +51,7 @@ def _eval_range(size: int, begin: int, end: int, stride: int, m: Masks, axis: in
     return range(start, stop, stride)
 
 
-def _prepare_dim(size: int, begin: int, end: int, stride: int, m: Masks, axis: int) -> int:
+def prepare_dim(size: int, begin: int, end: int, stride: int, m: Masks, axis: int) -> int:
     """The output extent Prepare's ``CheckOutputSize`` expects (``StartForAxis`` /
     ``StopForAxis``, ``ceil((stop - start) / float(stride))``)."""
     if size == 0:
@@ -78,7 +88,7 @@ class StridedSlice(Kernel):
     the audio preprocessor's op, rejection of non-constant indices and mismatched output shapes.
     """
 
-    def prepare(self, ctx: OpContext) -> list[np.ndarray]:
+    def prepare(self, ctx: OpContext) -> StridedSliceParams:
         x, out = ctx.input(0), ctx.output()
         if len(ctx.op.inputs) != 4 or any(t is None for t in ctx.inputs):
             raise ctx.unsupported("needs input, begin, end and strides")
@@ -101,18 +111,18 @@ class StridedSlice(Kernel):
         o = ctx.options
         m = Masks(int(o.get("begin_mask", 0)), int(o.get("end_mask", 0)),
                   int(o.get("shrink_axis_mask", 0)))
-        expected = [_prepare_dim(x.shape[k], begin[k], end[k], strides[k], m, k)
+        expected = [prepare_dim(x.shape[k], begin[k], end[k], strides[k], m, k)
                     for k in range(dims) if not m.shrink >> k & 1]
         if tuple(expected) != out.shape:
             raise ctx.unsupported(f"output shape {out.shape} is not the slice's {tuple(expected)}")
         ranges = [_eval_range(x.shape[k], begin[k], end[k], strides[k], m, k) for k in range(dims)]
         if math.prod(len(r) for r in ranges) != out.size:
             raise ctx.unsupported("the slice does not fill the output")
-        return [np.array(r, dtype=np.intp) for r in ranges]
+        return StridedSliceParams([np.array(r, dtype=np.intp) for r in ranges])
 
-    def eval(self, params: list[np.ndarray], inputs, ctx):
+    def eval(self, params: StridedSliceParams, inputs, ctx):
         x = inputs[0]
-        for axis, idx in enumerate(params):
+        for axis, idx in enumerate(params.indices):
             if len(idx) != x.shape[axis + 1] or np.any(idx != np.arange(len(idx))):
                 x = np.take(x, idx, axis=axis + 1)
         return [x.reshape((x.shape[0],) + ctx.output().shape)]

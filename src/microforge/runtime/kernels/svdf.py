@@ -8,7 +8,7 @@ bias; the result is the output.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,7 +21,10 @@ _F32_EXACT = 1 << 24  # float32 BLAS is exact while every partial sum is an inte
 
 
 @dataclass
-class _Shape:
+class SvdfShape:
+    """SVDF dimensions: ``rank``, ``filters`` (= units * rank), ``units`` (outputs per batch row)
+    and ``memory`` (the memory size, time steps kept per filter)."""
+
     rank: int
     filters: int
     units: int
@@ -29,25 +32,39 @@ class _Shape:
 
 
 @dataclass
-class _IntParams:
-    shape: _Shape
-    weights_feature: np.ndarray  # (input_size, filters), in the dtype the matmul runs in
-    weights_time: np.ndarray  # (filters, memory) int64
-    bias: np.ndarray  # (units,) int64
+class SvdfIntParams:
+    """Integer SVDF parameters (TFLM ``OpDataSvdf``, as ``PrepareSvdf`` computes them).
+
+    ``weights_feature``: (input_size, filters) int8, transposed. ``weights_time``: (filters,
+    memory) int64 values of the int8 / int16 weights. ``bias``: (units,) int64. ``input_zp`` /
+    ``state_zp`` / ``output_zp``: zero points; ``state_dtype``: int8 or int16. ``scale_1`` /
+    ``scale_2``: Q31 (multiplier, shift) of ``s_in * s_wf / s_state`` (feature -> state) and
+    ``s_state * s_wt / s_out`` (-> output). Runtime only (not read by the C backend):
+    ``matmul_weights_feature``, the feature weights in the exact BLAS dtype."""
+
+    shape: SvdfShape
+    weights_feature: np.ndarray
+    weights_time: np.ndarray
+    bias: np.ndarray
     input_zp: int
     state_zp: int
     state_dtype: np.dtype
     scale_1: tuple[int, int]
     scale_2: tuple[int, int]
     output_zp: int
+    matmul_weights_feature: np.ndarray = field(repr=False, compare=False)
 
 
 @dataclass
-class _FloatParams:
-    shape: _Shape
-    weights_feature: np.ndarray  # (filters, input_size) float32
-    weights_time: np.ndarray  # (filters, memory) float32
-    bias: np.ndarray  # (units,) float32
+class SvdfFloatParams:
+    """float32 SVDF parameters: ``weights_feature`` (filters, input_size), ``weights_time``
+    (filters, memory) and ``bias`` (units,) float32; ``activation``: the fused activation (schema
+    value)."""
+
+    shape: SvdfShape
+    weights_feature: np.ndarray
+    weights_time: np.ndarray
+    bias: np.ndarray
     activation: int
 
 
@@ -98,7 +115,7 @@ class Svdf(Kernel):
     wrap-around, int16 time-accumulator overflow, rank 1 and 2, model batch 2, float activations.
     """
 
-    def prepare(self, ctx: OpContext):
+    def prepare(self, ctx: OpContext) -> SvdfIntParams | SvdfFloatParams:
         x, wf, wt, bias, state = (ctx.input(i) for i in range(5))
         out = ctx.output()
         if None in (x, wf, wt, state) or len(ctx.op.inputs) != 5:
@@ -113,7 +130,7 @@ class Svdf(Kernel):
         filters, memory = wf.shape[0], wt.shape[1]
         if len(x.shape) != 2 or len(out.shape) != 2 or rank <= 0 or filters % rank:
             raise ctx.unsupported(f"bad SVDF shapes (input {x.shape}, rank {rank})")
-        shape = _Shape(rank, filters, filters // rank, memory)
+        shape = SvdfShape(rank, filters, filters // rank, memory)
         if (wf.shape[1] != x.shape[1] or wt.shape[0] != filters
                 or state.shape != (x.shape[0], filters * memory)
                 or out.shape != (x.shape[0], shape.units) or bias.shape != (shape.units,)):
@@ -124,13 +141,13 @@ class Svdf(Kernel):
                 raise ctx.unsupported("float SVDF needs float32 weights, bias and state")
             if activation not in tuple(Activation):
                 raise ctx.unsupported(f"fused activation {activation}")
-            return _FloatParams(
+            return SvdfFloatParams(
                 shape, np.asarray(wf.data, np.float32), np.asarray(wt.data, np.float32),
                 np.asarray(bias.data, np.float32), activation,
             )
         return self._prepare_int(ctx, shape, x, wf, wt, bias, state, out)
 
-    def _prepare_int(self, ctx, shape, x, wf, wt, bias, state, out) -> _IntParams:
+    def _prepare_int(self, ctx, shape, x, wf, wt, bias, state, out) -> SvdfIntParams:
         if x.dtype != np.int8 or wf.dtype != np.int8 or out.dtype != np.int8:
             raise ctx.unsupported(f"SVDF with {x.dtype} input / {wf.dtype} weights_feature")
         if wt.dtype not in (np.int8, np.int16) or state.dtype not in (np.int8, np.int16):
@@ -150,9 +167,9 @@ class Svdf(Kernel):
         weights = np.asarray(wf.data, np.int64)
         bound = 255 * int(np.abs(weights).sum(axis=1).max(initial=0))
         acc_dtype = np.float32 if bound < _F32_EXACT else np.float64
-        return _IntParams(
+        return SvdfIntParams(
             shape=shape,
-            weights_feature=weights.T.astype(acc_dtype),
+            weights_feature=weights.T.astype(np.int8),
             weights_time=np.asarray(wt.data, np.int64),
             bias=np.asarray(bias.data, np.int64),
             input_zp=x.zero_point,
@@ -161,6 +178,7 @@ class Svdf(Kernel):
             scale_1=quantize_multiplier(float(s_in * s_wf / s_state)),
             scale_2=quantize_multiplier(float(s_state * s_wt / s_out)),
             output_zp=out.zero_point,
+            matmul_weights_feature=weights.T.astype(acc_dtype),
         )
 
     def eval(self, params, inputs, ctx):
@@ -168,7 +186,7 @@ class Svdf(Kernel):
         rows = x.shape[0] * x.shape[1]
         sh = params.shape
         memory = state.reshape(rows, sh.filters, sh.memory)
-        if isinstance(params, _FloatParams):
+        if isinstance(params, SvdfFloatParams):
             out = self._eval_float(params, x.reshape(rows, -1), state, memory)
         else:
             out = self._eval_int(params, x.reshape(rows, -1), state, memory)
@@ -184,11 +202,12 @@ class Svdf(Kernel):
         return shifted
 
     def _eval_int(
-        self, p: _IntParams, x: np.ndarray, state: np.ndarray, memory: np.ndarray
+        self, p: SvdfIntParams, x: np.ndarray, state: np.ndarray, memory: np.ndarray
     ) -> np.ndarray:
         sh = p.shape
-        xs = x.astype(p.weights_feature.dtype) - p.weights_feature.dtype.type(p.input_zp)
-        feature = (xs @ p.weights_feature).astype(np.int64)
+        weights = p.matmul_weights_feature
+        xs = x.astype(weights.dtype) - weights.dtype.type(p.input_zp)
+        feature = (xs @ weights).astype(np.int64)
         feature = multiply_by_quantized_multiplier(feature, *p.scale_1)
         info = np.iinfo(p.state_dtype)
         newest = (np.clip(feature, info.min, info.max) + p.state_zp).astype(p.state_dtype)
@@ -199,7 +218,7 @@ class Svdf(Kernel):
         return np.clip(acc, -128, 127).astype(np.int8)
 
     def _eval_float(
-        self, p: _FloatParams, x: np.ndarray, state: np.ndarray, memory: np.ndarray
+        self, p: SvdfFloatParams, x: np.ndarray, state: np.ndarray, memory: np.ndarray
     ) -> np.ndarray:
         sh = p.shape
         feature = np.zeros((x.shape[0], sh.filters), np.float32)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from microforge.runtime.registry import Kernel, OpContext, register
 
 _TYPES = (np.float32, np.int8, np.int16)
 _MAX_DIMS = 5
+
+
+@dataclass
+class TransposeParams:
+    """TRANSPOSE: ``perm``, output axis ``i`` is input axis ``perm[i]`` (tensor axes)."""
+
+    perm: tuple[int, ...]
 
 
 @register("TRANSPOSE")
@@ -21,7 +30,7 @@ class Transpose(Kernel):
     non-constant perms, rank 6 and int32.
     """
 
-    def prepare(self, ctx: OpContext) -> tuple[int, ...]:
+    def prepare(self, ctx: OpContext) -> TransposeParams:
         x, perm_t, out = ctx.input(0), ctx.input(1), ctx.output()
         if x is None or perm_t is None:
             raise ctx.unsupported("needs input and perm")
@@ -37,7 +46,7 @@ class Transpose(Kernel):
             raise ctx.unsupported(f"perm {perm} is not a permutation of {dims} axes")
         if tuple(x.shape[p] for p in perm) != out.shape:
             raise ctx.unsupported(f"output shape {out.shape} is not the permuted input shape")
-        return (0,) + tuple(p + 1 for p in perm)
+        return TransposeParams(perm)
 
-    def eval(self, params: tuple[int, ...], inputs, ctx):
-        return [np.transpose(inputs[0], params)]
+    def eval(self, params: TransposeParams, inputs, ctx):
+        return [np.transpose(inputs[0], (0,) + tuple(p + 1 for p in params.perm))]

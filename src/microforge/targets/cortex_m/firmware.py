@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from microforge.backends.c.cdata import ctype
+from microforge.backends.c.sources import c_define
 from microforge.errors import InputError, ModelError, ToolError
 from microforge.ir import Graph
 from microforge.ir.ops import count_macs
@@ -32,8 +33,9 @@ from microforge.targets.host import CFLAGS
 
 APT_PACKAGES = "gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
 FIRMWARE_DIR = "firmware"
-MAGIC = 0x4D464657
-SYSTICK_PERIOD = 1 << 24
+_HARNESS = resources.files("microforge.targets.cortex_m") / "harness_semihost.c"
+MAGIC = c_define(_HARNESS, "MF_MAGIC")  # first word of mf_in.bin
+SYSTICK_PERIOD = c_define(_HARNESS, "MF_SYSTICK_RELOAD") + 1
 HARNESS_SOURCES = ["startup.c", "harness_semihost.c", "harness_model.c"]
 HARNESS_FILES = ["startup.c", "harness_semihost.c", "semihost.h", "mf_target.h", "mf_sections.ld",
                  "mf_libm.c"]

@@ -16,6 +16,7 @@
 #include "semihost.h"
 
 #define MF_MAGIC 0x4D464657u /* "MFFW" */
+#define MF_SYSTICK_RELOAD 0x00FFFFFFu /* SysTick counts RELOAD..0: a period of RELOAD + 1 */
 #define MF_PAINT 0xC5ACCE55u
 
 #define MF_SYST_CSR (*(volatile uint32_t *)0xE000E010u)
@@ -80,7 +81,7 @@ int main(void) {
     if (mf_sh_read(fin, header, sizeof(header)) != 0 || header[0] != MF_MAGIC) {
         return mf_fail("mf_in.bin has no valid header", 2);
     }
-    MF_SYST_RVR = 0x00FFFFFFu;
+    MF_SYST_RVR = MF_SYSTICK_RELOAD;
     MF_SYST_CVR = 0u;
     MF_SYST_CSR = 7u; /* enable, interrupt on wrap, CPU clock */
     mf_measure(mf_empty_call, record);

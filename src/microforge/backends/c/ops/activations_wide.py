@@ -4,7 +4,8 @@ int8 inputs of these operators are 256-entry tables (``lut.py``, which owns the 
 hands the other input types over to this emitter). float32 LOGISTIC / TANH call the C library's
 expf / tanhf (glibc's algorithms, four lanes at a time on SSE2 hosts; the runtime emulates
 glibc; a device libm may differ by an ulp);
-int16 LOGISTIC / TANH run TFLM's sigmoid-table interpolation with the runtime's input scaling;
+int16 LOGISTIC / TANH run TFLM's sigmoid-table interpolation with the input scaling of the runtime's
+prepare (``LogisticTanhParams``);
 RELU / RELU6 / LEAKY_RELU int16 take the runtime's multipliers and clamp bounds. Every kernel runs
 in place.
 """
@@ -16,15 +17,14 @@ import numpy as np
 from microforge.backends.c.cdata import c_float
 from microforge.backends.c.emitter import EmitContext, OpEmitter
 from microforge.backends.c.ops.lut import wider_input_emitter
-from microforge.fixedpoint import logistic_int16_lut, tanh_int16_lut
 from microforge.planner.lifetimes import OpMemory
-from microforge.runtime.kernels.logistic_tanh import _int16_input_scaling
+from microforge.runtime.kernels.activations import PointwiseParams
+from microforge.runtime.kernels.logistic_tanh import LogisticTanhParams
 from microforge.runtime.registry import OpContext
 
 _FLOAT_KERNELS = {"LOGISTIC": "mf_logistic_f32", "TANH": "mf_tanh_f32", "RELU": "mf_relu_f32",
                   "RELU6": "mf_relu6_f32", "HARD_SWISH": "mf_hard_swish_f32"}
-# op: (int16 LUT function of fixedpoint.py, power-of-two input shifts TFLM special-cases)
-_LUT16 = {"LOGISTIC": (logistic_int16_lut, (0,)), "TANH": (tanh_int16_lut, (0, 1))}
+_LUT16 = ("LOGISTIC", "TANH")
 
 
 def lut16_prescale(multiplier: int, shift: int) -> tuple[int, int]:
@@ -57,7 +57,7 @@ class WideActivationEmitter(OpEmitter):
             else:
                 e.call(f"{_FLOAT_KERNELS[op]}({io});")
         elif op in _LUT16:
-            p = e.params("mf_lut16_params", self._lut16_fields(ctx, params))
+            p = e.params("mf_lut16_params", self._lut16_fields(params))
             e.call(f"mf_{op.lower()}_s16({p}, {io});")
         else:
             p = e.params("mf_act_s16_params", self._relu16_fields(ctx, params))
@@ -65,17 +65,12 @@ class WideActivationEmitter(OpEmitter):
         e.use("mf_activations")
 
     @staticmethod
-    def _lut16_fields(ctx: OpContext, params) -> dict:
-        function, pot_shifts = _LUT16[ctx.op.opcode]
-        multiplier, shift = _int16_input_scaling(ctx, ctx.input(0), ctx.output(), pot_shifts)
-        values = np.arange(-32768, 32768, dtype=np.int64)
-        if not np.array_equal(function(values, multiplier, shift), params.table):
-            raise ctx.unsupported("int16 LUT scaling differs from the runtime's table")
-        multiplier, shift = lut16_prescale(multiplier, shift)
+    def _lut16_fields(params: LogisticTanhParams) -> dict:
+        multiplier, shift = lut16_prescale(params.input_multiplier, params.input_left_shift)
         return {"multiplier": multiplier, "shift": shift}
 
     @staticmethod
-    def _relu16_fields(ctx: OpContext, params) -> dict:
+    def _relu16_fields(ctx: OpContext, params: PointwiseParams) -> dict:
         q_alpha, alpha_shift = params.m_alpha
         if max(abs(params.m[1]), abs(alpha_shift)) > 31:
             raise ctx.unsupported("requantization shift beyond +-31")

@@ -1,48 +1,48 @@
-"""CONV_2D / DEPTHWISE_CONV_2D (int8) → ``mf_conv.c``."""
+"""CONV_2D / DEPTHWISE_CONV_2D (int8) → ``mf_conv.c``.
+
+The geometry and the output stage come from the runtime kernel's ``ConvParams`` /
+``DepthwiseParams``; the channel block and the pointwise path's depth limit are ``mf_conv.h``'s."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from microforge.backends.c.emitter import EmitContext, OpEmitter, Raw, c_emitter
+from microforge.backends.c.sources import header_define
 from microforge.planner.inplace import max_safe_shift, window_first_read
 from microforge.planner.lifetimes import OpMemory
-from microforge.runtime.kernels.conv import Geometry
+from microforge.runtime.kernels.conv import ConvParams, DepthwiseParams
 from microforge.runtime.registry import OpContext
 
-BLOCK = 64  # MF_CONV_BLOCK in mf_conv.h
-MAX_POINTWISE_IN_C = 256  # MF_CONV_MAX_POINTWISE_IN_C in mf_conv.h
+BLOCK = header_define("mf_conv.h", "MF_CONV_BLOCK")
+MAX_POINTWISE_IN_C = header_define("mf_conv.h", "MF_CONV_MAX_POINTWISE_IN_C")
+
+AnyConvParams = ConvParams | DepthwiseParams
 
 
-def _pointwise(ctx: OpContext) -> bool:
-    g, w = _geometry(ctx), ctx.input(1)
+def _pointwise(ctx: OpContext, params: AnyConvParams) -> bool:
+    g, w = params.geometry, ctx.input(1)
     return (g.k_h == g.k_w == 1 and g.stride_h == g.stride_w == 1 and g.pad_top == g.pad_left == 0
             and g.in_h == g.out_h and g.in_w == g.out_w and w.shape[3] <= MAX_POINTWISE_IN_C)
 
 
-def _geometry(ctx: OpContext) -> Geometry:
-    x, w, out = ctx.input(0), ctx.input(1), ctx.output()
-    return Geometry.of(ctx.options, x.shape, w.shape[1], w.shape[2], out.shape)
-
-
-def _first_read(ctx: OpContext) -> np.ndarray:
+def _first_read(ctx: OpContext, params: AnyConvParams) -> np.ndarray:
     """Per output pixel, the byte offset of the first input byte its window reads."""
-    g = _geometry(ctx)
+    g = params.geometry
     pixels = window_first_read(g.out_h, g.out_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left,
                                g.in_h, g.in_w)
     return pixels.reshape(-1) * ctx.input(0).shape[3]
 
 
-def _int8_only(ctx: OpContext, params) -> None:
-    ints = getattr(params, "ints", None)
-    if ints is None or ctx.input(0).dtype != np.int8:
+def _int8_only(ctx: OpContext, params: AnyConvParams) -> None:
+    if params.kind != "int8":
         raise ctx.unsupported("only int8 convolutions have a C kernel yet")
 
 
-def _common(ctx: OpContext, params) -> dict:
+def _common(ctx: OpContext, params: AnyConvParams) -> dict:
     x, w, out = ctx.input(0), ctx.input(1), ctx.output()
     k_h, k_w = w.shape[1], w.shape[2]
-    g = Geometry.of(ctx.options, x.shape, k_h, k_w, out.shape)
+    g = params.geometry
     rq = params.ints.requant
     out_c = out.shape[3]
     shift = np.broadcast_to(rq.shift, (out_c,)).astype(np.int64)
@@ -60,7 +60,7 @@ def _common(ctx: OpContext, params) -> dict:
     }
 
 
-def _emit(ctx: OpContext, params, e: EmitContext, weights: np.ndarray, depth_multiplier: int,
+def _emit(ctx: OpContext, params: AnyConvParams, e: EmitContext, weights: np.ndarray, depth_multiplier: int,
           fn: str, pointwise: bool = False) -> None:
     c = _common(ctx, params)
     fields = {k: v for k, v in c.items() if not k.startswith("_")}
@@ -76,12 +76,12 @@ def _emit(ctx: OpContext, params, e: EmitContext, weights: np.ndarray, depth_mul
     e.use("mf_conv")
 
 
-def _block_steps(ctx: OpContext, channel_of_block) -> OpMemory:
+def _block_steps(ctx: OpContext, params: AnyConvParams, channel_of_block) -> OpMemory:
     """(pixel, block of channels) steps in order: reads of a step precede its writes."""
     out_c = ctx.output().shape[3]
     starts = np.arange(0, out_c, BLOCK, dtype=np.int64)
     sizes = np.minimum(BLOCK, out_c - starts)
-    first = _first_read(ctx)[:, None] + channel_of_block(starts)[None, :]
+    first = _first_read(ctx, params)[:, None] + channel_of_block(starts)[None, :]
     pixel = np.arange(first.shape[0], dtype=np.int64)[:, None] * out_c
     ends = pixel + starts[None, :] + sizes[None, :]
     return OpMemory(inplace=True, inplace_shift=max_safe_shift(first, ends))
@@ -95,22 +95,23 @@ def _check_int32(ctx: OpContext, values: np.ndarray, what: str) -> np.ndarray:
 
 @c_emitter("CONV_2D")
 class Conv2DEmitter(OpEmitter):
-    def memory(self, ctx: OpContext, params) -> OpMemory:
-        if getattr(params, "ints", None) is None:
+    def memory(self, ctx: OpContext, params: ConvParams) -> OpMemory:
+        if params.kind == "float":
             return OpMemory()
-        if _pointwise(ctx):  # one step per pixel: the pixel is copied before any write
+        if _pointwise(ctx, params):  # one step per pixel: the pixel is copied before any write
             in_c, out_c = ctx.input(0).shape[3], ctx.output().shape[3]
             pixels = np.arange(ctx.output().size // out_c, dtype=np.int64)
             return OpMemory(inplace=True,
                             inplace_shift=max_safe_shift(pixels * in_c, (pixels + 1) * out_c))
-        return _block_steps(ctx, lambda starts: np.zeros_like(starts))  # every block reads all in_c
+        # every block reads all in_c
+        return _block_steps(ctx, params, lambda starts: np.zeros_like(starts))
 
-    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
+    def emit(self, ctx: OpContext, params: ConvParams, e: EmitContext) -> None:
         _int8_only(ctx, params)
         w = ctx.input(1)
         if w.shape[3] != ctx.input(0).shape[3]:
             raise ctx.unsupported("grouped convolution has no C kernel yet")
-        if _pointwise(ctx):
+        if _pointwise(ctx, params):
             _emit(ctx, params, e, w.data.reshape(w.shape[0], w.shape[3]), 1, "mf_conv_s8", True)
         else:
             _emit(ctx, params, e, w.data.transpose(1, 2, 3, 0), 1, "mf_conv_s8")  # [kh][kw][ic][oc]
@@ -118,13 +119,13 @@ class Conv2DEmitter(OpEmitter):
 
 @c_emitter("DEPTHWISE_CONV_2D")
 class DepthwiseConv2DEmitter(OpEmitter):
-    def memory(self, ctx: OpContext, params) -> OpMemory:
-        if getattr(params, "ints", None) is None:
+    def memory(self, ctx: OpContext, params: AnyConvParams) -> OpMemory:
+        if params.kind == "float":
             return OpMemory()
         m = ctx.output().shape[3] // ctx.input(0).shape[3]
-        return _block_steps(ctx, lambda starts: starts // m)
+        return _block_steps(ctx, params, lambda starts: starts // m)
 
-    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
+    def emit(self, ctx: OpContext, params: AnyConvParams, e: EmitContext) -> None:
         _int8_only(ctx, params)
         w = ctx.input(1)
         m = ctx.output().shape[3] // ctx.input(0).shape[3]

@@ -15,11 +15,12 @@ import numpy as np
 from microforge.backends.c.emitter import EmitContext, OpEmitter, Raw, c_emitter
 from microforge.backends.c.ops.elementwise import operand_ptr
 from microforge.backends.c.ops.lut import wider_input_emitter
+from microforge.backends.c.sources import header_define
 from microforge.planner.lifetimes import OpMemory
 from microforge.runtime.registry import OpContext
 
-MAX_DIMS = 6
-MAX_CONCAT_INPUTS = 10
+MAX_DIMS = header_define("mf_data_movement.h", "MF_MOVE_MAX_DIMS")
+MAX_CONCAT_INPUTS = header_define("mf_data_movement.h", "MF_CONCAT_MAX_INPUTS")
 
 _CAST = {np.dtype(np.int16): "s16", np.dtype(np.int32): "s32", np.dtype(np.uint32): "u32",
          np.dtype(np.float32): "f32", np.dtype(np.int8): "s8"}
@@ -86,7 +87,7 @@ def _gather(ctx: OpContext, e: EmitContext, counts, src_steps, src_base: int) ->
 @c_emitter("TRANSPOSE")
 class TransposeEmitter(OpEmitter):
     def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
-        perm = [p - 1 for p in params[1:]]
+        perm = list(params.perm)
         in_strides = strides(ctx.input(0).shape)
         _gather(ctx, e, ctx.output().shape if perm else (1,),
                 [in_strides[p] for p in perm] or [0], 0)
@@ -97,7 +98,7 @@ class StridedSliceEmitter(OpEmitter):
     def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
         in_strides = strides(ctx.input(0).shape)
         counts, steps, base = [], [], 0
-        for idx, stride in zip(params, in_strides):
+        for idx, stride in zip(params.indices, in_strides):
             idx = np.asarray(idx, np.int64)
             step = int(idx[1] - idx[0]) if idx.size > 1 else 1
             if idx.size and np.any(idx != idx[0] + step * np.arange(idx.size)):
@@ -133,7 +134,7 @@ class PadEmitter(OpEmitter):
 @c_emitter("CONCATENATION")
 class ConcatenationEmitter(OpEmitter):
     def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
-        out, axis = ctx.output(), params
+        out, axis = ctx.output(), params.axis
         if len(ctx.inputs) > MAX_CONCAT_INPUTS:
             raise ctx.unsupported(f"more than {MAX_CONCAT_INPUTS} inputs")
         if out.size == 0:

@@ -16,11 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from microforge.backends.c.emitter import EmitContext, OpEmitter, Raw, c_emitter
+from microforge.backends.c.sources import header_define
 from microforge.planner.lifetimes import OpMemory
-from microforge.runtime.kernels.elementwise import Params, _rescale
+from microforge.runtime.kernels.elementwise import BinaryParams, rescale
 from microforge.runtime.registry import OpContext
 
-MAX_DIMS = 6
+MAX_DIMS = header_define("mf_elementwise.h", "MF_BINARY_MAX_DIMS")
 TABLE_MIN_ELEMENTS = 256  # int8 ADD / SUB this large read each input's rescale from a table
 
 SUFFIX = {np.dtype(np.int8): "s8", np.dtype(np.int16): "s16", np.dtype(np.int32): "s32",
@@ -79,7 +80,7 @@ def _c_array(values: list[int]) -> Raw:
     return Raw("{" + ", ".join(str(int(v)) for v in values) + "}")
 
 
-def _scalar_constant(ctx: OpContext, params: Params) -> int | None:
+def _scalar_constant(ctx: OpContext, params: BinaryParams) -> int | None:
     """The index of a one-element constant operand of an int8 table operation, if any."""
     if params.table is None:
         return None
@@ -90,7 +91,7 @@ def _scalar_constant(ctx: OpContext, params: Params) -> int | None:
     return None
 
 
-def _scalar_table(ctx: OpContext, params: Params, i: int) -> np.ndarray:
+def _scalar_table(ctx: OpContext, params: BinaryParams, i: int) -> np.ndarray:
     """The 256 results for the other operand's values -128..127, from the runtime's pair table
     (indexed by the operands' byte patterns, input 0 high)."""
     c = int(np.asarray(ctx.input(i).data).reshape(-1)[0].view(np.uint8))
@@ -101,10 +102,10 @@ def _scalar_table(ctx: OpContext, params: Params, i: int) -> np.ndarray:
 
 @c_emitter(*_FUNCTION)
 class BinaryEmitter(OpEmitter):
-    def memory(self, ctx: OpContext, params: Params) -> OpMemory:
+    def memory(self, ctx: OpContext, params: BinaryParams) -> OpMemory:
         return OpMemory(inplace=ctx.input(0).size == ctx.output().size)
 
-    def emit(self, ctx: OpContext, params: Params, e: EmitContext) -> None:
+    def emit(self, ctx: OpContext, params: BinaryParams, e: EmitContext) -> None:
         a, b, out = ctx.input(0), ctx.input(1), ctx.output()
         fn, suffix = _FUNCTION[ctx.op.opcode], SUFFIX.get(out.dtype)
         if out.size == 0:
@@ -137,17 +138,17 @@ class BinaryEmitter(OpEmitter):
         e.use("mf_elementwise", f"mf_elementwise_{_SOURCE[suffix]}")
 
     @staticmethod
-    def _rescale_tables(params: Params, sign: int, e: EmitContext) -> dict:
-        """Each input's rescaled value for every int8 value (the runtime's own ``_rescale``); the
+    def _rescale_tables(params: BinaryParams, sign: int, e: EmitContext) -> dict:
+        """Each input's rescaled value for every int8 value (the runtime's own ``rescale``); the
         second negated for SUB."""
         values = np.arange(-128, 128)
-        first = _rescale(values, params.zp1, params.left_shift, params.m1)
-        second = sign * _rescale(values, params.zp2, params.left_shift, params.m2)
+        first = rescale(values, params.zp1, params.left_shift, params.m1)
+        second = sign * rescale(values, params.zp2, params.left_shift, params.m2)
         return {"table1": Raw(e.const("table1", first.astype(np.int32))),
                 "table2": Raw(e.const("table2", second.astype(np.int32)))}
 
     @staticmethod
-    def _constants(ctx: OpContext, params: Params, dtype: np.dtype) -> dict:
+    def _constants(ctx: OpContext, params: BinaryParams, dtype: np.dtype) -> dict:
         if params.kind == "float":
             return {"flo": float(params.lo), "fhi": float(params.hi)}
         if params.kind == "int32":

@@ -16,6 +16,10 @@ import numpy as np
 from microforge.backends.c.emitter import EmitContext, OpEmitter, Raw, c_emitter
 from microforge.fixedpoint import wrap_int32
 from microforge.planner.lifetimes import OpMemory
+from microforge.runtime.kernels.fully_connected import (
+    FullyConnectedFloatParams,
+    FullyConnectedQuantParams,
+)
 from microforge.runtime.registry import OpContext
 
 # int32 dot products of int16-widened int8 inputs and int8 weights stay exact below this length.
@@ -35,14 +39,16 @@ def requantize_fields(ctx: OpContext, multiplier, shift) -> tuple[np.ndarray, ..
 
 @c_emitter("FULLY_CONNECTED")
 class FullyConnectedEmitter(OpEmitter):
-    def memory(self, ctx: OpContext, params) -> OpMemory:
+    def memory(self, ctx: OpContext, params: FullyConnectedQuantParams | FullyConnectedFloatParams
+               ) -> OpMemory:
         if ctx.input(0).dtype == np.int8:
             return OpMemory(scratch=2 * min(params.weights.shape[0], CHUNK))
         return OpMemory()
 
-    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
+    def emit(self, ctx: OpContext, params: FullyConnectedQuantParams | FullyConnectedFloatParams,
+             e: EmitContext) -> None:
         x = ctx.input(0)
-        if x.dtype == np.float32:
+        if isinstance(params, FullyConnectedFloatParams):
             self._float(params, e)
             return
         if x.dtype != np.int8 or params.int64_accumulator:
@@ -70,7 +76,7 @@ class FullyConnectedEmitter(OpEmitter):
         e.use("mf_fully_connected")
 
     @staticmethod
-    def _float(params, e: EmitContext) -> None:
+    def _float(params: FullyConnectedFloatParams, e: EmitContext) -> None:
         depth = params.bias.shape[0]
         stride = -(-depth // 4) * 4
         accum = params.weights.shape[0]

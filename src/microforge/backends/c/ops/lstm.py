@@ -19,24 +19,10 @@ import numpy as np
 from microforge.backends.c.emitter import EmitContext, OpEmitter, Raw, c_emitter
 from microforge.backends.c.ops.activations_wide import lut16_prescale
 from microforge.backends.c.ops.fully_connected import MAX_ACCUM, requantize_fields
-from microforge.fixedpoint import tanh_int16_lut, wrap_int32
+from microforge.fixedpoint import wrap_int32
 from microforge.planner.lifetimes import OpMemory
-from microforge.runtime.kernels.logistic_tanh import checked_log2
-from microforge.runtime.kernels.lstm import _CELL, _HIDDEN, _FloatParams, _IntParams
+from microforge.runtime.kernels.lstm import CELL_STATE, HIDDEN_STATE, LstmFloatParams, LstmIntParams
 from microforge.runtime.registry import OpContext
-
-_ALL_INT16 = np.arange(-32768, 32768, dtype=np.int64)
-
-
-def _cell_tanh_prescale(ctx: OpContext, params: _IntParams) -> tuple[int, int]:
-    """The LUT input scaling of tanh(cell) (TFLM: shift from CheckedLog2 of the cell scale), checked
-    against the runtime's table of that tanh."""
-    power, _ = checked_log2(float(np.float32(ctx.input(_CELL).scale)))
-    shift = 15 + power - 3
-    multiplier, shift = lut16_prescale(0 if shift >= 0 else 3, abs(shift))
-    if not np.array_equal(tanh_int16_lut(_ALL_INT16, multiplier, shift), params.cell_tanh_table):
-        raise ctx.unsupported("tanh(cell) scaling differs from the runtime's")
-    return multiplier, shift
 
 
 def _round16(n: int) -> int:
@@ -72,20 +58,20 @@ def _struct(value) -> Raw:
 
 @c_emitter("UNIDIRECTIONAL_SEQUENCE_LSTM")
 class LstmEmitter(OpEmitter):
-    def memory(self, ctx: OpContext, params) -> OpMemory:
+    def memory(self, ctx: OpContext, params: LstmIntParams | LstmFloatParams) -> OpMemory:
         units = params.layout.units
-        if isinstance(params, _FloatParams):
+        if isinstance(params, LstmFloatParams):
             return OpMemory(scratch=8 * units * 4)
         n_in = ctx.input(0).shape[-1]
         return OpMemory(scratch=2 * (_round16(n_in) + _round16(units) + 4 * units))
 
-    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
+    def emit(self, ctx: OpContext, params: LstmIntParams | LstmFloatParams, e: EmitContext) -> None:
         lay = params.layout
         n_in = ctx.input(0).shape[-1]
         fields = {"batch": lay.batch, "steps": lay.steps, "n_in": n_in, "units": lay.units,
                   "time_major": lay.time_major}
-        state = f"{e.input_ptr(0)}, {e.input_ptr(_HIDDEN)}, {e.input_ptr(_CELL)}, {e.output_ptr()}"
-        if isinstance(params, _FloatParams):
+        state = f"{e.input_ptr(0)}, {e.input_ptr(HIDDEN_STATE)}, {e.input_ptr(CELL_STATE)}, {e.output_ptr()}"
+        if isinstance(params, LstmFloatParams):
             fields.update({
                 "w_input": Raw(e.const("w_in", np.asarray(params.w_input, np.float32).T)),
                 "w_recurrent": Raw(e.const("w_rec", np.asarray(params.w_recurrent, np.float32).T)),
@@ -101,7 +87,7 @@ class LstmEmitter(OpEmitter):
         e.use("mf_lstm", "mf_activations", "mf_fully_connected")
 
     @staticmethod
-    def _int_fields(ctx: OpContext, params: _IntParams, e: EmitContext) -> dict:
+    def _int_fields(ctx: OpContext, params: LstmIntParams, e: EmitContext) -> dict:
         units = params.layout.units
         w_in = np.asarray(params.w_input).T.astype(np.int64)  # [4 * units][n_in]
         w_rec = np.asarray(params.w_recurrent).T.astype(np.int64)  # [4 * units][units]
@@ -110,7 +96,8 @@ class LstmEmitter(OpEmitter):
             raise ctx.unsupported("LSTM too wide for int32 dot products")
         input_constant = wrap_int32(params.bias - params.input_zp * w_in.sum(axis=1))
         recurrent_constant = wrap_int32(-params.hidden_zp * w_rec.sum(axis=1))
-        tanh_multiplier, tanh_shift = _cell_tanh_prescale(ctx, params)
+        tanh_multiplier, tanh_shift = lut16_prescale(params.cell_tanh_multiplier,
+                                                     params.cell_tanh_shift)
         clip = params.cell_clip
         return {
             "in_stride": in_stride, "rec_stride": rec_stride,

@@ -13,7 +13,11 @@ import numpy as np
 from microforge.backends.c.emitter import EmitContext, OpEmitter
 from microforge.backends.c.ops.lut import wider_input_emitter
 from microforge.planner.lifetimes import OpMemory
-from microforge.runtime.kernels.quantize import _Affine, _Dequantize, _Requantize
+from microforge.runtime.kernels.quantize import (
+    AffineQuantizeParams,
+    DequantizeParams,
+    RequantizeParams,
+)
 from microforge.runtime.registry import OpContext
 
 SUFFIX = {np.dtype(np.int8): "s8", np.dtype(np.uint8): "u8", np.dtype(np.int16): "s16",
@@ -31,7 +35,7 @@ class QuantizeEmitter(OpEmitter):
     def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
         src, dst = SUFFIX.get(ctx.input(0).dtype), SUFFIX.get(ctx.output().dtype)
         args = f"{e.input_ptr(0)}, {e.output_ptr()}, {ctx.output().size}"
-        if isinstance(params, _Requantize):
+        if isinstance(params, RequantizeParams):
             if (src, dst) not in _REQUANTIZE:
                 raise ctx.unsupported(f"QUANTIZE {src} -> {dst} has no C kernel")
             info = np.iinfo(params.dtype)
@@ -41,14 +45,14 @@ class QuantizeEmitter(OpEmitter):
                 "out_min": int(info.min), "out_max": int(info.max),
             })
             e.call(f"mf_requantize_{src}_{dst}({p}, {args});")
-        elif isinstance(params, _Affine):
+        elif isinstance(params, AffineQuantizeParams):
             info = np.iinfo(params.dtype)
             p = e.params("mf_affine_quantize_params", {
                 "scale": float(params.scale), "zero_point": params.zero_point,
                 "out_min": int(info.min), "out_max": int(info.max),
             })
             e.call(f"mf_affine_quantize_f32_{dst}({p}, {args});")
-        elif isinstance(params, _Dequantize) and src in ("u8", "s16"):
+        elif isinstance(params, DequantizeParams) and src in ("u8", "s16"):
             p = e.params("mf_dequantize_params",
                          {"scale": float(np.float32(params.scale)), "zero_point": params.zero_point})
             e.call(f"mf_dequantize_{src}_f32({p}, {args});")

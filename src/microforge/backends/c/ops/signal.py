@@ -15,7 +15,15 @@ import numpy as np
 from microforge.backends.c.cdata import ctype
 from microforge.backends.c.emitter import EmitContext, OpEmitter, Raw, c_emitter
 from microforge.planner.lifetimes import OpMemory
-from microforge.runtime.kernels.signal_filter_bank import _LOG_LUT
+from microforge.runtime.kernels.signal_fft import FftAutoScaleParams, RfftParams
+from microforge.runtime.kernels.signal_filter_bank import (
+    LOG_LUT,
+    EnergyParams,
+    FilterBankLogParams,
+    FilterBankParams,
+)
+from microforge.runtime.kernels.signal_noise import PcanParams, SpectralSubtractionParams
+from microforge.runtime.kernels.signal_window import WindowParams
 from microforge.runtime.registry import OpContext
 
 
@@ -29,10 +37,10 @@ def _operand(ctx: OpContext, e: EmitContext, i: int, hint: str) -> str:
 
 @c_emitter("SignalWindow")
 class WindowEmitter(OpEmitter):
-    def memory(self, ctx: OpContext, params) -> OpMemory:
+    def memory(self, ctx: OpContext, params: WindowParams) -> OpMemory:
         return OpMemory(inplace=True)
 
-    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
+    def emit(self, ctx: OpContext, params: WindowParams, e: EmitContext) -> None:
         length = params.weights.shape[-1]
         p = e.params("mf_signal_window_params", {
             "rows": ctx.input(0).size // length, "length": length, "shift": params.shift,
@@ -44,11 +52,11 @@ class WindowEmitter(OpEmitter):
 
 @c_emitter("SignalFftAutoScale")
 class FftAutoScaleEmitter(OpEmitter):
-    def memory(self, ctx: OpContext, params) -> OpMemory:
+    def memory(self, ctx: OpContext, params: FftAutoScaleParams) -> OpMemory:
         return OpMemory(inplace=True)
 
-    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
-        e.call(f"mf_signal_fft_auto_scale({int(params)}, {e.input_ptr(0)}, {e.output_ptr(0)}, "
+    def emit(self, ctx: OpContext, params: FftAutoScaleParams, e: EmitContext) -> None:
+        e.call(f"mf_signal_fft_auto_scale({params.length}, {e.input_ptr(0)}, {e.output_ptr(0)}, "
                f"{e.output_ptr(1)});")
         e.use("mf_signal")
 
@@ -58,10 +66,10 @@ _FFT_SUFFIX = {np.dtype(np.int16): "s16", np.dtype(np.int32): "s32", np.dtype(np
 
 @c_emitter("SignalRfft")
 class RfftEmitter(OpEmitter):
-    def memory(self, ctx: OpContext, params) -> OpMemory:
+    def memory(self, ctx: OpContext, params: RfftParams) -> OpMemory:
         return OpMemory(scratch=2 * params.fft.ncfft * params.fft.dtype.itemsize)
 
-    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
+    def emit(self, ctx: OpContext, params: RfftParams, e: EmitContext) -> None:
         fft = params.fft
         if fft.ncfft > 0xFFFF:
             raise ctx.unsupported(f"fft_length {fft.nfft}: the C kernel takes up to {2 * 0xFFFF}")
@@ -83,8 +91,8 @@ class RfftEmitter(OpEmitter):
 
 @c_emitter("SignalEnergy")
 class EnergyEmitter(OpEmitter):
-    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
-        start, end = params
+    def emit(self, ctx: OpContext, params: EnergyParams, e: EmitContext) -> None:
+        start, end = params.start_index, params.end_index
         p = e.params("mf_signal_energy_params",
                      {"size": ctx.output().shape[0], "start": start, "end": end})
         e.call(f"mf_signal_energy({p}, {e.input_ptr(0)}, {e.output_ptr()});")
@@ -93,7 +101,7 @@ class EnergyEmitter(OpEmitter):
 
 @c_emitter("SignalFilterBank")
 class FilterBankEmitter(OpEmitter):
-    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
+    def emit(self, ctx: OpContext, params: FilterBankParams, e: EmitContext) -> None:
         names = ["weights", "unweights", "freq_starts", "weight_starts", "widths"]
         tables = [np.asarray(ctx.input(i).data).astype(np.int16) for i in range(1, 6)]
         weights, unweights, _, weight_starts, widths = (t.astype(np.int64) for t in tables)
@@ -120,7 +128,7 @@ class SquareRootEmitter(OpEmitter):
 
 @c_emitter("SignalFilterBankSpectralSubtraction")
 class SpectralSubtractionEmitter(OpEmitter):
-    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
+    def emit(self, ctx: OpContext, params: SpectralSubtractionParams, e: EmitContext) -> None:
         n = params.channels
         smoothing = [int(v) for v in params.smoothing[:2]] + [0, 0]
         one_minus = [int(v) for v in params.one_minus[:2]] + [0, 0]
@@ -139,8 +147,8 @@ class SpectralSubtractionEmitter(OpEmitter):
 
 @c_emitter("SignalPCAN")
 class PcanEmitter(OpEmitter):
-    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
-        shift, lut = params
+    def emit(self, ctx: OpContext, params: PcanParams, e: EmitContext) -> None:
+        shift, lut = params.snr_shift, params.lut
         p = e.params("mf_signal_pcan_params", {
             "channels": ctx.output().size, "snr_shift": shift,
             "lut": Raw(e.const("gain_lut", lut.astype(np.int16))),
@@ -152,15 +160,15 @@ class PcanEmitter(OpEmitter):
 
 @c_emitter("SignalFilterBankLog")
 class FilterBankLogEmitter(OpEmitter):
-    def memory(self, ctx: OpContext, params) -> OpMemory:
+    def memory(self, ctx: OpContext, params: FilterBankLogParams) -> OpMemory:
         return OpMemory(inplace=True)
 
-    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
-        bits, scale = params
+    def emit(self, ctx: OpContext, params: FilterBankLogParams, e: EmitContext) -> None:
+        bits, scale = params.input_correction_bits, params.output_scale
         p = e.params("mf_signal_log_params", {
             "channels": ctx.output().size, "correction_bits": bits,
             "output_scale": scale & 0xFFFFFFFF,
-            "lut": Raw(e.const("log_lut", _LOG_LUT.astype(np.uint16))),
+            "lut": Raw(e.const("log_lut", LOG_LUT.astype(np.uint16))),
         })
         e.call(f"mf_signal_filter_bank_log({p}, {e.input_ptr(0)}, {e.output_ptr()});")
         e.use("mf_signal")

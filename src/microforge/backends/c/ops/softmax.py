@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from microforge.backends.c.emitter import EmitContext, OpEmitter, Raw, c_emitter
-from microforge.runtime.kernels.softmax import _FloatInput, _Int8Input
+from microforge.runtime.kernels.softmax import SoftmaxFloatParams, SoftmaxInt8Params
 from microforge.runtime.registry import OpContext
 
 
@@ -15,11 +15,11 @@ class SoftmaxEmitter(OpEmitter):
         x, out = ctx.input(0), ctx.output()
         depth = x.shape[-1] if x.shape else 1
         rows = x.size // max(depth, 1)
-        if isinstance(params, _FloatInput):
+        if isinstance(params, SoftmaxFloatParams):
             p = e.params("mf_softmax_f32_params",
                          {"rows": rows, "depth": depth, "beta": float(params.beta)})
             e.call(f"mf_softmax_f32({p}, {e.input_ptr(0)}, {e.output_ptr()});")
-        elif isinstance(params, _Int8Input):
+        elif isinstance(params, SoftmaxInt8Params):
             valid = np.asarray(params.valid)
             min_index = int(np.argmax(valid)) if valid.any() else 256
             fields = {

@@ -15,18 +15,18 @@ import numpy as np
 from microforge.backends.c.emitter import EmitContext, OpEmitter, Raw, c_emitter
 from microforge.fixedpoint import wrap_int32
 from microforge.planner.lifetimes import OpMemory
-from microforge.runtime.kernels.svdf import _FloatParams
+from microforge.runtime.kernels.svdf import SvdfFloatParams, SvdfIntParams
 from microforge.runtime.registry import OpContext
 
 
 @c_emitter("SVDF")
 class SvdfEmitter(OpEmitter):
-    def memory(self, ctx: OpContext, params) -> OpMemory:
-        if isinstance(params, _FloatParams):
+    def memory(self, ctx: OpContext, params: SvdfIntParams | SvdfFloatParams) -> OpMemory:
+        if isinstance(params, SvdfFloatParams):
             return OpMemory()
         return OpMemory(scratch=2 * ctx.input(0).shape[1])
 
-    def emit(self, ctx: OpContext, params, e: EmitContext) -> None:
+    def emit(self, ctx: OpContext, params: SvdfIntParams | SvdfFloatParams, e: EmitContext) -> None:
         sh = params.shape
         x = ctx.input(0)
         geometry = {
@@ -34,7 +34,7 @@ class SvdfEmitter(OpEmitter):
             "memory": sh.memory, "rank": sh.rank, "units": sh.units,
         }
         state = e.input_ptr(4)
-        if isinstance(params, _FloatParams):
+        if isinstance(params, SvdfFloatParams):
             fields = dict(geometry, activation=params.activation)
             fields["weights_feature"] = Raw(e.const("wf", params.weights_feature.astype(np.float32)))
             fields["weights_time"] = Raw(e.const("wt", params.weights_time.astype(np.float32)))
