@@ -43,8 +43,8 @@ static inline int32_t fc_dot(const int8_t *x, const int8_t *w, int32_t n, int32_
     return acc;
 }
 
-/* Portable path: the input row widened to int16 (in chunks when it is longer than the scratch),
- * then four weight rows per pass. */
+/* The input row widened to int16 (in chunks when it is longer than the scratch), then four
+ * weight rows per pass. */
 void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t *output,
                            int16_t *row) {
     const int32_t accum = p->accum;
