@@ -9,7 +9,7 @@ from pathlib import Path
 from microforge.backends.c.cdata import ctype
 from microforge.backends.c.emit import ModelSource, render
 from microforge.backends.c.emitter import EmitContext, OpEmitter, emitter_for
-from microforge.backends.c.sources import portable_dir
+from microforge.backends.c.sources import kernel_files
 from microforge.errors import InputError, UnsupportedOpError
 from microforge.ir import Graph
 from microforge.planner.best_fit import plan_best
@@ -190,14 +190,10 @@ def compile_model(graph: Graph, out_dir: str | Path, name: str = "model", force:
     out = Path(out_dir)
     prepare_output_dir(out, force)
     files = {f"{name}.h": source.header, f"{name}.c": source.source}
-    c_dir = portable_dir()
     needed = sorted(source.kernel_sources)
-    for stem in ["mf_common"] + needed:
-        for ext in (".h", ".c"):
-            f = c_dir / (stem + ext)
-            if f.is_file():
-                files[stem + ext] = f.read_text()
-    c_files = [f"{name}.c"] + [s + ".c" for s in needed if (c_dir / (s + ".c")).is_file()]
+    kernels = kernel_files(["mf_common"] + needed)
+    files.update(kernels)
+    c_files = [f"{name}.c"] + [s + ".c" for s in needed if s + ".c" in kernels]
     files["Makefile"] = _makefile(name, c_files)
     files["CMakeLists.txt"] = _cmake(name, c_files)
     for fname, text in files.items():

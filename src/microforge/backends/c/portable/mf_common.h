@@ -9,12 +9,11 @@
 #include <stddef.h>
 #include <string.h>
 
-/* Host SIMD paths (SSE2 is part of every x86-64) are bit-exact twins of the portable C next to
- * them; -DMF_NO_SIMD selects the portable C everywhere (the tests build both). */
-#if defined(__SSE2__) && !defined(MF_NO_SIMD)
-#define MF_SIMD_SSE2 1
-#include <emmintrin.h>
-#endif
+/* The kernel variants this build uses (x86_sse2/ on x86-64 hosts unless -DMF_NO_SIMD, arm_dsp/ on
+ * Arm cores with the DSP extension unless -DMF_NO_DSP) and the kernels they replace
+ * (MF_VARIANT_*): bit-exact twins of the portable C, which the tests build both ways. */
+#include "mf_x86_sse2.h"
+#include "mf_arm_dsp.h"
 
 #define MF_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MF_MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -134,66 +133,6 @@ static inline int32_t mf_get_reciprocal(int32_t x, int integer_digits, int *bits
     *bits_over_unit = integer_digits - headroom_plus_one;
     return mf_one_over_one_plus_x(shifted_minus_one);
 }
-
-/* Arm cores with the DSP extension (Cortex-M4/M7/M33/M55): int8 dot products through the 32-bit
- * SIMD multiply-accumulates (ACLE intrinsics). Integer sums are exact, so these return the same
- * bits as the portable loops they replace; define MF_NO_DSP to build the portable C only. */
-#if defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32) && !defined(MF_NO_DSP)
-#include <arm_acle.h>
-#define MF_USE_DSP 1
-
-static inline uint32_t mf_dsp_load4(const int8_t *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-/* Bytes 1 and 3 of v, sign-extended into two int16 halves (bytes 0 and 2: __sxtb16(v)). */
-static inline int16x2_t mf_dsp_sxtb16_odd(uint32_t v) {
-    return __sxtb16((v >> 8) | (v << 24));
-}
-
-/* acc + sum of x[i] * w[i] for i < n. */
-static inline int32_t mf_dsp_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t acc) {
-    int32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const uint32_t xv = mf_dsp_load4(x + i);
-        const uint32_t wv = mf_dsp_load4(w + i);
-        acc = __smlad(__sxtb16(xv), __sxtb16(wv), acc);
-        acc = __smlad(mf_dsp_sxtb16_odd(xv), mf_dsp_sxtb16_odd(wv), acc);
-    }
-    for (; i < n; ++i) {
-        acc += (int32_t)x[i] * (int32_t)w[i];
-    }
-    return acc;
-}
-
-/* Two dot products sharing x: acc[0] += x . w0, acc[1] += x . w1. */
-static inline void mf_dsp_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n,
-                              int32_t *acc) {
-    int32_t a0 = acc[0], a1 = acc[1];
-    int32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const uint32_t xv = mf_dsp_load4(x + i);
-        const int16x2_t x02 = __sxtb16(xv);
-        const int16x2_t x13 = mf_dsp_sxtb16_odd(xv);
-        const uint32_t v0 = mf_dsp_load4(w0 + i);
-        const uint32_t v1 = mf_dsp_load4(w1 + i);
-        a0 = __smlad(x02, __sxtb16(v0), a0);
-        a0 = __smlad(x13, mf_dsp_sxtb16_odd(v0), a0);
-        a1 = __smlad(x02, __sxtb16(v1), a1);
-        a1 = __smlad(x13, mf_dsp_sxtb16_odd(v1), a1);
-    }
-    for (; i < n; ++i) {
-        a0 += (int32_t)x[i] * (int32_t)w0[i];
-        a1 += (int32_t)x[i] * (int32_t)w1[i];
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-}
-#else
-#define MF_USE_DSP 0
-#endif
 
 /* int8 dot products against an int16 copy of the input row: gcc vectorizes these reductions
  * into pmaddwd on x86-64 (about 0.8 instructions per multiply-accumulate on long rows). The sums

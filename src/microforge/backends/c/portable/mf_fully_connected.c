@@ -7,7 +7,7 @@ static int8_t fc_requantize(const mf_fc_s8_params *p, int32_t acc, int32_t o) {
     return (int8_t)mf_clamp(v + p->output_offset, p->act_min, p->act_max);
 }
 
-#if !MF_USE_DSP
+#ifndef MF_VARIANT_FULLY_CONNECTED_S8
 /* acc[r] = x . w_r for four rows of weights (stride apart) over n inputs, widening x to int16
  * chunk elements at a time (once for the whole row when it fits). */
 static inline void fc_dot4(const int8_t *x, const int8_t *w, int32_t n, int32_t stride,
@@ -42,10 +42,9 @@ static inline int32_t fc_dot(const int8_t *x, const int8_t *w, int32_t n, int32_
     }
     return acc;
 }
-#endif
 
-/* Portable path: the input row widened to int16 (in chunks when it is longer than the scratch),
- * then four weight rows per pass. */
+/* The input row widened to int16 (in chunks when it is longer than the scratch), then four
+ * weight rows per pass. */
 void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t *output,
                            int16_t *row) {
     const int32_t accum = p->accum;
@@ -54,20 +53,6 @@ void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t
         const int8_t *x = input + (size_t)r * accum;
         int8_t *out = output + (size_t)r * p->depth;
         o = 0;
-#if MF_USE_DSP
-        (void)row;
-        for (; o + 2 <= p->depth; o += 2) {
-            int32_t acc[2] = {0, 0};
-            const int8_t *w = p->weights + (size_t)o * accum;
-            mf_dsp_dot2_s8(x, w, w + accum, accum, acc);
-            out[o] = fc_requantize(p, acc[0], o);
-            out[o + 1] = fc_requantize(p, acc[1], o + 1);
-        }
-        for (; o < p->depth; ++o) {
-            out[o] = fc_requantize(p, mf_dsp_dot_s8(x, p->weights + (size_t)o * accum, accum, 0),
-                                   o);
-        }
-#else
         if (accum <= p->chunk) {
             mf_widen_s8(x, row, accum);
         }
@@ -83,61 +68,12 @@ void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t
             out[o] = fc_requantize(p, fc_dot(x, p->weights + (size_t)o * accum, accum, p->chunk,
                                              row), o);
         }
-#endif
     }
 }
 
-#if defined(MF_SIMD_SSE2)
-/* One pass of nv <= MF_MATVEC_PASS vectors of sums (nv a constant after inlining). */
-static inline void matvec_pass_sse2(const float *x, const float *w, int32_t n, size_t stride,
-                                    float *sums, int nv) {
-    __m128 acc[MF_MATVEC_PASS];
-    int v;
-    mf_matvec_acc_sse2(acc, x, w, n, stride, nv);
-    for (v = 0; v < nv; ++v) {
-        _mm_storeu_ps(sums + 4 * v, acc[v]);
-    }
-}
-
-/* Passes of at most 12 vectors split the whole vectors evenly; a last partial vector (count not a
- * multiple of 4) goes through a local copy. */
-void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, int32_t count,
-                   float *sums) {
-    const int32_t full = count / 4;
-    int32_t o = 0;
-    while (o < 4 * full) {
-        const int32_t nv = mf_matvec_pass_vectors(full - o / 4);
-        switch (nv) {
-        case 1: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 1); break;
-        case 2: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 2); break;
-        case 3: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 3); break;
-#if MF_MATVEC_PASS > 4
-        case 4: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 4); break;
-        case 5: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 5); break;
-        case 6: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 6); break;
-        case 7: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 7); break;
-        case 8: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 8); break;
-        case 9: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 9); break;
-        case 10: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 10); break;
-        case 11: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, 11); break;
 #endif
-        default: matvec_pass_sse2(x, w + o, n, (size_t)stride, sums + o, MF_MATVEC_PASS); break;
-        }
-        o += 4 * nv;
-    }
-    if (o < count) {
-        float tail[4];
-        matvec_pass_sse2(x, w + o, n, (size_t)stride, tail, 1);
-        sums[o] = tail[0]; /* 1-3 sums left: no copy loop (which would become a memcpy call) */
-        if (o + 1 < count) {
-            sums[o + 1] = tail[1];
-        }
-        if (o + 2 < count) {
-            sums[o + 2] = tail[2];
-        }
-    }
-}
-#else
+
+#ifndef MF_VARIANT_MATVEC_F32
 /* One block of 4 * nv sums (nv <= 8, a constant after inlining), kept in registers for the whole
  * pass over x. */
 static inline void matvec_block(const float *x, const float *w, int32_t n, int32_t stride,
@@ -223,3 +159,7 @@ void mf_fully_connected_f32(const mf_fc_f32_params *p, const float *input, float
         }
     }
 }
+
+/* The variant versions of the kernels left out above (MF_VARIANT_*): Arm DSP, x86 SSE2. */
+#include "mf_fully_connected_dsp.h"
+#include "mf_fully_connected_sse2.h"
