@@ -16,7 +16,6 @@ from microforge.frontends import read_model
 from microforge.frontends.tflite import write_tflite
 from microforge.ir import Graph
 from microforge.passes.partition import partition
-from microforge.report.summary import summarize
 from microforge.report.tflm_arena import tflm_arena_bytes
 from microforge.targets import BuildOptions, get_target
 
@@ -44,28 +43,11 @@ def compile(model: str | os.PathLike | Graph, output: str | os.PathLike, *, name
         name = name or default_name(model)
     assigned = partition(graph, BACKENDS)
     cpu = BACKENDS[-1]  # the C backend: today it is assigned every operator
-    compiled = cpu.emit(graph, assigned.ops_of(cpu.name), Path(output), name, force, description)
-    measured = tgt.measure(compiled.directory, compiled.name, graph, verify, options)
-    check = measured.check
-    sg = graph.main
-    report = CompileReport(
-        name=compiled.name, directory=str(compiled.directory),
-        files=compiled.files + measured.files, target=tgt.name,
-        arena_bytes=compiled.arena_bytes, arena_lower_bound_bytes=compiled.plan.lower_bound,
-        arena_tflm_strategy_bytes=compiled.tflm_style_plan.size, planner=compiled.plan.strategy,
-        state_bytes=compiled.source.state_bytes, static_ram_bytes=measured.static_ram_bytes,
-        stack_bytes_estimate=measured.stack_bytes, ram_bytes=measured.ram_bytes,
-        const_bytes=measured.const_bytes, code_bytes=measured.code_bytes,
-        io_bytes=sum(sg.tensors[t].nbytes for t in sg.inputs + sg.outputs),
-        macs=summarize(graph).macs, ops=compiled.op_rows,
-        verified=check.samples if verify and check is not None and check.ok else 0,
-        flash_bytes=measured.flash_bytes, firmware=measured.firmware,
-        differing_bytes=check.differing_bytes if verify and check is not None else None,
-    )
-    if check is not None and not check.ok:
-        where = "" if tgt.name == "host" else f" on {tgt.name}"
-        report.failure = (f"verification{where} failed: {check.differing_bytes} differing bytes over "
-                          f"{check.samples} inputs (first: {check.first_difference})")
+    planned = cpu.plan(graph, assigned.ops_of(cpu.name), name, description)
+    library = cpu.emit(planned, Path(output), name, force)
+    measured = cpu.build_and_verify(library, graph, tgt, verify, options)
+    report = cpu.report(library, measured, graph, tgt, verify)
+    if report.failure:
         return report
     if compare_tflm:
         report.tflm_arena_bytes = _tflm_arena(model, graph)

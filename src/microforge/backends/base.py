@@ -19,16 +19,29 @@ from microforge.ir import Graph
 
 
 class Backend(Protocol):
-    """A code generator for a set of operators."""
+    """A code generator for the operators a partition assigns it. The steps, in order:
+    ``supports`` (per operator), ``plan`` (memory plan and code, in memory), ``emit`` (files),
+    ``build_and_verify`` (on a target: build, run the reference inputs, compare, measure) and
+    ``report``."""
 
     name: str
 
     def supports(self, graph: Graph, index: int) -> str | None:
         """None when operator ``index`` of the main subgraph can run here, else why not."""
 
-    def emit(self, graph: Graph, ops: list[int], out_dir: Path, name: str, force: bool,
-             description: str) -> Any:
-        """Plan memory and write the code for operators ``ops`` into ``out_dir``."""
+    def plan(self, graph: Graph, ops: list[int], name: str, description: str) -> Any:
+        """Plan memory and generate the code for operators ``ops``."""
+
+    def emit(self, planned: Any, out_dir: Path, name: str, force: bool) -> Any:
+        """Write what ``plan`` produced into ``out_dir``."""
+
+    def build_and_verify(self, library: Any, graph: Graph, target: Any, verify: int,
+                         options: Any) -> Any:
+        """Build on ``target``, run ``verify`` reference inputs, compare and measure."""
+
+    def report(self, library: Any, measured: Any, graph: Graph, target: Any,
+               verify: int) -> CompileReport:
+        """Everything found out, as one report."""
 
 
 @dataclass

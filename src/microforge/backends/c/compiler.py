@@ -184,8 +184,14 @@ def generate(graph: Graph, name: str, description: str) -> Generated:
 
 def compile_model(graph: Graph, out_dir: str | Path, name: str = "model", force: bool = False,
                   description: str = "a TFLite model") -> CompiledModel:
+    """Plan and emit the whole graph as C (:func:`generate`), then write the library."""
     name = check_name(name)
-    g = generate(graph, name, description)
+    return write_library(generate(graph, name, description), name, out_dir, force)
+
+
+def write_library(g: Generated, name: str, out_dir: str | Path, force: bool = False) -> CompiledModel:
+    """Write a generated library into ``out_dir``: the model's .c/.h, the kernel files it needs,
+    a Makefile, a CMakeLists.txt and the manifest of what microforge wrote."""
     ops, layout, plan, contexts, source, order = g.ops, g.layout, g.plan, g.contexts, g.source, g.order
     out = Path(out_dir)
     prepare_output_dir(out, force)
