@@ -8,7 +8,7 @@
  * block's channels (contiguous weights: a loop compilers vectorize), then the block is
  * requantized and stored. A pointwise CONV_2D instead copies its input pixel (plus offset) to an
  * int16 row once and takes one dot product per output channel. The planner's in-place analysis
- * (codegen/ops/conv.py) relies on these orders: all reads of a (pixel, block) step — of a pixel
+ * (backends/c/ops/conv.py) relies on these orders: all reads of a (pixel, block) step — of a pixel
  * for the pointwise path — happen before its writes.
  * (x + offset) * w always fits int16: |x + offset| <= 255 and |w| <= 127. */
 #ifndef MF_CONV_H
