@@ -18,7 +18,7 @@ from microforge.backends.c.compiler import compile_model
 from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
-from tests.codegen._harness import as_builder, check, check_inputs, merge, sample_inputs
+from tests.backends.c._harness import as_builder, check, check_inputs, merge, sample_inputs
 from tests.oracle import MODELS
 from tests.runtime._parity import sample
 from tests.runtime.test_elementwise import FUSED, QUANT_OPS, SHAPES, _params

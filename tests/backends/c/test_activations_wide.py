@@ -20,7 +20,7 @@ from microforge.fixedpoint import SIGMOID_TABLE_UINT16
 from microforge.ir import Graph
 from microforge.ir.builder import GraphBuilder
 from microforge.targets.host import build_harness, verify
-from tests.codegen._harness import BOTH_BUILDS
+from tests.backends.c._harness import BOTH_BUILDS
 
 SHAPE = (2, 5, 3)
 ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16).reshape(1, 256, 256)

@@ -20,7 +20,7 @@ from microforge.ir import Graph
 from microforge.ir.builder import extract_operator
 from microforge.runtime.reference import Reference, compare_outputs
 from microforge.targets.host import build_harness, verify
-from tests.codegen._harness import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
+from tests.backends.c._harness import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
 from tests.oracle import MODELS
 from tests.runtime._signal import custom_model, uniform
 from tests.runtime.test_signal_fft import T_CODE, _auto_scale_inputs, _rfft_inputs

@@ -14,7 +14,7 @@ from microforge.backends.c.compiler import compile_model
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.strided_slice import Masks, prepare_dim
-from tests.codegen._harness import as_builder, check_inputs, merge, sample_inputs
+from tests.backends.c._harness import as_builder, check_inputs, merge, sample_inputs
 from tests.oracle import MODELS
 from tests.runtime._parity import sample
 from tests.runtime.test_cast import SHAPE as CAST_SHAPE
