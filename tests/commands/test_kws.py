@@ -7,7 +7,7 @@ import wave
 import numpy as np
 import pytest
 
-from tests.apps.audio._clips import CLASSIFIER, PREPROCESSOR, clip
+from tests.builders.audio import CLASSIFIER, PREPROCESSOR, clip
 from tests.oracle import MODELS
 from tests.test_cli import assert_one_line_error, cli
 

@@ -12,17 +12,8 @@ import microforge
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir import Graph
 from microforge.ir.builder import GraphBuilder
-from tests.oracle import random_inputs, tflm_run, tflm_runtime
-
-N = 200
-
-
-def bits(x: np.ndarray) -> np.ndarray:
-    """An integer view of an array, so that float comparisons are bit-exact."""
-    x = np.ascontiguousarray(x)
-    if x.dtype.kind == "f":
-        return x.view(np.dtype(f"u{x.dtype.itemsize}"))
-    return x
+from tests.builders.arrays import bits
+from tests.oracle import tflm_run, tflm_runtime
 
 
 def assert_parity(graph: Graph | GraphBuilder, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -41,19 +32,6 @@ def assert_parity(graph: Graph | GraphBuilder, inputs: list[np.ndarray]) -> list
         assert o.shape == r.shape, (o.shape, r.shape)
         np.testing.assert_array_equal(bits(o), bits(r))
     return ours
-
-
-def sample(shape, dtype, seed: int, n: int = N, scale: float = 1.0) -> np.ndarray:
-    """Seeded random inputs: integers over the whole dtype range (extremes first), floats uniform
-    in [-scale, scale] with a few special values (+-0.0, +-inf, NaN, huge) in the first samples."""
-    x = random_inputs(shape, dtype, n, seed)
-    if np.dtype(dtype).kind == "f":
-        x = (x * scale).astype(dtype)
-        special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 3e38, -3e38, 1e-45], dtype)
-        flat = x[0].reshape(-1)
-        k = min(flat.size, special.size)
-        flat[:k] = special[:k]
-    return x
 
 
 def assert_both_reject(graph: Graph | GraphBuilder) -> None:

@@ -16,8 +16,8 @@ from flatbuffers import flexbuffers
 import microforge
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder
+from tests.builders.arrays import bits
 from tests.oracle import tflm_interpreter, tflm_runtime
-from tests.runtime._parity import bits
 
 Spec = tuple[tuple[int, ...], type]
 
@@ -107,12 +107,3 @@ def assert_stream_parity(
     return got
 
 
-def uniform(rng: np.random.Generator, shape, dtype, low=None, high=None) -> np.ndarray:
-    """Seeded integers over [low, high] (default: the dtype's range), or floats in [-1, 1)."""
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f":
-        return rng.uniform(-1.0, 1.0, size=shape).astype(dtype)
-    info = np.iinfo(dtype)
-    lo = info.min if low is None else low
-    hi = info.max if high is None else high
-    return rng.integers(lo, hi, size=shape, endpoint=True, dtype=dtype)

@@ -11,8 +11,9 @@ from microforge import fixedpoint as fp
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.common import Requantizer, compute_padding
-from tests.oracle import MODELS, random_inputs
-from tests.runtime._parity import assert_parity, sample
+from tests.builders.arrays import random_inputs, sample
+from tests.oracle import MODELS
+from tests.runtime._parity import assert_parity
 
 N = 200
 SAME, VALID = 0, 1

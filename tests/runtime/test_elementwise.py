@@ -12,10 +12,10 @@ from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
-from tests.oracle import MODELS, random_inputs, tflm_run, tflm_runtime
-from tests.runtime._parity import assert_both_reject, assert_parity, sample
+from tests.builders.arrays import random_inputs, sample
+from tests.oracle import MODELS, tflm_run, tflm_runtime
+from tests.runtime._parity import assert_both_reject, assert_parity
 
-# (shape of input 1, shape of input 2): same shape, inner / outer / scalar broadcasting, rank
 # mismatch in both directions, 5-D.
 SHAPES = [
     ((2, 3, 4), (2, 3, 4)),

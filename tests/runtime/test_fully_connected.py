@@ -16,14 +16,10 @@ from microforge.ir import Tensor
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.ir.quant import QuantParams
 from microforge.runtime.kernels.fully_connected import matmul_dtype, unpack_int4
-from tests.oracle import MODELS, random_inputs, tflm_run, tflm_runtime
+from tests.builders.arrays import bits, random_inputs
+from tests.oracle import MODELS, tflm_run, tflm_runtime
 
 N = 200
-
-
-def bits(x: np.ndarray) -> np.ndarray:
-    x = np.ascontiguousarray(x)
-    return x.view(np.uint32) if x.dtype == np.float32 else x
 
 
 def assert_tflm_parity(data: bytes, xs: list[np.ndarray]) -> np.ndarray:

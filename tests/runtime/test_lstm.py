@@ -20,8 +20,8 @@ from microforge.frontends.tflite.reader import read_tflite
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.common import expf, expm1f, tanhf
+from tests.builders.arrays import bits
 from tests.oracle import MODELS, tflm_run
-from tests.runtime._parity import bits
 from tests.runtime.test_svdf import assert_sequence_parity, assert_whole_model_parity, sequences
 
 REAL_OPS = [

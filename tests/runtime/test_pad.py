@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from microforge.ir.builder import GraphBuilder
-from tests.runtime._parity import assert_both_reject, assert_parity, sample
+from tests.builders.arrays import sample
+from tests.runtime._parity import assert_both_reject, assert_parity
 
 DTYPES = [np.float32, np.int8, np.int16, np.int32]
 CASES = [

@@ -9,8 +9,9 @@ import microforge
 from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder
+from tests.builders.arrays import sample
 from tests.oracle import tflm_run
-from tests.runtime._parity import assert_parity, sample
+from tests.runtime._parity import assert_parity
 
 SHAPE = (2, 5, 4, 3)
 AXES = [(1, 2), (2, 1), (0,), (3,), (-1,), (-3, -2), (0, 1, 2, 3), (1, 3), (2, -2)]

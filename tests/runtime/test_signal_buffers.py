@@ -8,7 +8,8 @@ import pytest
 
 import microforge
 from microforge.errors import UnsupportedOpError
-from tests.runtime._signal import assert_stream_parity, custom_model, uniform
+from tests.builders.arrays import uniform
+from tests.runtime._signal import assert_stream_parity, custom_model
 
 ROWS, STEPS = 3, 200
 

@@ -8,8 +8,9 @@ import pytest
 import microforge
 from microforge.errors import UnsupportedOpError
 from microforge.runtime.kernels.signal_kissfft import factorize, supported_length
+from tests.builders.arrays import uniform
 from tests.runtime._parity import assert_parity
-from tests.runtime._signal import custom_model, uniform
+from tests.runtime._signal import custom_model
 
 N = 200
 T_CODE = {np.int16: 7, np.int32: 2, np.float32: 0}

@@ -9,9 +9,10 @@ import pytest
 import microforge
 from microforge.errors import UnsupportedOpError
 from microforge.runtime.kernels.signal_filter_bank import sqrt64
+from tests.builders.arrays import uniform
 from tests.oracle import tflm_run
 from tests.runtime._parity import assert_parity
-from tests.runtime._signal import custom_model, uniform
+from tests.runtime._signal import custom_model
 
 N = 200
 

@@ -8,8 +8,9 @@ import pytest
 
 import microforge
 from microforge.errors import UnsupportedOpError
+from tests.builders.arrays import uniform
 from tests.runtime._parity import assert_parity
-from tests.runtime._signal import assert_stream_parity, custom_model, uniform
+from tests.runtime._signal import assert_stream_parity, custom_model
 
 ROWS, STEPS = 3, 200
 PREPROCESSOR = dict(alternate_one_minus_smoothing=15401, alternate_smoothing=983, clamping=False,

@@ -17,8 +17,8 @@ from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
-from tests.oracle import MODELS, random_inputs, tflm_run, tflm_runtime
-from tests.runtime._parity import bits
+from tests.builders.arrays import bits, random_inputs
+from tests.oracle import MODELS, tflm_run, tflm_runtime
 
 SEQUENCES, STEPS = 20, 10  # 200 invokes per case
 

@@ -21,8 +21,8 @@ from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder
 from microforge.runtime.reference import Reference, compare_outputs
 from microforge.targets.cortex_m import firmware as cortex_m
-from tests.backends.c._harness import merge
 from tests.backends.c.test_signal import RFFT_CASES, SIMD_RFFT_CASES, rfft_s16_cases
+from tests.builders.c import merge
 from tests.oracle import MODELS
 from tests.runtime.test_conv import SAME, VALID, _build, _weights
 

@@ -21,8 +21,8 @@ from microforge.apps.audio.firmware import KwsSettings, build_app, generate_kws_
 from microforge.cli import main as microforge_main
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.targets.host import build_harness
-from tests.apps.audio._clips import CLASSIFIER, CLIPS, EXPECTED, LABELS, PREPROCESSOR, clip, tflm_features
 from tests.apps.audio.test_kws import _placed
+from tests.builders.audio import CLASSIFIER, CLIPS, EXPECTED, LABELS, PREPROCESSOR, clip, tflm_features
 from tests.oracle import tflm_runtime
 from tests.test_cli import assert_one_line_error, cli
 

@@ -7,7 +7,7 @@ import pytest
 
 from microforge.apps.audio import CommandRecognizer, Detection, FeatureExtractor, KeywordSpotter
 from microforge.errors import InputError
-from tests.apps.audio._clips import CLASSIFIER, LABELS, PREPROCESSOR, clip
+from tests.builders.audio import CLASSIFIER, LABELS, PREPROCESSOR, clip
 
 RATE = 16000
 

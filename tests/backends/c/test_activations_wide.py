@@ -20,7 +20,8 @@ from microforge.fixedpoint import SIGMOID_TABLE_UINT16
 from microforge.ir import Graph
 from microforge.ir.builder import GraphBuilder
 from microforge.targets.host import build_harness, verify
-from tests.backends.c._harness import BOTH_BUILDS
+from tests.builders.arrays import bits
+from tests.builders.c import BOTH_BUILDS
 
 SHAPE = (2, 5, 3)
 ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16).reshape(1, 256, 256)
@@ -49,11 +50,6 @@ def run_c(graph: Graph, inputs: list[np.ndarray], work: Path, sanitize: bool = F
         outs.append(chunk.view(tensor.dtype).reshape((n,) + tensor.shape))
         start += tensor.nbytes
     return outs
-
-
-def bits(x: np.ndarray) -> np.ndarray:
-    x = np.ascontiguousarray(x)
-    return x.view(np.dtype(f"u{x.dtype.itemsize}")) if x.dtype.kind == "f" else x
 
 
 def assert_c_matches_runtime(graph: Graph, inputs: list[np.ndarray], work: Path,

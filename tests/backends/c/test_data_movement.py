@@ -14,9 +14,9 @@ from microforge.backends.c.compiler import compile_model
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.strided_slice import Masks, prepare_dim
-from tests.backends.c._harness import as_builder, check_inputs, merge, sample_inputs
+from tests.builders.arrays import sample
+from tests.builders.c import as_builder, check_inputs, merge, sample_inputs
 from tests.oracle import MODELS
-from tests.runtime._parity import sample
 from tests.runtime.test_cast import SHAPE as CAST_SHAPE
 from tests.runtime.test_cast import _cast
 from tests.runtime.test_cast import _inputs as cast_inputs

@@ -18,9 +18,9 @@ from microforge.backends.c.compiler import compile_model
 from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
-from tests.backends.c._harness import as_builder, check, check_inputs, merge, sample_inputs
+from tests.builders.arrays import sample
+from tests.builders.c import as_builder, check, check_inputs, merge, sample_inputs
 from tests.oracle import MODELS
-from tests.runtime._parity import sample
 from tests.runtime.test_elementwise import FUSED, QUANT_OPS, SHAPES, _params
 
 DTYPES = [np.int8, np.int16, np.int32, np.float32]

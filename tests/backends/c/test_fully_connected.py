@@ -16,7 +16,7 @@ import pytest
 
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir import Graph
-from tests.backends.c._harness import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
+from tests.builders.c import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
 from tests.runtime.test_fully_connected import fc_model
 
 # (rows, accum, depth, per_channel, activation, bias)

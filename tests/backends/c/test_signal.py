@@ -20,9 +20,10 @@ from microforge.ir import Graph
 from microforge.ir.builder import extract_operator
 from microforge.runtime.reference import Reference, compare_outputs
 from microforge.targets.host import build_harness, verify
-from tests.backends.c._harness import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
+from tests.builders.arrays import uniform
+from tests.builders.c import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
 from tests.oracle import MODELS
-from tests.runtime._signal import custom_model, uniform
+from tests.runtime._signal import custom_model
 from tests.runtime.test_signal_fft import T_CODE, _auto_scale_inputs, _rfft_inputs
 from tests.runtime.test_signal_filter_bank import _bank_tables, _sqrt_inputs
 from tests.runtime.test_signal_noise import PREPROCESSOR, _energies, _gain_lut

@@ -10,7 +10,7 @@ import pytest
 
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import extract_operator
-from tests.backends.c._harness import check
+from tests.builders.c import check
 from tests.oracle import MODELS
 from tests.runtime.test_svdf import REAL_OPS, _float_svdf, _int_svdf
 

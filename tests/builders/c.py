@@ -17,7 +17,7 @@ from microforge.backends.c.compiler import compile_model
 from microforge.ir import Graph
 from microforge.ir.builder import GraphBuilder
 from microforge.targets.host import build_harness, verify
-from tests.runtime._parity import sample
+from tests.builders.arrays import sample
 
 NO_SIMD = ["-DMF_NO_SIMD"]  # build the portable C paths on a host with SIMD
 # a test run twice: with the host SIMD paths and with the portable C (its `flags` argument)
@@ -81,7 +81,7 @@ def merge(builders: list[GraphBuilder]) -> GraphBuilder:
 
 
 def sample_inputs(graph: Graph, seed: int = 0) -> list[np.ndarray]:
-    """``tests.runtime._parity.sample`` inputs (200 samples, float specials) for every input."""
+    """``tests.builders.arrays.sample`` inputs (200 samples, float specials) for every input."""
     sg = graph.main
     return [sample(sg.tensors[t].shape, sg.tensors[t].dtype, seed + k)
             for k, t in enumerate(sg.inputs)]
