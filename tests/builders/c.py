@@ -94,3 +94,27 @@ def as_builder(graph: Graph) -> GraphBuilder:
     b.tensors, b.operators = list(sg.tensors), list(sg.operators)
     b.inputs, b.outputs = list(sg.inputs), list(sg.outputs)
     return b
+
+
+def run_c(graph: Graph, inputs: list[np.ndarray], work: Path, sanitize: bool = False,
+          reset_every: int = 0, flags: list[str] | None = None) -> list[np.ndarray]:
+    """Compile ``graph``, build the verify harness (extra compiler ``flags``) and run it on the
+    given samples."""
+    compiled = compile_model(graph, work / "lib", name="m")
+    exe = build_harness(compiled.directory, "m", graph, work, sanitize=sanitize, extra_flags=flags)
+    n = inputs[0].shape[0]
+    with open(work / "in.bin", "wb") as f:
+        for i in range(n):
+            for x in inputs:
+                f.write(np.ascontiguousarray(x[i]).tobytes())
+    subprocess.run([str(exe), str(work / "in.bin"), str(work / "out.bin"), str(n),
+                    str(reset_every)], check=True, timeout=600)
+    raw = np.frombuffer((work / "out.bin").read_bytes(), np.uint8).reshape(n, -1)
+    sg = graph.main
+    outs, start = [], 0
+    for t in sg.outputs:
+        tensor = sg.tensors[t]
+        chunk = np.ascontiguousarray(raw[:, start:start + tensor.nbytes])
+        outs.append(chunk.view(tensor.dtype).reshape((n,) + tensor.shape))
+        start += tensor.nbytes
+    return outs

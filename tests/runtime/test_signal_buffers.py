@@ -9,7 +9,8 @@ import pytest
 import microforge
 from microforge.errors import UnsupportedOpError
 from tests.builders.arrays import uniform
-from tests.runtime._signal import assert_stream_parity, custom_model
+from tests.builders.signal import custom_model
+from tests.runtime._signal import assert_stream_parity
 
 ROWS, STEPS = 3, 200
 

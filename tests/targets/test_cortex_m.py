@@ -21,9 +21,9 @@ from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder
 from microforge.runtime.reference import Reference, compare_outputs
 from microforge.targets.cortex_m import firmware as cortex_m
-from tests.backends.c.test_signal import RFFT_CASES, SIMD_RFFT_CASES, rfft_s16_cases
 from tests.builders.c import merge
 from tests.builders.ops import SAME, VALID, conv_model, conv_weights
+from tests.builders.signal import RFFT_CASES, SIMD_RFFT_CASES, rfft_s16_cases
 from tests.oracle import MODELS
 
 MODELS_ON_TARGET = [

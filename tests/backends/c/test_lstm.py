@@ -16,8 +16,8 @@ from microforge.backends.c.compiler import compile_model
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir import Graph
 from microforge.targets.host import verify
-from tests.backends.c.test_activations_wide import bits, run_c
-from tests.builders.c import BOTH_BUILDS, NO_SIMD
+from tests.builders.arrays import bits
+from tests.builders.c import BOTH_BUILDS, NO_SIMD, run_c
 from tests.builders.ops import LSTM_REAL_OPS, lstm_model
 from tests.oracle import MODELS
 
