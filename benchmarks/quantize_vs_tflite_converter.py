@@ -1,6 +1,6 @@
 """microforge quantize beside the TFLite converter's post-training int8 quantization.
 
-For each Keras model of tests/quantize/keras_models.py (trained a few seconds on synthetic data):
+For each Keras model of tests/builders/keras_models.py (trained a few seconds on synthetic data):
 convert it once with the TFLite converter to float (microforge's input) and once to full int8
 (int8 inputs/outputs) with the same representative dataset (the 256 training samples microforge
 calibrates on). Both int8 models run on held-out inputs through microforge's runtime (bit-exact
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from tests.quantize.keras_models import BUILDERS, make  # noqa: E402
+from tests.builders.keras_models import BUILDERS, make  # noqa: E402
 
 import microforge  # noqa: E402
 from microforge.frontends.tflite.reader import read_tflite  # noqa: E402

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.builders.arrays import bits
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 MODELS = SHARED / "models"
 DATA = SHARED / "data"
@@ -60,33 +62,6 @@ def _count_outputs(interp) -> int:
         except Exception:
             return n
         n += 1
-
-
-def random_inputs(shape, dtype, n: int, seed: int, extremes: bool = True) -> np.ndarray:
-    """n seeded random samples of one input: uniform over the dtype, the first samples set to the
-    dtype's extremes (all min, all max, alternating) when ``extremes``."""
-    rng = np.random.default_rng(seed)
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f":
-        x = rng.uniform(-1.0, 1.0, size=(n,) + tuple(shape)).astype(dtype)
-        return x
-    info = np.iinfo(dtype)
-    x = rng.integers(info.min, info.max, size=(n,) + tuple(shape), endpoint=True, dtype=dtype)
-    if extremes and n >= 3:
-        x[0] = info.min
-        x[1] = info.max
-        flat = x[2].reshape(-1)
-        flat[0::2] = info.min
-        flat[1::2] = info.max
-    return x
-
-
-def bits(x: np.ndarray) -> np.ndarray:
-    """An integer view of an array, so that float comparisons are bit-exact (-0.0, NaN payloads)."""
-    x = np.ascontiguousarray(x)
-    if x.dtype.kind == "f":
-        return x.view(np.dtype(f"u{x.dtype.itemsize}"))
-    return x
 
 
 def assert_tflm_parity(data: bytes, xs: np.ndarray) -> np.ndarray:

@@ -5,7 +5,8 @@ import pytest
 
 import microforge
 from microforge.frontends.tflite.reader import read_tflite
-from tests.oracle import MODELS, random_inputs, tflm_run
+from tests.builders.arrays import random_inputs
+from tests.oracle import MODELS, tflm_run
 
 
 def test_model_io_descriptions():

@@ -9,8 +9,8 @@ import microforge
 from microforge.errors import InputError
 from microforge.report.compile import compile_json, render_compile
 from microforge.targets import TARGETS, BuildOptions, get_target
+from tests.builders.cli import cli
 from tests.oracle import MODELS
-from tests.test_cli import cli
 
 
 def test_compile_reports_what_the_cli_prints(tmp_path):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import microforge
-from tests.oracle import MODELS, random_inputs, tflm_run
+from tests.builders.arrays import random_inputs
+from tests.oracle import MODELS, tflm_run
 
 N = 200
 STATELESS = [

@@ -7,9 +7,9 @@ import wave
 import numpy as np
 import pytest
 
-from tests.audio._clips import CLASSIFIER, PREPROCESSOR, clip
+from tests.builders.audio import CLASSIFIER, PREPROCESSOR, clip
+from tests.builders.cli import assert_one_line_error, cli
 from tests.oracle import MODELS
-from tests.test_cli import assert_one_line_error, cli
 
 LABELS = "silence,unknown,yes,no"
 

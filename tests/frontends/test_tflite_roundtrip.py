@@ -7,7 +7,8 @@ import pytest
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.compare import graph_differences
-from tests.oracle import MODELS, random_inputs, tflm_run
+from tests.builders.arrays import random_inputs
+from tests.oracle import MODELS, tflm_run
 
 ALL_MODELS = sorted(p.name for p in MODELS.glob("*.tflite"))
 # person_detect_vela needs the Ethos-U NPU op, which the TFLM host build cannot run.

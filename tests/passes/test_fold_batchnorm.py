@@ -5,7 +5,7 @@ import pytest
 
 from microforge.ir.builder import GraphBuilder
 from microforge.passes import PassManager, fold_batchnorm, remove_dead
-from tests.passes._graphs import F32, conv_bn, copy_graph, opcodes, run
+from tests.builders.graphs import F32, conv_bn, copy_graph, opcodes, run
 
 
 @pytest.mark.parametrize("opcode", ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"])

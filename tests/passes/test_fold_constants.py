@@ -6,8 +6,8 @@ import numpy as np
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder
 from microforge.passes import PassManager, fold_constants, prepare, remove_dead
+from tests.builders.graphs import F32, copy_graph, opcodes, run
 from tests.oracle import MODELS
-from tests.passes._graphs import F32, copy_graph, opcodes, run
 
 
 def _flatten_graph():

@@ -5,7 +5,7 @@ import pytest
 
 from microforge.ir.builder import GraphBuilder
 from microforge.passes import fuse_activation
-from tests.passes._graphs import F32, copy_graph, opcodes, run
+from tests.builders.graphs import F32, copy_graph, opcodes, run
 
 
 def _graph(producer: str, activation: str, extra_reader: bool = False):

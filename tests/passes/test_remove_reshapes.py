@@ -4,7 +4,7 @@ import numpy as np
 
 from microforge.ir.builder import GraphBuilder
 from microforge.passes import PassManager, remove_dead, remove_reshapes
-from tests.passes._graphs import F32, copy_graph, opcodes, run
+from tests.builders.graphs import F32, copy_graph, opcodes, run
 
 
 def _chain(shapes, last_is_output=True, ops=None):

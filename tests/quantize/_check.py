@@ -8,7 +8,8 @@ import numpy as np
 import microforge
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir import Graph
-from tests.oracle import random_inputs, tflm_run
+from tests.builders.arrays import random_inputs
+from tests.oracle import tflm_run
 
 AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
 SAME = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE",

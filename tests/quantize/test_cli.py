@@ -10,8 +10,8 @@ import shutil
 import numpy as np
 
 import microforge
+from tests.builders.cli import assert_one_line_error, cli
 from tests.oracle import MODELS
-from tests.test_cli import assert_one_line_error, cli
 
 
 def _setup(tmp_path):

@@ -14,9 +14,9 @@ import microforge
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.passes import PassManager, fold_constants, remove_dead
 from microforge.quantize.report import quantize_input, sqnr_db
+from tests.builders.keras_models import BUILDERS, make
 from tests.oracle import tflm_runtime
 from tests.quantize._check import assert_tflm_parity, assert_tflm_rules
-from tests.quantize.keras_models import BUILDERS, make
 
 
 @cache

@@ -1,5 +1,4 @@
-"""Helpers of the signal-library kernel tests: single custom-operator models with FlexBuffers
-options, and stream parity (the signal operators keep state across invokes).
+"""Stream parity for the signal-library kernel tests (the signal operators keep state across invokes).
 
 ``assert_stream_parity`` runs B independent streams of T invokes: TFLM one stream at a time from
 a fresh interpreter, microforge as one model fed the whole batch of B per step, optionally with a
@@ -11,32 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from flatbuffers import flexbuffers
 
 import microforge
-from microforge.frontends.tflite.writer import write_tflite
-from microforge.ir.builder import GraphBuilder
+from tests.builders.arrays import bits
 from tests.oracle import tflm_interpreter, tflm_runtime
-from tests.runtime._parity import bits
-
-Spec = tuple[tuple[int, ...], type]
-
-
-def custom_model(code: str, inputs: list[Spec | np.ndarray], outputs: list[Spec],
-                 **options) -> bytes:
-    """A model of one custom operator: ``inputs`` are (shape, dtype) graph inputs or constant
-    arrays, ``outputs`` (shape, dtype); ``options`` become the FlexBuffers map."""
-    b = GraphBuilder()
-    ins = []
-    for k, spec in enumerate(inputs):
-        if isinstance(spec, np.ndarray):
-            ins.append(b.const(f"c{k}", spec))
-        else:
-            ins.append(b.input(f"x{k}", spec[0], spec[1]))
-    outs = [b.tensor(f"y{k}", shape, dtype) for k, (shape, dtype) in enumerate(outputs)]
-    b.custom_op(code, ins, outs, bytes(flexbuffers.Dumps(options)) if options else b"")
-    b.output(*outs)
-    return write_tflite(b.build())
 
 
 def tflm_streams(data: bytes, streams: list[np.ndarray], reset_at: int | None) -> list[np.ndarray]:
@@ -107,12 +84,3 @@ def assert_stream_parity(
     return got
 
 
-def uniform(rng: np.random.Generator, shape, dtype, low=None, high=None) -> np.ndarray:
-    """Seeded integers over [low, high] (default: the dtype's range), or floats in [-1, 1)."""
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f":
-        return rng.uniform(-1.0, 1.0, size=shape).astype(dtype)
-    info = np.iinfo(dtype)
-    lo = info.min if low is None else low
-    hi = info.max if high is None else high
-    return rng.integers(lo, hi, size=shape, endpoint=True, dtype=dtype)

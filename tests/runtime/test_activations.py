@@ -9,7 +9,8 @@ import microforge
 from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder
-from tests.runtime._parity import assert_parity, sample
+from tests.builders.arrays import sample
+from tests.runtime._parity import assert_parity
 
 SHAPE = (2, 5, 3)
 

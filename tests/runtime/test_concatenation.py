@@ -6,38 +6,13 @@ import numpy as np
 import pytest
 
 from microforge.frontends.tflite.reader import read_tflite
-from microforge.ir.builder import GraphBuilder, extract_operator
+from microforge.ir.builder import extract_operator
+from tests.builders.arrays import sample
+from tests.builders.ops import concat_model
 from tests.oracle import MODELS
-from tests.runtime._parity import assert_both_reject, assert_parity, sample
+from tests.runtime._parity import assert_both_reject, assert_parity
 
 DTYPES = [np.int8, np.int16, np.int32, np.float32]
-
-
-def _quant(dtype):
-    return {np.int8: (0.05, -3), np.int16: (0.001, 0)}.get(dtype, (None, None))
-
-
-def _concat(shapes, axis, dtype, consts=(), quants=None):
-    """CONCATENATION of inputs with ``shapes``; the indices in ``consts`` are constant tensors."""
-    b = GraphBuilder()
-    rank = len(shapes[0])
-    pos = axis + rank if axis < 0 else axis
-    out_shape = list(shapes[0])
-    out_shape[pos] = sum(s[pos] for s in shapes)
-    quants = quants or [_quant(dtype)] * (len(shapes) + 1)
-    rng = np.random.default_rng(len(shapes))
-    ids, feeds = [], []
-    for k, s in enumerate(shapes):
-        if k in consts:
-            data = sample(s, dtype, 50 + k, n=1)[0]
-            ids.append(b.const(f"c{k}", data, dtype, *quants[k]))
-        else:
-            ids.append(b.input(f"x{k}", s, dtype, *quants[k]))
-            feeds.append(sample(s, dtype, int(rng.integers(1000))))
-    y = b.tensor("y", tuple(out_shape), dtype, *quants[-1])
-    b.op("CONCATENATION", ids, [y], axis=axis, fused_activation_function=0)
-    b.output(y)
-    return b, feeds
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
@@ -49,27 +24,27 @@ def test_axes(dtype, axis):
         s = list(base)
         s[axis] = k
         shapes.append(tuple(s))
-    b, feeds = _concat(shapes, axis, dtype)
+    b, feeds = concat_model(shapes, axis, dtype)
     assert_parity(b, feeds)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_constant_inputs(dtype):
-    b, feeds = _concat([(5,), (7,), (3,), (1,)], 0, dtype, consts=(0, 3))
+    b, feeds = concat_model([(5,), (7,), (3,), (1,)], 0, dtype, consts=(0, 3))
     assert_parity(b, feeds)
 
 
 def test_rank_1_and_5():
-    b, feeds = _concat([(4,), (6,)], -1, np.int32)
+    b, feeds = concat_model([(4,), (6,)], -1, np.int32)
     assert_parity(b, feeds)
-    b, feeds = _concat([(1, 2, 1, 3, 2), (1, 2, 1, 3, 5)], 4, np.float32)
+    b, feeds = concat_model([(1, 2, 1, 3, 2), (1, 2, 1, 3, 5)], 4, np.float32)
     assert_parity(b, feeds)
 
 
 def test_int16_scales_not_compared():
     """TFLM copies int16 values unchanged even when the scales differ."""
     quants = [(0.001, 0), (0.004, 0), (0.002, 0)]
-    b, feeds = _concat([(2, 3), (2, 5)], 1, np.int16, quants=quants)
+    b, feeds = concat_model([(2, 3), (2, 5)], 1, np.int16, quants=quants)
     assert_parity(b, feeds)
 
 
@@ -77,12 +52,12 @@ def test_int16_scales_not_compared():
     "quants", [[(0.05, 0), (0.06, 0), (0.05, 0)], [(0.05, 1), (0.05, 0), (0.05, 0)]]
 )
 def test_int8_quantization_mismatch_rejected(quants):
-    b, _ = _concat([(2, 3), (2, 5)], 1, np.int8, quants=quants)
+    b, _ = concat_model([(2, 3), (2, 5)], 1, np.int8, quants=quants)
     assert_both_reject(b)
 
 
 def test_fused_activation_rejected():
-    b, _ = _concat([(2, 3), (2, 5)], 1, np.float32)
+    b, _ = concat_model([(2, 3), (2, 5)], 1, np.float32)
     b.operators[0].options["fused_activation_function"] = 1
     assert_both_reject(b)
 

@@ -10,79 +10,13 @@ import pytest
 from microforge import fixedpoint as fp
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
-from microforge.runtime.kernels.common import Requantizer, compute_padding
-from tests.oracle import MODELS, random_inputs
-from tests.runtime._parity import assert_parity, sample
+from microforge.runtime.kernels.common import Requantizer
+from tests.builders.arrays import random_inputs, sample
+from tests.builders.ops import SAME, VALID, conv_model, conv_weights
+from tests.oracle import MODELS
+from tests.runtime._parity import assert_parity
 
 N = 200
-SAME, VALID = 0, 1
-
-
-def _spread_scale(x_scale, w_scales, weights, depth, dtype) -> float:
-    """An output scale that spreads typical accumulators over the whole output range."""
-    x_std = 74.0 if dtype == np.int8 else 19000.0
-    acc_std = x_std * float(np.abs(weights).mean()) * np.sqrt(depth)
-    levels = 40.0 if dtype == np.int8 else 9000.0
-    return float(np.float32(x_scale * float(np.mean(w_scales)) * acc_std / levels))
-
-
-def _build(op, dtype, in_shape, weights, options, *, per_channel=True, bias="int",
-           x_zp=None, out_zp=None, seed=0, quantized_bias_type=None):
-    """A one-operator model. ``weights`` is OHWI (CONV_2D) or 1HWO (DEPTHWISE_CONV_2D)."""
-    rng = np.random.default_rng(seed)
-    depthwise = op == "DEPTHWISE_CONV_2D"
-    c_out = weights.shape[3] if depthwise else weights.shape[0]
-    k_h, k_w = weights.shape[1], weights.shape[2]
-    dil_h, dil_w = options.get("dilation_h_factor", 1), options.get("dilation_w_factor", 1)
-    out_h, _ = compute_padding(options["padding"], in_shape[1], k_h, options["stride_h"], dil_h)
-    out_w, _ = compute_padding(options["padding"], in_shape[2], k_w, options["stride_w"], dil_w)
-    out_shape = (in_shape[0], out_h, out_w, c_out)
-    b = GraphBuilder()
-    axis = 3 if depthwise else 0
-    if dtype == np.float32:
-        x = b.input("x", in_shape, np.float32)
-        w = b.const("w", weights.astype(np.float32))
-        inputs = [x, w]
-        if bias is not None:
-            inputs.append(b.const("b", rng.uniform(-0.5, 0.5, c_out).astype(np.float32)))
-        y = b.tensor("y", out_shape, np.float32)
-    else:
-        x_scale = 0.05 if dtype == np.int8 else 0.0004
-        if x_zp is None:
-            x_zp = int(rng.integers(-20, 20)) if dtype == np.int8 else 0
-        w_scales = rng.uniform(0.002, 0.02, c_out if per_channel else 1).astype(np.float32)
-        x = b.input("x", in_shape, dtype, x_scale, x_zp)
-        w = b.const("w", weights.astype(np.int8), scale=w_scales, zero_point=0, axis=axis)
-        inputs = [x, w]
-        if bias is not None:
-            acc_scale = x_scale * np.broadcast_to(w_scales, (c_out,))
-            bias_dtype = {"int": np.int32 if dtype == np.int8 else np.int64}.get(bias, bias)
-            values = rng.integers(-3000, 3000, c_out) * (1 if dtype == np.int8 else 40)
-            inputs.append(b.const("b", values.astype(bias_dtype), scale=acc_scale, zero_point=0))
-        if out_zp is None:
-            out_zp = int(rng.integers(-30, 30)) if dtype == np.int8 else 0
-        y = b.tensor("y", out_shape, dtype, _spread_scale(x_scale, w_scales, weights,
-                                                   k_h * k_w * (1 if depthwise else in_shape[3]),
-                                                   dtype),
-                     out_zp)
-    opts = dict(options)
-    opts.setdefault("fused_activation_function", 0)
-    opts.setdefault("dilation_h_factor", 1)
-    opts.setdefault("dilation_w_factor", 1)
-    if quantized_bias_type is not None:
-        opts["quantized_bias_type"] = quantized_bias_type
-    if depthwise:
-        opts["depth_multiplier"] = c_out // in_shape[3]
-    b.op(op, inputs, [y], **opts)
-    b.output(y)
-    return b
-
-
-def _weights(op, k, c_in, c_out, seed, depth_multiplier=1):
-    rng = np.random.default_rng(seed)
-    if op == "DEPTHWISE_CONV_2D":
-        return rng.integers(-127, 128, (1, k[0], k[1], c_in * depth_multiplier))
-    return rng.integers(-127, 128, (c_out, k[0], k[1], c_in))
 
 
 def _inputs(shape, dtype, seed):
@@ -132,8 +66,8 @@ def test_geometry_and_variants(op, dtype, geometry, variant):
     per_channel, bias, act = VARIANTS[variant]
     seed = _seed(op, np.dtype(dtype).name, geometry, variant)
     c_in, c_out = 3, 4
-    w = _weights(op, k, c_in, c_out, seed, depth_multiplier=1 if op == "CONV_2D" else 2)
-    model = _build(op, dtype, (1,) + hw + (c_in,), w, _options(padding, stride, dilation, act),
+    w = conv_weights(op, k, c_in, c_out, seed, depth_multiplier=1 if op == "CONV_2D" else 2)
+    model = conv_model(op, dtype, (1,) + hw + (c_in,), w, _options(padding, stride, dilation, act),
                    per_channel=per_channel, bias=bias, seed=seed)
     assert_parity(model, [_inputs((1,) + hw + (c_in,), dtype, seed)])
 
@@ -142,8 +76,8 @@ def test_geometry_and_variants(op, dtype, geometry, variant):
 @pytest.mark.parametrize("multiplier,c_in", [(1, 5), (3, 2), (8, 1)])
 def test_depth_multiplier(dtype, multiplier, c_in):
     seed = _seed("dm", np.dtype(dtype).name, multiplier, c_in)
-    w = _weights("DEPTHWISE_CONV_2D", (3, 3), c_in, 0, seed, multiplier)
-    model = _build("DEPTHWISE_CONV_2D", dtype, (1, 8, 8, c_in), w,
+    w = conv_weights("DEPTHWISE_CONV_2D", (3, 3), c_in, 0, seed, multiplier)
+    model = conv_model("DEPTHWISE_CONV_2D", dtype, (1, 8, 8, c_in), w,
                    _options(SAME, 2, 1, 1), seed=seed)
     assert_parity(model, [_inputs((1, 8, 8, c_in), dtype, seed)])
 
@@ -166,8 +100,8 @@ def test_single_input_channel(op, dtype, geometry):
 
     padding, stride, dilation, k, hw = geometry
     seed = _seed("single", op, np.dtype(dtype).name, geometry)
-    w = _weights(op, k, 1, 5, seed, depth_multiplier=5)
-    model = _build(op, dtype, (1,) + hw + (1,), w, _options(padding, stride, dilation, 1),
+    w = conv_weights(op, k, 1, 5, seed, depth_multiplier=5)
+    model = conv_model(op, dtype, (1,) + hw + (1,), w, _options(padding, stride, dilation, 1),
                    seed=seed).build()
     xs = _inputs((1,) + hw + (1,), dtype, seed)
     whole = assert_parity(model, [xs])[0]
@@ -180,8 +114,8 @@ def test_single_input_channel(op, dtype, geometry):
 def test_grouped_conv(dtype):
     """A filter depth dividing the input channels: TFLM's grouped convolution."""
     seed = _seed("groups", np.dtype(dtype).name)
-    w = _weights("CONV_2D", (3, 3), 2, 6, seed)
-    model = _build("CONV_2D", dtype, (1, 6, 6, 4), w, _options(SAME, 1, 1, 0), seed=seed)
+    w = conv_weights("CONV_2D", (3, 3), 2, 6, seed)
+    model = conv_model("CONV_2D", dtype, (1, 6, 6, 4), w, _options(SAME, 1, 1, 0), seed=seed)
     assert_parity(model, [_inputs((1, 6, 6, 4), dtype, seed)])
 
 
@@ -191,8 +125,8 @@ def test_conv_16x8_accumulators(quantized_bias_type, bias):
     """16x8 CONV_2D: int32 bias or quantized_bias_type INT32 select int32 accumulators and the
     32-bit multiplier; int64 bias or none the 64-bit ones."""
     seed = _seed("16x8", quantized_bias_type, str(bias))
-    w = _weights("CONV_2D", (3, 3), 6, 5, seed)
-    model = _build("CONV_2D", np.int16, (1, 6, 6, 6), w, _options(SAME, 1, 1, 1),
+    w = conv_weights("CONV_2D", (3, 3), 6, 5, seed)
+    model = conv_model("CONV_2D", np.int16, (1, 6, 6, 6), w, _options(SAME, 1, 1, 1),
                    bias=bias, seed=seed, quantized_bias_type=quantized_bias_type)
     assert_parity(model, [_inputs((1, 6, 6, 6), np.int16, seed)])
 
@@ -200,8 +134,8 @@ def test_conv_16x8_accumulators(quantized_bias_type, bias):
 def test_zero_points_at_the_extremes():
     for x_zp, out_zp in [(-128, -128), (127, 127), (-128, 127)]:
         seed = _seed("zp", x_zp, out_zp)
-        w = _weights("CONV_2D", (3, 3), 4, 6, seed)
-        model = _build("CONV_2D", np.int8, (1, 5, 5, 4), w, _options(SAME, 1, 1, 0),
+        w = conv_weights("CONV_2D", (3, 3), 4, 6, seed)
+        model = conv_model("CONV_2D", np.int8, (1, 5, 5, 4), w, _options(SAME, 1, 1, 0),
                        x_zp=x_zp, out_zp=out_zp, seed=seed)
         assert_parity(model, [_inputs((1, 5, 5, 4), np.int8, seed)])
 
@@ -211,23 +145,23 @@ def test_wide_accumulator_uses_float64():
     seed = _seed("wide")
     rng = np.random.default_rng(seed)
     w = rng.choice([-127, 127], (3, 3, 3, 600))
-    model = _build("CONV_2D", np.int8, (1, 3, 3, 600), w, _options(VALID, 1, 1, 0), seed=seed)
+    model = conv_model("CONV_2D", np.int8, (1, 3, 3, 600), w, _options(VALID, 1, 1, 0), seed=seed)
     assert_parity(model, [_inputs((1, 3, 3, 600), np.int8, seed)])
 
 
 def test_model_batch_dimension():
     """A model batch of 2 per runtime sample."""
     seed = _seed("batch")
-    w = _weights("CONV_2D", (3, 3), 3, 4, seed)
-    model = _build("CONV_2D", np.int8, (2, 6, 6, 3), w, _options(SAME, 2, 1, 3), seed=seed)
+    w = conv_weights("CONV_2D", (3, 3), 3, 4, seed)
+    model = conv_model("CONV_2D", np.int8, (2, 6, 6, 3), w, _options(SAME, 2, 1, 3), seed=seed)
     assert_parity(model, [_inputs((2, 6, 6, 3), np.int8, seed)])
 
 
 def test_float_special_values():
     """NaN, infinities, signed zeros and huge values go through the float kernels as in TFLM."""
     for op in ["CONV_2D", "DEPTHWISE_CONV_2D"]:
-        w = _weights(op, (3, 3), 3, 3, 7).astype(np.float32) / 64
-        model = _build(op, np.float32, (1, 5, 5, 3), w, _options(SAME, 1, 1, 0), seed=7)
+        w = conv_weights(op, (3, 3), 3, 3, 7).astype(np.float32) / 64
+        model = conv_model(op, np.float32, (1, 5, 5, 3), w, _options(SAME, 1, 1, 0), seed=7)
         assert_parity(model, [sample((1, 5, 5, 3), np.float32, 7, scale=4.0)])
 
 
@@ -280,12 +214,12 @@ def test_refusals():
     from microforge.errors import UnsupportedOpError
     from microforge.frontends.tflite.writer import write_tflite
 
-    w = _weights("DEPTHWISE_CONV_2D", (3, 3), 2, 0, 1)
-    model = _build("DEPTHWISE_CONV_2D", np.int8, (1, 5, 5, 2), w, _options(SAME, 1, 1, 0))
+    w = conv_weights("DEPTHWISE_CONV_2D", (3, 3), 2, 0, 1)
+    model = conv_model("DEPTHWISE_CONV_2D", np.int8, (1, 5, 5, 2), w, _options(SAME, 1, 1, 0))
     model.operators[0].options["depth_multiplier"] = 0  # TFLM would write no output at all
     hybrid = GraphBuilder()  # float input with an int8 filter
     x = hybrid.input("x", (1, 5, 5, 2), np.float32)
-    f = hybrid.const("w", _weights("CONV_2D", (3, 3), 2, 2, 1).astype(np.int8), scale=0.1,
+    f = hybrid.const("w", conv_weights("CONV_2D", (3, 3), 2, 2, 1).astype(np.int8), scale=0.1,
                      zero_point=0)
     y = hybrid.tensor("y", (1, 5, 5, 2), np.float32)
     hybrid.op("CONV_2D", [x, f], [y], **_options(SAME, 1, 1, 0))
@@ -300,8 +234,8 @@ def test_refusals():
 @pytest.mark.parametrize("padding", [SAME, VALID])
 def test_asymmetric_strides_and_dilations(op, dtype, padding):
     seed = _seed("asym", op, np.dtype(dtype).name, padding)
-    w = _weights(op, (3, 2), 3, 4, seed, depth_multiplier=1 if op == "CONV_2D" else 2)
+    w = conv_weights(op, (3, 2), 3, 4, seed, depth_multiplier=1 if op == "CONV_2D" else 2)
     options = {"padding": padding, "stride_h": 1, "stride_w": 3, "dilation_h_factor": 2,
                "dilation_w_factor": 1, "fused_activation_function": 1}
-    model = _build(op, dtype, (1, 9, 11, 3), w, options, seed=seed)
+    model = conv_model(op, dtype, (1, 9, 11, 3), w, options, seed=seed)
     assert_parity(model, [_inputs((1, 9, 11, 3), dtype, seed)])

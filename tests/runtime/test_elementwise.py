@@ -12,39 +12,15 @@ from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
-from tests.oracle import MODELS, random_inputs, tflm_run, tflm_runtime
-from tests.runtime._parity import assert_both_reject, assert_parity, sample
-
-# (shape of input 1, shape of input 2): same shape, inner / outer / scalar broadcasting, rank
-# mismatch in both directions, 5-D.
-SHAPES = [
-    ((2, 3, 4), (2, 3, 4)),
-    ((2, 3, 4), (3, 1)),
-    ((1, 3, 1), (2, 1, 4)),
-    ((4,), (2, 3, 4)),
-    ((2, 5), ()),
-    ((1, 2, 1, 3, 2), (2, 1, 3, 1)),
-]
-QUANT_OPS = ["ADD", "SUB", "MUL", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM"]
-FUSED = {"ADD", "SUB", "MUL", "DIV"}
-
-
-def _params(dtype, rng, op):
-    """Random (scale, zero point) for the two inputs and the output. int16 zero points are 0
-    except for ADD/SUB, whose general rescaling path TFLM also runs with other zero points."""
-    if dtype not in (np.int8, np.int16):
-        return [(None, None)] * 3
-    out = []
-    for _ in range(3):
-        scale = float(np.float32(10 ** rng.uniform(-3, -1) * (1 if dtype == np.int8 else 0.01)))
-        if dtype == np.int8:
-            zp = int(rng.integers(-20, 20))
-        else:
-            zp = int(rng.integers(-300, 300)) if op in ("ADD", "SUB") else 0
-        out.append((scale, zp))
-    if op in ("MAXIMUM", "MINIMUM"):
-        out = [out[0]] * 3
-    return out
+from tests.builders.arrays import random_inputs, sample
+from tests.builders.ops import (
+    ELEMENTWISE_FUSED,
+    ELEMENTWISE_QUANT_OPS,
+    ELEMENTWISE_SHAPES,
+    elementwise_params,
+)
+from tests.oracle import MODELS, tflm_run, tflm_runtime
+from tests.runtime._parity import assert_both_reject, assert_parity
 
 
 def _binary(op, s1, s2, dtype, q, act=None, const2=None):
@@ -76,14 +52,14 @@ def _ids(v):
     return np.dtype(v).name if isinstance(v, type) else str(v)
 
 
-@pytest.mark.parametrize("op,dtype", _combos(QUANT_OPS + ["DIV"]), ids=_ids)
-@pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("op,dtype", _combos(ELEMENTWISE_QUANT_OPS + ["DIV"]), ids=_ids)
+@pytest.mark.parametrize("shapes", ELEMENTWISE_SHAPES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_binary(op, dtype, shapes):
     s1, s2 = shapes
     seed = zlib.crc32(repr((op, np.dtype(dtype).name, shapes)).encode()) % 1000
     rng = np.random.default_rng(seed)
-    q = _params(dtype, rng, op)
-    act = 1 if op in FUSED else None
+    q = elementwise_params(dtype, rng, op)
+    act = 1 if op in ELEMENTWISE_FUSED else None
     x, y = _int_inputs(op, s1, s2, dtype, seed)
     assert_parity(_binary(op, s1, s2, dtype, q, act), [x, y])
 
@@ -92,7 +68,7 @@ def test_binary(op, dtype, shapes):
 @pytest.mark.parametrize("act", [0, 1, 2, 3])
 def test_fused_activation(op, dtype, act):
     rng = np.random.default_rng(act)
-    q = _params(dtype, rng, op)
+    q = elementwise_params(dtype, rng, op)
     s1, s2 = (3, 8), (1, 8)
     x, y = _int_inputs(op, s1, s2, dtype, 10 + act)
     if dtype == np.float32:  # spread floats over the clamp bounds of every activation
@@ -103,13 +79,13 @@ def test_fused_activation(op, dtype, act):
     assert_parity(_binary(op, s1, s2, dtype, q, act), [x, y])
 
 
-@pytest.mark.parametrize("op", QUANT_OPS)
+@pytest.mark.parametrize("op", ELEMENTWISE_QUANT_OPS)
 @pytest.mark.parametrize("dtype", [np.int8, np.int16])
 @pytest.mark.parametrize("seed", range(10))
 def test_random_scales(op, dtype, seed):
     """Many scale combinations: the multipliers must round exactly as TFLM's."""
     rng = np.random.default_rng(100 + seed)
-    q = _params(dtype, rng, op)
+    q = elementwise_params(dtype, rng, op)
     x, y = _int_inputs(op, (6, 7), (6, 7), dtype, seed)
     assert_parity(_binary(op, (6, 7), (6, 7), dtype, q), [x, y])
 

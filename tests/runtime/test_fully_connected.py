@@ -12,18 +12,13 @@ import pytest
 import microforge
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.frontends.tflite.writer import write_tflite
-from microforge.ir import Tensor
 from microforge.ir.builder import GraphBuilder, extract_operator
-from microforge.ir.quant import QuantParams
 from microforge.runtime.kernels.fully_connected import matmul_dtype, unpack_int4
-from tests.oracle import MODELS, random_inputs, tflm_run, tflm_runtime
+from tests.builders.arrays import bits, random_inputs
+from tests.builders.ops import fc_model
+from tests.oracle import MODELS, tflm_run, tflm_runtime
 
 N = 200
-
-
-def bits(x: np.ndarray) -> np.ndarray:
-    x = np.ascontiguousarray(x)
-    return x.view(np.uint32) if x.dtype == np.float32 else x
 
 
 def assert_tflm_parity(data: bytes, xs: list[np.ndarray]) -> np.ndarray:
@@ -45,53 +40,6 @@ def float_inputs(shape, seed: int, scale: float = 4.0) -> np.ndarray:
     flat[: min(flat.size, special.size)] = special[: flat.size]
     x[1] = -0.0
     return x
-
-
-def fc_model(in_shape, out_shape, k, n, dtype, *, w_dtype=np.int8, per_channel=False, bias="int32",
-             act=0, keep_num_dims=False, seed=0, w_zero_point=0, int4=False, bias_type=0,
-             bias_scale_ratio=1.0, big_bias=False) -> bytes:
-    rng = np.random.default_rng(seed)
-    b = GraphBuilder()
-    if dtype == np.float32:
-        x = b.input("x", in_shape, np.float32)
-        w = b.const("w", rng.normal(0, 0.5, (n, k)).astype(np.float32))
-        bias_t = b.const("b", rng.normal(0, 1, n).astype(np.float32)) if bias else -1
-        y = b.tensor("y", out_shape, np.float32)
-    else:
-        in_scale = float(rng.uniform(0.005, 0.05))
-        in_zp = int(rng.integers(-20, 20)) if dtype == np.int8 else 0
-        x = b.input("x", in_shape, dtype, in_scale, in_zp)
-        lim = 7 if int4 else 127
-        wq = rng.integers(-lim, lim, (n, k), endpoint=True).astype(np.int8)
-        w_scale = rng.uniform(0.002, 0.02, n if per_channel else 1).astype(np.float32)
-        if int4:
-            flat = wq.reshape(-1).astype(np.int16) & 0x0F
-            flat = np.concatenate([flat, np.zeros(flat.size % 2, np.int16)])
-            packed = (flat[0::2] | (flat[1::2] << 4)).astype(np.uint8)
-            quant = QuantParams(scale=w_scale, zero_point=np.zeros(1, np.int64))
-            b.tensors.append(Tensor("w", (n, k), np.uint8, quant, packed, type_name="INT4"))
-            w = len(b.tensors) - 1
-        else:
-            w = b.const("w", wq, scale=w_scale, zero_point=w_zero_point, axis=0)
-        acc_scale = in_scale * float(w_scale.mean())
-        spread = 74.0 * (74.0 if dtype == np.int8 else 18900.0) * np.sqrt(k)
-        if bias:
-            bdt = np.int64 if bias == "int64" else np.int32
-            lim_b = 2**31 - 1 if big_bias else int(spread)
-            bv = rng.integers(-lim_b, lim_b, n).astype(bdt)
-            if big_bias:
-                bv[: n // 2] = 2**31 - 1 - rng.integers(0, 1000, n // 2)
-            bias_scale = (in_scale * w_scale * bias_scale_ratio).astype(np.float32)
-            bias_t = b.const("b", bv, scale=bias_scale, zero_point=0)
-        else:
-            bias_t = -1
-        out_scale = acc_scale * spread / (60.0 if dtype == np.int8 else 12000.0)
-        out_zp = int(rng.integers(-10, 10)) if dtype == np.int8 else 0
-        y = b.tensor("y", out_shape, dtype, out_scale, out_zp)
-    b.op("FULLY_CONNECTED", [x, w, bias_t], [y], fused_activation_function=act,
-         keep_num_dims=keep_num_dims, quantized_bias_type=bias_type)
-    b.output(y)
-    return write_tflite(b.build())
 
 
 @pytest.mark.parametrize("act", [0, 1, 2, 3])

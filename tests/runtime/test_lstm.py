@@ -20,37 +20,10 @@ from microforge.frontends.tflite.reader import read_tflite
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.common import expf, expm1f, tanhf
+from tests.builders.arrays import bits
+from tests.builders.ops import LSTM_REAL_OPS, lstm_model
 from tests.oracle import MODELS, tflm_run
-from tests.runtime._parity import bits
-from tests.runtime.test_svdf import assert_sequence_parity, assert_whole_model_parity, sequences
-
-REAL_OPS = [
-    ("trained_lstm_int8.tflite", 0),
-    ("trained_lstm.tflite", 0),
-    ("dtln_noise_suppression.tflite", 0),  # cell scale 2**-11
-    ("dtln_noise_suppression.tflite", 1),  # hidden zero point -4
-]
-
-
-def lstm_model(name: str, index: int, *, batch: int | None = None, steps: int | None = None,
-               time_major: bool = False, **options) -> bytes:
-    """The LSTM op ``index`` of a shared model as a one-op model, optionally with another model
-    batch / sequence length / layout and other options (cell_clip, ...)."""
-    graph = extract_operator(read_tflite(MODELS / name), index)
-    sg = graph.main
-    op = sg.operators[0]
-    x, out = sg.tensors[op.inputs[0]], sg.tensors[op.outputs[0]]
-    nb, t, n_in = x.shape
-    nb, t = batch or nb, steps or t
-    units = out.shape[2]
-    x.shape, out.shape = ((t, nb, n_in), (t, nb, units)) if time_major else ((nb, t, n_in),
-                                                                             (nb, t, units))
-    for i in (18, 19):
-        sg.tensors[op.inputs[i]].shape = (nb, units)
-    for tensor in (x, out, sg.tensors[op.inputs[18]], sg.tensors[op.inputs[19]]):
-        tensor.shape_signature = None
-    op.options = {**op.options, "time_major": time_major, **options}
-    return write_tflite(graph)
+from tests.runtime._parity import assert_sequence_parity, assert_whole_model_parity, sequences
 
 
 def _check(data: bytes, seed: int, scale: float = 1.0, positive: bool = False) -> np.ndarray:
@@ -62,7 +35,7 @@ def _check(data: bytes, seed: int, scale: float = 1.0, positive: bool = False) -
     return xs
 
 
-@pytest.mark.parametrize("name,index", REAL_OPS)
+@pytest.mark.parametrize("name,index", LSTM_REAL_OPS)
 def test_real_lstm_ops_over_sequences(name, index):
     _check(write_tflite(extract_operator(read_tflite(MODELS / name), index)), seed=index)
 

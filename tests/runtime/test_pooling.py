@@ -8,8 +8,9 @@ import pytest
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.common import compute_padding
-from tests.oracle import MODELS, random_inputs
-from tests.runtime._parity import assert_both_reject, assert_parity, sample
+from tests.builders.arrays import random_inputs, sample
+from tests.oracle import MODELS
+from tests.runtime._parity import assert_both_reject, assert_parity
 
 N = 200
 SAME, VALID = 0, 1

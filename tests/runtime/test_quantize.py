@@ -13,7 +13,8 @@ from microforge.frontends.tflite.reader import read_tflite
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.quantize import float_to_int32_x86
-from tests.oracle import MODELS, assert_tflm_parity, random_inputs
+from tests.builders.arrays import random_inputs
+from tests.oracle import MODELS, assert_tflm_parity
 
 N = 200
 SHAPE = (1, 24)

@@ -10,8 +10,9 @@ from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
+from tests.builders.arrays import sample
 from tests.oracle import MODELS
-from tests.runtime._parity import assert_both_reject, assert_parity, sample
+from tests.runtime._parity import assert_both_reject, assert_parity
 
 DTYPES = [np.int8, np.int16, np.float32]
 

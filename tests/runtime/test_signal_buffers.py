@@ -8,7 +8,9 @@ import pytest
 
 import microforge
 from microforge.errors import UnsupportedOpError
-from tests.runtime._signal import assert_stream_parity, custom_model, uniform
+from tests.builders.arrays import uniform
+from tests.builders.signal import custom_model
+from tests.runtime._signal import assert_stream_parity
 
 ROWS, STEPS = 3, 200
 

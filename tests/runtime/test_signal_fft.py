@@ -8,25 +8,10 @@ import pytest
 import microforge
 from microforge.errors import UnsupportedOpError
 from microforge.runtime.kernels.signal_kissfft import factorize, supported_length
+from tests.builders.signal import T_CODE, auto_scale_inputs, custom_model, rfft_inputs
 from tests.runtime._parity import assert_parity
-from tests.runtime._signal import custom_model, uniform
 
 N = 200
-T_CODE = {np.int16: 7, np.int32: 2, np.float32: 0}
-
-
-def _auto_scale_inputs(rng: np.random.Generator, n: int) -> np.ndarray:
-    x = uniform(rng, (N, n), np.int16)
-    amp = 1 << rng.integers(0, 16, size=(N, 1))  # every scale from 0 to 15 bits
-    x = (x.astype(np.int32) % amp).astype(np.int16) * rng.choice([-1, 1], size=(N, n)).astype(
-        np.int16)
-    x[0] = 0
-    x[1] = -32768
-    x[2] = 32767
-    x[3, ::7] = -32768  # -32768 amid other values: TFLM's int16 maximum turns negative
-    x[4, -1] = -32768
-    x[5] = rng.integers(-3, 4, size=n)
-    return x
 
 
 @pytest.mark.parametrize("n", [480, 64, 7])
@@ -34,22 +19,9 @@ def test_fft_auto_scale(n):
     rng = np.random.default_rng(n)
     data = custom_model("SignalFftAutoScale", [((n,), np.int16)],
                         [((n,), np.int16), ((), np.int32)])
-    x = _auto_scale_inputs(rng, n)
+    x = auto_scale_inputs(rng, n)
     scale = assert_parity(microforge.load(data).graph, [x])[1]
     assert len(set(scale.tolist())) > 10
-
-
-def _rfft_inputs(rng, dtype, shape):
-    if dtype == np.float32:
-        x = rng.uniform(-1, 1, size=(N,) + shape).astype(np.float32)
-        x[1] *= np.float32(3e4)
-        x[2] = 0
-        return x
-    x = uniform(rng, (N,) + shape, dtype)
-    # random magnitudes so the fixed-point scaling sees quiet and loud signals
-    bits = np.iinfo(dtype).bits
-    shift = rng.integers(0, bits - 1, size=(N,) + (1,) * len(shape))
-    return (x >> shift.astype(x.dtype)).astype(dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.int16, np.int32, np.float32])
@@ -61,7 +33,7 @@ def test_rfft(dtype, length, in_len, rows):
     out_shape = (rows, length + 2) if rows > 1 else (length + 2,)
     data = custom_model("SignalRfft", [(shape, dtype)], [(out_shape, dtype)],
                         T=T_CODE[dtype], fft_length=length)
-    assert_parity(microforge.load(data).graph, [_rfft_inputs(rng, dtype, shape)])
+    assert_parity(microforge.load(data).graph, [rfft_inputs(rng, dtype, shape)])
 
 
 @pytest.mark.parametrize("dtype", [np.int16, np.int32, np.float32])
@@ -72,7 +44,7 @@ def test_irfft(dtype, length, rows):
     out_shape = (rows, length) if rows > 1 else (length,)
     data = custom_model("SignalIrfft", [(shape, dtype)], [(out_shape, dtype)],
                         T=T_CODE[dtype], fft_length=length)
-    assert_parity(microforge.load(data).graph, [_rfft_inputs(rng, dtype, shape)])
+    assert_parity(microforge.load(data).graph, [rfft_inputs(rng, dtype, shape)])
 
 
 def test_kf_factor():

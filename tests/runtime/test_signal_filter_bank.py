@@ -9,9 +9,10 @@ import pytest
 import microforge
 from microforge.errors import UnsupportedOpError
 from microforge.runtime.kernels.signal_filter_bank import sqrt64
+from tests.builders.arrays import uniform
+from tests.builders.signal import bank_tables, custom_model, sqrt_inputs
 from tests.oracle import tflm_run
 from tests.runtime._parity import assert_parity
-from tests.runtime._signal import custom_model, uniform
 
 N = 200
 
@@ -50,26 +51,11 @@ def test_energy(start, end, n):
     assert (ours[:, :start] == 0).all() and (ours[:, end:] == 0).all()
 
 
-def _bank_tables(rng, n_in: int, channels: int, full_range: bool):
-    starts = np.sort(rng.integers(0, n_in - 8, size=channels + 1)).astype(np.int16)
-    widths = rng.integers(0, 9, size=channels + 1).astype(np.int16)
-    widths[0] = 0 if channels % 2 else widths[0]
-    weight_starts = np.concatenate([[0], np.cumsum(widths[:-1])]).astype(np.int16)
-    total = int(widths.sum())
-    if full_range:
-        weights = uniform(rng, (max(total, 1),), np.int16)
-        unweights = uniform(rng, (max(total, 1),), np.int16)
-    else:
-        weights = rng.integers(0, 4097, size=max(total, 1)).astype(np.int16)
-        unweights = (4096 - weights).astype(np.int16)
-    return [weights, unweights, starts, weight_starts, widths]
-
-
 @pytest.mark.parametrize("full_range", [False, True])
 @pytest.mark.parametrize("n_in,channels", [(257, 40), (64, 8), (16, 1)])
 def test_filter_bank(full_range, n_in, channels):
     rng = np.random.default_rng(n_in + channels + full_range)
-    tables = _bank_tables(rng, n_in, channels, full_range)
+    tables = bank_tables(rng, n_in, channels, full_range)
     data = custom_model("SignalFilterBank", [((n_in,), np.uint32)] + tables,
                         [((channels,), np.uint64)], num_channels=channels)
     x = uniform(rng, (N, n_in), np.uint32)
@@ -86,25 +72,12 @@ def test_filter_bank_tables_out_of_range_refused():
         microforge.load(data)
 
 
-def _sqrt_inputs(rng, n: int) -> np.ndarray:
-    x = uniform(rng, (N, n), np.uint64)
-    x[:60] >>= rng.integers(0, 64, size=(60, 1)).astype(np.uint64)
-    roots = rng.integers(0, 1 << 32, size=(40, n), dtype=np.uint64)
-    x[60:100] = roots * roots + rng.integers(-1, 2, size=(40, n)).astype(np.uint64) * (roots > 0)
-    x[100:120] = (roots[:20] * roots[:20] + roots[:20])  # remainder == root: no rounding up
-    special = np.array([0, 1, 2, 3, (1 << 32) - 1, 1 << 32, (1 << 32) + 1,
-                        0xFFFE0001, 0xFFFF0000, 0xFFFFFFFE00000001, 0xFFFFFFFF00000000,
-                        (1 << 64) - 1], np.uint64)
-    x[120, : special.size] = special[:n]
-    return x
-
-
 @pytest.mark.parametrize("n", [40, 12])
 def test_filter_bank_square_root(n):
     rng = np.random.default_rng(n)
     data = custom_model("SignalFilterBankSquareRoot", [((n,), np.uint64), ((), np.int32)],
                         [((n,), np.uint32)])
-    x = _sqrt_inputs(rng, n)
+    x = sqrt_inputs(rng, n)
     shift = rng.integers(0, 32, size=N).astype(np.int32)
     shift[100:160] = 0
     shift[160:166] = [32, 33, -1, 63, 100, -31]  # undefined in C; x86 masks to 5 bits

@@ -12,8 +12,9 @@ from microforge.frontends.tflite.reader import read_tflite
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import extract_operator
 from microforge.runtime import interpreter
+from tests.builders.arrays import uniform
 from tests.oracle import MODELS
-from tests.runtime._signal import assert_stream_parity, uniform
+from tests.runtime._signal import assert_stream_parity
 
 ROWS, STEPS = 3, 200
 PREPROCESSORS = ["audio_preprocessor_int8.tflite", "audio_preprocessor_float.tflite"]

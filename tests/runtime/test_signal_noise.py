@@ -8,29 +8,17 @@ import pytest
 
 import microforge
 from microforge.errors import UnsupportedOpError
+from tests.builders.arrays import uniform
+from tests.builders.signal import NOISE_PREPROCESSOR, custom_model, energies, gain_lut
 from tests.runtime._parity import assert_parity
-from tests.runtime._signal import assert_stream_parity, custom_model, uniform
-
-ROWS, STEPS = 3, 200
-PREPROCESSOR = dict(alternate_one_minus_smoothing=15401, alternate_smoothing=983, clamping=False,
-                    min_signal_remaining=819, num_channels=40, one_minus_smoothing=15975,
-                    smoothing=409, smoothing_bits=10, spectral_subtraction_bits=14)
+from tests.runtime._signal import assert_stream_parity
 
 
 def _subtraction(**changes) -> bytes:
-    opts = dict(PREPROCESSOR, **changes)
+    opts = dict(NOISE_PREPROCESSOR, **changes)
     n = opts["num_channels"]
     return custom_model("SignalFilterBankSpectralSubtraction", [((n,), np.uint32)],
                         [((n,), np.uint32), ((n,), np.uint32)], **opts)
-
-
-def _energies(rng, n: int, full_range: bool) -> np.ndarray:
-    if full_range:
-        return uniform(rng, (ROWS, STEPS, n), np.uint32)
-    # a slowly varying noise floor with bursts, magnitudes as in the preprocessor (< 2**16)
-    floor = rng.integers(50, 2000, size=(ROWS, 1, n))
-    burst = (rng.random((ROWS, STEPS, 1)) < 0.2) * rng.integers(0, 60000, size=(ROWS, STEPS, n))
-    return (floor + rng.integers(0, 200, size=(ROWS, STEPS, n)) + burst).astype(np.uint32)
 
 
 @pytest.mark.parametrize("full_range", [False, True])
@@ -40,12 +28,12 @@ def _energies(rng, n: int, full_range: bool) -> np.ndarray:
 def test_spectral_subtraction_streams(full_range, changes):
     rng = np.random.default_rng(len(str(changes)) + full_range)
     n = changes.get("num_channels", 40)
-    assert_stream_parity(_subtraction(**changes), [_energies(rng, n, full_range)])
+    assert_stream_parity(_subtraction(**changes), [energies(rng, n, full_range)])
 
 
 def test_spectral_subtraction_reset_mid_stream():
     rng = np.random.default_rng(5)
-    out = assert_stream_parity(_subtraction(), [_energies(rng, 40, False)], reset_at=120)
+    out = assert_stream_parity(_subtraction(), [energies(rng, 40, False)], reset_at=120)
     assert out[1][:, 119].any() and out[1].dtype == np.uint32
 
 
@@ -53,7 +41,7 @@ def test_spectral_subtraction_state_is_per_row_and_reset_clears_it():
     rng = np.random.default_rng(6)
     model = microforge.load(_subtraction())
     assert model.stateful
-    x = _energies(rng, 40, False)
+    x = energies(rng, 40, False)
     first = [model.run(x[:, t])[1] for t in range(5)]
     model.reset()
     again = [model.run(x[:, t])[1] for t in range(5)]
@@ -64,7 +52,7 @@ def test_spectral_subtraction_state_is_per_row_and_reset_clears_it():
 
 
 def test_spectral_subtraction_missing_option_refused():
-    opts = dict(PREPROCESSOR)
+    opts = dict(NOISE_PREPROCESSOR)
     del opts["smoothing"]
     data = custom_model("SignalFilterBankSpectralSubtraction", [((40,), np.uint32)],
                         [((40,), np.uint32), ((40,), np.uint32)], **opts)
@@ -72,23 +60,12 @@ def test_spectral_subtraction_missing_option_refused():
         microforge.load(data)
 
 
-def _gain_lut(rng, preprocessor_like: bool) -> np.ndarray:
-    if preprocessor_like:
-        from microforge.frontends.tflite.reader import read_tflite
-        from tests.oracle import MODELS
-
-        sg = read_tflite(MODELS / "audio_preprocessor_int8.tflite").main
-        op = next(o for o in sg.operators if o.opcode == "SignalPCAN")
-        return np.array(sg.tensors[op.inputs[2]].data)
-    return uniform(rng, (125,), np.int16)
-
-
 @pytest.mark.parametrize("shift", [0, 6, 8])
 @pytest.mark.parametrize("preprocessor_lut", [True, False])
 @pytest.mark.parametrize("full_range", [True, False])
 def test_pcan(shift, preprocessor_lut, full_range):
     rng = np.random.default_rng(shift * 4 + preprocessor_lut * 2 + full_range)
-    lut = _gain_lut(rng, preprocessor_lut)
+    lut = gain_lut(rng, preprocessor_lut)
     data = custom_model("SignalPCAN", [((40,), np.uint32), ((40,), np.uint32), lut],
                         [((40,), np.uint32)], snr_shift=shift)
     x = uniform(rng, (200, 40), np.uint32)

@@ -16,7 +16,8 @@ from microforge.frontends.tflite.reader import read_tflite
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.softmax import roundf
-from tests.oracle import MODELS, assert_tflm_parity, random_inputs, tflm_run
+from tests.builders.arrays import random_inputs
+from tests.oracle import MODELS, assert_tflm_parity, tflm_run
 
 N = 200
 

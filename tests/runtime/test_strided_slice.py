@@ -9,37 +9,13 @@ import microforge
 from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.frontends.tflite.writer import write_tflite
-from microforge.ir.builder import GraphBuilder, extract_operator
-from microforge.runtime.kernels.strided_slice import Masks, prepare_dim
+from microforge.ir.builder import extract_operator
+from tests.builders.arrays import sample
+from tests.builders.ops import slice_model
 from tests.oracle import MODELS
-from tests.runtime._parity import assert_both_reject, assert_parity, sample
+from tests.runtime._parity import assert_both_reject, assert_parity
 
 DTYPES = [np.int8, np.int16, np.int32, np.float32]
-
-
-def _slice(shape, begin, end, strides, dtype=np.int8, out_shape=None, const=True, **masks):
-    m = Masks(masks.get("begin_mask", 0), masks.get("end_mask", 0),
-              masks.get("shrink_axis_mask", 0))
-    if out_shape is None:
-        out_shape = tuple(
-            prepare_dim(shape[k], begin[k], end[k], strides[k], m, k)
-            for k in range(len(shape)) if not m.shrink >> k & 1
-        )
-    q = (0.1, 2) if dtype in (np.int8, np.int16) else (None, None)
-    b = GraphBuilder()
-    x = b.input("x", shape, dtype, *q)
-    vecs = [np.array(v, np.int32) for v in (begin, end, strides)]
-    if const:
-        ids = [b.const(n, v) for n, v in zip(("begin", "end", "strides"), vecs)]
-    else:
-        ids = [b.input(n, v.shape, np.int32) for n, v in zip(("begin", "end", "strides"), vecs)]
-    y = b.tensor("y", out_shape, dtype, *q)
-    options = {"begin_mask": 0, "end_mask": 0, "ellipsis_mask": 0, "new_axis_mask": 0,
-               "shrink_axis_mask": 0, "offset": False}
-    options.update(masks)
-    b.op("STRIDED_SLICE", [x] + ids, [y], **options)
-    b.output(y)
-    return b
 
 
 def _check(b, shape, dtype, seed=0):
@@ -48,7 +24,7 @@ def _check(b, shape, dtype, seed=0):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_basic(dtype):
-    _check(_slice((4, 6, 5), [1, 0, 1], [3, 6, 4], [1, 2, 1], dtype), (4, 6, 5), dtype)
+    _check(slice_model((4, 6, 5), [1, 0, 1], [3, 6, 4], [1, 2, 1], dtype), (4, 6, 5), dtype)
 
 
 @pytest.mark.parametrize(
@@ -61,12 +37,12 @@ def test_basic(dtype):
     ],
 )
 def test_indices(begin, end, strides):
-    _check(_slice((4, 6), begin, end, strides, np.int32), (4, 6), np.int32)
+    _check(slice_model((4, 6), begin, end, strides, np.int32), (4, 6), np.int32)
 
 
 def test_empty_slice():
     """An empty slice gives an empty output (TFLM refuses zero-size tensors altogether)."""
-    b = _slice((4, 6), [0, 0], [0, 3], [1, 1], np.int32)
+    b = slice_model((4, 6), [0, 0], [0, 3], [1, 1], np.int32)
     out = microforge.load(write_tflite(b.build())).run(sample((4, 6), np.int32, 0, n=5))[0]
     assert out.shape == (5, 0, 3)
 
@@ -78,7 +54,7 @@ def test_masks(mask, bits, negative):
     s = -1 if negative else 1
     begin = [2, -2, 1] if not negative else [-1, 3, -2]
     end = [3, 4, -1] if not negative else [0, 0, 0]
-    b = _slice((4, 5, 3), begin, end, [s, s, s], np.float32, **{mask: bits})
+    b = slice_model((4, 5, 3), begin, end, [s, s, s], np.float32, **{mask: bits})
     if mask == "shrink_axis_mask" and negative:
         # TFLM's Eval visits no index of a shrunk axis with a negative stride and leaves the
         # output unwritten (arena garbage); microforge refuses such a model.
@@ -89,7 +65,7 @@ def test_masks(mask, bits, negative):
 
 
 def test_begin_and_end_masks_together():
-    b = _slice((3, 4, 5, 2), [1, -1, 2, 0], [2, 0, 3, 1], [1, -1, 2, 1], np.int16,
+    b = slice_model((3, 4, 5, 2), [1, -1, 2, 0], [2, 0, 3, 1], [1, -1, 2, 1], np.int16,
                begin_mask=0b0110, end_mask=0b1011, shrink_axis_mask=0b1000)
     _check(b, (3, 4, 5, 2), np.int16)
 
@@ -106,7 +82,7 @@ def test_random_cases():
         strides = [int(v) for v in rng.choice([-3, -2, -1, 1, 2, 3], rank)]
         masks = {k: int(rng.integers(0, 1 << rank)) for k in ("begin_mask", "end_mask")}
         masks["shrink_axis_mask"] = int(rng.integers(0, 1 << rank)) if rng.random() < 0.3 else 0
-        b = _slice(shape, begin, end, strides, np.int8, **masks)
+        b = slice_model(shape, begin, end, strides, np.int8, **masks)
         out = b.tensors[b.outputs[0]].shape
         if 0 in out:
             continue
@@ -120,29 +96,29 @@ def test_random_cases():
 
 def test_ellipsis_and_new_axis_masks_are_ignored():
     """TFLM zeroes ellipsis_mask and new_axis_mask: the masks-off slice is what runs."""
-    b = _slice((4, 5, 3), [1, 0, 0], [3, 5, 2], [1, 1, 1], np.int8, ellipsis_mask=2)
+    b = slice_model((4, 5, 3), [1, 0, 0], [3, 5, 2], [1, 1, 1], np.int8, ellipsis_mask=2)
     _check(b, (4, 5, 3), np.int8)
-    b = _slice((4, 5, 3), [1, 0, 0], [3, 5, 2], [1, 1, 1], np.int8, new_axis_mask=1)
+    b = slice_model((4, 5, 3), [1, 0, 0], [3, 5, 2], [1, 1, 1], np.int8, new_axis_mask=1)
     _check(b, (4, 5, 3), np.int8)
 
 
 def test_new_axis_output_shape_rejected():
     """An output shape with the new axis TensorFlow would insert fails TFLM's Prepare."""
-    assert_both_reject(_slice((4, 5), [0, 1], [4, 3], [1, 1], np.int8, out_shape=(1, 4, 2),
+    assert_both_reject(slice_model((4, 5), [0, 1], [4, 3], [1, 1], np.int8, out_shape=(1, 4, 2),
                               new_axis_mask=1))
 
 
 def test_wrong_output_shape_rejected():
-    assert_both_reject(_slice((4, 5), [0, 1], [4, 3], [1, 1], np.int8, out_shape=(4, 3)))
+    assert_both_reject(slice_model((4, 5), [0, 1], [4, 3], [1, 1], np.int8, out_shape=(4, 3)))
 
 
 def test_non_constant_indices_rejected():
-    assert_both_reject(_slice((4, 5), [0, 1], [4, 3], [1, 1], np.int8, out_shape=(4, 2),
+    assert_both_reject(slice_model((4, 5), [0, 1], [4, 3], [1, 1], np.int8, out_shape=(4, 2),
                               const=False))
 
 
 def test_rank_5_rejected():
-    assert_both_reject(_slice((1, 2, 2, 2, 2), [0] * 5, [1, 2, 2, 2, 2], [1] * 5, np.int8))
+    assert_both_reject(slice_model((1, 2, 2, 2, 2), [0] * 5, [1, 2, 2, 2, 2], [1] * 5, np.int8))
 
 
 def test_audio_preprocessor_strided_slice():

@@ -10,23 +10,11 @@ import pytest
 import microforge
 from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite.writer import write_tflite
-from microforge.ir.builder import GraphBuilder
-from tests.runtime._parity import assert_both_reject, assert_parity, sample
+from tests.builders.arrays import sample
+from tests.builders.ops import transpose_model
+from tests.runtime._parity import assert_both_reject, assert_parity
 
 DTYPES = [np.int8, np.int16, np.float32]
-
-
-def _transpose(shape, perm, dtype, const=True, out_shape=None):
-    q = (0.1, -4) if dtype in (np.int8, np.int16) else (None, None)
-    b = GraphBuilder()
-    x = b.input("x", shape, dtype, *q)
-    p = np.array(perm, np.int32)
-    pid = b.const("perm", p) if const else b.input("perm", p.shape, np.int32)
-    out_shape = out_shape or tuple(shape[i] for i in perm)
-    y = b.tensor("y", out_shape, dtype, *q)
-    b.op("TRANSPOSE", [x, pid], [y])
-    b.output(y)
-    return b
 
 
 def _perms(rank):
@@ -37,28 +25,28 @@ def _perms(rank):
 @pytest.mark.parametrize("perm", _perms(2) + _perms(3) + _perms(4), ids=str)
 def test_permutations(dtype, perm):
     shape = (2, 3, 4, 5)[: len(perm)]
-    assert_parity(_transpose(shape, perm, dtype), [sample(shape, dtype, len(perm))])
+    assert_parity(transpose_model(shape, perm, dtype), [sample(shape, dtype, len(perm))])
 
 
 @pytest.mark.parametrize("perm", [(4, 3, 2, 1, 0), (0, 2, 4, 1, 3), (1, 0, 2, 3, 4), (3, 4, 0, 2, 1)])
 def test_rank_5(perm):
     shape = (2, 1, 3, 2, 4)
-    assert_parity(_transpose(shape, perm, np.float32), [sample(shape, np.float32, 5)])
+    assert_parity(transpose_model(shape, perm, np.float32), [sample(shape, np.float32, 5)])
 
 
 def test_rank_1():
-    assert_parity(_transpose((7,), (0,), np.int8), [sample((7,), np.int8, 1)])
+    assert_parity(transpose_model((7,), (0,), np.int8), [sample((7,), np.int8, 1)])
 
 
 def test_non_constant_perm_rejected():
-    assert_both_reject(_transpose((2, 3), (1, 0), np.int8, const=False))
+    assert_both_reject(transpose_model((2, 3), (1, 0), np.int8, const=False))
 
 
 def test_rank_6_rejected():
-    assert_both_reject(_transpose((1, 2, 1, 2, 1, 2), (5, 4, 3, 2, 1, 0), np.int8))
+    assert_both_reject(transpose_model((1, 2, 1, 2, 1, 2), (5, 4, 3, 2, 1, 0), np.int8))
 
 
 def test_int32_rejected():
     """TFLM prepares an int32 TRANSPOSE but fails at Invoke; microforge refuses to load it."""
     with pytest.raises(UnsupportedOpError):
-        microforge.load(write_tflite(_transpose((2, 3), (1, 0), np.int32).build()))
+        microforge.load(write_tflite(transpose_model((2, 3), (1, 0), np.int32).build()))

@@ -16,10 +16,10 @@ from microforge.backends.c.compiler import compile_model
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir import Graph
 from microforge.targets.host import verify
-from tests.codegen._harness import BOTH_BUILDS, NO_SIMD
-from tests.codegen.test_activations_wide import bits, run_c
+from tests.builders.arrays import bits
+from tests.builders.c import BOTH_BUILDS, NO_SIMD, run_c
+from tests.builders.ops import LSTM_REAL_OPS, lstm_model
 from tests.oracle import MODELS
-from tests.runtime.test_lstm import REAL_OPS, lstm_model
 
 LSTM_MODELS = ["trained_lstm_int8.tflite", "trained_lstm.tflite", "dtln_noise_suppression.tflite"]
 
@@ -47,7 +47,7 @@ def test_float_model_portable_build(tmp_path):
                     flags=NO_SIMD)
 
 
-@pytest.mark.parametrize("name,index", REAL_OPS)
+@pytest.mark.parametrize("name,index", LSTM_REAL_OPS)
 def test_real_lstm_ops(name, index, tmp_path):
     assert_verifies(read_tflite(lstm_model(name, index)), tmp_path)
 

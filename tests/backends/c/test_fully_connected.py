@@ -16,10 +16,9 @@ import pytest
 
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir import Graph
-from tests.codegen._harness import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
-from tests.runtime.test_fully_connected import fc_model
+from tests.builders.c import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
+from tests.builders.ops import fc_model
 
-# (rows, accum, depth, per_channel, activation, bias)
 INT8_CASES = [
     (1, 1, 16, False, 0, "int32"), (1, 5, 3, True, 1, "int32"), (1, 16, 16, False, 3, "int32"),
     (2, 33, 10, True, 2, "int32"), (1, 64, 5, False, 0, None), (1, 65, 7, True, 0, "int32"),

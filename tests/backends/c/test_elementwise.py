@@ -18,10 +18,15 @@ from microforge.backends.c.compiler import compile_model
 from microforge.errors import UnsupportedOpError
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
-from tests.codegen._harness import as_builder, check, check_inputs, merge, sample_inputs
+from tests.builders.arrays import sample
+from tests.builders.c import as_builder, check, check_inputs, merge, sample_inputs
+from tests.builders.ops import (
+    ELEMENTWISE_FUSED,
+    ELEMENTWISE_QUANT_OPS,
+    ELEMENTWISE_SHAPES,
+    elementwise_params,
+)
 from tests.oracle import MODELS
-from tests.runtime._parity import sample
-from tests.runtime.test_elementwise import FUSED, QUANT_OPS, SHAPES, _params
 
 DTYPES = [np.int8, np.int16, np.int32, np.float32]
 INT8_DIV_QUANT = [  # the scale combinations of the runtime's every-pair DIV test
@@ -74,21 +79,21 @@ class Binaries:
         check_inputs(self.b.build(), out, self.inputs, sanitize=sanitize)
 
 
-@pytest.mark.parametrize("op,dtype", _combos(QUANT_OPS + ["DIV"]), ids=_ids)
+@pytest.mark.parametrize("op,dtype", _combos(ELEMENTWISE_QUANT_OPS + ["DIV"]), ids=_ids)
 def test_broadcast_shapes(op, dtype, tmp_path):
     """Same shape, inner / outer / scalar broadcasting, rank mismatch both ways, 5-D."""
     g = Binaries()
-    for k, (s1, s2) in enumerate(SHAPES):
-        q = _params(dtype, np.random.default_rng(k), op)
-        g.add(op, s1, s2, dtype, q, act=1 if op in FUSED else None)
+    for k, (s1, s2) in enumerate(ELEMENTWISE_SHAPES):
+        q = elementwise_params(dtype, np.random.default_rng(k), op)
+        g.add(op, s1, s2, dtype, q, act=1 if op in ELEMENTWISE_FUSED else None)
     g.check(tmp_path)
 
 
-@pytest.mark.parametrize("op,dtype", _combos(sorted(FUSED)), ids=_ids)
+@pytest.mark.parametrize("op,dtype", _combos(sorted(ELEMENTWISE_FUSED)), ids=_ids)
 def test_fused_activations(op, dtype, tmp_path):
     g = Binaries()
     for act in (0, 1, 2, 3):
-        q = _params(dtype, np.random.default_rng(act), op)
+        q = elementwise_params(dtype, np.random.default_rng(act), op)
         x, y = sample((3, 8), dtype, 10 + act), sample((1, 8), dtype, 20 + act)
         if dtype == np.float32:  # spread over the clamp bounds of every activation
             with np.errstate(over="ignore", invalid="ignore"):
@@ -99,13 +104,13 @@ def test_fused_activations(op, dtype, tmp_path):
     g.check(tmp_path)
 
 
-@pytest.mark.parametrize("op", QUANT_OPS)
+@pytest.mark.parametrize("op", ELEMENTWISE_QUANT_OPS)
 @pytest.mark.parametrize("dtype", [np.int8, np.int16], ids=_ids)
 def test_random_scales(op, dtype, tmp_path):
     """Ten scale / zero-point combinations per operator (int16 ADD/SUB with zero points)."""
     g = Binaries()
     for seed in range(10):
-        g.add(op, (6, 7), (6, 7), dtype, _params(dtype, np.random.default_rng(100 + seed), op))
+        g.add(op, (6, 7), (6, 7), dtype, elementwise_params(dtype, np.random.default_rng(100 + seed), op))
     g.check(tmp_path)
 
 
@@ -113,7 +118,7 @@ def test_int8_add_sub_rescale_tables(tmp_path):
     """Large int8 ADD / SUB (rescale tables), broadcast both ways, each activation."""
     g = Binaries()
     for k, (op, act) in enumerate(itertools.product(["ADD", "SUB"], [0, 1, 2, 3])):
-        q = _params(np.int8, np.random.default_rng(200 + k), op)
+        q = elementwise_params(np.int8, np.random.default_rng(200 + k), op)
         shapes = ((16, 32), (32,)) if k % 2 else ((1, 32), (12, 1, 32))
         g.add(op, *shapes, np.int8, q, act=act)
     g.check(tmp_path)
@@ -164,7 +169,7 @@ def test_int8_constant_operands(tmp_path):
     broadcast constant vector (the arithmetic path)."""
     q = [(0.05, 3), (0.02, -7), (0.1, 2)]
     g = Binaries()
-    for op in QUANT_OPS + ["DIV"]:
+    for op in ELEMENTWISE_QUANT_OPS + ["DIV"]:
         g.add(op, (5, 8), (1, 1), np.int8, q, const2=np.full((1, 1), -77, np.int8))
         g.add(op, (), (5, 8), np.int8, q, const1=np.array(45, np.int8))
     g.add("ADD", (5, 8), (8,), np.int8, q, const2=np.arange(-64, 64, 16).astype(np.int8))

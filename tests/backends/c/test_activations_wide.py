@@ -6,7 +6,6 @@ compile to lookup tables."""
 from __future__ import annotations
 
 import re
-import subprocess
 from importlib import resources
 from pathlib import Path
 
@@ -19,41 +18,13 @@ from microforge.errors import UnsupportedOpError
 from microforge.fixedpoint import SIGMOID_TABLE_UINT16
 from microforge.ir import Graph
 from microforge.ir.builder import GraphBuilder
-from microforge.targets.host import build_harness, verify
-from tests.codegen._harness import BOTH_BUILDS
+from microforge.targets.host import verify
+from tests.builders.arrays import bits
+from tests.builders.c import BOTH_BUILDS, run_c
 
 SHAPE = (2, 5, 3)
 ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16).reshape(1, 256, 256)
 _F = np.float32
-
-
-def run_c(graph: Graph, inputs: list[np.ndarray], work: Path, sanitize: bool = False,
-          reset_every: int = 0, flags: list[str] | None = None) -> list[np.ndarray]:
-    """Compile ``graph``, build the verify harness (extra compiler ``flags``) and run it on the
-    given samples."""
-    compiled = compile_model(graph, work / "lib", name="m")
-    exe = build_harness(compiled.directory, "m", graph, work, sanitize=sanitize, extra_flags=flags)
-    n = inputs[0].shape[0]
-    with open(work / "in.bin", "wb") as f:
-        for i in range(n):
-            for x in inputs:
-                f.write(np.ascontiguousarray(x[i]).tobytes())
-    subprocess.run([str(exe), str(work / "in.bin"), str(work / "out.bin"), str(n),
-                    str(reset_every)], check=True, timeout=600)
-    raw = np.frombuffer((work / "out.bin").read_bytes(), np.uint8).reshape(n, -1)
-    sg = graph.main
-    outs, start = [], 0
-    for t in sg.outputs:
-        tensor = sg.tensors[t]
-        chunk = np.ascontiguousarray(raw[:, start:start + tensor.nbytes])
-        outs.append(chunk.view(tensor.dtype).reshape((n,) + tensor.shape))
-        start += tensor.nbytes
-    return outs
-
-
-def bits(x: np.ndarray) -> np.ndarray:
-    x = np.ascontiguousarray(x)
-    return x.view(np.dtype(f"u{x.dtype.itemsize}")) if x.dtype.kind == "f" else x
 
 
 def assert_c_matches_runtime(graph: Graph, inputs: list[np.ndarray], work: Path,

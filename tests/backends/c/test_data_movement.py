@@ -14,18 +14,23 @@ from microforge.backends.c.compiler import compile_model
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
 from microforge.runtime.kernels.strided_slice import Masks, prepare_dim
-from tests.codegen._harness import as_builder, check_inputs, merge, sample_inputs
+from tests.builders.arrays import sample
+from tests.builders.c import as_builder, check_inputs, merge, sample_inputs
+from tests.builders.ops import (
+    CAST_SHAPE,
+    PAD_CASES,
+    REDUCE_AXES,
+    REDUCE_SHAPE,
+    cast_inputs,
+    cast_model,
+    concat_model,
+    pad_model,
+    reduce_model,
+    reduce_quant,
+    slice_model,
+    transpose_model,
+)
 from tests.oracle import MODELS
-from tests.runtime._parity import sample
-from tests.runtime.test_cast import SHAPE as CAST_SHAPE
-from tests.runtime.test_cast import _cast
-from tests.runtime.test_cast import _inputs as cast_inputs
-from tests.runtime.test_concatenation import _concat
-from tests.runtime.test_pad import CASES as PAD_CASES
-from tests.runtime.test_pad import _model as pad_model
-from tests.runtime.test_reduce import AXES, SHAPE, _quant, _reduce
-from tests.runtime.test_strided_slice import _slice
-from tests.runtime.test_transpose import _transpose
 
 DTYPES = [np.int8, np.int16, np.int32, np.float32]
 
@@ -45,22 +50,22 @@ def test_transpose_every_permutation(dtype, tmp_path):
     perms = [p for r in (2, 3, 4) for p in itertools.permutations(range(r))]
     perms += [(4, 3, 2, 1, 0), (0, 2, 4, 1, 3), (1, 0, 2, 3, 4), (3, 4, 0, 2, 1), (0,)]
     shapes = {1: (5,), 2: (3, 5), 3: (2, 3, 4), 4: (2, 3, 1, 4), 5: (2, 1, 3, 2, 2)}
-    check_merged([_transpose(shapes[len(p)], p, dtype) for p in perms], tmp_path)
+    check_merged([transpose_model(shapes[len(p)], p, dtype) for p in perms], tmp_path)
 
 
 def test_strided_slice_cases(tmp_path):
     """Each dtype, negative and out-of-range indices, every mask, masks together."""
-    builders = [_slice((4, 6, 5), [1, 0, 1], [3, 6, 4], [1, 2, 1], d) for d in DTYPES]
+    builders = [slice_model((4, 6, 5), [1, 0, 1], [3, 6, 4], [1, 2, 1], d) for d in DTYPES]
     for begin, end, strides in [([-1, -2], [-4, 0], [-1, -1]), ([5, 9], [-9, -9], [-2, -3]),
                                 ([-9, 1], [9, 100], [3, 2]), ([3, 4], [0, 0], [-1, -2])]:
-        builders.append(_slice((4, 6), begin, end, strides, np.int32))
+        builders.append(slice_model((4, 6), begin, end, strides, np.int32))
     for mask, bits, negative in itertools.product(
             ["begin_mask", "end_mask", "shrink_axis_mask"], [1, 2, 4, 5, 7], [False, True]):
         shape = (3, 4, 5)
         strides = [-1, -2, -1] if negative and mask != "shrink_axis_mask" else [1, 2, 1]
         begin, end = ([2, 3, 4], [0, 0, 1]) if strides[0] < 0 else ([1, 0, 1], [3, 4, 4])
-        builders.append(_slice(shape, begin, end, strides, np.float32, **{mask: bits}))
-    builders.append(_slice((3, 4, 5, 2), [1, -1, 2, 0], [2, 0, 3, 1], [1, -1, 2, 1], np.int16,
+        builders.append(slice_model(shape, begin, end, strides, np.float32, **{mask: bits}))
+    builders.append(slice_model((3, 4, 5, 2), [1, -1, 2, 0], [2, 0, 3, 1], [1, -1, 2, 1], np.int16,
                            begin_mask=0b0110, end_mask=0b1011, shrink_axis_mask=0b1000))
     check_merged(builders, tmp_path)
 
@@ -84,7 +89,7 @@ def test_strided_slice_random(tmp_path):
         dims = [prepare_dim(shape[k], begin[k], end[k], strides[k], m, k) for k in range(rank)]
         if 0 in dims:
             continue
-        builders.append(_slice(shape, begin, end, strides, np.int8, **masks))
+        builders.append(slice_model(shape, begin, end, strides, np.int8, **masks))
     check_merged(builders, tmp_path)
 
 
@@ -108,10 +113,10 @@ def test_concatenation(dtype, tmp_path):
             s = [2, 3, 4, 2]
             s[axis] = k
             shapes.append(tuple(s))
-        b, f = _concat(shapes, axis, dtype)
+        b, f = concat_model(shapes, axis, dtype)
         builders.append(b)
         feeds += f
-    b, f = _concat([(5,), (7,), (3,), (1,)], 0, dtype, consts=(0, 3))
+    b, f = concat_model([(5,), (7,), (3,), (1,)], 0, dtype, consts=(0, 3))
     builders.append(b)
     feeds += f
     check_merged(builders, tmp_path, feeds)
@@ -122,7 +127,7 @@ def test_cast(src, tmp_path):
     """To int8, int16, int32, uint32, float32: wrapping, rounding, float specials and values
     beyond every integer range."""
     dsts = [np.int8, np.int16, np.int32, np.uint32, np.float32]
-    check_merged([_cast(src, d) for d in dsts], tmp_path,
+    check_merged([cast_model(src, d) for d in dsts], tmp_path,
                  [cast_inputs(src, 3 + k) for k in range(len(dsts))])
 
 
@@ -148,7 +153,7 @@ def test_same_width_integer_cast_is_a_view(tmp_path):
 
 
 def test_int8_cast_uses_the_table(tmp_path):
-    check_merged([_cast(np.int8, d) for d in (np.int16, np.int32, np.float32)], tmp_path)
+    check_merged([cast_model(np.int8, d) for d in (np.int16, np.int32, np.float32)], tmp_path)
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.int16, np.float32], ids=_ids)
@@ -157,14 +162,14 @@ def test_mean_sum(op, dtype, tmp_path):
     """Every axis set of the runtime tests, keep_dims both ways, equal and different input /
     output quantization."""
     builders = []
-    for axes, keep_dims, same in itertools.product(AXES, (True, False), (True, False)):
+    for axes, keep_dims, same in itertools.product(REDUCE_AXES, (True, False), (True, False)):
         seed = len(axes) * 7 + sum(axes) + (op == "SUM")
-        qin, qout = _quant(dtype, same, seed)
+        qin, qout = reduce_quant(dtype, same, seed)
         if op == "SUM" and dtype != np.float32:
             qout = (qin[0] * 8, qout[1])
-        builders.append(_reduce(op, SHAPE, axes, keep_dims, dtype, qin, qout))
+        builders.append(reduce_model(op, REDUCE_SHAPE, axes, keep_dims, dtype, qin, qout))
     graph = merge(builders).build()
-    inputs = [sample(SHAPE, dtype, k, scale=100.0) for k in range(len(builders))]
+    inputs = [sample(REDUCE_SHAPE, dtype, k, scale=100.0) for k in range(len(builders))]
     check_inputs(graph, tmp_path, inputs)
 
 
@@ -172,17 +177,17 @@ def test_mean_sum(op, dtype, tmp_path):
 def test_mean_large_spatial(dtype, tmp_path):
     """A 96x96 spatial mean: float32 order over many terms, a large 1/n fold."""
     shape = (1, 96, 96, 2)
-    qin, qout = _quant(dtype, False, 3)
-    graph = _reduce("MEAN", shape, (1, 2), True, dtype, qin, qout).build()
+    qin, qout = reduce_quant(dtype, False, 3)
+    graph = reduce_model("MEAN", shape, (1, 2), True, dtype, qin, qout).build()
     check_inputs(graph, tmp_path, [sample(shape, dtype, 4, scale=1000.0)])
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.float32], ids=_ids)
 def test_reduce_max_min(dtype, tmp_path):
     builders = []
-    for op, axes in itertools.product(["REDUCE_MAX", "REDUCE_MIN"], AXES[:7]):
-        qin, _ = _quant(dtype, True, 1)
-        builders.append(_reduce(op, SHAPE, axes, False, dtype, qin, qin))
+    for op, axes in itertools.product(["REDUCE_MAX", "REDUCE_MIN"], REDUCE_AXES[:7]):
+        qin, _ = reduce_quant(dtype, True, 1)
+        builders.append(reduce_model(op, REDUCE_SHAPE, axes, False, dtype, qin, qin))
     check_merged(builders, tmp_path)
 
 
@@ -190,7 +195,7 @@ def test_reduce_max_min_float_specials(tmp_path):
     """NaN never wins, infinities clamp to the finite range, the first of +0.0 / -0.0 stays."""
     rng = np.random.default_rng(5)
     pool = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1.0, -1.0, 3e38, -3e38], np.float32)
-    builders = [_reduce(op, (4, 3), (0,), False, np.float32) for op in ("REDUCE_MAX", "REDUCE_MIN")]
+    builders = [reduce_model(op, (4, 3), (0,), False, np.float32) for op in ("REDUCE_MAX", "REDUCE_MIN")]
     check_merged(builders, tmp_path, [pool[rng.integers(0, len(pool), (200, 4, 3))]
                                       for _ in builders])
 
@@ -208,14 +213,14 @@ def test_audio_preprocessor_operators(model, tmp_path):
 
 def test_sanitized(tmp_path):
     builders = [
-        _transpose((2, 3, 1, 4), (3, 1, 0, 2), np.int16),
-        _slice((3, 4, 5), [2, 3, 4], [0, 0, 1], [-1, -2, -1], np.float32),
+        transpose_model((2, 3, 1, 4), (3, 1, 0, 2), np.int16),
+        slice_model((3, 4, 5), [2, 3, 4], [0, 0, 1], [-1, -2, -1], np.float32),
         pad_model("PADV2", np.int8, (1, 2, 3, 2, 2), [[0, 1], [1, 0], [0, 0], [2, 2], [1, 0]], -3),
-        _reduce("MEAN", SHAPE, (1, 3), False, np.int8, (0.05, 3), (0.02, -4)),
-        _reduce("REDUCE_MAX", SHAPE, (2, 1), True, np.float32),
-        _cast(np.float32, np.uint32),
+        reduce_model("MEAN", REDUCE_SHAPE, (1, 3), False, np.int8, (0.05, 3), (0.02, -4)),
+        reduce_model("REDUCE_MAX", REDUCE_SHAPE, (2, 1), True, np.float32),
+        cast_model(np.float32, np.uint32),
     ]
-    b, feeds = _concat([(5,), (7,), (3,), (1,)], 0, np.int32, consts=(0, 3))
+    b, feeds = concat_model([(5,), (7,), (3,), (1,)], 0, np.int32, consts=(0, 3))
     graph = merge(builders + [b]).build()
     inputs = sample_inputs(graph)
     inputs[5] = cast_inputs(np.float32, 1)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from microforge.ir.builder import GraphBuilder
-from tests.codegen._harness import check, check_inputs
+from tests.builders.c import check, check_inputs
 
 SHAPE = (2, 3, 7)
 

@@ -8,9 +8,9 @@ import pytest
 import microforge
 from microforge.apps.audio import FeatureExtractor
 from microforge.errors import InputError, ModelError
-from tests.audio._clips import CLASSIFIER, CLIPS, EXPECTED, PREPROCESSOR, clip, tflm_features
+from tests.builders.arrays import bits
+from tests.builders.audio import CLASSIFIER, CLIPS, EXPECTED, PREPROCESSOR, clip, tflm_features
 from tests.oracle import MODELS, tflm_run, tflm_runtime
-from tests.runtime._parity import bits
 
 
 @pytest.mark.parametrize("kind", ["int8", "float"])

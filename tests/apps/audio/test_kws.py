@@ -7,37 +7,16 @@ import pytest
 
 from microforge.apps.audio import CommandRecognizer, Detection, FeatureExtractor, KeywordSpotter
 from microforge.errors import InputError
-from tests.audio._clips import CLASSIFIER, LABELS, PREPROCESSOR, clip
-
-RATE = 16000
+from tests.builders.audio import CLASSIFIER, LABELS, PREPROCESSOR, RATE, clip, placed_words
 
 
 def spotter(kind: str = "int8", **options) -> KeywordSpotter:
     return KeywordSpotter(FeatureExtractor(PREPROCESSOR[kind]), CLASSIFIER, LABELS, **options)
 
 
-def word_span_ms(audio: np.ndarray) -> tuple[int, int]:
-    """Where the word is in a clip: the 20 ms blocks louder than a tenth of the loudest."""
-    rms = np.sqrt((audio.astype(np.float64).reshape(-1, 320) ** 2).mean(axis=1))
-    loud = np.flatnonzero(rms > rms.max() / 10)
-    return int(loud[0]) * 20, int(loud[-1]) * 20 + 20
-
-
-def _placed() -> tuple[np.ndarray, dict[str, tuple[int, int]]]:
-    """silence, yes, silence, no, silence (1 s each) and where the two words are (ms)."""
-    silence = clip("silence")
-    parts = [silence, clip("yes"), silence, clip("no"), silence]
-    starts = np.cumsum([0] + [len(p) for p in parts])[:-1] * 1000 // RATE
-    words = {}
-    for name, k in (("yes", 1), ("no", 3)):
-        a, b = word_span_ms(parts[k])
-        words[name] = (int(starts[k]) + a, int(starts[k]) + b)
-    return np.concatenate(parts), words
-
-
 @pytest.mark.parametrize("kind", ["int8", "float"])
 def test_stream_detects_yes_then_no_where_they_were_placed(kind):
-    audio, words = _placed()
+    audio, words = placed_words()
     events = spotter(kind).detect(audio)
     assert [e.label for e in events] == ["yes", "no"], events
     for e in events:
@@ -47,7 +26,7 @@ def test_stream_detects_yes_then_no_where_they_were_placed(kind):
 
 
 def test_pushing_pieces_gives_the_same_events_and_scores():
-    audio, _ = _placed()
+    audio, _ = placed_words()
     kws = spotter()
     whole = kws.detect(audio)
     whole_results = kws.results
@@ -66,7 +45,7 @@ def test_pushing_pieces_gives_the_same_events_and_scores():
 
 
 def test_window_scores_equal_the_classifier_on_the_window():
-    audio, _ = _placed()
+    audio, _ = placed_words()
     kws = spotter()
     kws.detect(audio)
     features = kws.features.extract(audio)

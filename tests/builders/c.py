@@ -17,7 +17,7 @@ from microforge.backends.c.compiler import compile_model
 from microforge.ir import Graph
 from microforge.ir.builder import GraphBuilder
 from microforge.targets.host import build_harness, verify
-from tests.runtime._parity import sample
+from tests.builders.arrays import sample
 
 NO_SIMD = ["-DMF_NO_SIMD"]  # build the portable C paths on a host with SIMD
 # a test run twice: with the host SIMD paths and with the portable C (its `flags` argument)
@@ -81,7 +81,7 @@ def merge(builders: list[GraphBuilder]) -> GraphBuilder:
 
 
 def sample_inputs(graph: Graph, seed: int = 0) -> list[np.ndarray]:
-    """``tests.runtime._parity.sample`` inputs (200 samples, float specials) for every input."""
+    """``tests.builders.arrays.sample`` inputs (200 samples, float specials) for every input."""
     sg = graph.main
     return [sample(sg.tensors[t].shape, sg.tensors[t].dtype, seed + k)
             for k, t in enumerate(sg.inputs)]
@@ -94,3 +94,27 @@ def as_builder(graph: Graph) -> GraphBuilder:
     b.tensors, b.operators = list(sg.tensors), list(sg.operators)
     b.inputs, b.outputs = list(sg.inputs), list(sg.outputs)
     return b
+
+
+def run_c(graph: Graph, inputs: list[np.ndarray], work: Path, sanitize: bool = False,
+          reset_every: int = 0, flags: list[str] | None = None) -> list[np.ndarray]:
+    """Compile ``graph``, build the verify harness (extra compiler ``flags``) and run it on the
+    given samples."""
+    compiled = compile_model(graph, work / "lib", name="m")
+    exe = build_harness(compiled.directory, "m", graph, work, sanitize=sanitize, extra_flags=flags)
+    n = inputs[0].shape[0]
+    with open(work / "in.bin", "wb") as f:
+        for i in range(n):
+            for x in inputs:
+                f.write(np.ascontiguousarray(x[i]).tobytes())
+    subprocess.run([str(exe), str(work / "in.bin"), str(work / "out.bin"), str(n),
+                    str(reset_every)], check=True, timeout=600)
+    raw = np.frombuffer((work / "out.bin").read_bytes(), np.uint8).reshape(n, -1)
+    sg = graph.main
+    outs, start = [], 0
+    for t in sg.outputs:
+        tensor = sg.tensors[t]
+        chunk = np.ascontiguousarray(raw[:, start:start + tensor.nbytes])
+        outs.append(chunk.view(tensor.dtype).reshape((n,) + tensor.shape))
+        start += tensor.nbytes
+    return outs

@@ -21,10 +21,10 @@ from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder
 from microforge.runtime.reference import Reference, compare_outputs
 from microforge.targets.cortex_m import firmware as cortex_m
-from tests.codegen._harness import merge
-from tests.codegen.test_signal import RFFT_CASES, SIMD_RFFT_CASES, rfft_s16_cases
+from tests.builders.c import merge
+from tests.builders.ops import SAME, VALID, conv_model, conv_weights
+from tests.builders.signal import RFFT_CASES, SIMD_RFFT_CASES, rfft_s16_cases
 from tests.oracle import MODELS
-from tests.runtime.test_conv import SAME, VALID, _build, _weights
 
 MODELS_ON_TARGET = [
     "hello_world_int8", "hello_world_float", "micro_speech_quantized", "keyword_scrambled",
@@ -70,8 +70,8 @@ def _conv_cases() -> GraphBuilder:
     for i, (k, hw, c_in, c_out, pad, stride, dil, zp) in enumerate(conv):
         opts = {"padding": pad, "stride_h": stride, "stride_w": stride,
                 "dilation_h_factor": dil, "dilation_w_factor": dil, "fused_activation_function": i % 4}
-        cases.append(_build("CONV_2D", np.int8, (1, *hw, c_in),
-                            _weights("CONV_2D", k, c_in, c_out, seed=i), opts, x_zp=zp, seed=i))
+        cases.append(conv_model("CONV_2D", np.int8, (1, *hw, c_in),
+                            conv_weights("CONV_2D", k, c_in, c_out, seed=i), opts, x_zp=zp, seed=i))
     depthwise = [  # (kernel, in H x W, in_c, multiplier, padding, stride, dilation, zero point)
         ((3, 3), (6, 7), 9, 1, SAME, 1, 1, -128),
         ((3, 3), (7, 6), 70, 1, SAME, 2, 1, 127),
@@ -82,9 +82,9 @@ def _conv_cases() -> GraphBuilder:
     for i, (k, hw, c_in, m, pad, stride, dil, zp) in enumerate(depthwise):
         opts = {"padding": pad, "stride_h": stride, "stride_w": stride,
                 "dilation_h_factor": dil, "dilation_w_factor": dil, "fused_activation_function": 0}
-        cases.append(_build("DEPTHWISE_CONV_2D", np.int8, (1, *hw, c_in),
-                            _weights("DEPTHWISE_CONV_2D", k, c_in, c_in * m, seed=10 + i, depth_multiplier=m),
-                            opts, x_zp=zp, seed=10 + i))
+        weights = conv_weights("DEPTHWISE_CONV_2D", k, c_in, c_in * m, seed=10 + i, depth_multiplier=m)
+        cases.append(conv_model("DEPTHWISE_CONV_2D", np.int8, (1, *hw, c_in), weights, opts, x_zp=zp,
+                                seed=10 + i))
     for i, (rows, accum, depth) in enumerate([(1, 7, 1), (1, 16, 3), (2, 33, 10)]):
         rng = np.random.default_rng(20 + i)
         b = GraphBuilder()

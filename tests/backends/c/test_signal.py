@@ -20,22 +20,30 @@ from microforge.ir import Graph
 from microforge.ir.builder import extract_operator
 from microforge.runtime.reference import Reference, compare_outputs
 from microforge.targets.host import build_harness, verify
-from tests.codegen._harness import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
+from tests.builders.arrays import uniform
+from tests.builders.c import BOTH_BUILDS, NO_SIMD, as_builder, check, check_inputs, merge
+from tests.builders.signal import (
+    NOISE_PREPROCESSOR,
+    RFFT_CASES,
+    SIMD_RFFT_CASES,
+    T_CODE,
+    auto_scale_inputs,
+    bank_tables,
+    custom_model,
+    energies,
+    gain_lut,
+    graph_of,
+    rfft_inputs,
+    rfft_s16_cases,
+    sqrt_inputs,
+)
 from tests.oracle import MODELS
-from tests.runtime._signal import custom_model, uniform
-from tests.runtime.test_signal_fft import T_CODE, _auto_scale_inputs, _rfft_inputs
-from tests.runtime.test_signal_filter_bank import _bank_tables, _sqrt_inputs
-from tests.runtime.test_signal_noise import PREPROCESSOR, _energies, _gain_lut
 
 N = 200
 PREPROCESSORS = ["audio_preprocessor_int8", "audio_preprocessor_float"]
 SIGNAL_OPS = {"SignalWindow", "SignalFftAutoScale", "SignalRfft", "SignalEnergy",
               "SignalFilterBank", "SignalFilterBankSquareRoot",
               "SignalFilterBankSpectralSubtraction", "SignalPCAN", "SignalFilterBankLog"}
-
-
-def graph_of(data: bytes) -> Graph:
-    return read_tflite(data)
 
 
 def check_sequences(graph: Graph, out: Path, streams: list[np.ndarray],
@@ -100,7 +108,7 @@ def test_spectral_subtraction_of_the_model_on_real_magnitudes(tmp_path):
     i = next(k for k, op in enumerate(graph.main.operators)
              if op.opcode == "SignalFilterBankSpectralSubtraction")
     rng = np.random.default_rng(11)
-    x = np.concatenate([_energies(rng, 40, False) for _ in range(2)])[:4, :50]
+    x = np.concatenate([energies(rng, 40, False) for _ in range(2)])[:4, :50]
     check_sequences(extract_operator(graph, i), tmp_path, [x])
 
 
@@ -112,17 +120,15 @@ def test_spectral_subtraction_of_the_model_on_real_magnitudes(tmp_path):
 def test_spectral_subtraction_options(changes, flags, tmp_path):
     """Four channels a step in SSE2 (7 channels: a scalar tail; wrapping uint64 sums, shifts
     0 and 40), and the portable loop."""
-    opts = dict(PREPROCESSOR, **changes)
+    opts = dict(NOISE_PREPROCESSOR, **changes)
     n = opts["num_channels"]
     graph = graph_of(custom_model("SignalFilterBankSpectralSubtraction", [((n,), np.uint32)],
                                   [((n,), np.uint32), ((n,), np.uint32)], **opts))
     rng = np.random.default_rng(len(str(changes)))
-    real = _energies(rng, n, False)  # (3, 200, n)
-    full = _energies(rng, n, True)
+    real = energies(rng, n, False)  # (3, 200, n)
+    full = energies(rng, n, True)
     check_sequences(graph, tmp_path / "a", [np.concatenate([real, full])], flags=flags)
     check(graph, tmp_path / "b", n=N, flags=flags)
-
-
 
 
 @BOTH_BUILDS
@@ -167,12 +173,8 @@ def test_fft_auto_scale(flags, tmp_path):
     for n in (480, 64, 7, 37, 24, 45):
         builders.append(as_builder(graph_of(custom_model(
             "SignalFftAutoScale", [((n,), np.int16)], [((n,), np.int16), ((), np.int32)]))))
-        inputs.append(np.concatenate([_auto_scale_inputs(rng, n), _max_abs_edge_inputs(rng, n)]))
+        inputs.append(np.concatenate([auto_scale_inputs(rng, n), _max_abs_edge_inputs(rng, n)]))
     check_inputs(merge(builders).build(), tmp_path, inputs, flags=flags)
-
-
-RFFT_CASES = [(512, 480, 1), (64, 64, 2), (48, 40, 1), (40, 40, 1), (60, 33, 3), (16, 16, 1),
-              (20, 20, 1), (24, 21, 2)]
 
 
 @pytest.mark.parametrize("dtype", [np.int16, np.int32, np.float32], ids=["s16", "s32", "f32"])
@@ -187,59 +189,10 @@ def test_rfft(dtype, tmp_path):
         builders.append(as_builder(graph_of(custom_model(
             "SignalRfft", [(shape, dtype)], [(out_shape, dtype)], T=T_CODE[dtype],
             fft_length=length))))
-        inputs.append(_rfft_inputs(rng, dtype, shape))
+        inputs.append(rfft_inputs(rng, dtype, shape))
     graph = merge(builders).build()
     check_inputs(graph, tmp_path / "a", inputs)
     check(graph, tmp_path / "b", n=N)
-
-
-SIMD_RFFT_CASES = [(512, 480, 1), (512, 512, 2), (512, 479, 1), (2048, 2001, 1)]
-
-
-def rfft_s16_cases(cases: list[tuple[int, int, int]], seed: int) -> tuple[Graph, list[np.ndarray]]:
-    """int16 SignalRfft models of (fft_length, in_len, rows) merged into one graph, with random
-    inputs of every magnitude and in each case rows of constant -32768, 32767, -1 and 1,
-    alternating extremes, zeros, impulses at either end, and square-wave phasors whose
-    transforms wrap (also used by the Cortex-M DSP test)."""
-    rng = np.random.default_rng(seed)
-    builders, inputs = [], []
-    for length, in_len, rows in cases:
-        shape = (rows, in_len) if rows > 1 else (in_len,)
-        out_shape = (rows, length + 2) if rows > 1 else (length + 2,)
-        builders.append(as_builder(graph_of(custom_model(
-            "SignalRfft", [(shape, np.int16)], [(out_shape, np.int16)], T=T_CODE[np.int16],
-            fft_length=length))))
-        x = _rfft_inputs(rng, np.int16, shape)
-        flat = x.reshape(x.shape[0], -1)
-        for i, v in enumerate((-32768, 32767, -1, 1)):
-            flat[i] = v
-        flat[4] = np.where(np.arange(flat.shape[1]) % 2, -32768, 32767)
-        flat[5] = 0
-        flat[5, 0] = -32768
-        flat[6] = 0
-        flat[6, -1] = 32767
-        flat[7:23] = _square_phasors(flat.shape[1], length // 2)
-        flat[23:71] = [_square_phasor(flat.shape[1], length // 2, length // 2 - 1, np.pi / 2, a)
-                       for a in range(25726, 25774)]
-        inputs.append(x)
-    return merge(builders).build(), inputs
-
-
-def _square_phasor(width: int, n: int, f: int, phi: float, amp: int) -> np.ndarray:
-    """A square-wave phasor of ``width`` samples: sample 2 j the sign of cos(2 pi f j / n + phi)
-    and sample 2 j + 1 that of its sine, times ``amp`` (-32768 for -32767 - 1)."""
-    theta = 2 * np.pi * f * np.arange(n) / n + phi + 1e-9
-    pair = np.stack([np.cos(theta), np.sin(theta)], axis=1).reshape(-1)
-    return np.resize(np.where(pair >= 0, amp, -amp - (amp == 32767)), width).astype(np.int16)
-
-
-def _square_phasors(width: int, n: int) -> np.ndarray:
-    """Full-scale square-wave phasors, whose fundamental has 4 / pi times full scale: the complex
-    transform's bin f overflows int16 and wraps, in each quarter of the bins (every output leg
-    of the last radix-4 butterflies), its real or imaginary part pushed up or down."""
-    return np.array([_square_phasor(width, n, f, phi, 32767)
-                     for f in (1, n // 4 + 1, n // 2 + 1, 3 * n // 4 + 1)
-                     for phi in np.arange(4) * np.pi / 2])
 
 
 @BOTH_BUILDS
@@ -290,7 +243,7 @@ def test_filter_bank(flags, tmp_path):
             if kind in ("blocks", "wide"):
                 tables = _block_tables(rng, n_in, channels, 4096 if kind == "blocks" else 32767)
             else:
-                tables = _bank_tables(rng, n_in, channels, kind == "signed")
+                tables = bank_tables(rng, n_in, channels, kind == "signed")
             builders.append(as_builder(graph_of(custom_model(
                 "SignalFilterBank", [((n_in,), np.uint32)] + tables, [((channels,), np.uint64)],
                 num_channels=channels))))
@@ -335,7 +288,7 @@ def test_filter_bank_square_root(flags, tmp_path):
     rng = np.random.default_rng(5)
     graph = graph_of(custom_model("SignalFilterBankSquareRoot", [((40,), np.uint64), ((), np.int32)],
                                   [((40,), np.uint32)]))
-    x = np.concatenate([_sqrt_inputs(rng, 40), _sqrt_edges()])
+    x = np.concatenate([sqrt_inputs(rng, 40), _sqrt_edges()])
     shift = rng.integers(0, 32, size=len(x)).astype(np.int32)
     shift[100:160] = 0
     shift[N:] = 0
@@ -350,7 +303,7 @@ def test_pcan(tmp_path):
     builders, inputs = [], []
     for shift in (0, 6, 8):
         for preprocessor_lut in (True, False):
-            lut = _gain_lut(rng, preprocessor_lut)
+            lut = gain_lut(rng, preprocessor_lut)
             builders.append(as_builder(graph_of(custom_model(
                 "SignalPCAN", [((40,), np.uint32), ((40,), np.uint32), lut], [((40,), np.uint32)],
                 snr_shift=shift))))
@@ -396,7 +349,7 @@ def test_filter_bank_log(flags, tmp_path):
 def test_sanitized(tmp_path):
     """Every kernel under -fsanitize=address,undefined with extreme inputs."""
     rng = np.random.default_rng(8)
-    tables = _bank_tables(rng, 64, 8, True)
+    tables = bank_tables(rng, 64, 8, True)
     specs = [
         ("SignalWindow", [((64,), np.int16), uniform(rng, (64,), np.int16)], [((64,), np.int16)],
          {"shift": 15}),
@@ -421,7 +374,7 @@ def test_sanitized(tmp_path):
     check(merge(builders).build(), tmp_path / "a", n=40, sanitize=True)
     graph = graph_of(custom_model("SignalFilterBankSpectralSubtraction", [((40,), np.uint32)],
                                   [((40,), np.uint32), ((40,), np.uint32)],
-                                  **dict(PREPROCESSOR, spectral_subtraction_bits=40)))
+                                  **dict(NOISE_PREPROCESSOR, spectral_subtraction_bits=40)))
     check(graph, tmp_path / "b", n=40, sanitize=True)
 
 

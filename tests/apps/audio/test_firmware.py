@@ -21,10 +21,18 @@ from microforge.apps.audio.firmware import KwsSettings, build_app, generate_kws_
 from microforge.cli import main as microforge_main
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.targets.host import build_harness
-from tests.audio._clips import CLASSIFIER, CLIPS, EXPECTED, LABELS, PREPROCESSOR, clip, tflm_features
-from tests.audio.test_kws import _placed
+from tests.builders.audio import (
+    CLASSIFIER,
+    CLIPS,
+    EXPECTED,
+    LABELS,
+    PREPROCESSOR,
+    clip,
+    placed_words,
+    tflm_features,
+)
+from tests.builders.cli import assert_one_line_error, cli
 from tests.oracle import tflm_runtime
-from tests.test_cli import assert_one_line_error, cli
 
 KINDS = ["int8", "float"]
 
@@ -56,7 +64,7 @@ def apps(tmp_path_factory) -> dict[str, Path]:
 def wavs(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("wavs")
     files = {name: write_wav(d / f"{name}.wav", clip(name)) for name in CLIPS}
-    files["stream"] = write_wav(d / "stream.wav", _placed()[0])
+    files["stream"] = write_wav(d / "stream.wav", placed_words()[0])
     return files
 
 
@@ -136,7 +144,7 @@ def test_app_prints_what_microforge_kws_prints(apps, wavs, kind):
 
 
 def test_app_reads_raw_pcm_from_stdin(apps, wavs):
-    audio = _placed()[0]
+    audio = placed_words()[0]
     raw = kws_app(apps["int8"], "-s", "-", stdin=audio.astype("<i2").tobytes())
     assert raw.returncode == 0, raw.stderr
     assert raw.stdout.decode() == microforge_kws("int8", wavs["stream"])
