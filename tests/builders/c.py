@@ -26,7 +26,7 @@ BOTH_BUILDS = pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "po
 
 def check(graph: Graph, out: Path, n: int = 200, sanitize: bool = False,
           flags: list[str] | None = None) -> None:
-    """``n`` seeded random inputs through ``codegen.build.verify``: 0 differing bytes.
+    """``n`` seeded random inputs through ``targets.host.verify``: 0 differing bytes.
     ``flags``: extra compiler flags (e.g. ``NO_SIMD``)."""
     compile_model(graph, out, name="m")
     result = verify(out, "m", graph, n, sanitize=sanitize, extra_flags=flags)
