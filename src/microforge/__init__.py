@@ -1,7 +1,6 @@
 """microforge: run trained neural networks on microcontrollers, bit-exact with TFLite Micro."""
 
 from microforge.api import Interpreter, Model, QuantizedModel, load, quantize, save
-from microforge.compiler import compile
 from microforge.errors import (
     InputError,
     MicroforgeError,
@@ -28,3 +27,12 @@ __all__ = [
     "quantize",
     "save",
 ]
+
+
+def __getattr__(name: str):
+    """``microforge.compile`` loads the backends and targets only when first used."""
+    if name == "compile":
+        from microforge.compiler import compile
+
+        return compile
+    raise AttributeError(f"module 'microforge' has no attribute {name!r}")
