@@ -101,15 +101,34 @@ class Signature:
     outputs: dict[str, int]
 
 
+@dataclass(frozen=True)
+class SourceLayout:
+    """How a model read from another framework lays out its inputs and outputs.
+
+    The IR is channels-last, as TFLM runs it; an ONNX model's own inputs may be NCHW. For the
+    main subgraph's k-th input, ``input_perms[k]`` is the permutation with
+    ``ir_array = source_array.transpose(perm)`` (None: same layout); ``output_perms[k]`` is the
+    same relation for the k-th output, so ``source = ir.transpose(numpy.argsort(perm))``. Axis 0
+    (the batch) is never moved. The ``.tflite`` writer drops this: a converted model is
+    channels-last.
+    """
+
+    format: str
+    input_perms: tuple[tuple[int, ...] | None, ...] = ()
+    output_perms: tuple[tuple[int, ...] | None, ...] = ()
+
+
 @dataclass
 class Graph:
-    """A whole model file: subgraph 0 is the one that runs."""
+    """A whole model file: subgraph 0 is the one that runs. ``source`` is set by readers of
+    formats whose layout differs from the IR's (ONNX)."""
 
     subgraphs: list[Subgraph]
     description: str = ""
     version: int = 3
     metadata: dict[str, bytes] = field(default_factory=dict)
     signatures: list[Signature] = field(default_factory=list)
+    source: SourceLayout | None = None
 
     @property
     def main(self) -> Subgraph:
