@@ -99,3 +99,31 @@ def test_threads_give_identical_results(name):
     for step in range(3):  # stateful models: state rows stay with their samples
         xs = random_inputs(info.shape, info.dtype, 64, seed=step)
         np.testing.assert_array_equal(multi.run(xs)[0], single.run(xs)[0])
+
+
+def test_source_layout_runs_in_the_models_own_layout():
+    """A graph read from an NCHW framework takes and returns NCHW arrays; calibration data is
+    accepted in either layout."""
+    import microforge
+    from microforge.ir import SourceLayout
+    from tests.builders.graphs import conv_bn
+
+    graph = conv_bn()
+    reference = microforge.api.Model(conv_bn())
+    graph.source = SourceLayout("ONNX", ((0, 2, 3, 1),), ((0, 2, 3, 1),))
+    model = microforge.api.Model(graph)
+    assert model.inputs[0].shape == (1, 4, 5, 5) and model.outputs[0].shape == (1, 4, 5, 5)
+    x = np.random.default_rng(0).normal(size=(3, 5, 5, 4)).astype(np.float32)
+    nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    (expected,) = reference.run(x)
+    (got,) = model.run(nchw)
+    np.testing.assert_array_equal(got, expected.transpose(0, 3, 1, 2))
+    (one,) = model.run(nchw[:1])
+    np.testing.assert_array_equal(one, expected[:1].transpose(0, 3, 1, 2))
+    a = microforge.quantize(graph, nchw)
+    b = microforge.quantize(conv_bn(), x)
+    assert a.inputs[0].shape == (1, 5, 5, 4)  # quantized models are channels-last
+    np.testing.assert_array_equal(a.graph.main.tensors[0].quant.scale,
+                                  b.graph.main.tensors[0].quant.scale)
+    q = np.clip(np.round(x / a.inputs[0].scale), -128, 127).astype(np.int8)
+    np.testing.assert_array_equal(a.run(q)[0], b.run(q)[0])

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from microforge.errors import InputError, MicroforgeError, ModelError
 from microforge.frontends import read_model
-from microforge.ir import Graph, Tensor
+from microforge.ir import Graph, Tensor, batch_perm, source_shape
 from microforge.quantize import DEFAULT_METHOD, Quantized, QuantReport, quantize_graph
 from microforge.quantize.data import CalibrationSource, load_calibration
 from microforge.quantize.report import compare
@@ -41,14 +41,24 @@ class Model:
     ``run`` accepts, per input, either one sample (the tensor's exact shape), a batch with a new
     leading axis (``(B,) + shape``) or, when the tensor's first dimension is 1, a batch that replaces
     it (``(B,) + shape[1:]``). Outputs come back in the same form.
+
+    A model read from a framework with another layout (ONNX's NCHW) takes and returns arrays in
+    that layout: ``inputs`` and ``outputs`` show those shapes, and ``run`` transposes to and from
+    the channels-last IR. ``intermediates`` are in the IR's layout.
     """
 
     def __init__(self, graph: Graph, threads: int | None = None) -> None:
         self.graph = graph
         self._executor = Executor(graph, threads=threads)
         sg = graph.main
-        self.inputs = [TensorInfo.of(i, sg.tensors[i]) for i in sg.inputs]
-        self.outputs = [TensorInfo.of(i, sg.tensors[i]) for i in sg.outputs]
+        layout = graph.source
+        self._in_perms = [layout.input_perm(k) if layout else None for k in range(len(sg.inputs))]
+        self._out_perms = [layout.output_perm(k) if layout else None
+                           for k in range(len(sg.outputs))]
+        self.inputs = [_in_layout(TensorInfo.of(i, sg.tensors[i]), p)
+                       for i, p in zip(sg.inputs, self._in_perms)]
+        self.outputs = [_in_layout(TensorInfo.of(i, sg.tensors[i]), p)
+                        for i, p in zip(sg.outputs, self._out_perms)]
 
     @property
     def stateful(self) -> bool:
@@ -65,7 +75,11 @@ class Model:
         """Run a batch. Returns the outputs, and with ``intermediates=True`` also every tensor by name."""
         arrays = self._arrange(x)
         canonical, mode, batch = self._canonical(arrays)
+        canonical = [a if p is None else np.ascontiguousarray(a.transpose(batch_perm(p)))
+                     for a, p in zip(canonical, self._in_perms)]
         outs, values = self._executor.run(canonical, keep_intermediates=intermediates)
+        outs = [o if p is None else np.ascontiguousarray(o.transpose(batch_perm(p, inverse=True)))
+                for o, p in zip(outs, self._out_perms)]
         outs = [self._shape_output(o, info, mode) for o, info in zip(outs, self.outputs)]
         if not intermediates:
             return outs
@@ -173,6 +187,11 @@ class Model:
         return arr
 
 
+def _in_layout(info: TensorInfo, perm: tuple[int, ...] | None) -> TensorInfo:
+    """``info`` with its shape in the source model's layout."""
+    return info if perm is None else replace(info, shape=source_shape(info.shape, perm))
+
+
 class QuantizedModel(Model):
     """A :class:`~microforge.Model` made by :func:`quantize`; ``report()`` measures it against the
     float model, ``kept_float`` lists the operators left in float."""
@@ -194,7 +213,9 @@ class QuantizedModel(Model):
                 self._report = self._compare(self._calibration)
             return self._report
         inputs = [self.float_graph.main.tensors[i] for i in self.float_graph.main.inputs]
-        return self._compare(load_calibration(data, inputs))
+        layout = self.float_graph.source
+        perms = [layout.input_perm(k) for k in range(len(inputs))] if layout else []
+        return self._compare(load_calibration(data, inputs, perms))
 
     def _compare(self, data: list[np.ndarray]) -> QuantReport:
         return compare(self.float_graph, self.graph, self._origin, data, self.kept_float,

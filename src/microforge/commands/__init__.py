@@ -3,6 +3,6 @@
 The order here is the order ``microforge --help`` lists them in.
 """
 
-from microforge.commands import compile, demo, inspect, kws, quantize, run
+from microforge.commands import compile, convert, demo, inspect, kws, quantize, run
 
-COMMANDS = [inspect, run, quantize, compile, kws, demo]
+COMMANDS = [inspect, run, convert, quantize, compile, kws, demo]

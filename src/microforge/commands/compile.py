@@ -12,7 +12,7 @@ def register(sub) -> None:
     from microforge.targets import TARGETS
 
     p = sub.add_parser("compile", help="generate a standalone C99 library (no interpreter)")
-    p.add_argument("model", nargs="?", help=".tflite file (not with --app)")
+    p.add_argument("model", nargs="?", help=".tflite, .onnx, .h5 or .keras model (not with --app)")
     p.add_argument("-o", "--output", required=True, help="directory to write the library into")
     p.add_argument("--name", default=None, help="C prefix of the library (default: model file stem)")
     p.add_argument("--target", default="host", choices=list(TARGETS),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 def register(sub) -> None:
     p = sub.add_parser("inspect", help="per-operator table, totals and the TFLM op resolver list")
-    p.add_argument("model", help=".tflite file")
+    p.add_argument("model", help="model file: .tflite, .onnx, Keras .h5 or .keras")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=main)
 

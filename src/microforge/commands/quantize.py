@@ -1,14 +1,13 @@
-"""``microforge quantize``: post-training int8 (or 16x8) quantization of a float .tflite model."""
+"""``microforge quantize``: post-training int8 (or 16x8) quantization of a float model (.tflite,
+.onnx, Keras .h5 / .keras)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from pathlib import Path
 
-from microforge.errors import InputError
+from microforge.commands.output import check_output, write_atomic
 
 
 def register(sub) -> None:
@@ -16,7 +15,7 @@ def register(sub) -> None:
     from microforge.quantize.calibration import METHODS
 
     p = sub.add_parser("quantize", help="post-training int8 quantization of a float model")
-    p.add_argument("model", help="float .tflite file (only read)")
+    p.add_argument("model", help="float model: .tflite, .onnx, Keras .h5 or .keras (only read)")
     p.add_argument("--output", "-o", required=True, help="quantized .tflite to write")
     p.add_argument("--calibration", "-c", required=True,
                    help=".npy/.npz (leading axis = samples; .npz arrays by input name or order) "
@@ -41,36 +40,17 @@ def register(sub) -> None:
     p.set_defaults(func=main)
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder so a failure leaves nothing half-written."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main(args: argparse.Namespace) -> int:
     from microforge.api import quantize
     from microforge.frontends.tflite.writer import write_tflite
 
     source, out = Path(args.model), Path(args.output)
-    if not source.is_file():
-        raise InputError(f"{args.model}: no such file")
-    if out.exists() and out.resolve() == source.resolve():
-        raise InputError(f"{args.output} is the input model; choose another output path")
-    if out.exists() and not args.force:
-        raise InputError(f"{args.output} already exists; choose another path or pass --force")
-    if not out.parent.is_dir():
-        raise InputError(f"{out.parent}: no such folder for the output")
+    check_output(source, out, args.force)
     model = quantize(source, args.calibration, per_channel=not args.per_tensor,
                      method=args.method, io=args.io, int16_activations=args.int16_activations,
                      allow_float=args.allow_float, percentile=args.percentile)
     data = write_tflite(model.graph)
-    _write(out, data)
+    write_atomic(out, data)
     settings = ", ".join(f"{k} {v}" for k, v in model.settings.items())
     if args.json:
         print(json.dumps(model.report().to_dict(), indent=2))

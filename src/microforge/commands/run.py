@@ -10,7 +10,7 @@ from microforge.errors import InputError
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="run inputs through the model (leading axis = batch)")
-    p.add_argument("model", help=".tflite file")
+    p.add_argument("model", help="model file: .tflite, .onnx, Keras .h5 or .keras")
     p.add_argument("--input", "-i", required=True, help=".npy (one input) or .npz (by input name)")
     p.add_argument("--output", "-o", help="write outputs to this .npz")
     p.add_argument("--force", action="store_true", help="overwrite --output if it exists")

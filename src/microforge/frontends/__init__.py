@@ -29,6 +29,15 @@ FORMATS: tuple[Format, ...] = (
 )
 
 
+def format_of(source: ModelSource) -> str:
+    """The name of the format a model file is in ("TensorFlow Lite", "ONNX", ...), by content."""
+    data, _ = load_bytes(source)
+    for fmt in FORMATS:
+        if fmt.sniff(data):
+            return fmt.name
+    return "unknown"
+
+
 def read_model(source: ModelSource) -> Graph:
     """Read a model from a path or bytes, whatever its format (today: ``.tflite``)."""
     data, where = load_bytes(source)
@@ -39,4 +48,4 @@ def read_model(source: ModelSource) -> Graph:
     return parse_tflite(data, where)
 
 
-__all__ = ["FORMATS", "Format", "ModelSource", "read_model", "read_tflite", "write_tflite"]
+__all__ = ["FORMATS", "Format", "ModelSource", "format_of", "read_model", "read_tflite", "write_tflite"]

@@ -117,6 +117,26 @@ class SourceLayout:
     input_perms: tuple[tuple[int, ...] | None, ...] = ()
     output_perms: tuple[tuple[int, ...] | None, ...] = ()
 
+    def input_perm(self, k: int) -> tuple[int, ...] | None:
+        return self.input_perms[k] if k < len(self.input_perms) else None
+
+    def output_perm(self, k: int) -> tuple[int, ...] | None:
+        return self.output_perms[k] if k < len(self.output_perms) else None
+
+
+def source_shape(ir_shape: tuple[int, ...], perm: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The shape in the source model's own layout of a tensor of IR shape ``ir_shape``."""
+    if perm is None or len(perm) != len(ir_shape):
+        return tuple(ir_shape)
+    inverse = np.argsort(perm)
+    return tuple(int(ir_shape[int(j)]) for j in inverse)
+
+
+def batch_perm(perm: tuple[int, ...], inverse: bool = False) -> tuple[int, ...]:
+    """``perm`` for arrays with one more leading (batch) axis; ``inverse`` undoes it."""
+    p = np.argsort(perm) if inverse else np.asarray(perm)
+    return (0,) + tuple(int(j) + 1 for j in p)
+
 
 @dataclass
 class Graph:

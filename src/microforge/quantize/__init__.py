@@ -101,7 +101,9 @@ def quantize_graph(
     _check_float(graph)
     prepared = prepare(graph)
     inputs = [prepared.main.tensors[i] for i in prepared.main.inputs]
-    data = load_calibration(calibration_data, inputs)
+    layout = graph.source
+    perms = [layout.input_perm(k) for k in range(len(inputs))] if layout else []
+    data = load_calibration(calibration_data, inputs, perms)
     stats = collect(prepared, data)
     levels = 65536 if int16_activations else 256
     ranges = {i: choose_range(s, method, levels, int16_activations, percentile)

@@ -3,7 +3,9 @@
 Accepted: a ``.npy`` file (one-input models), a ``.npz`` file (arrays named after the inputs, or
 saved positionally), a folder of such files (joined along the sample axis in name order), an array,
 a list/tuple of arrays (one per input) or a dict by input name. The leading axis counts samples; when
-an input's first dimension is 1 it may be replaced by the sample axis.
+an input's first dimension is 1 it may be replaced by the sample axis. For a model read from a
+framework with another layout (ONNX's NCHW), data may come in that layout or channels-last; it is
+told apart by its shape (when both fit, the model's own layout wins).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from microforge.errors import InputError
-from microforge.ir import Tensor
+from microforge.ir import Tensor, batch_perm, source_shape
 
 CalibrationSource = str | os.PathLike | np.ndarray | Sequence[np.ndarray] | Mapping[str, np.ndarray]
 
@@ -78,28 +80,49 @@ def _gather(source: CalibrationSource, names: list[str]) -> list[np.ndarray]:
                      f"{type(source).__name__}")
 
 
-def _shaped(arr: np.ndarray, t: Tensor) -> np.ndarray:
-    shape = tuple(t.shape)
+def _batched(arr: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``arr`` as ``(N,) + shape``, or None when it is not a batch of that shape."""
     if arr.ndim == len(shape) + 1 and arr.shape[1:] == shape:
         return arr
     if shape and shape[0] == 1 and arr.ndim == len(shape) and arr.shape[1:] == shape[1:]:
         return arr.reshape((arr.shape[0],) + shape)
+    return None
+
+
+def _shaped(arr: np.ndarray, t: Tensor, perm: tuple[int, ...] | None) -> np.ndarray:
+    """``(N,) + t.shape``. With ``perm`` (the input's source layout, e.g. ONNX NCHW), data in the
+    source layout is transposed to the IR's; data matching both layouts is taken as the source's."""
+    shape = tuple(t.shape)
+    if perm is not None:
+        theirs = source_shape(shape, perm)
+        batch = _batched(arr, theirs)
+        if batch is not None:
+            return np.ascontiguousarray(batch.transpose(batch_perm(perm)))
+    batch = _batched(arr, shape)
+    if batch is not None:
+        return batch
+    expected = f"[N, {', '.join(map(str, shape))}]"
+    if perm is not None and theirs != shape:
+        expected = f"[N, {', '.join(map(str, theirs))}] (the model's layout) or {expected}"
     raise InputError(
         f"calibration data for input {t.name!r} has shape {list(arr.shape)}; expected "
-        f"[N, {', '.join(map(str, shape))}] (N samples)")
+        f"{expected} (N samples)")
 
 
-def load_calibration(source: CalibrationSource, inputs: list[Tensor]) -> list[np.ndarray]:
-    """Validated calibration arrays ``(N,) + shape`` (float32 for float inputs), in input order."""
+def load_calibration(source: CalibrationSource, inputs: list[Tensor],
+                     perms: Sequence[tuple[int, ...] | None] = ()) -> list[np.ndarray]:
+    """Validated calibration arrays ``(N,) + shape`` (float32 for float inputs), in input order.
+    ``perms[k]`` is input k's source layout (``ir.SourceLayout``): such data may come in either
+    layout."""
     if source is None:
         raise InputError("calibration data is required (a .npy/.npz file, a folder or arrays)")
     names = [t.name for t in inputs]
     arrays = _gather(source, names)
     out = []
-    for arr, t in zip(arrays, inputs):
+    for k, (arr, t) in enumerate(zip(arrays, inputs)):
         if arr.dtype.kind not in "fiub":
             raise InputError(f"calibration data for input {t.name!r} is {arr.dtype}, not numeric")
-        arr = _shaped(arr, t)
+        arr = _shaped(arr, t, perms[k] if k < len(perms) else None)
         if arr.shape[0] == 0:
             raise InputError(f"calibration data for input {t.name!r} has no samples")
         arr = arr.astype(t.dtype if t.dtype != np.float32 else np.float32)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from microforge.ir import Graph, Subgraph
+from microforge.ir import Graph, Subgraph, source_shape
 from microforge.ir.ops import count_macs
 from microforge.report.tflm_resolver import resolver_method
 from microforge.runtime.registry import lookup
@@ -42,6 +42,8 @@ class ModelSummary:
     tflm_resolver: list[str]
     tflm_unregistered: list[str] = field(default_factory=list)
     subgraphs: int = 1
+    source_format: str = ""
+    layout: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,4 +110,24 @@ def summarize(graph: Graph) -> ModelSummary:
         tflm_resolver=methods,
         tflm_unregistered=unregistered,
         subgraphs=len(graph.subgraphs),
+        source_format=graph.source.format if graph.source else "",
+        layout=_layout(graph),
     )
+
+
+def _layout(graph: Graph) -> list[dict]:
+    """How each input/output of a model from another framework maps to the channels-last IR:
+    one entry per tensor whose layout differs."""
+    if graph.source is None:
+        return []
+    sg, out = graph.main, []
+    for kind, indices, perm_of in (("input", sg.inputs, graph.source.input_perm),
+                                   ("output", sg.outputs, graph.source.output_perm)):
+        for k, i in enumerate(indices):
+            perm = perm_of(k)
+            if perm is None:
+                continue
+            t = sg.tensors[i]
+            out.append({"kind": kind, "name": t.name, "source_shape": list(source_shape(t.shape, perm)),
+                        "ir_shape": list(t.shape), "perm": list(perm)})
+    return out

@@ -36,6 +36,12 @@ def table(rows: list[list[str]], right: set[int]) -> list[str]:
 def render_summary(s: ModelSummary, title: str) -> str:
     lines = [title, "inputs:"] + [_io(t) for t in s.inputs] + ["outputs:"]
     lines += [_io(t) for t in s.outputs]
+    if s.layout:
+        lines.append(f"layout: {s.source_format} arrays (run, calibration) -> channels-last IR "
+                     "(converted .tflite, C):")
+        for m in s.layout:
+            lines.append(f"  {m['kind']} {m['name']}: [{','.join(map(str, m['source_shape']))}] -> "
+                         f"[{','.join(map(str, m['ir_shape']))}]  (transpose {tuple(m['perm'])})")
     rows = [["#", "op", "inputs", "outputs", "weights", "MACs", ""]]
     for op in s.operators:
         rows.append(
