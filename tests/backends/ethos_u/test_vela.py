@@ -32,7 +32,7 @@ def _npu(model: str, accelerator: str):
     return compile_npu(read_model(path), VelaConfig(accelerator), path.read_bytes())
 
 
-@pytest.mark.parametrize("accelerator", CONFIGS)
+@pytest.mark.parametrize("accelerator", CONFIGS + ["ethos-u85-256"])
 @pytest.mark.parametrize("model", SHARED)
 def test_placement_matches_velas_tflite_and_cycles(model, accelerator):
     npu = _npu(model, accelerator)

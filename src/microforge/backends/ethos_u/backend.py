@@ -16,13 +16,15 @@ class EthosUBackend:
 
     def __init__(self, config: VelaConfig) -> None:
         self.config = config
-        self._compiled: dict[int, NpuModel] = {}
+        self._compiled: list[NpuModel] = []
 
     def compile(self, graph: Graph, model_bytes: bytes | None = None) -> NpuModel:
         """Vela's result for ``graph`` (``model_bytes``: the .tflite it was read from)."""
-        if id(graph) not in self._compiled:
-            self._compiled[id(graph)] = compile_npu(graph, self.config, model_bytes)
-        return self._compiled[id(graph)]
+        for done in self._compiled:
+            if done.graph is graph:
+                return done
+        self._compiled.append(compile_npu(graph, self.config, model_bytes))
+        return self._compiled[-1]
 
     def supports(self, graph: Graph, index: int) -> str | None:
         row = self.compile(graph).ops[index]
