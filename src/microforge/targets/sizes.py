@@ -63,10 +63,11 @@ def deepest_stack(root: str, nodes: dict[str, int], edges: dict[str, set[str]]) 
 
 
 def measure(src_dir: Path, name: str, cc: str | None = None, opt: str = "-O2",
-            size_tool: str = "size") -> Sizes:
+            size_tool: str = "size", flags: list[str] | None = None) -> Sizes:
     """Sections of every object file; the stack is the deepest call chain from ``NAME_invoke``
     (gcc's ``-fcallgraph-info``; C library calls such as ``expf`` count as zero), or with
-    other compilers the invoke frame plus the largest kernel frame."""
+    other compilers the invoke frame plus the largest kernel frame. ``flags``: more compiler
+    flags (a cross compiler's ``-mcpu=...``)."""
     compiler = find_compiler(cc)
     if shutil.which(size_tool) is None:
         raise ToolError(f"{size_tool} not found; install binutils (apt-get install binutils)")
@@ -78,8 +79,9 @@ def measure(src_dir: Path, name: str, cc: str | None = None, opt: str = "-O2",
         work = Path(tmp)
         for src in sorted(src_dir.glob("*.c")):
             obj = work / (src.stem + ".o")
-            flags = [f for f in CFLAGS if not f.startswith("-O")] + [opt, "-fstack-usage"]
-            base = [compiler, *flags, f"-I{src_dir}", "-c", str(src), "-o", str(obj)]
+            cflags = [*(flags or []), *[f for f in CFLAGS if not f.startswith("-O")], opt,
+                      "-fstack-usage"]
+            base = [compiler, *cflags, f"-I{src_dir}", "-c", str(src), "-o", str(obj)]
             proc = subprocess.run([*base, "-fcallgraph-info=su"], capture_output=True, text=True,
                                   cwd=work)
             if proc.returncode != 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from microforge.backends.c.emit import ModelSource, render
 from microforge.backends.c.emitter import EmitContext, OpEmitter, emitter_for
 from microforge.backends.c.sources import kernel_files
 from microforge.errors import InputError, UnsupportedOpError
-from microforge.ir import Graph
+from microforge.ir import Graph, Subgraph
 from microforge.planner.best_fit import plan_best
 from microforge.planner.greedy import plan_greedy_by_size
 from microforge.planner.lifetimes import MemoryLayout, OpMemory, layout_memory
@@ -104,11 +105,15 @@ class _Op:
     memory: OpMemory
 
 
-def _prepare(graph: Graph) -> list[_Op]:
+def _prepare(graph: Graph, extra: dict[str, OpEmitter]) -> list[_Op]:
     ops = []
-    for i in range(len(graph.main.operators)):
-        prepared = prepare_operator(graph.main, i)
-        emitter = emitter_for(prepared.ctx)
+    for i, op in enumerate(graph.main.operators):
+        if op.opcode in extra:  # an operator the runtime does not run: no params
+            ctx = OpContext(op=op, index=i, subgraph=graph.main)
+            prepared, emitter = PreparedOp(ctx, None, None), extra[op.opcode]
+        else:
+            prepared = prepare_operator(graph.main, i)
+            emitter = emitter_for(prepared.ctx)
         ops.append(_Op(prepared, emitter, emitter.memory(prepared.ctx, prepared.params)))
     return ops
 
@@ -142,21 +147,48 @@ class Generated:
     order: list[int]  # model operator index of each emitted operator
 
 
-def generate(graph: Graph, name: str, description: str) -> Generated:
-    """Plan memory and emit C for every operator; returns the pieces ``compile_model`` writes."""
-    ops = _prepare(graph)
+@dataclass
+class FixedPlan:
+    """A memory plan made outside the C backend (by an NPU backend, around its own region): the
+    layout (where each tensor is, the buffers, the scratch of each operator) and the arena plan of
+    those buffers. The operators then run in model order. A graph input or output the layout keeps
+    in the arena is copied from / to the caller's buffer at the start / end of ``NAME_invoke``."""
+
+    layout: MemoryLayout
+    plan: ArenaPlan
+    align: int = 0  # the arena's alignment in bytes, when it must exceed 8
+
+
+#: Plans a subgraph's memory given each operator's needs (see :class:`FixedPlan`).
+Planner = Callable[[Subgraph, list[OpMemory]], FixedPlan]
+
+
+def generate(graph: Graph, name: str, description: str, planner: Planner | None = None,
+             emitters: dict[str, OpEmitter] | None = None, can_fail: str = "") -> Generated:
+    """Plan memory and emit C for every operator; returns the pieces ``compile_model`` writes.
+    ``planner``: a fixed plan instead of the C backend's (order search, best fit); ``emitters``:
+    emitters of operators the runtime does not run (called with params None); ``can_fail``: why
+    ``NAME_invoke`` may return -1 (for its header)."""
+    ops = _prepare(graph, emitters or {})
     sg = graph.main
     memory = [op.memory for op in ops]
-    tflm_plan = plan_greedy_by_size(layout_memory(sg, memory).buffers)  # TFLM: model order
+    align = 0
+    if planner is None:
+        tflm_plan = plan_greedy_by_size(layout_memory(sg, memory).buffers)  # TFLM: model order
 
-    def arena_for(order: list[int]) -> int:
-        return plan_best(layout_memory(reordered(sg, order), [memory[i] for i in order]).buffers).size
+        def arena_for(order: list[int]) -> int:
+            return plan_best(layout_memory(reordered(sg, order),
+                                           [memory[i] for i in order]).buffers).size
 
-    order = choose_order(sg, arena_for)
-    graph, ops = _in_order(graph, ops, order)
-    sg = graph.main
-    layout = layout_memory(sg, [op.memory for op in ops])
-    plan = plan_best(layout.buffers)
+        order = choose_order(sg, arena_for)
+        graph, ops = _in_order(graph, ops, order)
+        sg = graph.main
+        layout = layout_memory(sg, [op.memory for op in ops])
+        plan = plan_best(layout.buffers)
+    else:
+        fixed = planner(sg, memory)
+        order, layout, plan = list(range(len(ops))), fixed.layout, fixed.plan
+        tflm_plan, align = plan, fixed.align
     verify_plan(plan)
     variables, resets = {}, []
     for t, tensor in enumerate(sg.tensors):
@@ -177,8 +209,12 @@ def generate(graph: Graph, name: str, description: str) -> Generated:
         if i not in layout.views:
             op.emitter.emit(ctx, op.prepared.params, e)
         contexts.append(e)
+    copy_in = [f"memcpy({pointer(t)}, in{k}, {sg.tensors[t].nbytes});"
+               for k, t in enumerate(sg.inputs) if layout.storage[t].kind == "arena"]
+    copy_out = [f"memcpy(out{k}, {pointer(t)}, {sg.tensors[t].nbytes});"
+                for k, t in enumerate(sg.outputs) if layout.storage[t].kind == "arena"]
     source = render(name, sg, layout, plan, contexts, bool(variables) or any(
-        e.state for e in contexts), resets, description)
+        e.state for e in contexts), resets, description, copy_in, copy_out, can_fail, align)
     return Generated(ops, layout, plan, tflm_plan, contexts, source, order)
 
 
@@ -189,9 +225,11 @@ def compile_model(graph: Graph, out_dir: str | Path, name: str = "model", force:
     return write_library(generate(graph, name, description), name, out_dir, force)
 
 
-def write_library(g: Generated, name: str, out_dir: str | Path, force: bool = False) -> CompiledModel:
+def write_library(g: Generated, name: str, out_dir: str | Path, force: bool = False,
+                  makefile_extra: str = "", cmake_extra: str = "") -> CompiledModel:
     """Write a generated library into ``out_dir``: the model's .c/.h, the kernel files it needs,
-    a Makefile, a CMakeLists.txt and the manifest of what microforge wrote."""
+    a Makefile, a CMakeLists.txt and the manifest of what microforge wrote. ``makefile_extra`` /
+    ``cmake_extra``: lines added to the build files (an NPU driver's include path)."""
     ops, layout, plan, contexts, source, order = g.ops, g.layout, g.plan, g.contexts, g.source, g.order
     out = Path(out_dir)
     prepare_output_dir(out, force)
@@ -200,8 +238,8 @@ def write_library(g: Generated, name: str, out_dir: str | Path, force: bool = Fa
     kernels = kernel_files(["mf_common"] + needed)
     files.update(kernels)
     c_files = [f"{name}.c"] + [s + ".c" for s in needed if s + ".c" in kernels]
-    files["Makefile"] = _makefile(name, c_files)
-    files["CMakeLists.txt"] = _cmake(name, c_files)
+    files["Makefile"] = _makefile(name, c_files, makefile_extra)
+    files["CMakeLists.txt"] = _cmake(name, c_files, cmake_extra)
     for fname, text in files.items():
         (out / fname).write_text(text)
     (out / MANIFEST).write_text(json.dumps({"files": sorted(files)}, indent=1))
@@ -223,14 +261,14 @@ def write_library(g: Generated, name: str, out_dir: str | Path, force: bool = Fa
     return CompiledModel(name, out, sorted(files), plan, g.tflm_style_plan, layout, source, rows)
 
 
-def _makefile(name: str, c_files: list[str]) -> str:
+def _makefile(name: str, c_files: list[str], extra: str = "") -> str:
     objs = " ".join(f.replace(".c", ".o") for f in c_files)
     return f"""# Generated by microforge. `make` builds lib{name}.a.
 CC ?= cc
 CFLAGS ?= -O2
 CFLAGS += -std=c99 -Wall -Wextra -Werror -ffp-contract=off
 AR ?= ar
-
+{extra}
 lib{name}.a: {objs}
 \t$(AR) rcs $@ $^
 
@@ -244,7 +282,7 @@ clean:
 """
 
 
-def _cmake(name: str, c_files: list[str]) -> str:
+def _cmake(name: str, c_files: list[str], extra: str = "") -> str:
     return f"""# Generated by microforge.
 cmake_minimum_required(VERSION 3.13)
 project({name} C)
@@ -257,4 +295,4 @@ if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
   target_compile_options({name} PRIVATE -Wall -Wextra -Werror -ffp-contract=off)
 endif()
 target_link_libraries({name} PUBLIC m)
-"""
+{extra}"""

@@ -39,7 +39,13 @@ def _io_macros(name: str, kind: str, k: int, t) -> list[str]:
 
 def render(name: str, sg: Subgraph, layout: MemoryLayout, plan: ArenaPlan,
            ops: list[EmitContext], stateful: bool, variable_resets: list[tuple[str, str, int, str]],
-           description: str) -> ModelSource:
+           description: str, prologue: list[str] | None = None,
+           epilogue: list[str] | None = None, can_fail: str = "",
+           arena_align: int = 0) -> ModelSource:
+    """The header and source of one model. ``prologue`` / ``epilogue``: statements before the
+    first and after the last operator (copies between the caller's buffers and tensors the plan
+    keeps in the arena); ``can_fail``: why ``NAME_invoke`` may return -1 (empty: it cannot);
+    ``arena_align``: the arena's alignment in bytes when it must exceed 8 (an NPU's base address)."""
     guard = f"{name.upper()}_H"
     args = [f"const {ctype(sg.tensors[t].dtype)} *in{k}" for k, t in enumerate(sg.inputs)]
     args += [f"{ctype(sg.tensors[t].dtype)} *out{k}" for k, t in enumerate(sg.outputs)]
@@ -62,7 +68,8 @@ def render(name: str, sg: Subgraph, layout: MemoryLayout, plan: ArenaPlan,
         header += _io_macros(name, "OUTPUT", k, sg.tensors[t])
     header += [
         "",
-        "/* Run one inference: reads the inputs, writes the outputs. Returns 0. */",
+        "/* Run one inference: reads the inputs, writes the outputs. Returns 0"
+        + (f", or -1 when {can_fail}. */" if can_fail else ". */"),
         f"{signature};",
         "",
         "/* Restore the initial state (stateful models; a no-op otherwise). */",
@@ -83,10 +90,16 @@ def render(name: str, sg: Subgraph, layout: MemoryLayout, plan: ArenaPlan,
     ]
     const_bytes = 0
     decls: list[str] = []
+    declared: set[str] = set()
     for op in ops:
         sources |= op.sources
         for c in op.consts:
-            decls.append(f"static const {c.ctype} {c.symbol}[{c.count}] = {{\n    {c.values}\n}};")
+            if c.symbol in declared:  # a shared constant (EmitContext.shared_const)
+                continue
+            declared.add(c.symbol)
+            aligned = f" __attribute__((aligned({c.align})))" if c.align else ""
+            decls.append(f"static const {c.ctype} {c.symbol}[{c.count}]{aligned} = "
+                         f"{{\n    {c.values}\n}};")
             const_bytes += c.nbytes
         decls.extend(op.structs)
     includes = sorted(f'#include "{s}.h"' for s in sources)
@@ -99,7 +112,7 @@ def render(name: str, sg: Subgraph, layout: MemoryLayout, plan: ArenaPlan,
     if plan.size:
         body += ["", "/* Activations: one static arena, offsets planned at compile time. */",
                  f"static union {{ uint8_t bytes[{plan.size}]; int64_t align8; double alignd; }} "
-                 f"mf_arena;"]
+                 f"mf_arena{f' __attribute__((aligned({arena_align})))' if arena_align else ''};"]
     for symbol, c_t, count, _ in states:
         body.append(f"static {c_t} {symbol}[{count}];")
         state_bytes += count * np.dtype(_np_of(c_t)).itemsize
@@ -114,10 +127,12 @@ def render(name: str, sg: Subgraph, layout: MemoryLayout, plan: ArenaPlan,
     body += [f"{signature} {{"]
     if states:
         body += ["    if (!mf_ready) {", f"        {name}_reset();", "        mf_ready = 1;", "    }"]
+    body += [f"    {s}" for s in prologue or []]
     for op in ops:
         if op.statements:
             body.append(f"    /* {op.prefix}: {op.ctx.op.opcode} */")
             body += [f"    {s}" for s in op.statements]
+    body += [f"    {s}" for s in epilogue or []]
     used = [f"in{k}" for k in range(len(sg.inputs))] + [f"out{k}" for k in range(len(sg.outputs))]
     for u in used:
         body.append(f"    (void){u};")

@@ -27,6 +27,7 @@ class ConstArray:
     values: str
     count: int
     nbytes: int
+    align: int = 0  # bytes (0: the type's own alignment)
 
 
 @dataclass
@@ -50,6 +51,16 @@ class EmitContext:
         count = max(arr.size, 1)
         values = c_values(arr) if arr.size else "0"
         self.consts.append(ConstArray(symbol, ctype(arr.dtype), values, count, count * arr.itemsize))
+        return symbol
+
+    def shared_const(self, symbol: str, array: np.ndarray, align: int = 0) -> str:
+        """Declare ``static const`` data under a model-wide ``symbol`` (declared once however many
+        operators ask for it), aligned to ``align`` bytes; returns the symbol."""
+        arr = np.asarray(array)
+        count = max(arr.size, 1)
+        values = c_values(arr) if arr.size else "0"
+        self.consts.append(ConstArray(symbol, ctype(arr.dtype), values, count, count * arr.itemsize,
+                                      align))
         return symbol
 
     def params(self, struct_type: str, fields: dict[str, Any]) -> str:

@@ -6,7 +6,8 @@ reads or writes sits at a fixed offset inside that region, because the command s
 them relative to the scratch base. TFLM honours these offsets and plans the remaining tensors
 (offset -1: the activations only CPU operators touch) around them. This module does the same with
 microforge's planner: the Vela region is one buffer live for the whole invoke, placed at offset 0,
-and every other activation is a buffer planned by best fit around it.
+and every other activation is a buffer planned by best fit around it. A graph input or output
+Vela placed in its region lives there; the generated C copies it from / to the caller's buffer.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from microforge.ir import Graph, Subgraph
 from microforge.planner.best_fit import plan_best
-from microforge.planner.lifetimes import OpMemory, layout_memory
+from microforge.planner.lifetimes import MemoryLayout, OpMemory, Storage, layout_memory
 from microforge.planner.plan import ArenaPlan, Buffer, align, verify_plan
 
 ETHOS_U = "ethos-u"  # the custom operator code Vela gives an NPU subgraph
@@ -44,6 +45,7 @@ class NpuMemory:
     offsets: dict[int, int]  # tensor -> offset inside the region
     plan: ArenaPlan  # buffer 0 is the region
     state: int
+    layout: MemoryLayout  # every tensor's storage in ``plan``'s buffers (region tensors: buffer 0)
 
     @property
     def arena(self) -> int:
@@ -52,21 +54,33 @@ class NpuMemory:
 
 def plan_npu_memory(graph: Graph, ops: list[OpMemory] | None = None) -> NpuMemory:
     """Plan the arena of a Vela-compiled graph (``ops``: per-operator memory needs of the CPU
-    kernels; default: none)."""
+    kernels; default: none). Only their scratch is used: views and in-place outputs would tie a
+    CPU tensor to one Vela placed, so every activation is a buffer of its own."""
     sg: Subgraph = graph.main
     offsets = offline_offsets(graph)
     region = max((off + sg.tensors[t].nbytes for t, off in offsets.items()), default=0)
-    layout = layout_memory(sg, ops or [OpMemory() for _ in sg.operators])
+    needs = [OpMemory(scratch=m.scratch) for m in ops] if ops else [OpMemory() for _ in sg.operators]
+    layout = layout_memory(sg, needs)
     n = len(sg.operators)
     buffers = [Buffer(0, region, 0, max(n - 1, 0), tensors=sorted(offsets))]
+    renumber: dict[int, int] = {}
     for b in layout.buffers:
         if any(t in offsets for t in b.tensors):
             continue
+        renumber[b.id] = len(buffers)
         buffers.append(Buffer(len(buffers), b.size, b.first, b.last, list(b.tensors), b.scratch_of))
     plan = _pinned_first(buffers)
     verify_plan(plan)
+    storage = dict(layout.storage)
+    for t, st in layout.storage.items():
+        if t in offsets:
+            storage[t] = Storage("arena", 0, offsets[t])
+        elif st.kind == "arena":
+            storage[t] = Storage("arena", renumber[st.index], st.offset)
+    placed = MemoryLayout(storage, buffers, set(), {},
+                          {i: renumber[b] for i, b in layout.scratch.items()})
     state = sum(t.nbytes for t in sg.tensors if t.is_variable)
-    return NpuMemory(region, offsets, plan, state)
+    return NpuMemory(region, offsets, plan, state, placed)
 
 
 def _pinned_first(buffers: list[Buffer]) -> ArenaPlan:
