@@ -7,15 +7,18 @@ renders the report (``microforge.report.compile``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 from pathlib import Path
 
 from microforge.backends import BACKENDS, CompileReport
-from microforge.backends.c.compiler import MANIFEST, prepare_output_dir
+from microforge.backends.c.compiler import MANIFEST
 from microforge.backends.ethos_u import DEFAULT_CONFIG, EthosUBackend, VelaConfig
 from microforge.backends.ethos_u.check import check_cpu_part
+from microforge.backends.ethos_u.library import CODE_TARGET, measure_code, write_npu_library
+from microforge.errors import InputError
 from microforge.frontends import read_model
 from microforge.frontends.tflite import write_tflite
 from microforge.ir import Graph
@@ -41,12 +44,12 @@ def compile(model: str | os.PathLike | Graph, output: str | os.PathLike, *, name
     Python runtime. A failed comparison is reported in ``CompileReport.failure``, not raised.
 
     An Ethos-U ``target`` (``ethos-u55-128`` ...) runs Vela with ``system_config`` and
-    ``memory_mode`` (Vela's names) and writes Vela's .tflite and the TFLM recipe
-    (``microforge.compile_ethos_u``)."""
+    ``memory_mode`` (Vela's names) and writes the C library, Vela's .tflite and the TFLM recipe
+    (``microforge.compile_ethos_u``; ``options`` apply to the CPU part)."""
     options = options or BuildOptions()
     if target.startswith("ethos-u"):
         return compile_ethos_u(model, output, VelaConfig(target, system_config, memory_mode),
-                               name=name, verify=verify, force=force)
+                               name=name, verify=verify, force=force, options=options)
     tgt = get_target(target)
     tgt.check_options(options)
     graph, description, name = _read(model, name)
@@ -70,41 +73,63 @@ def _read(model: str | os.PathLike | Graph, name: str | None) -> tuple[Graph, st
 
 
 def compile_ethos_u(model: str | os.PathLike | Graph, output: str | os.PathLike, config: VelaConfig,
-                    *, name: str | None = None, verify: int = 0,
-                    force: bool = False) -> CompileReport:
+                    *, name: str | None = None, verify: int = 0, force: bool = False,
+                    options: BuildOptions | None = None) -> CompileReport:
     """Vela decides the placement; the CPU operators must have C kernels (partition with the
-    C backend as fallback); writes ``NAME_vela.tflite`` and ``NAME_tflm.txt`` (resolver, arena).
+    C backend as fallback). Writes the C library (``NAME.c`` / ``NAME.h``: the CPU operators by
+    the C backend, each NPU subgraph a call of the Ethos-U driver; kernel sources; a Makefile
+    taking ``ETHOSU_DRIVER_DIR``), ``NAME_vela.tflite`` and ``NAME_tflm.txt`` (resolver, arena).
+    Its code size is measured on a Cortex-M55 build (``options``: optimisation level and DSP
+    kernels of the CPU part; the sanitizers need a host build and a driver, so they are refused).
     With ``verify`` N, the CPU operators of Vela's model are checked against the original model
     in the runtime (NPU subgraphs: fed by the original operators they replace). On any error the
     files written so far are removed."""
-    graph, _, name = _read(model, name)
+    options = options or BuildOptions()
+    if options.sanitize:
+        raise InputError("--sanitize builds for the host only; an Ethos-U library runs the NPU "
+                         "through the driver on the device (its CPU part is built for Cortex-M55)")
+    graph, description, name = _read(model, name)
     data = None if isinstance(model, Graph) else Path(model).read_bytes()
     backend = EthosUBackend(config)
     npu = backend.compile(graph, data)
     partition(graph, (backend, *BACKENDS))  # every CPU operator needs a C kernel
     out = Path(output)
-    d = npu_dict(npu)
-    files = {f"{name}_vela.tflite": npu.vela.tflite,
+    extra = {f"{name}_vela.tflite": npu.vela.tflite,
              f"{name}_tflm.txt": tflm_recipe(npu, name).encode()}
-    prepare_output_dir(out, force)
-    written: list[Path] = []
+    existed = out.exists()
+    library = None
     try:
-        for fname, blob in files.items():
-            written.append(out / fname)
+        library = write_npu_library(npu, out, name, description, force)
+        for fname, blob in extra.items():
             (out / fname).write_bytes(blob)
-        (out / MANIFEST).write_text(json.dumps({"files": sorted(files)}, indent=1))
+        files = sorted(library.files + list(extra))
+        (out / MANIFEST).write_text(json.dumps({"files": files}, indent=1))
+        sizes = measure_code(out, name, options)
         check = check_cpu_part(npu, verify) if verify else None
     except BaseException:
-        for p in written:
-            p.unlink(missing_ok=True)
+        if library is None:  # nothing written (the directory held files microforge did not write)
+            raise
+        for fname in library.files + list(extra):
+            (out / fname).unlink(missing_ok=True)
+        if not existed:
+            (out / MANIFEST).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                out.rmdir()
         raise
-    sg, mem, split = graph.main, npu.memory, npu.flash_split()
+    sg, plan = graph.main, library.plan
+    state = library.source.state_bytes
+    split = npu.flash_split()
+    d = npu_dict(npu, code_bytes=sizes.code_bytes, ram_bytes=plan.size + state)
+    d["npu"]["sram"]["arena"] = plan.size
+    d["npu"]["flash"]["code_built_for"] = f"{CODE_TARGET} (arm-none-eabi-gcc {options.opt}" + \
+        ("" if options.dsp else ", no DSP kernels") + ")"
     report = CompileReport(
-        name=name, directory=str(out), files=sorted(files), target=config.accelerator,
-        arena_bytes=mem.arena, arena_lower_bound_bytes=mem.plan.lower_bound,
-        arena_tflm_strategy_bytes=mem.arena, planner=mem.plan.strategy, state_bytes=mem.state,
-        static_ram_bytes=mem.arena + mem.state, stack_bytes_estimate=0,
-        ram_bytes=mem.arena + mem.state, const_bytes=sum(split.values()), code_bytes=0,
+        name=name, directory=str(out), files=files, target=config.accelerator,
+        arena_bytes=plan.size, arena_lower_bound_bytes=plan.lower_bound,
+        arena_tflm_strategy_bytes=npu.memory.arena, planner=plan.strategy, state_bytes=state,
+        static_ram_bytes=plan.size + state, stack_bytes_estimate=sizes.stack_bytes,
+        ram_bytes=plan.size + state + sizes.stack_bytes, const_bytes=sum(split.values()),
+        code_bytes=sizes.code_bytes,
         io_bytes=sum(sg.tensors[t].nbytes for t in sg.inputs + sg.outputs),
         macs=sum(count_macs(op, sg) for op in sg.operators), ops=d["npu"]["per_layer"],
         verified=check.samples if check is not None and check.ok else 0,

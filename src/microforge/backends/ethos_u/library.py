@@ -9,9 +9,9 @@ at offset 0 with every tensor Vela placed at its offset, the CPU-only tensors an
 scratch after it; an input or output of the model that Vela placed in its region is copied there
 from the caller's buffer (and back) by ``NAME_invoke``.
 
-The library includes ``ethosu_driver.h`` from the user's ethos-u-core-driver, whose location the
-generated Makefile takes as ``ETHOSU_DRIVER_DIR``; no driver code is part of it. To measure the
-library's code size microforge compiles it against :data:`DRIVER_DECLARATIONS`, the three
+The library includes ``ethosu_driver.h`` from the user's ethos-u-core-driver, whose include
+directory the generated Makefile takes as ``ETHOSU_DRIVER_DIR``; no driver code is part of it. To
+measure the library's code size microforge compiles it against :data:`DRIVER_DECLARATIONS`, the three
 declarations it calls, written from the driver's documented interface (never shipped).
 """
 
@@ -37,20 +37,20 @@ CAN_FAIL = "the Ethos-U driver cannot be reserved or reports an error for an NPU
 CODE_TARGET = "cortex-m55"  # the CPU the code size is measured for (the U55/U65's host core)
 
 MAKEFILE_EXTRA = f"""
-# The Ethos-U driver: {DRIVER_DIR} is your ethos-u-core-driver checkout (its include/ holds
-# ethosu_driver.h), e.g. `make {DRIVER_DIR}=../ethos-u-core-driver CC=arm-none-eabi-gcc
-# CFLAGS="-mcpu=cortex-m55 -mthumb -O2"`; link the driver library into the firmware as well.
+# The Ethos-U driver: {DRIVER_DIR} is the include directory of your ethos-u-core-driver (the
+# one holding ethosu_driver.h), e.g. `make {DRIVER_DIR}=../ethos-u-core-driver/include
+# CC=arm-none-eabi-gcc CFLAGS="-mcpu=cortex-m55 -mthumb -O2"`; link the driver into the firmware.
 ifndef {DRIVER_DIR}
-$(error set {DRIVER_DIR} to your ethos-u-core-driver checkout (its include/ has ethosu_driver.h))
+$(error set {DRIVER_DIR} to the include directory of your ethos-u-core-driver (ethosu_driver.h))
 endif
-CFLAGS += -I$({DRIVER_DIR})/include
+CFLAGS += -I$({DRIVER_DIR})
 """
 
-CMAKE_EXTRA = f"""set({DRIVER_DIR} "" CACHE PATH "ethos-u-core-driver checkout (include/ethosu_driver.h)")
+CMAKE_EXTRA = f"""set({DRIVER_DIR} "" CACHE PATH "include directory of ethos-u-core-driver (ethosu_driver.h)")
 if(NOT {DRIVER_DIR})
-  message(FATAL_ERROR "set {DRIVER_DIR} to your ethos-u-core-driver checkout")
+  message(FATAL_ERROR "set {DRIVER_DIR} to the include directory of your ethos-u-core-driver")
 endif()
-target_include_directories(${{PROJECT_NAME}} PRIVATE ${{{DRIVER_DIR}}}/include)
+target_include_directories(${{PROJECT_NAME}} PRIVATE ${{{DRIVER_DIR}}})
 """
 
 #: The driver functions the library calls, as the public ethos-u-core-driver header declares them
