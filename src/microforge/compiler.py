@@ -96,7 +96,7 @@ def compile_ethos_u(model: str | os.PathLike | Graph, output: str | os.PathLike,
     out = Path(output)
     extra = {f"{name}_vela.tflite": npu.vela.tflite,
              f"{name}_tflm.txt": tflm_recipe(npu, name).encode()}
-    existed = out.exists()
+    existed, had_manifest = out.exists(), (out / MANIFEST).exists()
     library = None
     try:
         library = write_npu_library(npu, out, name, description, force)
@@ -109,10 +109,9 @@ def compile_ethos_u(model: str | os.PathLike | Graph, output: str | os.PathLike,
     except BaseException:
         if library is None:  # nothing written (the directory held files microforge did not write)
             raise
-        for fname in library.files + list(extra):
+        for fname in library.files + list(extra) + ([] if had_manifest else [MANIFEST]):
             (out / fname).unlink(missing_ok=True)
         if not existed:
-            (out / MANIFEST).unlink(missing_ok=True)
             with contextlib.suppress(OSError):
                 out.rmdir()
         raise

@@ -43,7 +43,7 @@ MAKEFILE_EXTRA = f"""
 ifndef {DRIVER_DIR}
 $(error set {DRIVER_DIR} to the include directory of your ethos-u-core-driver (ethosu_driver.h))
 endif
-CFLAGS += -I$({DRIVER_DIR})
+override CFLAGS += -I$({DRIVER_DIR})
 """
 
 CMAKE_EXTRA = f"""set({DRIVER_DIR} "" CACHE PATH "include directory of ethos-u-core-driver (ethosu_driver.h)")
