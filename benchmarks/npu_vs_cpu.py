@@ -1,8 +1,10 @@
 """Ethos-U (Vela's estimate) against the Cortex-M55 CPU-only build of the same model.
 
 Per model and accelerator configuration: operators on the NPU / on the CPU, Vela's whole-model
-cycle estimate and its time at the configured clock, and SRAM (microforge's plan of Vela's region,
-the CPU operators' tensors and the variables). Beside it, the Cortex-M55 CPU-only build that
+cycle estimate and its time at the configured clock, SRAM (microforge's plan of Vela's region, the
+CPU operators' tensors and scratch, and the variables) and flash of the Ethos-U C library that
+`microforge compile --target CONFIG` writes (command streams + encoded weights + CPU constants +
+the library's code built for Cortex-M55 with arm-none-eabi-gcc -O2). Beside it, the Cortex-M55 CPU-only build that
 `microforge compile --target cortex-m55 --verify 2` checked byte for byte under QEMU: its
 instructions per inference (QEMU -icount estimate) and its RAM. The NPU's CPU operators are not
 timed (their instructions are part of the M55 column only when the whole model runs there).
@@ -20,9 +22,7 @@ from pathlib import Path
 
 from shared_models import MODELS  # noqa: E402
 
-from microforge.backends.ethos_u import VelaConfig, compile_npu
-from microforge.frontends import read_model
-from microforge.report.npu import npu_dict
+import microforge
 
 NAMES = ["hello_world_int8.tflite", "micro_speech_quantized.tflite", "keyword_scrambled.tflite",
          "person_detect.tflite", "trained_lstm_int8.tflite", "dtln_noise_suppression.tflite"]
@@ -45,8 +45,8 @@ def main() -> int:
     ap.add_argument("--configs", nargs="*", default=CONFIGS)
     args = ap.parse_args()
     print("| model | M55 CPU-only: instructions / RAM | config | NPU / CPU ops | NPU estimate "
-          "(cycles, time) | SRAM |")
-    print("|---|---|---|---|---|---|")
+          "(cycles, time) | SRAM | flash (of it code) |")
+    print("|---|---|---|---|---|---|---|")
     for name in args.models:
         path = MODELS / name
         cpu = m55(path)
@@ -56,11 +56,13 @@ def main() -> int:
             ins = cpu["firmware"]["instructions_per_inference"]["mean"]
             cpu_cell = f"{ins:,} / {cpu['firmware']['ram']['total']:,} B"
         for config in args.configs:
-            d = npu_dict(compile_npu(read_model(path), VelaConfig(config), path.read_bytes()))
+            with tempfile.TemporaryDirectory() as tmp:
+                d = microforge.compile(path, tmp, target=config, force=True).npu
             info = d["npu"]
             print(f"| {name} | {cpu_cell} | {config} ({info['clock_hz'] / 1e6:g} MHz) | "
                   f"{d['npu_ops']} / {d['cpu_ops']} | {d['npu_cycles_estimate']:,} cycles, "
-                  f"{info['npu_time_us_estimate']:,.1f} us | {d['sram_bytes']:,} B |")
+                  f"{info['npu_time_us_estimate']:,.1f} us | {d['sram_bytes']:,} B | "
+                  f"{d['flash_bytes']:,} B ({info['flash']['code']:,} B) |")
     return 0
 
 
