@@ -4,10 +4,11 @@ Per model and accelerator configuration: operators on the NPU / on the CPU, Vela
 cycle estimate and its time at the configured clock, SRAM (microforge's plan of Vela's region, the
 CPU operators' tensors and scratch, and the variables) and flash of the Ethos-U C library that
 `microforge compile --target CONFIG` writes (command streams + encoded weights + CPU constants +
-the library's code built for Cortex-M55 with arm-none-eabi-gcc -O2). Beside it, the Cortex-M55 CPU-only build that
-`microforge compile --target cortex-m55 --verify 2` checked byte for byte under QEMU: its
-instructions per inference (QEMU -icount estimate) and its RAM. The NPU's CPU operators are not
-timed (their instructions are part of the M55 column only when the whole model runs there).
+the library's code built for Cortex-M55 with arm-none-eabi-gcc -O2). Beside it, the Cortex-M55
+CPU-only build that `microforge compile --target cortex-m55 --verify 2` checked byte for byte
+under QEMU: its instructions per inference (QEMU -icount estimate) and its RAM. The NPU's CPU
+operators are not timed here (their instructions are part of the M55 column only when the whole
+model runs there; docs/ethos-u.md has keyword_scrambled's CPU part, measured in the tests' build).
 Run: .venv/bin/python benchmarks/npu_vs_cpu.py [--models ...] [--configs ...]
 """
 

@@ -17,7 +17,7 @@ from microforge.backends import BACKENDS, CompileReport
 from microforge.backends.c.compiler import MANIFEST
 from microforge.backends.ethos_u import DEFAULT_CONFIG, EthosUBackend, VelaConfig
 from microforge.backends.ethos_u.check import check_cpu_part
-from microforge.backends.ethos_u.library import CODE_TARGET, measure_code, write_npu_library
+from microforge.backends.ethos_u.library import measure_code, write_npu_library
 from microforge.errors import InputError
 from microforge.frontends import read_model
 from microforge.frontends.tflite import write_tflite
@@ -80,7 +80,8 @@ def compile_ethos_u(model: str | os.PathLike | Graph, output: str | os.PathLike,
     the C backend, each NPU subgraph a call of the Ethos-U driver; kernel sources; a Makefile
     taking ``ETHOSU_DRIVER_DIR``), ``NAME_vela.tflite`` and ``NAME_tflm.txt`` (resolver, arena).
     Its code size is measured on a Cortex-M55 build (``options``: optimisation level and DSP
-    kernels of the CPU part; the sanitizers need a host build and a driver, so they are refused).
+    kernels of the CPU part; the sanitizers need a host build and a driver, so they are refused;
+    without arm-none-eabi-gcc, the host compiler's build is measured and the report says so).
     With ``verify`` N, the CPU operators of Vela's model are checked against the original model
     in the runtime (NPU subgraphs: fed by the original operators they replace). On any error the
     files written so far are removed."""
@@ -104,7 +105,7 @@ def compile_ethos_u(model: str | os.PathLike | Graph, output: str | os.PathLike,
             (out / fname).write_bytes(blob)
         files = sorted(library.files + list(extra))
         (out / MANIFEST).write_text(json.dumps({"files": files}, indent=1))
-        sizes = measure_code(out, name, options)
+        sizes, built_for = measure_code(out, name, options)
         check = check_cpu_part(npu, verify) if verify else None
     except BaseException:
         if library is None:  # nothing written (the directory held files microforge did not write)
@@ -120,8 +121,7 @@ def compile_ethos_u(model: str | os.PathLike | Graph, output: str | os.PathLike,
     split = npu.flash_split()
     d = npu_dict(npu, code_bytes=sizes.code_bytes, ram_bytes=plan.size + state)
     d["npu"]["sram"]["arena"] = plan.size
-    d["npu"]["flash"]["code_built_for"] = f"{CODE_TARGET} (arm-none-eabi-gcc {options.opt}" + \
-        ("" if options.dsp else ", no DSP kernels") + ")"
+    d["npu"]["code_built_for"] = built_for
     report = CompileReport(
         name=name, directory=str(out), files=files, target=config.accelerator,
         arena_bytes=plan.size, arena_lower_bound_bytes=plan.lower_bound,

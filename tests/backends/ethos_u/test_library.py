@@ -14,6 +14,7 @@ import subprocess
 
 import pytest
 
+import microforge
 from microforge.backends.ethos_u import VelaConfig, compile_npu
 from microforge.backends.ethos_u.library import write_npu_library
 from microforge.errors import InputError, ModelError
@@ -101,8 +102,6 @@ def test_the_library_builds_with_its_makefile_and_ethosu_driver_dir(tmp_path):
 def test_compile_writes_the_library_and_measures_its_code(tmp_path):
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("needs arm-none-eabi-gcc (apt-get install gcc-arm-none-eabi)")
-    import microforge
-
     report = microforge.compile(MODELS / "keyword_scrambled.tflite", tmp_path / "o",
                                 target="ethos-u55-128", verify=10)
     assert not report.failure and report.verified == 10
@@ -110,11 +109,11 @@ def test_compile_writes_the_library_and_measures_its_code(tmp_path):
             "keyword_scrambled_vela.tflite"} <= set(report.files)
     flash = report.npu["npu"]["flash"]
     assert flash["code"] == report.code_bytes > 0
-    assert report.npu["flash_bytes"] == sum(v for k, v in flash.items() if k != "code_built_for")
+    assert report.npu["flash_bytes"] == sum(flash.values())
     lean = microforge.compile(MODELS / "keyword_scrambled.tflite", tmp_path / "os",
                               target="ethos-u55-128", options=BuildOptions(opt="-Os", dsp=False))
     assert 0 < lean.code_bytes < report.code_bytes
-    assert "no DSP" in lean.npu["npu"]["flash"]["code_built_for"]
+    assert "no DSP" in lean.npu["npu"]["code_built_for"]
     with pytest.raises(InputError, match="--sanitize"):
         microforge.compile(MODELS / "hello_world_int8.tflite", tmp_path / "s",
                            target="ethos-u55-128", options=BuildOptions(sanitize=True))
@@ -127,7 +126,7 @@ def test_a_failed_compile_removes_the_files_it_wrote(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise ModelError("the build broke")
 
-    monkeypatch.setattr(compiler, "measure_code", broken)
+    monkeypatch.setattr(compiler, "measure_code", broken)  # fails after every file is written
     out = tmp_path / "o"
     with pytest.raises(ModelError, match="the build broke"):
         compiler.compile(MODELS / "hello_world_int8.tflite", out, target="ethos-u55-128")
@@ -147,3 +146,14 @@ def test_compile_cli_reports_the_code_of_the_library(tmp_path):
                          "--target", "ethos-u55-128")
     assert code == 0, err
     assert re.search(r"code [1-9][\d,]*", out) and "hello_world_int8.c" in out
+
+
+def test_without_arm_gcc_the_code_is_measured_with_the_host_compiler(tmp_path, monkeypatch):
+    import microforge.backends.ethos_u.library as library
+
+    real = shutil.which
+    monkeypatch.setattr(library.shutil, "which",
+                        lambda tool: None if tool.startswith("arm-none-eabi") else real(tool))
+    report = microforge.compile(MODELS / "hello_world_int8.tflite", tmp_path / "o",
+                                target="ethos-u55-128")
+    assert report.code_bytes > 0 and "host C compiler" in report.npu["npu"]["code_built_for"]
