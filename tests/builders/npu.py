@@ -46,6 +46,7 @@ def _values_by_sample(npu: NpuModel, n: int, seed: int) -> list[dict[int, np.nda
 def traffic_source(npu: NpuModel, n: int, seed: int = 0) -> str:
     """``stand_in_calls.c``: the stand-in's table for ``n`` reference samples."""
     mapping = tensor_map(npu)
+    offsets = npu.memory.offsets
     sg = npu.optimized.main
     limit = header_define("mf_ethos_u.h", "MF_ETHOS_U_MAX_BASE_ADDRS")
     lines = ['#include "stand_in.h"', ""]
@@ -56,17 +57,22 @@ def traffic_source(npu: NpuModel, n: int, seed: int = 0) -> str:
                 continue
             key = f"s{s}_op{i}"
             bases = list(op.inputs[1:]) + list(op.outputs)
-            ifms = [(b, t) for b, t in enumerate(bases) if b >= 3 and t in op.inputs[4:]]
-            ofms = [(b, t) for b, t in enumerate(bases) if t in op.outputs]
             tables = {}
-            for kind, rows in (("in", ifms), ("out", ofms)):
-                rows = [(b, t) for b, t in rows if b < limit and t in mapping]
+            for kind, tensors in (("in", op.inputs[4:]), ("out", op.outputs)):
                 entries = []
-                for b, t in rows:
+                for t in tensors:
+                    if t not in mapping:  # an NPU-internal tensor (e.g. an LSTM step's state)
+                        continue
+                    if t in offsets:  # where the command stream finds it: base 1 + Vela's offset
+                        base, offset = 1, offsets[t]
+                    elif bases.index(t) < limit:
+                        base, offset = bases.index(t), 0
+                    else:
+                        continue
                     data = np.ascontiguousarray(values[mapping[t]]).view(np.uint8).reshape(-1)
-                    lines.append(f"static const uint8_t {key}_{kind}{b}[{data.size}] = "
+                    lines.append(f"static const uint8_t {key}_{kind}{t}[{data.size}] = "
                                  f"{{{c_values(data)}}};")
-                    entries.append(f"{{{b}, {data.size}, {key}_{kind}{b}}}")
+                    entries.append(f"{{{base}, {offset}, {data.size}, {key}_{kind}{t}}}")
                 if entries:
                     lines.append(f"static const stand_in_tensor {key}_{kind}[] = "
                                  f"{{{', '.join(entries)}}};")

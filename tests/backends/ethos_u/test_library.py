@@ -29,6 +29,8 @@ from tests.oracle import MODELS
 pytest.importorskip("ethosu.vela", reason="needs Vela: the 'npu' extra (ethos-u-vela)")
 
 MODELS_UNDER_TEST = ["hello_world_int8", "keyword_scrambled"]  # all NPU; SVDF on the CPU
+# + an LSTM whose states Vela keeps in its region (NAME_reset restores them there)
+HOST_MODELS = MODELS_UNDER_TEST + ["trained_lstm_int8"]
 
 
 def _library(model: str, accelerator: str, tmp_path):
@@ -39,7 +41,7 @@ def _library(model: str, accelerator: str, tmp_path):
 
 
 @pytest.mark.parametrize("accelerator", ["ethos-u55-128", "ethos-u65-256"])
-@pytest.mark.parametrize("model", MODELS_UNDER_TEST)
+@pytest.mark.parametrize("model", HOST_MODELS)
 def test_host_build_with_the_stand_in_is_bit_exact_under_the_sanitizers(model, accelerator, tmp_path):
     npu, lib = _library(model, accelerator, tmp_path)
     work = with_stand_in(lib.directory, tmp_path / "host", npu, 20)
@@ -85,6 +87,16 @@ def test_generated_c_places_the_npu_data_in_aligned_flash_and_vela_region_first(
     # every base address 1 (scratch) is the arena's start: the command stream's region
     assert set(re.findall(r"base\[1\] = \(uint64_t\)\(uintptr_t\)(.*);", c)) == {
         "((uint8_t *)(mf_arena.bytes + 0))"}
+
+
+def test_variables_vela_placed_in_its_region_are_reset_there(tmp_path):
+    npu, lib = _library("trained_lstm_int8", "ethos-u55-128", tmp_path)
+    c = (lib.directory / "trained_lstm_int8.c").read_text()
+    in_region = [t for t, tensor in enumerate(npu.optimized.main.tensors)
+                 if tensor.is_variable and t in npu.memory.offsets]
+    assert in_region and npu.memory.state == 0 and "mf_state_t" not in c
+    resets = re.findall(r"\(\(int(?:8|16)_t \*\)\(mf_arena.bytes \+ (\d+)\)\)\[i\] = ", c)
+    assert sorted(set(map(int, resets))) == sorted({npu.memory.offsets[t] for t in in_region})
 
 
 def test_the_library_builds_with_its_makefile_and_ethosu_driver_dir(tmp_path):

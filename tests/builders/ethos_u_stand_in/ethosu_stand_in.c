@@ -1,8 +1,9 @@
 /* TEST STAND-IN for the Ethos-U driver (not the driver; no driver code). Each ethosu_invoke_v3
  * call checks what microforge's generated library passes (a reserved driver, the COP1 command
  * stream, 16-byte aligned base addresses 0..2, the sizes, the subgraph's input bytes) and then
- * writes the output bytes the NPU would produce, precomputed by microforge's runtime. Any
- * mismatch makes the call fail (-1), so NAME_invoke returns -1. */
+ * writes the output bytes the NPU would produce, precomputed by microforge's runtime. Like the
+ * command stream, it finds a tensor Vela placed at its offset from base address 1 (the scratch
+ * region). Any mismatch makes the call fail (-1), so NAME_invoke returns -1. */
 #include <string.h>
 
 #include "ethosu_driver.h"
@@ -29,8 +30,8 @@ void ethosu_release_driver(struct ethosu_driver *drv) {
     }
 }
 
-static const uint8_t *at(const uint64_t *base_addr, uint32_t k) {
-    return (const uint8_t *)(uintptr_t)base_addr[k];
+static uint8_t *at(const uint64_t *base_addr, const stand_in_tensor *t) {
+    return (uint8_t *)(uintptr_t)base_addr[t->base] + t->offset;
 }
 
 int ethosu_invoke_v3(struct ethosu_driver *drv, const void *custom_data_ptr,
@@ -54,16 +55,17 @@ int ethosu_invoke_v3(struct ethosu_driver *drv, const void *custom_data_ptr,
     }
     for (k = 0; k < call->num_inputs; ++k) {
         const stand_in_tensor *t = &call->inputs[k];
-        if (base_addr_size[t->base] != t->bytes || memcmp(at(base_addr, t->base), t->data, t->bytes)) {
+        if (base_addr_size[t->base] < t->offset + t->bytes ||
+            memcmp(at(base_addr, t), t->data, t->bytes) != 0) {
             return -1;
         }
     }
     for (k = 0; k < call->num_outputs; ++k) {
         const stand_in_tensor *t = &call->outputs[k];
-        if (base_addr_size[t->base] != t->bytes) {
+        if (base_addr_size[t->base] < t->offset + t->bytes) {
             return -1;
         }
-        memcpy((uint8_t *)(uintptr_t)base_addr[t->base], t->data, t->bytes);
+        memcpy(at(base_addr, t), t->data, t->bytes);
     }
     return 0;
 }

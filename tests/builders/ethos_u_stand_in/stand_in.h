@@ -8,6 +8,7 @@
 
 typedef struct {
     uint32_t base;         /* base address index */
+    uint32_t offset;       /* bytes from it (Vela's offset inside the scratch region, base 1) */
     uint32_t bytes;
     const uint8_t *data;   /* expected input bytes / output bytes to write */
 } stand_in_tensor;

@@ -190,15 +190,21 @@ def generate(graph: Graph, name: str, description: str, planner: Planner | None 
         order, layout, plan = list(range(len(ops))), fixed.layout, fixed.plan
         tflm_plan, align = plan, fixed.align
     verify_plan(plan)
-    variables, resets = {}, []
+    variables, resets, in_arena = {}, [], []
     for t, tensor in enumerate(sg.tensors):
-        if not tensor.is_variable:
+        if not tensor.is_variable or layout.storage[t].kind == "arena":
             continue
         symbol = f"mf_state_t{t}"
         variables[t] = symbol
         value = variable_initial_value(tensor)
         resets.append((symbol, ctype(tensor.dtype), tensor.size, str(int(value))))
     pointer = _pointer_factory(graph, layout, plan, variables)
+    for t, tensor in enumerate(sg.tensors):  # variables a fixed plan keeps in the arena
+        if not tensor.is_variable or layout.storage[t].kind != "arena":
+            continue
+        reset = (pointer(t), tensor.size, str(int(variable_initial_value(tensor))))
+        if reset not in in_arena:  # Vela may give several state tensors the same bytes
+            in_arena.append(reset)
     contexts = []
     for i, op in enumerate(ops):
         scratch = None
@@ -213,8 +219,9 @@ def generate(graph: Graph, name: str, description: str, planner: Planner | None 
                for k, t in enumerate(sg.inputs) if layout.storage[t].kind == "arena"]
     copy_out = [f"memcpy(out{k}, {pointer(t)}, {sg.tensors[t].nbytes});"
                 for k, t in enumerate(sg.outputs) if layout.storage[t].kind == "arena"]
-    source = render(name, sg, layout, plan, contexts, bool(variables) or any(
-        e.state for e in contexts), resets, description, copy_in, copy_out, can_fail, align)
+    source = render(name, sg, layout, plan, contexts, bool(variables or in_arena) or any(
+        e.state for e in contexts), resets, description, copy_in, copy_out, can_fail, align,
+        in_arena)
     return Generated(ops, layout, plan, tflm_plan, contexts, source, order)
 
 

@@ -41,11 +41,14 @@ def render(name: str, sg: Subgraph, layout: MemoryLayout, plan: ArenaPlan,
            ops: list[EmitContext], stateful: bool, variable_resets: list[tuple[str, str, int, str]],
            description: str, prologue: list[str] | None = None,
            epilogue: list[str] | None = None, can_fail: str = "",
-           arena_align: int = 0) -> ModelSource:
+           arena_align: int = 0,
+           arena_state: list[tuple[str, int, str]] | None = None) -> ModelSource:
     """The header and source of one model. ``prologue`` / ``epilogue``: statements before the
     first and after the last operator (copies between the caller's buffers and tensors the plan
     keeps in the arena); ``can_fail``: why ``NAME_invoke`` may return -1 (empty: it cannot);
-    ``arena_align``: the arena's alignment in bytes when it must exceed 8 (an NPU's base address)."""
+    ``arena_align``: the arena's alignment in bytes when it must exceed 8 (an NPU's base address);
+    ``arena_state``: (pointer, count, initial value) of variable tensors a fixed plan keeps in the
+    arena (Vela's region), restored by ``NAME_reset`` there."""
     guard = f"{name.upper()}_H"
     args = [f"const {ctype(sg.tensors[t].dtype)} *in{k}" for k, t in enumerate(sg.inputs)]
     args += [f"{ctype(sg.tensors[t].dtype)} *out{k}" for k, t in enumerate(sg.outputs)]
@@ -117,15 +120,18 @@ def render(name: str, sg: Subgraph, layout: MemoryLayout, plan: ArenaPlan,
         body.append(f"static {c_t} {symbol}[{count}];")
         state_bytes += count * np.dtype(_np_of(c_t)).itemsize
     body += ["", f"void {name}_reset(void) {{"]
-    if states:
+    arena_state = arena_state or []
+    if states or arena_state:
         body.append("    int32_t i;")
         for symbol, _, count, value in states:
             body.append(f"    for (i = 0; i < {count}; ++i) {{ {symbol}[i] = {value}; }}")
+        for ptr, count, value in arena_state:
+            body.append(f"    for (i = 0; i < {count}; ++i) {{ {ptr}[i] = {value}; }}")
     body += ["}", ""]
-    if states:
+    if states or arena_state:
         body += ["static int mf_ready = 0;", ""]
     body += [f"{signature} {{"]
-    if states:
+    if states or arena_state:
         body += ["    if (!mf_ready) {", f"        {name}_reset();", "        mf_ready = 1;", "    }"]
     body += [f"    {s}" for s in prologue or []]
     for op in ops:

@@ -39,7 +39,9 @@ def offline_offsets(graph: Graph) -> dict[int, int]:
 class NpuMemory:
     """The arena of a Vela-compiled model: ``region`` bytes of Vela's (scratch, fast scratch and
     the NPU subgraphs' inputs and outputs at Vela's offsets) at offset 0, then the CPU operators'
-    activations; ``state`` bytes of variable tensors beside it."""
+    activations; ``state`` bytes of variable tensors beside it (a variable Vela placed in its
+    region, such as an LSTM state the NPU updates, lives there, as TFLM keeps an offline-planned
+    variable in its planned arena)."""
 
     region: int
     offsets: dict[int, int]  # tensor -> offset inside the region
@@ -79,7 +81,7 @@ def plan_npu_memory(graph: Graph, ops: list[OpMemory] | None = None) -> NpuMemor
             storage[t] = Storage("arena", renumber[st.index], st.offset)
     placed = MemoryLayout(storage, buffers, set(), {},
                           {i: renumber[b] for i, b in layout.scratch.items()})
-    state = sum(t.nbytes for t in sg.tensors if t.is_variable)
+    state = sum(t.nbytes for i, t in enumerate(sg.tensors) if t.is_variable and i not in offsets)
     return NpuMemory(region, offsets, plan, state, placed)
 
 
