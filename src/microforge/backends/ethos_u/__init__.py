@@ -3,7 +3,9 @@ only when it is used).
 
 ``vela.py`` calls Vela as a library; ``placement.py`` reads which original operator went where,
 why, and at what cycle cost; ``compiled.py`` reads Vela's ``.tflite`` back; ``memory.py`` plans
-one arena for Vela's region and the CPU operators; ``backend.py`` is the partitioning backend.
+one arena for Vela's region and the CPU operators; ``library.py`` writes the C library (CPU
+operators in C, each NPU subgraph a call of the Ethos-U driver); ``backend.py`` is the
+partitioning backend.
 """
 
 from __future__ import annotations
