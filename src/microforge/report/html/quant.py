@@ -71,8 +71,9 @@ def quant_view(report: QuantReport, quant: Graph, float_graph: Graph, origin: di
             continue
         layers.append({"op_index": i, "op": op.opcode, "tensor": qsg.tensors[op.outputs[0]].name,
                        "sqnr_db": _finite(err.sqnr_db), "cosine": float(err.cosine)})
+    worst = max(1, min(WORST, len(layers) // 3))
     for rank, layer in enumerate(sorted(layers, key=lambda r: r["sqnr_db"])):
-        layer["worst"] = rank < WORST
+        layer["worst"] = rank < worst
     return {"samples": report.samples, "settings": {k: str(v) for k, v in report.settings.items()},
             "kept_float": list(report.kept_float), "layers": layers,
             "outputs": [{"name": t.name, "sqnr_db": _finite(t.sqnr_db), "cosine": float(t.cosine),
@@ -99,7 +100,7 @@ def measure(graph: Graph, calibration: CalibrationSource, float_graph: Graph | N
     if is_quantized(graph):
         raise InputError("--calibration on a quantized model needs its float model too: "
                          "--float FLOAT_MODEL")
-    result = quantize_graph(graph, calibration)
+    result = quantize_graph(graph, calibration, allow_float=True)
     report = compare(result.float_graph, result.graph, result.origin, result.calibration,
                      result.kept_float, result.settings)
     return result.graph, quant_view(report, result.graph, result.float_graph, result.origin)
