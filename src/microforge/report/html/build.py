@@ -67,7 +67,7 @@ def _instructions(ops: list[dict], report: CompileReport | None) -> dict:
 def _graph_layout(graph: Graph, ops: list[dict]) -> dict:
     sg = graph.main
     producer = {t: i for i, op in enumerate(sg.operators) for t in op.outputs}
-    nodes = [Node(f"op{i}", op["op"]) for i, op in enumerate(ops)]
+    nodes = [Node(f"op{i}", op["op"], max(1.8, 0.3 + 0.1 * len(op["op"]))) for i, op in enumerate(ops)]
     nodes += [Node(f"in{k}", "input", 1.2, 0.35) for k in range(len(sg.inputs))]
     nodes += [Node(f"out{k}", "output", 1.2, 0.35) for k in range(len(sg.outputs))]
     edges = [Edge(f"in{k}", f"op{i}", tensor_label(sg.tensors[t]), t)

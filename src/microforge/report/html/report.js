@@ -118,7 +118,7 @@
   const legend = document.getElementById("legend");
   function colourOf(op, mode) {
     if (mode === "backend") return op.kind === "NPU" ? "#f28e2b" : op.kind === "CPU" ? "#4e79a7" : "#9c755f";
-    if (mode === "cost") return mix("#fff3c4", "#b3002d", Math.log1p(op[costKey] || 0) / Math.log1p(costMax));
+    if (mode === "cost") return mix("#fff3c4", "#b3002d", Math.sqrt((op[costKey] || 0) / costMax));
     const s = sqnrOf[op.index];
     if (s === undefined || s === null) return "#cfd3d8";
     return mix("#b3002d", "#2e8b57", Math.max(0, Math.min(1, s / 40)));
@@ -142,7 +142,7 @@
         html("span", {}, legend, k + " (" + OPS.filter((o) => o.kind === k).length + ")");
       }
     } else if (mode === "cost") {
-      legend.textContent = "light → dark: " + (costKey === "macs" ? "MACs" : "estimated instructions") + " (log scale, max " + human(costMax) + ")";
+      legend.textContent = "light → dark: " + (costKey === "macs" ? "MACs" : "estimated instructions") + " (square-root scale, max " + human(costMax) + ")";
     } else {
       legend.textContent = "red → green: SQNR 0 → 40 dB; grey: not measured";
     }
@@ -447,8 +447,10 @@
       "an int8 model needs --float FLOAT_MODEL too) for per-layer SQNR and cosine against the float model.");
   } else {
     const Q = D.quant;
-    html("p", { class: "muted" }, qd, Q.samples + " calibration samples; " + Object.entries(Q.settings).map(([k, v]) => k + " " + v).join(", ") +
-      ". The " + Q.layers.filter((l) => l.worst).length + " worst layers (lowest SQNR) are highlighted.");
+    const settings = Object.entries(Q.settings).map(([k, v]) => k + " " + v).join(", ");
+    const nWorst = Q.layers.filter((l) => l.worst).length;
+    html("p", { class: "muted" }, qd, Q.samples + " calibration samples" + (settings ? " (quantized for this report: " + settings + ")" : "") +
+      ". Highlighted: the " + (nWorst === 1 ? "layer" : nWorst + " layers") + " with the lowest SQNR. SQNR and cosine of each operator's output against the float model's.");
     for (const o of Q.outputs) {
       html("p", {}, qd, "output " + short(o.name) + ": SQNR " + num(o.sqnr_db, 2) + " dB, cosine " + o.cosine.toFixed(5) +
         (o.top1 !== null && o.top1 !== undefined ? ", top-1 agreement " + (100 * o.top1).toFixed(1) + " %" : ""));
