@@ -26,7 +26,7 @@ def command_time(model: Path, out: Path) -> tuple[float, int]:
 
 
 def phases(model: Path) -> dict[str, float]:
-    from microforge.backends.c.compiler import generate
+    from microforge.backends.c.compiler import plan_memory
     from microforge.frontends import read_model
     from microforge.report.html import render_html, report_data
 
@@ -35,8 +35,8 @@ def phases(model: Path) -> dict[str, float]:
     graph = read_model(model)
     t["read"] = time.perf_counter() - start
     start = time.perf_counter()
-    generate(graph, "m", "m")
-    t["memory plan (C backend generate)"] = time.perf_counter() - start
+    plan_memory(graph)
+    t["memory plan (C backend plan_memory)"] = time.perf_counter() - start
     start = time.perf_counter()
     data = report_data(graph, title=model.name)
     t["report_data (plan + dot layout + stats)"] = time.perf_counter() - start

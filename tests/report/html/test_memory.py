@@ -4,7 +4,7 @@ live bytes and extents, and the in-place and view decisions."""
 
 from __future__ import annotations
 
-from microforge.backends.c.compiler import generate
+from microforge.backends.c.compiler import plan_memory
 from microforge.frontends import read_model
 from microforge.planner.plan import align
 from microforge.report.html.memory import memory_view
@@ -12,7 +12,7 @@ from tests.oracle import MODELS
 
 
 def _view(name):
-    g = generate(read_model(MODELS / f"{name}.tflite"), "m", "m")
+    g = plan_memory(read_model(MODELS / f"{name}.tflite"))
     return g, memory_view(g.layout, g.plan, g.tflm_style_plan, g.order)
 
 

@@ -142,8 +142,21 @@ class Generated:
     order: list[int]  # model operator index of each emitted operator
 
 
-def generate(graph: Graph, name: str, description: str) -> Generated:
-    """Plan memory and emit C for every operator; returns the pieces ``compile_model`` writes."""
+@dataclass
+class MemoryPlan:
+    """The arena of a graph as the C library lays it out, before any C is written."""
+
+    graph: Graph  # with its operators in execution order
+    ops: list[_Op]
+    layout: MemoryLayout
+    plan: ArenaPlan
+    tflm_style_plan: ArenaPlan  # TFLM's greedy strategy on the same buffers, in model order
+    order: list[int]  # model operator index of each step
+
+
+def plan_memory(graph: Graph) -> MemoryPlan:
+    """Prepare every operator, choose the execution order and plan the arena (the part of
+    :func:`generate` the HTML report shows)."""
     ops = _prepare(graph)
     sg = graph.main
     memory = [op.memory for op in ops]
@@ -154,10 +167,18 @@ def generate(graph: Graph, name: str, description: str) -> Generated:
 
     order = choose_order(sg, arena_for)
     graph, ops = _in_order(graph, ops, order)
-    sg = graph.main
-    layout = layout_memory(sg, [op.memory for op in ops])
+    layout = layout_memory(graph.main, [op.memory for op in ops])
     plan = plan_best(layout.buffers)
     verify_plan(plan)
+    return MemoryPlan(graph, ops, layout, plan, tflm_plan, order)
+
+
+def generate(graph: Graph, name: str, description: str) -> Generated:
+    """Plan memory and emit C for every operator; returns the pieces ``compile_model`` writes."""
+    planned = plan_memory(graph)
+    graph, ops, layout, plan = planned.graph, planned.ops, planned.layout, planned.plan
+    tflm_plan, order = planned.tflm_style_plan, planned.order
+    sg = graph.main
     variables, resets = {}, []
     for t, tensor in enumerate(sg.tensors):
         if not tensor.is_variable:

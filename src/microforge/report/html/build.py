@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from microforge.backends import BACKENDS, CompileReport
-from microforge.backends.c.compiler import generate
+from microforge.backends.c.compiler import plan_memory
 from microforge.errors import MicroforgeError
 from microforge.ir import Graph
 from microforge.passes.partition import partition
@@ -85,7 +85,7 @@ def _graph_layout(graph: Graph, ops: list[dict]) -> dict:
 def _memory(graph: Graph) -> tuple[dict, dict[int, dict]]:
     """Both plans (``backends.c`` plans the arena) and each tensor's offsets in them."""
     try:
-        g = generate(graph, "model", "a model")
+        g = plan_memory(graph)
     except MicroforgeError as exc:
         return {"error": f"no C memory plan: {exc}"}, {}
     view = memory_view(g.layout, g.plan, g.tflm_style_plan, g.order)
