@@ -11,6 +11,7 @@ from microforge.frontends import read_model
 from microforge.report.html import render_html, report_data
 from microforge.report.html.quant import measure
 from tests.builders.browser import Page, browser
+from tests.builders.graphs import branched_int8
 from tests.oracle import MODELS
 
 pytestmark = pytest.mark.slow  # starts a browser
@@ -138,5 +139,18 @@ def test_quantization_table_marks_the_worst_layers(ctx, tmp_path):
     p.locator("#colour-by").select_option("quant")
     p.locator('[data-op-index="0"]').click()
     assert "SQNR" in p.locator("#details").inner_text()
+    assert page.problems == []
+    page.close()
+
+
+def test_reordered_branches_are_drawn_side_by_side(ctx, tmp_path):
+    path = tmp_path / "branches.html"
+    path.write_text(render_html(report_data(branched_int8(), title="branches")))
+    page = Page(ctx, path)
+    p = page.page
+    assert p.locator("[data-op-index]").count() == 5
+    xs = {i: p.locator(f'[data-op-index="{i}"]').bounding_box()["x"] for i in (0, 1)}
+    assert xs[0] != xs[1]  # the two branches side by side
+    assert "Operators reordered" in p.locator("#memory").inner_text()
     assert page.problems == []
     page.close()

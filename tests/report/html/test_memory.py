@@ -8,6 +8,7 @@ from microforge.backends.c.compiler import plan_memory
 from microforge.frontends import read_model
 from microforge.planner.plan import align
 from microforge.report.html.memory import memory_view
+from tests.builders.graphs import branched_int8
 from tests.oracle import MODELS
 
 
@@ -43,3 +44,18 @@ def test_steps_cover_every_operator():
         assert len(plan["live"]) == len(plan["extent"]) == 4
         for b in plan["buffers"]:
             assert 0 <= b["first"] <= b["last"] < 4
+
+
+def test_reordering_is_shown_with_each_plan_in_its_own_order():
+    graph = branched_int8()
+    g = plan_memory(graph)
+    view = memory_view(g.layout, g.plan, g.tflm_style_plan, g.order)
+    mf, tflm = view["plans"]
+    assert view["reordered"] and mf["order"] == g.order != tflm["order"] == [0, 1, 2, 3, 4]
+    wide_b = next(i for i, t in enumerate(graph.main.tensors) if t.name == "wide_b")
+    in_mf = next(b for b in mf["buffers"] if wide_b in b["tensors"])
+    in_tflm = next(b for b in tflm["buffers"] if wide_b in b["tensors"])
+    assert in_mf["key"] == in_tflm["key"] == str(wide_b)
+    # model operator 1 writes wide_b: step 1 in model order, a later step in microforge's order
+    assert in_tflm["first"] == 1 and in_mf["first"] == g.order.index(1) > 1
+    assert mf["size"] < tflm["size"]
