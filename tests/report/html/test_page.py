@@ -40,3 +40,16 @@ def test_data_survives_script_breakers_and_non_finite_numbers():
     assert parsed["value"] is None and parsed["nested"] == [None, 1.5]
     assert parsed["title"] == "</script><!-- x"
     assert "<title>&lt;/script&gt;&lt;!-- x" in page
+
+
+def test_assets_are_package_data():
+    """An installed wheel has the script and the stylesheet the page inlines."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    globs = setuptools["package-data"]["microforge"]
+    for name in ("report.js", "report.css"):
+        assert any(fnmatch.fnmatch(f"report/html/{name}", g) for g in globs), name
