@@ -21,8 +21,9 @@ class QuantRule:
     """What TFLM requires of the operator quantized (:mod:`microforge.quantize.rules` explains
     each ``kind``). ``int16``: TFLM has the 16x8 variant. ``multi``: with ``same``, every input
     shares the output's parameters. ``per_channel``: with ``weighted``, the weights may be quantized
-    per channel along the row's ``weight_axis`` (False: always per tensor). ``fixed8`` / ``fixed16``: the (scale, zero point) TFLM fixes on
-    the output of a ``fixed`` operator with int8 / int16 activations."""
+    per channel along the row's ``weight_axis`` (False: always per tensor). ``fixed8`` /
+    ``fixed16``: the (scale, zero point) TFLM fixes on the output of a ``fixed`` operator with
+    int8 / int16 activations."""
 
     kind: Literal["weighted", "free", "same", "fixed"]
     int16: bool = True
