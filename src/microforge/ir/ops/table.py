@@ -59,7 +59,6 @@ def _signal(name: str, *inputs: Role, no_c: str | None = None) -> OpDef:
 
 
 _NOT_IN_FRONT_ENDS = "no C kernel yet: the micro_speech audio front ends do not use it"
-_C_NEXT = "no C kernel yet (runtime only so far)"
 _LSTM_INPUTS = (D,) + (W,) * 4 + (W,) * 4 + (W,) * 3 + (B,) * 4 + (W, B) + (S, S) + (W,) * 4
 
 _ROWS = [
@@ -86,7 +85,7 @@ _ROWS = [
     _binary("MUL", FREE),
     OpDef("PAD", (D, P), quant=SAME),
     OpDef("PADV2", (D, P, P), quant=SAME),
-    OpDef("PRELU", (D, W), shape=broadcast_shape, quant=PER_TENSOR_WEIGHTED, no_c=_C_NEXT),
+    OpDef("PRELU", (D, W), shape=broadcast_shape, quant=PER_TENSOR_WEIGHTED),
     _unary("QUANTIZE", None),
     _reduce("REDUCE_MAX", SAME_INT8),
     _reduce("REDUCE_MIN", SAME_INT8),
@@ -96,7 +95,7 @@ _ROWS = [
            "activation fusion folds a float one into its producer"),
     _unary("RELU6", SAME, as_activation=Activation.RELU6),
     OpDef("RESHAPE", (D, P), quant=SAME),
-    OpDef("RESIZE_NEAREST_NEIGHBOR", (D, P), shape=resize_shape, quant=SAME, no_c=_C_NEXT),
+    OpDef("RESIZE_NEAREST_NEIGHBOR", (D, P), shape=resize_shape, quant=SAME),
     _unary("SOFTMAX", _fixed(1 / 256, -128)),
     _binary("SQUARED_DIFFERENCE", FREE, fused=False),
     OpDef("SQUEEZE", quant=SAME),
