@@ -21,6 +21,13 @@ def _c_array(values) -> Raw:
     return Raw("{" + ", ".join(str(int(v)) for v in values) + "}")
 
 
+def _split(k: str, multiplier: tuple[int, int]) -> dict[str, int]:
+    """A (Q31 multiplier, shift) pair as mf_requantize takes it: the shift split into left and
+    right parts."""
+    q, shift = multiplier
+    return {f"m{k}": q, f"l{k}": max(shift, 0), f"r{k}": max(-shift, 0)}
+
+
 @c_emitter("PRELU")
 class PreluEmitter(OpEmitter):
     def memory(self, ctx: OpContext, params: PreluParams) -> OpMemory:
@@ -41,8 +48,8 @@ class PreluEmitter(OpEmitter):
         if params.kind == "quant":
             fields.update({
                 "zp_in": params.zp_in, "zp_alpha": params.zp_alpha, "zp_out": params.zp_out,
-                "m1": params.m_identity[0], "s1": params.m_identity[1],
-                "m2": params.m_alpha[0], "s2": params.m_alpha[1], "lo": params.lo, "hi": params.hi,
+                **_split("1", params.m_identity), **_split("2", params.m_alpha),
+                "lo": params.lo, "hi": params.hi,
             })
         p = e.params("mf_prelu_params", fields)
         e.call(f"mf_prelu_{_SUFFIX[out.dtype]}({p}, {operand_ptr(ctx, e, 0)}, "

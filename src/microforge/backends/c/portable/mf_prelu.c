@@ -33,8 +33,8 @@
 
 static inline int32_t mf_prelu_q(const mf_prelu_params *p, int32_t x, int32_t alpha) {
     const int32_t v = x - p->zp_in;
-    const int32_t scaled = v >= 0 ? mf_mbqm(v, p->m1, p->s1)
-                                  : mf_mbqm(v * (alpha - p->zp_alpha), p->m2, p->s2);
+    const int32_t scaled = v >= 0 ? mf_requantize(v, p->m1, p->l1, p->r1)
+                                  : mf_requantize(v * (alpha - p->zp_alpha), p->m2, p->l2, p->r2);
     return mf_clamp(scaled + p->zp_out, p->lo, p->hi);
 }
 
