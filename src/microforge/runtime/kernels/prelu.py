@@ -26,7 +26,9 @@ class PreluParams:
     shift) of ``s_in / s_out``, applied to ``x - zp_in`` where that is >= 0; ``m_alpha``: of
     ``s_in * s_alpha / s_out`` (double products of the float32 scales), applied to
     ``(x - zp_in) * (alpha - zp_alpha)`` (an int32 product) elsewhere; the result plus ``zp_out``
-    is clamped to the output type's range ``[lo, hi]``."""
+    is clamped to the output type's range ``[lo, hi]``. ``table``: int8 only, runtime-only: the
+    output for every (input byte, alpha byte) pair, index ``x_u8 << 8 | alpha_u8``, computed with
+    the fields above (one gather per element)."""
 
     kind: str
     out_shape: tuple[int, ...]
@@ -37,6 +39,7 @@ class PreluParams:
     m_alpha: tuple[int, int] = (0, 0)
     lo: int = 0
     hi: int = 0
+    table: np.ndarray | None = None
 
 
 def _aligned(a: np.ndarray, rank: int) -> np.ndarray:
@@ -82,9 +85,14 @@ class Prelu(Kernel):
             raise ctx.unsupported("int8 / int16 tensors need quantization parameters")
         s_in, s_alpha, s_out = (float(np.float32(t.scale)) for t in (x, alpha, out))
         info = np.iinfo(out.dtype)
-        return PreluParams("quant", shape, x.zero_point, alpha.zero_point, out.zero_point,
-                           quantize_multiplier(s_in / s_out),
-                           quantize_multiplier(s_in * s_alpha / s_out), int(info.min), int(info.max))
+        params = PreluParams("quant", shape, x.zero_point, alpha.zero_point, out.zero_point,
+                             quantize_multiplier(s_in / s_out),
+                             quantize_multiplier(s_in * s_alpha / s_out), int(info.min),
+                             int(info.max))
+        if x.dtype == np.int8:
+            values = np.arange(256, dtype=np.uint8).view(np.int8)
+            params.table = _quantized(params, values[:, None], values[None, :]).reshape(-1)
+        return params
 
     def eval(self, params: PreluParams, inputs, ctx):
         rank = len(params.out_shape)
@@ -93,10 +101,21 @@ class Prelu(Kernel):
         if params.kind == "float":
             with np.errstate(all="ignore"):
                 out = np.where(x >= np.float32(0), x, x * alpha)
-            return [np.broadcast_to(out, batch + params.out_shape).astype(np.float32)]
-        v = x.astype(np.int64) - params.zp_in
-        a = alpha.astype(np.int64) - params.zp_alpha
-        positive = multiply_by_quantized_multiplier(v, *params.m_identity)
-        negative = multiply_by_quantized_multiplier(v * a, *params.m_alpha)
-        out = np.clip(np.where(v >= 0, positive, negative) + params.zp_out, params.lo, params.hi)
-        return [np.broadcast_to(out, batch + params.out_shape).astype(inputs[0].dtype)]
+            return [np.ascontiguousarray(np.broadcast_to(out, batch + params.out_shape),
+                                         np.float32)]
+        if params.table is not None:
+            index = (x.view(np.uint8).astype(np.intp) << 8) | alpha.view(np.uint8)
+            out = params.table[index]
+        else:
+            out = _quantized(params, x, alpha)
+        return [np.ascontiguousarray(np.broadcast_to(out, batch + params.out_shape))]
+
+
+def _quantized(params: PreluParams, x: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """The integer PRELU of ``x`` and ``alpha`` (broadcast), in ``x``'s dtype."""
+    v = x.astype(np.int64) - params.zp_in
+    a = alpha.astype(np.int64) - params.zp_alpha
+    positive = multiply_by_quantized_multiplier(v, *params.m_identity)
+    negative = multiply_by_quantized_multiplier(v * a, *params.m_alpha)
+    out = np.clip(np.where(v >= 0, positive, negative) + params.zp_out, params.lo, params.hi)
+    return out.astype(x.dtype)
