@@ -58,6 +58,7 @@ OPTIONS_OF: dict[str, str] = {
     "PAD": "PadOptions",
     "QUANTIZE": "QuantizeOptions",
     "RESHAPE": "ReshapeOptions",
+    "RESIZE_NEAREST_NEIGHBOR": "ResizeNearestNeighborOptions",
     "SOFTMAX": "SoftmaxOptions",
     "SQUEEZE": "SqueezeOptions",
     "STRIDED_SLICE": "StridedSliceOptions",
