@@ -63,6 +63,18 @@ def activate(lw: Lowering, layer: Layer, x: int, name: str, tensor: str, sole: b
     raise layer.unsupported(f"activation {name!r} (supported: {', '.join(SUPPORTED)})")
 
 
+def activate_layer(lw: Lowering, layer: Layer, y: int) -> int:
+    """The layer's own ``activation=`` on its result ``y``; a separate activation operator's output
+    takes the layer's name (``y`` becomes ``<name>/linear``)."""
+    out = activate(lw, layer, y, activation_name(layer.get("activation")), f"{layer.name}/act")
+    if out != y:
+        tensors = lw.b.tensors
+        if tensors[y].name == layer.name:
+            tensors[y].name = f"{layer.name}/linear"
+        tensors[out].name = layer.name
+    return out
+
+
 def lower_activation(lw: Lowering, layer: Layer, xs: list[int]) -> list[int]:
     name = activation_name(layer.get("activation"))
     return [activate(lw, layer, xs[0], name, layer.name, layer.sole_input)]

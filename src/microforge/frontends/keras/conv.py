@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from microforge.frontends.keras.activations import activate, activation_name
+from microforge.frontends.keras.activations import activate_layer
 from microforge.frontends.keras.lowering import Layer, Lowering
 from microforge.ir import Activation, Padding
 
@@ -90,7 +90,7 @@ def _bias(layer: Layer, weights: list[np.ndarray], channels: int) -> np.ndarray:
 def _finish(lw: Lowering, layer: Layer, y: int, one_d: bool) -> int:
     if one_d:
         y = _from_2d(lw, layer, y, lw.core[y])
-    return activate(lw, layer, y, activation_name(layer.get("activation")), f"{layer.name}/act")
+    return activate_layer(lw, layer, y)
 
 
 def lower_conv(lw: Lowering, layer: Layer, xs: list[int]) -> list[int]:

@@ -27,8 +27,7 @@ def lower_dense(lw: Lowering, layer: Layer, xs: list[int]) -> list[int]:
                   weights_format=FullyConnectedWeightsFormat.DEFAULT, keep_num_dims=len(shape) > 2,
                   asymmetric_quantize_inputs=False)
     lw.core[y] = (index, True)
-    act = activations.activation_name(layer.get("activation"))
-    return [activations.activate(lw, layer, y, act, f"{layer.name}/act")]
+    return [activations.activate_layer(lw, layer, y)]
 
 
 def lower_batch_norm(lw: Lowering, layer: Layer, xs: list[int]) -> list[int]:
