@@ -57,6 +57,7 @@ OPTIONS_OF: dict[str, str] = {
     "MUL": "MulOptions",
     "PAD": "PadOptions",
     "QUANTIZE": "QuantizeOptions",
+    "REDUCE_MAX": "ReducerOptions",
     "RESHAPE": "ReshapeOptions",
     "RESIZE_NEAREST_NEIGHBOR": "ResizeNearestNeighborOptions",
     "SOFTMAX": "SoftmaxOptions",
