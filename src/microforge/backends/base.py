@@ -75,6 +75,7 @@ class CompileReport:
     differing_bytes: int | None = None
     first_difference: str = ""
     tflm_arena_bytes: int | None = None
+    npu: dict | None = None  # an Ethos-U compile: report.npu.npu_dict's keys, merged into the JSON
     failure: str | None = None  # why verification failed (not part of the JSON object)
 
     @property
@@ -105,4 +106,6 @@ class CompileReport:
             out["differing_bytes"] = self.differing_bytes
         if self.tflm_arena_bytes is not None:
             out["tflm_arena_bytes"] = self.tflm_arena_bytes
+        if self.npu is not None:
+            out.update(self.npu)
         return out

@@ -10,6 +10,7 @@ from microforge.errors import InputError, ModelError
 
 
 def register(sub) -> None:
+    from microforge.backends.ethos_u.vela import KNOWN_ACCELERATORS
     from microforge.commands import kws
     from microforge.targets import TARGETS
 
@@ -17,10 +18,12 @@ def register(sub) -> None:
     p.add_argument("model", nargs="?", help=".tflite, .onnx, .h5 or .keras model (not with --app)")
     p.add_argument("-o", "--output", required=True, help="directory to write the library into")
     p.add_argument("--name", default=None, help="C prefix of the library (default: model file stem)")
-    p.add_argument("--target", default="host", choices=list(TARGETS),
-                   help="host (this machine's C compiler) or a Cortex-M core: cross-compiled with "
-                        "arm-none-eabi-gcc, verified and measured under qemu-system-arm "
-                        "(default: host)")
+    p.add_argument("--target", default="host", choices=list(TARGETS) + list(KNOWN_ACCELERATORS),
+                   help="host (this machine's C compiler), a Cortex-M core (cross-compiled with "
+                        "arm-none-eabi-gcc, verified and measured under qemu-system-arm) or an "
+                        "Arm Ethos-U NPU configuration, compiled by Vela (needs microforge[npu]; "
+                        "ethos-u85-* when the installed Vela supports it) (default: host)")
+    add_vela_options(p)
     p.add_argument("--opt", default="O2", choices=["O0", "O1", "O2", "O3", "Os", "Oz"],
                    help="Cortex-M targets: gcc optimisation level of the firmware build "
                         "(default: O2)")
@@ -49,6 +52,18 @@ def register(sub) -> None:
     p.set_defaults(func=main)
 
 
+def add_vela_options(p: argparse.ArgumentParser) -> None:
+    """``--system-config`` / ``--memory-mode``: passed to Vela for an Ethos-U target."""
+    from microforge.backends.ethos_u.vela import DEFAULT_CONFIG
+
+    p.add_argument("--system-config", default=DEFAULT_CONFIG,
+                   help="Ethos-U targets: Vela's system configuration (e.g. "
+                        "Ethos_U55_High_End_Embedded; default: Vela's default for the accelerator)")
+    p.add_argument("--memory-mode", default=DEFAULT_CONFIG,
+                   help="Ethos-U targets: Vela's memory mode (Shared_Sram, Sram_Only, "
+                        "Dedicated_Sram; default: Vela's default for the accelerator)")
+
+
 def main(args: argparse.Namespace) -> int:
     from microforge.compiler import compile
     from microforge.report.compile import compile_json, render_compile
@@ -65,7 +80,8 @@ def main(args: argparse.Namespace) -> int:
     options = BuildOptions(opt=f"-{args.opt}", dsp=not args.no_dsp, sanitize=args.sanitize)
     report = compile(args.model, args.output, name=args.name, target=args.target,
                      verify=args.verify, options=options, compare_tflm=args.compare_tflm,
-                     force=args.force)
+                     force=args.force, system_config=args.system_config,
+                     memory_mode=args.memory_mode)
     print(compile_json(report) if args.json else render_compile(report))
     if report.failure:
         raise ModelError(report.failure)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from microforge.backends.base import CompileReport
+from microforge.report.npu import render_npu
 from microforge.report.text import human
 
 
@@ -67,5 +68,7 @@ def _firmware_lines(r: CompileReport) -> list[str]:
 def render_compile(r: CompileReport) -> str:
     """The human-readable report: what was written, RAM, flash, MACs, and verification."""
     head = f"wrote {r.name} to {r.directory}/ ({', '.join(r.files)})"
+    if r.npu is not None:
+        return "\n".join([head, render_npu(r.npu), *_verify_line(r, " (CPU operators, runtime)")])
     body = _firmware_lines(r) if r.firmware is not None else _host_lines(r)
     return "\n".join([head, *body])
