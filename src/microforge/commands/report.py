@@ -12,14 +12,16 @@ from microforge.errors import InputError, ModelError
 
 
 def register(sub) -> None:
+    from microforge.backends.ethos_u.vela import KNOWN_ACCELERATORS
     from microforge.targets import TARGETS
 
     p = sub.add_parser("report", help="write a self-contained HTML report of a model")
     p.add_argument("model", help=".tflite, .onnx, .h5 or .keras model")
     p.add_argument("-o", "--output", required=True, help="the .html file to write")
-    p.add_argument("--target", default=None, choices=list(TARGETS),
+    p.add_argument("--target", default=None, choices=list(TARGETS) + list(KNOWN_ACCELERATORS),
                    help="also compile, build and verify for this target (a temporary folder) and "
-                        "report its flash, RAM and, on Cortex-M under QEMU, instructions")
+                        "report its flash, RAM and, on Cortex-M under QEMU, instructions; an "
+                        "Ethos-U target adds Vela's placement and NPU cycles per operator")
     p.add_argument("--calibration", "-c", default=None,
                    help=".npy/.npz or a folder of them: per-layer SQNR / cosine against the float "
                         "model (a float MODEL is quantized for the report)")

@@ -154,3 +154,25 @@ def test_reordered_branches_are_drawn_side_by_side(ctx, tmp_path):
     assert "Operators reordered" in p.locator("#memory").inner_text()
     assert page.problems == []
     page.close()
+
+
+def test_an_ethos_u_report_shows_npu_placement_and_cycles(ctx, tmp_path):
+    pytest.importorskip("ethosu.vela", reason="needs ethos-u-vela: pip install 'microforge[npu]'")
+    from microforge.compiler import compile
+
+    model = MODELS / "micro_speech_quantized.tflite"
+    report = compile(model, tmp_path / "npu", target="ethos-u55-128")
+    path = tmp_path / "npu.html"
+    path.write_text(render_html(report_data(read_model(model), title="ms", compile_report=report)))
+    page = Page(ctx, path)
+    p = page.page
+    on_npu = [row["index"] for row in report.ops if row["target"] == "npu"]
+    assert on_npu
+    assert "NPU (" + str(len(on_npu)) + ")" in p.locator("#legend").inner_text()
+    assert p.locator("#layer-table th", has_text="NPU cycles").count() == 1
+    cycles = p.locator(f'#layer-table tr[data-row-op="{on_npu[0]}"] td').nth(7).inner_text()
+    assert cycles == f"{report.ops[on_npu[0]]['npu_cycles']:,}"
+    p.locator(f'[data-op-index="{on_npu[0]}"]').click()
+    assert "NPU" in p.locator("#details h3").first.inner_text()
+    assert page.problems == []
+    page.close()

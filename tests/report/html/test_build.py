@@ -58,3 +58,22 @@ def test_compile_report_supplies_backend_npu_cycles_and_instructions():
         if op["kind"] == "CPU":
             assert op["instructions"] == round(1000 * op["macs"] / cpu_macs)
     assert data["summary"]["instructions / inference"] == "1,000"
+
+
+def test_an_ethos_u_compile_places_operators_and_gives_their_cycles(tmp_path):
+    import pytest
+
+    pytest.importorskip("ethosu.vela", reason="needs ethos-u-vela: pip install 'microforge[npu]'")
+    from microforge.compiler import compile
+
+    report = compile(MODELS / "person_detect.tflite", tmp_path / "npu", target="ethos-u55-128")
+    graph = read_model(MODELS / "person_detect.tflite")
+    data = report_data(graph, title="pd", target="ethos-u55-128", compile_report=report)
+    ops = data["operators"]
+    for op, row in zip(ops, report.ops):
+        assert op["kind"] == ("NPU" if row["target"] == "npu" else "CPU")
+        assert op["npu_cycles"] == (row["npu_cycles"] if row["target"] == "npu" else None)
+        assert op["reason"] == row["reason"]
+    assert data["npu"] and any(op["kind"] == "NPU" for op in ops)
+    assert data["summary"]["NPU cycles (Vela estimate)"] == f"{report.npu['npu_cycles_estimate']:,}"
+    assert "ethos-u55-128 build plans one arena" in data["memory"]["note"]

@@ -24,16 +24,26 @@ from microforge.report.html.model import operators_of, tensor_label, tensors_of
 from microforge.report.text import human
 
 CPU_BACKEND = "c"
+CPU_BACKENDS = (CPU_BACKEND, "cpu")  # the C backend; an Ethos-U compile's CPU operators
 NO_MEASURED_INSTRUCTIONS = ("no firmware was built, so no instruction estimate: run "
                             "`microforge report --target cortex-m4` (QEMU) for one")
 
 
 def _placement(graph: Graph, report: CompileReport | None) -> list[dict]:
+    """Per operator: the backend that runs it, its NPU cycles and why it is not on the NPU.
+    Rows of ``CompileReport.ops`` name the operator (``model_index`` or ``index``) and its
+    backend (``backend``, or an Ethos-U compile's ``target``: ``npu`` / ``cpu``)."""
     n = len(graph.main.operators)
     if report is not None and report.ops:
         rows = {r.get("model_index", r.get("index")): r for r in report.ops}
-        return [{"backend": rows.get(i, {}).get("backend", CPU_BACKEND),
-                 "npu_cycles": rows.get(i, {}).get("npu_cycles")} for i in range(n)]
+        out = []
+        for i in range(n):
+            row = rows.get(i, {})
+            backend = row.get("backend") or row.get("target") or CPU_BACKEND
+            npu = _kind(backend) == "NPU"
+            out.append({"backend": backend, "npu_cycles": row.get("npu_cycles") if npu else None,
+                        "reason": row.get("reason") or ""})
+        return out
     try:
         names = list(partition(graph, BACKENDS).assignment)
     except MicroforgeError:
@@ -41,11 +51,11 @@ def _placement(graph: Graph, report: CompileReport | None) -> list[dict]:
         for i in range(n):
             ok = [b.name for b in BACKENDS if b.supports(graph, i) is None]
             names.append(ok[0] if ok else "python")
-    return [{"backend": b, "npu_cycles": None} for b in names]
+    return [{"backend": b, "npu_cycles": None, "reason": ""} for b in names]
 
 
 def _kind(backend: str) -> str:
-    return "CPU" if backend == CPU_BACKEND else "Python" if backend == "python" else "NPU"
+    return "CPU" if backend in CPU_BACKENDS else "Python" if backend == "python" else "NPU"
 
 
 def _instructions(ops: list[dict], report: CompileReport | None) -> dict:
@@ -105,7 +115,7 @@ def report_data(graph: Graph, *, title: str, target: str | None = None,
     ops = operators_of(graph)
     for op, place in zip(ops, _placement(graph, compile_report)):
         op.update(backend=place["backend"], kind=_kind(place["backend"]),
-                  npu_cycles=place["npu_cycles"], instructions=None)
+                  npu_cycles=place["npu_cycles"], reason=place["reason"], instructions=None)
     instructions = _instructions(ops, compile_report)
     memory, offsets = _memory(graph)
     tensors = tensors_of(graph.main)
@@ -125,6 +135,13 @@ def report_data(graph: Graph, *, title: str, target: str | None = None,
         summary.update({"target": r.target, "RAM": f"{r.ram_bytes:,} B", "flash": f"{flash:,} B"})
     if instructions["total"] is not None:
         summary["instructions / inference"] = f"{instructions['total']:,}"
+    npu = compile_report.npu if compile_report is not None else None
+    if npu:
+        summary["NPU / CPU operators"] = f"{npu['npu_ops']} / {npu['cpu_ops']}"
+        summary["NPU cycles (Vela estimate)"] = f"{npu['npu_cycles_estimate']:,}"
+        memory["note"] = (f"The {compile_report.target} build plans one arena of "
+                          f"{compile_report.arena_bytes:,} B ({compile_report.planner}); the plans "
+                          "below are the C library's, for the whole graph on the CPU.")
     return {"title": title, "target": target, "summary": summary, "operators": ops,
             "tensors": tensors, "inputs": list(graph.main.inputs), "outputs": list(graph.main.outputs),
             "graph": _graph_layout(graph, ops), "memory": memory, "instructions": instructions,

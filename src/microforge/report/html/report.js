@@ -222,6 +222,7 @@
     details.setAttribute("data-shown-op", i);
     html("h3", {}, details, "#" + i + " " + op.op + " · " + op.kind + (op.kind !== "Python" ? " (" + op.backend + ")" : ""));
     html("div", { class: "muted" }, details, op.name);
+    if (op.reason) html("p", {}, details, "Not on the NPU: " + op.reason);
     let t = html("table", {}, details);
     row(t, "MACs", op.macs.toLocaleString("en-US"));
     row(t, "weight bytes", op.weight_bytes.toLocaleString("en-US"));
@@ -357,6 +358,7 @@
   if (M.error) {
     html("p", {}, mem, M.error);
   } else {
+    if (M.note) html("p", {}, mem, M.note);
     html("p", { class: "muted" }, mem, "Each rectangle is one arena buffer: x = the operator steps it lives through, y = its byte offset. " +
       "Left: microforge's plan (" + M.plans[0].strategy + "); right: TFLM's greedy-by-size plan of the same buffers in model order. " +
       "The caller's input and output buffers are not in either arena. Lower bound (peak live bytes): " + bytes(M.lower_bound) + ".");
