@@ -105,6 +105,8 @@ class Context:
                dtype: Any = np.float32) -> int:
         """A new IR tensor for ONNX value ``name`` (named like it) laid out by ``perm``."""
         shape = tuple(int(d) for d in shape)
+        if 0 in shape:
+            raise self.unsupported(f"an empty tensor '{name}' {shape} (TFLM has no empty tensors)")
         perm = identity(len(shape)) if perm is None else tuple(perm)
         index = self.builder.tensor(name, permute(shape, perm), dtype)
         self.values[name] = Value(shape, index=index, perm=perm)
