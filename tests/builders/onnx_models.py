@@ -54,14 +54,13 @@ def freeze(model, inputs: list[np.ndarray]):
 
 
 def run_in_onnx_layout(graph, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    """Run a lowered graph on arrays in the ONNX model's own layout (``graph.source``), resetting
-    any LSTM state first."""
-    import microforge
+    """Run a lowered graph on one sample per input in the ONNX model's own layout, transposing
+    by ``graph.source`` here (the runtime's executor sees the IR layout only), from fresh state."""
+    from microforge.runtime.interpreter import Executor
 
-    model = microforge.Model(graph)
-    model.reset()
     source = graph.source
-    feeds = [x if p is None else np.transpose(x, p) for x, p in zip(inputs, source.input_perms)]
-    outs = model.run(feeds)
-    return [y if p is None else np.transpose(y, np.argsort(p))
+    feeds = [(x if p is None else np.transpose(x, p))[None]
+             for x, p in zip(inputs, source.input_perms)]
+    outs, _ = Executor(graph).run(feeds)
+    return [y[0] if p is None else np.transpose(y[0], np.argsort(p))
             for y, p in zip(outs, source.output_perms)]

@@ -132,6 +132,16 @@ def test_channel_constants_concat_softmax_and_clip_in_nhwc():
     assert graph.source.output_perms == ((0, 2, 3, 1),)
 
 
+def test_matmul_then_add_is_one_fully_connected():
+    """torch's Linear on a 3-D input exports MatMul + Add: one FULLY_CONNECTED with its bias."""
+    data = model([helper.make_node("MatMul", ["x", "w"], ["m"]),
+                  helper.make_node("Add", ["m", "b"], ["y"])],
+                 [("x", [1, 5, 6])], [("y", [1, 5, 3])], [("w", weights(6, 3)), ("b", weights(3))])
+    graph = check_parity(data, (1, 5, 6))
+    assert opcodes(graph) == ["FULLY_CONNECTED"]
+    assert graph.main.operators[0].options["keep_num_dims"]
+
+
 def test_ir_tensors_keep_onnx_names():
     data = model([helper.make_node("Conv", ["x", "w"], ["conv_out"]),
                   helper.make_node("Sigmoid", ["conv_out"], ["y"])],

@@ -63,8 +63,35 @@ def _full_rank(ctx: Context, name: str, rank: int) -> str:
 
 @converter(*_BINARY)
 def binary(ctx: Context, node: Any) -> None:
+    if node.op_type == "Add" and _bias_add(ctx, node):
+        return
     ins, shape, perm = operands(ctx, list(node.input[:2]))
     ctx.op(_BINARY[node.op_type], ins, [ctx.define(node.output[0], shape, perm)])
+
+
+def _bias_add(ctx: Context, node: Any) -> bool:
+    """``MatMul`` + ``Add`` of a constant vector along the output features (torch's Linear on
+    a 3-D input): the vector becomes the FULLY_CONNECTED bias, as in the TFLite converter."""
+    names = list(node.input[:2])
+    consts = [ctx.const(n) for n in names]
+    if sum(c is not None for c in consts) != 1:
+        return False
+    k = 0 if consts[0] is not None else 1
+    vector, source = np.asarray(consts[k]), names[1 - k]
+    shape = ctx.value(source).shape
+    if vector.size != shape[-1] or vector.shape[-1:] != shape[-1:] or vector.ndim > len(shape):
+        return False
+
+    def fc(op: Operator) -> bool:
+        return (op.opcode == "FULLY_CONNECTED" and _fusable(op)
+                and ctx.builder.tensors[op.inputs[2]].data is not None)
+
+    op = ctx.absorb(source, node.output[0], fc)
+    if op is None:
+        return False
+    bias = ctx.builder.tensors[op.inputs[2]]
+    bias.data = (bias.data + vector.reshape(-1).astype(np.float32)).astype(np.float32)
+    return True
 
 
 @converter("PRelu")
