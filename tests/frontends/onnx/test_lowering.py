@@ -187,6 +187,14 @@ def test_batch_matmul_is_one_line():
         parse_onnx(data)
 
 
+def test_malformed_node_is_a_model_error():
+    """A Conv without its weight input: one line naming the node, no traceback."""
+    data = model([helper.make_node("Conv", ["x"], ["y"])], [("x", [1, 3, 4, 4])],
+                 [("y", [1, 2, 4, 4])])
+    with pytest.raises(ModelError, match=r"ONNX node 'y' \(Conv\)"):
+        parse_onnx(data)
+
+
 @pytest.mark.parametrize("cut", [0.5, 0.9])
 def test_truncated_file_is_a_clean_model_error(tmp_path, cut):
     data = model([helper.make_node("Conv", ["x", "w"], ["y"])], [("x", [1, 3, 4, 4])],

@@ -15,6 +15,11 @@ from microforge.ir import Operator
 from microforge.ir.builder import GraphBuilder
 
 
+def node_name(node: Any) -> str:
+    """A node's name for messages: its own, or its first output's when it has none."""
+    return node.name or (node.output[0] if node.output else "?")
+
+
 @dataclass
 class Value:
     """An ONNX value: a constant (``data``, ONNX layout) or the IR tensor ``index`` holding it
@@ -46,11 +51,11 @@ class Context:
     def unsupported(self, what: str) -> UnsupportedOpError:
         """One line naming the node: ``<file>: ONNX node 'n' (Op): <what>``."""
         n = self.node
-        return UnsupportedOpError(f"{self.where}: ONNX node '{n.name}' ({n.op_type}): {what}")
+        return UnsupportedOpError(f"{self.where}: ONNX node '{node_name(n)}' ({n.op_type}): {what}")
 
     def error(self, what: str) -> ModelError:
         n = self.node
-        return ModelError(f"{self.where}: ONNX node '{n.name}' ({n.op_type}): {what}")
+        return ModelError(f"{self.where}: ONNX node '{node_name(n)}' ({n.op_type}): {what}")
 
     # -- reading values -------------------------------------------------------------------------
     def value(self, name: str) -> Value:

@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from microforge.errors import ModelError, UnsupportedOpError
+from microforge.errors import MicroforgeError, ModelError, UnsupportedOpError
 from microforge.frontends.onnx import (  # noqa: F401
     convert_conv,
     convert_lstm,
     convert_math,
     convert_shape,
 )
-from microforge.frontends.onnx.context import Context
+from microforge.frontends.onnx.context import Context, node_name
 from microforge.frontends.onnx.layout import Perm, channels_last, identity
 from microforge.frontends.onnx.load import default_opset, first_line, onnx_module, static_shapes
 from microforge.frontends.onnx.registry import CONVERTERS
@@ -81,7 +81,7 @@ def lower_model(model: Any, where: str, dynamic: dict[str, tuple[int, ...]]) -> 
             ctx.builder.tensors[index].shape_signature = tuple(sig)
         ctx.builder.inputs.append(index)
         input_perms.append(None if perm == identity(len(perm)) else perm)
-    evaluator = _Folder(onnx, model.opset_import)
+    evaluator = _Folder(onnx, model.opset_import, where)
     for node in g.node:
         ctx.node = node
         if node.domain not in ("", "ai.onnx"):
@@ -93,7 +93,12 @@ def lower_model(model: Any, where: str, dynamic: dict[str, tuple[int, ...]]) -> 
         fn = CONVERTERS.get(node.op_type)
         if fn is None:
             raise _unsupported(ctx, node)
-        fn(ctx, node)
+        try:
+            fn(ctx, node)
+        except MicroforgeError:
+            raise
+        except Exception as exc:  # a malformed node (missing input or attribute, odd shapes)
+            raise ctx.error(f"cannot be lowered ({type(exc).__name__}: {first_line(exc)})") from None
     output_perms = [_output(ctx, out.name) for out in g.output]
     graph = ctx.builder.build()
     graph.description = f"microforge from ONNX ({model.producer_name or 'unknown producer'})"
@@ -138,14 +143,15 @@ def _feeds_spatial(name: str, consumers: dict[str, list[Any]], depth: int = 0) -
 def _unsupported(ctx: Context, node: Any, detail: str = "") -> UnsupportedOpError:
     what = f" from {detail}" if detail else ""
     return UnsupportedOpError(
-        f"{ctx.where}: ONNX node '{node.name}' ({node.op_type}{what}) is not supported; "
+        f"{ctx.where}: ONNX node '{node_name(node)}' ({node.op_type}{what}) is not supported; "
         f"supported: {', '.join(sorted(CONVERTERS))}")
 
 
 class _Folder:
     """Evaluates a node whose inputs are all constants with ONNX's reference evaluator."""
 
-    def __init__(self, onnx: Any, opset_import: Any) -> None:
+    def __init__(self, onnx: Any, opset_import: Any, where: str) -> None:
+        self._where = where
         from onnx.reference import ReferenceEvaluator
         self._make = ReferenceEvaluator
         self._onnx = onnx
@@ -158,6 +164,6 @@ class _Folder:
         try:
             results = self._make(fn).run(None, feeds, attributes={})
         except Exception as exc:
-            raise ModelError(f"ONNX node '{node.name}' ({node.op_type}): constant folding "
-                             f"failed ({first_line(exc)})") from None
+            raise ModelError(f"{self._where}: ONNX node '{node_name(node)}' ({node.op_type}): "
+                             f"constant folding failed ({first_line(exc)})") from None
         return [np.asarray(r) for r in results]
