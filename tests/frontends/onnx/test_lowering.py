@@ -168,6 +168,16 @@ def test_pad_and_pooling_padding_rules():
         "PADV2", "PADV2", "MAX_POOL_2D", "PAD", "AVERAGE_POOL_2D"]
 
 
+@pytest.mark.parametrize("auto_pad, include, ops", [
+    ("SAME_UPPER", 0, ["AVERAGE_POOL_2D"]), ("SAME_UPPER", 1, ["PAD", "AVERAGE_POOL_2D"]),
+    ("SAME_LOWER", 1, ["PAD", "AVERAGE_POOL_2D"])])
+def test_average_pool_counts_padding_only_when_asked(auto_pad, include, ops):
+    data = model([helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2],
+                                   auto_pad=auto_pad, count_include_pad=include)],
+                 [("x", [1, 2, 5, 5])], [("y", [1, 2, 3, 3])])
+    assert opcodes(check_parity(data, (1, 2, 5, 5))) == ops
+
+
 def test_unsupported_operator_is_one_line(tmp_path):
     data = model([helper.make_node("Erf", ["x"], ["y"], name="erf_1")],
                  [("x", [1, 4])], [("y", [1, 4])])

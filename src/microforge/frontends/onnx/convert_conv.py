@@ -92,7 +92,7 @@ class Spatial:
         self.out_shape = (out[0], out[2], out[3], out[1]) if self.rank == 4 else (
             out[0], 1, out[2], out[1])
 
-    def output(self, suffix: str = "") -> int:
+    def output(self) -> int:
         """The NHWC output tensor the operator writes (the ONNX output itself when 2-D)."""
         ctx, name = self.ctx, self.node.output[0]
         if self.rank == 4:
@@ -159,15 +159,15 @@ def _pool(ctx: Context, node: Any, opcode: str) -> None:
     if win.dilations != (1, 1):
         raise ctx.unsupported("dilated pooling")
     pad_mode, explicit = padding(ctx, win, sp.in_shape[1:3], sp.out_shape[1:3])
-    if opcode == "AVERAGE_POOL_2D" and int(a.get("count_include_pad", 0)) and (
-            pad_mode == Padding.SAME and any(win.pads) or win.auto_pad.startswith("SAME")):
+    if opcode == "AVERAGE_POOL_2D" and int(a.get("count_include_pad", 0)) and pad_mode == Padding.SAME:
+        # TFLite's SAME average excludes the padding; counting it needs the zeros made explicit
         explicit = win.pads if any(win.pads) else _same_pads(win, sp.in_shape[1:3])
         pad_mode = Padding.VALID
     if explicit is not None:
         if opcode == "AVERAGE_POOL_2D" and not int(a.get("count_include_pad", 0)):
             raise ctx.unsupported("average pooling over padding it excludes that is not TFLite's SAME")
         sp.pad(explicit, None if opcode == "AVERAGE_POOL_2D" else float(np.finfo(np.float32).min))
-    expected = [(s + 0 - k) // st + 1 for s, k, st in zip(sp.in_shape[1:3], win.kernel, win.strides)]
+    expected = [(s - k) // st + 1 for s, k, st in zip(sp.in_shape[1:3], win.kernel, win.strides)]
     if pad_mode == Padding.VALID and list(sp.out_shape[1:3]) != expected:
         raise ctx.unsupported("ceil_mode=1 with a partial last window")
     out = sp.output()
