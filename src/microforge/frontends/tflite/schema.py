@@ -56,6 +56,7 @@ OPTIONS_OF: dict[str, str] = {
     "MINIMUM": "MaximumMinimumOptions",
     "MUL": "MulOptions",
     "PAD": "PadOptions",
+    "PADV2": "PadV2Options",
     "QUANTIZE": "QuantizeOptions",
     "REDUCE_MAX": "ReducerOptions",
     "RESHAPE": "ReshapeOptions",
