@@ -46,6 +46,7 @@ class Stripped:
 
     model: Any
     quant: dict[str, FileQuant] = field(default_factory=dict)
+    layers: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def constants(graph: Any) -> dict[str, np.ndarray]:
@@ -141,7 +142,19 @@ def strip_qdq(model: Any, where: str) -> Stripped:
         target = _resolve(alias, out)
         if target != out and target not in graph_inputs:
             rename[target] = out
-    return Stripped(_rebuild(model, kept, new_inits, alias, rename, quant), quant)
+    stripped = _rebuild(model, kept, new_inits, alias, rename, quant)
+    return Stripped(stripped, quant, _layers(stripped.graph))
+
+
+# ONNX layers whose input 1 is a weight and input 2 a bias.
+WEIGHTED = ("Conv", "Gemm", "MatMul")
+
+
+def _layers(graph: Any) -> dict[str, tuple[str, str]]:
+    """Output value name -> (weight value, bias value) of each Conv / Gemm / MatMul node (the IR
+    names a layer's weight tensors after the layer's output)."""
+    return {node.output[0]: (node.input[1], node.input[2] if len(node.input) > 2 else "")
+            for node in graph.node if node.domain in ("", "ai.onnx") and node.op_type in WEIGHTED}
 
 
 def _annotate(quant: dict[str, FileQuant], name: str, params: FileQuant, node: Any,
