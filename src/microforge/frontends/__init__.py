@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from microforge.frontends.onnx import parse_onnx, sniff_onnx
 from microforge.frontends.source import ModelSource, load_bytes
 from microforge.frontends.tflite import TFLITE_IDENTIFIER, parse_tflite, read_tflite, write_tflite
 from microforge.ir import Graph
@@ -26,11 +27,12 @@ class Format:
 
 FORMATS: tuple[Format, ...] = (
     Format("TensorFlow Lite", lambda data: data[4:8] == TFLITE_IDENTIFIER, parse_tflite),
+    Format("ONNX", sniff_onnx, parse_onnx),
 )
 
 
 def read_model(source: ModelSource) -> Graph:
-    """Read a model from a path or bytes, whatever its format (today: ``.tflite``)."""
+    """Read a model from a path or bytes, whatever its format (``.tflite``, ``.onnx``)."""
     data, where = load_bytes(source)
     for fmt in FORMATS:
         if fmt.sniff(data):
