@@ -56,6 +56,30 @@ def small_convnet():
     return net.eval(), (1, 3, 16, 16)
 
 
+def conv1d_net():
+    """A 1-D conv audio net: Conv1d + ReLU, average pooling, Conv1d + ReLU, global average pooling,
+    a linear layer; the output is the logits (no softmax), so LSB statistics see the whole net."""
+    torch = pytest.importorskip("torch", reason="PyTorch not installed (test extra)")
+    nn = torch.nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.c1, self.c2 = nn.Conv1d(4, 8, 5, padding=2), nn.Conv1d(8, 12, 3, padding=1)
+            self.fc = nn.Linear(12, 6)
+
+        def forward(self, x):
+            y = nn.functional.avg_pool1d(torch.relu(self.c1(x)), 2)
+            y = nn.functional.adaptive_avg_pool1d(torch.relu(self.c2(y)), 1)
+            return self.fc(y.flatten(1))
+
+    torch.manual_seed(1)
+    return Net().eval(), (1, 4, 32)
+
+
+MODELS = {"convnet": small_convnet, "conv1d": conv1d_net}
+
+
 def export(net, shape: tuple[int, ...], path: Path, opset: int = 13) -> Path:
     """torch.onnx.export (TorchScript exporter) of ``net`` with input 'input', output 'output'."""
     torch = pytest.importorskip("torch", reason="PyTorch not installed (test extra)")
@@ -89,12 +113,29 @@ def quantize(float_path: Path, out: Path, setting: QuantSetting, shape: tuple[in
     return out
 
 
-def ort_run(path: Path, x: np.ndarray) -> np.ndarray:
-    """onnxruntime (CPU) on a batch, one sample at a time (the models have batch 1)."""
+def ort_run(path: Path, x: np.ndarray, optimize: bool = True) -> np.ndarray:
+    """onnxruntime (CPU) on a batch, one sample at a time (the models have batch 1). Without
+    ``optimize`` a QDQ model runs as written (DequantizeLinear, float operator, QuantizeLinear:
+    ONNX's QDQ semantics); optimized, onnxruntime fuses it into its integer kernels."""
     ort = pytest.importorskip("onnxruntime", reason="onnxruntime not installed (test extra)")
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    if not optimize:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
     return np.concatenate([session.run(None, {name: s[None]})[0] for s in x])
+
+
+def output_scale(path: Path) -> float:
+    """The scale of the DequantizeLinear that writes the quantized model's (first) output."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    node = next(n for n in graph.node if graph.output[0].name in n.output)
+    assert node.op_type == "DequantizeLinear"
+    return float(consts[node.input[1]])
 
 
 def onnx_quantize_input(x: np.ndarray, scale: float, zero_point: int, dtype) -> np.ndarray:
