@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from microforge.errors import UnsupportedOpError
 from microforge.frontends import read_model, write_tflite
 from microforge.frontends.onnx.qoperator import qoperator_to_qdq
 from microforge.quantize.report import sqnr_db
@@ -143,3 +144,41 @@ def test_qoperator_rewrite_is_exact(onnx_dir, float_models, name):
     onnx.save(qoperator_to_qdq(onnx.load(str(qop)), "test"), str(rewritten))
     x = np.random.default_rng(1).standard_normal((16,) + shape[1:]).astype(np.float32)
     np.testing.assert_array_equal(ort_run(qop, x), ort_run(rewritten, x))
+
+
+def _qoperator_model(op_type: str, domain: str = "com.microsoft", **attrs):
+    """float input -> QuantizeLinear -> one QOperator node (X, x_scale, x_zp, y_scale, y_zp) ->
+    DequantizeLinear -> output."""
+    from onnx import TensorProto, helper
+
+    inits = [helper.make_tensor("s", TensorProto.FLOAT, [], [0.1]),
+             helper.make_tensor("z", TensorProto.UINT8, [], [128])]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["xq"], name="q"),
+             helper.make_node(op_type, ["xq", "s", "z", "s", "z"], ["yq"], name="the_node",
+                              domain=domain, **attrs),
+             helper.make_node("DequantizeLinear", ["yq", "s", "z"], ["y"], name="dq")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", 1, [1, 4, 4, 2])],
+                              [helper.make_tensor_value_info("y", 1, [1, 4, 4, 2])], inits)
+    opsets = [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)]
+    return helper.make_model(graph, opset_imports=opsets).SerializeToString()
+
+
+def test_unsupported_qoperator_node_is_one_line():
+    with pytest.raises(UnsupportedOpError) as err:
+        read_model(_qoperator_model("QLinearReduceMean"))
+    message = str(err.value)
+    assert "\n" not in message
+    assert "'the_node' (QLinearReduceMean) is not supported" in message
+    assert "QLinearConv" in message  # says what is supported
+
+
+def test_channels_last_pooling_is_one_line():
+    with pytest.raises(UnsupportedOpError, match=r"'the_node' \(QLinearGlobalAveragePool\) with "
+                                                 "channels_last=1 is not supported"):
+        read_model(_qoperator_model("QLinearGlobalAveragePool", channels_last=1))
+
+
+def test_a_supported_qoperator_node_alone_reads():
+    graph = read_model(_qoperator_model("QLinearSigmoid"))
+    assert [op.opcode for op in graph.main.operators] == ["LOGISTIC"]
+    assert graph.main.tensors[graph.main.outputs[0]].quant.scale[0] == np.float32(1 / 256)
