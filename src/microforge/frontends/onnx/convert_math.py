@@ -25,13 +25,15 @@ def operands(ctx: Context, names: list[str]) -> tuple[list[int], tuple[int, ...]
     """IR tensors of broadcasting operands in one layout, the ONNX result shape and that layout
     (the first activation operand's)."""
     shapes = [ctx.value(n).shape for n in names]
-    out_shape = tuple(np.broadcast_shapes(*shapes))
+    try:
+        out_shape = tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ctx.error(f"operand shapes {shapes} do not broadcast") from None
     rank = len(out_shape)
+    names = [_full_rank(ctx, n, rank) for n in names]
     acts = [ctx.value(n) for n in names if ctx.const(n) is None]
     if not acts:
         raise ctx.unsupported("no operand is computed at run time")
-    if any(len(v.shape) != rank for v in acts):
-        raise ctx.unsupported("operands of different rank computed at run time")
     perm = acts[0].perm
     indices = []
     for n in names:
@@ -43,6 +45,20 @@ def operands(ctx: Context, names: list[str]) -> tuple[list[int], tuple[int, ...]
         data = data.reshape((1,) * (rank - data.ndim) + data.shape).transpose(perm)
         indices.append(ctx.builder.const(n, data))
     return indices, out_shape, perm
+
+
+def _full_rank(ctx: Context, name: str, rank: int) -> str:
+    """A run-time operand of lower rank, RESHAPEd to ``rank`` with leading 1s (numpy's rule)."""
+    v = ctx.value(name)
+    if v.data is not None or len(v.shape) == rank:
+        return name
+    padded = (1,) * (rank - len(v.shape)) + v.shape
+    full = f"{name}/rank{rank}"
+    if full not in ctx.values:
+        x = ctx.tensor(name)
+        ctx.op("RESHAPE", [x, ctx.int32(f"{full}/shape", padded)], [ctx.define(full, padded)],
+               new_shape=list(padded))
+    return full
 
 
 @converter(*_BINARY)

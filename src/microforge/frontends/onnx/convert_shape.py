@@ -183,7 +183,7 @@ def reduce(ctx: Context, node: Any) -> None:
     v = ctx.value(node.input[0])
     rank = len(v.shape)
     axes = _axes(ctx, node, rank)
-    if axes is None:
+    if not axes:
         if int(a.get("noop_with_empty_axes", 0)):
             ctx.alias(node.output[0], node.input[0])
             return
@@ -262,7 +262,8 @@ def gather(ctx: Context, node: Any) -> None:
 def resize(ctx: Context, node: Any) -> None:
     """Nearest-neighbour resizing of H and W: RESIZE_NEAREST_NEIGHBOR. ONNX ``asymmetric`` with
     ``floor`` is TFLite's default; ``half_pixel`` with ``round_prefer_ceil`` (or
-    ``tf_half_pixel_for_nn``) is ``half_pixel_centers``; ``align_corners`` with
+    ``tf_half_pixel_for_nn``, or ``round_prefer_floor`` when upsampling by whole factors, which has
+    no ties) is ``half_pixel_centers``; ``align_corners`` with
     ``round_prefer_ceil`` is ``align_corners``."""
     a = attrs(node)
     if a.get("mode", "nearest") != "nearest":
@@ -273,15 +274,19 @@ def resize(ctx: Context, node: Any) -> None:
                ("half_pixel", "round_prefer_ceil"): (False, True),
                ("tf_half_pixel_for_nn", "floor"): (False, True),
                ("align_corners", "round_prefer_ceil"): (True, False)}.get((coords, rounding))
-    if options is None:
-        raise ctx.unsupported(f"nearest Resize with {coords} coordinates and {rounding} rounding")
     v = ctx.value(node.input[0])
     out_shape = ctx.out_shape()
+    upsampling = all(o % i == 0 for i, o in zip(v.shape[2:], out_shape[2:]))
+    if (coords, rounding) == ("half_pixel", "round_prefer_floor") and upsampling:
+        options = (False, True)  # no ties when upsampling by whole factors
+    if options is None:
+        raise ctx.unsupported(f"nearest Resize with {coords} coordinates and {rounding} rounding")
     if len(v.shape) != 4 or out_shape[:2] != v.shape[:2]:
         raise ctx.unsupported("a Resize of other axes than H and W of a 4-D tensor")
     scales = ctx.const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+    axes = [int(x) % 4 for x in a.get("axes", range(4))]
     if scales is not None and scales.size and any(
-            float(s) * d != o for s, d, o in zip(scales.reshape(-1), v.shape, out_shape)):
+            float(s) * v.shape[k] != out_shape[k] for s, k in zip(scales.reshape(-1), axes)):
         raise ctx.unsupported("scales that do not give the output size exactly")
     perm = (0, 2, 3, 1)
     out = ctx.define(node.output[0], out_shape, perm)

@@ -73,8 +73,7 @@ def load_model(data: bytes, where: str) -> tuple[Any, dict[str, tuple[int, ...]]
         if inp.name in initializers or not inp.type.HasField("tensor_type"):
             continue
         dims = inp.type.tensor_type.shape.dim
-        dynamic[inp.name] = tuple(i for i, d in enumerate(dims)
-                                  if not d.HasField("dim_value") or d.dim_value <= 0)
+        dynamic[inp.name] = tuple(i for i, d in enumerate(dims) if not d.HasField("dim_value"))
         for i in dynamic[inp.name]:
             dims[i].Clear()
             dims[i].dim_value = 1

@@ -67,6 +67,8 @@ def lower_model(model: Any, where: str, dynamic: dict[str, tuple[int, ...]]) -> 
         elem = inp.type.tensor_type.elem_type
         if shape is None:
             raise ModelError(f"{where}: input '{inp.name}' has no static rank")
+        if 0 in shape:
+            raise UnsupportedOpError(f"{where}: input '{inp.name}' has an empty dimension {shape}")
         dtype = onnx.helper.tensor_dtype_to_np_dtype(elem)
         if dtype != np.float32:
             raise UnsupportedOpError(f"{where}: input '{inp.name}' is {dtype}; float32 inputs only")
