@@ -133,7 +133,7 @@ def strip_qdq(model: Any, where: str) -> Stripped:
                     "neither a constant nor the output of a QuantizeLinear")
         else:
             kept.append(node)
-    _check_q_uses(graph, kept, quantized_of, graph_outputs, where)
+    _check_q_uses(kept, quantized_of, where)
     rename = {}
     for out in graph_outputs:
         if out in quantized_of:  # an integer graph output: the float value it quantizes
@@ -166,8 +166,7 @@ def _annotate(quant: dict[str, FileQuant], name: str, params: FileQuant, node: A
     quant[name] = params
 
 
-def _check_q_uses(graph: Any, kept: list, quantized_of: dict, outputs: list[str],
-                  where: str) -> None:
+def _check_q_uses(kept: list, quantized_of: dict, where: str) -> None:
     for node in kept:
         for name in node.input:
             if name in quantized_of:

@@ -63,6 +63,8 @@ class _Rewriter:
         return out
 
     def float_name(self, quantized: str) -> str:
+        """The float value a QOperator output stands for: ORT's float name (``x`` for
+        ``x_quantized``) when free, else ``<name>_float``."""
         base = quantized[: -len("_quantized")] if quantized.endswith("_quantized") else ""
         return self.fresh(base if base and base not in self.used else f"{quantized}_float")
 
