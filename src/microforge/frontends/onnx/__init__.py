@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from microforge.frontends.onnx.load import load_model, sniff_onnx
 from microforge.frontends.onnx.lower import Lowered, lower_model
+from microforge.frontends.onnx.quantized import is_quantized, lower_quantized
 from microforge.ir import Graph
 
 
@@ -19,8 +20,12 @@ def lower_onnx(data: bytes, where: str = "<bytes>") -> Lowered:
 
 
 def parse_onnx(data: bytes, where: str = "<bytes>") -> Graph:
-    """The IR of an ONNX model (``graph.source`` records the input/output layouts)."""
-    return lower_onnx(data, where).graph
+    """The IR of an ONNX model (``graph.source`` records the input/output layouts); a quantized
+    one (QDQ or QOperator) becomes an int8 graph (:mod:`.quantized`)."""
+    model, dynamic = load_model(data, where)
+    if is_quantized(model):
+        return lower_quantized(model, where, dynamic)
+    return lower_model(model, where, dynamic).graph
 
 
 __all__ = ["Lowered", "lower_onnx", "parse_onnx", "sniff_onnx"]
