@@ -67,6 +67,7 @@ def measure(src_dir: Path, name: str, cc: str | None = None, opt: str = "-O2",
     """Sections of every object file; the stack is the deepest call chain from ``NAME_invoke``
     (gcc's ``-fcallgraph-info``; C library calls such as ``expf`` count as zero), or with
     other compilers the invoke frame plus the largest kernel frame."""
+    src_dir = Path(src_dir).resolve()  # the compiler runs in a temporary folder
     compiler = find_compiler(cc)
     if shutil.which(size_tool) is None:
         raise ToolError(f"{size_tool} not found; install binutils (apt-get install binutils)")
