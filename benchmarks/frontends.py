@@ -44,7 +44,6 @@ from tests.oracle import tflm_run  # noqa: E402
 import microforge  # noqa: E402
 from microforge.frontends import write_tflite  # noqa: E402
 from microforge.frontends.tflite.reader import read_tflite  # noqa: E402
-from microforge.ir import batch_perm  # noqa: E402
 from microforge.passes import PassManager, fold_constants, remove_dead  # noqa: E402
 from microforge.quantize.report import quantize_input, sqnr_db  # noqa: E402
 
@@ -143,8 +142,8 @@ def onnx_rows(names: list[str], tmp: Path, samples: int) -> list[tuple]:
         perm = layout.input_perm(0) if layout else None
 
         def to_ir(a: np.ndarray, perm=perm) -> np.ndarray:
-            """NCHW test data in the channels-last layout of the int8 .tflite."""
-            return a if perm is None else np.ascontiguousarray(a.transpose(batch_perm(perm)))
+            """(N, C, H, W) test data (N replacing the batch axis) channels-last."""
+            return a if perm is None else np.ascontiguousarray(a.transpose(perm))
 
         start = time.perf_counter()
         model = microforge.quantize(path, calib)
