@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test setup setup-test bench clean
+.PHONY: demo test setup setup-test bench report-screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -31,6 +31,11 @@ test: setup-test
 bench: setup-test
 	$(PY) benchmarks/runtime_throughput.py
 	$(PY) benchmarks/c_vs_tflm.py
+	$(PY) benchmarks/report_time.py
+
+# docs/report-*.png: the HTML reports of person_detect and micro_speech in headless chromium
+report-screenshots: setup-test
+	$(PY) benchmarks/report_screenshots.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

@@ -132,3 +132,12 @@ def test_api_input_errors(bad):
     model = microforge.load(MODELS / "hello_world_int8.tflite")
     with pytest.raises(microforge.InputError):
         model.run(bad)
+
+
+def test_relative_output_directory_builds_and_verifies(tmp_path):
+    """`-o out` relative to the working directory: the size measurement and the harness build run
+    elsewhere and must still find the sources."""
+    code, out, err = cli("compile", MODELS / "hello_world_int8.tflite", "-o", "out", "--verify",
+                         "3", cwd=tmp_path)
+    assert code == 0, err
+    assert "bit-exact" in out and (tmp_path / "out" / "hello_world_int8.c").is_file()

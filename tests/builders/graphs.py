@@ -59,3 +59,24 @@ def conv_bn(opcode: str = "CONV_2D", activation: str | None = None, bias: bool =
 
 def copy_graph(graph: Graph) -> Graph:
     return copy.deepcopy(graph)
+
+
+def branched_int8(width: int = 1024) -> Graph:
+    """An int8 graph with two wide FULLY_CONNECTED branches written breadth-first (both wide
+    tensors live at once in model order), joined by an ADD: the planner reorders it."""
+    rng = np.random.default_rng(0)
+    b = GraphBuilder()
+
+    def fc(name, x, n_in, n_out):
+        w = b.const(f"{name}/w", rng.integers(-127, 128, (n_out, n_in)), np.int8, scale=0.01, zero_point=0)
+        bias = b.const(f"{name}/b", np.zeros(n_out), np.int32, scale=0.001, zero_point=0)
+        y = b.tensor(name, (1, n_out), np.int8, scale=0.5, zero_point=0)
+        b.op("FULLY_CONNECTED", [x, w, bias], [y], fused_activation_function=0)
+        return y
+
+    x = b.input("x", (1, 16), np.int8, 0.1, 0)
+    wide_a, wide_b = fc("wide_a", x, 16, width), fc("wide_b", x, 16, width)
+    y = b.tensor("y", (1, 8), np.int8, 1.0, 0)
+    b.op("ADD", [fc("a", wide_a, width, 8), fc("c", wide_b, width, 8)], [y], fused_activation_function=0)
+    b.output(y)
+    return b.build()

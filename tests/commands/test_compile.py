@@ -53,3 +53,4 @@ def test_bad_vela_options_are_one_line(tmp_path):
                        "--target", "ethos-u55-128", "--system-config", "Nope")
     assert_one_line_error(code, err, 2, "Nope")
     assert not list(tmp_path.glob("*.tflite"))
+

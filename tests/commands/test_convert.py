@@ -40,3 +40,62 @@ def test_convert_corrupt_model(tmp_path):
     code, _, err = cli("convert", bad, "-o", tmp_path / "x.tflite")
     assert_one_line_error(code, err, 1)
     assert not (tmp_path / "x.tflite").exists()
+
+
+def test_onnx_runs_in_its_own_layout_and_converts_channels_last(tmp_path):
+    """A float NCHW ONNX model: ``load().run`` takes NCHW and matches onnxruntime; ``convert``
+    writes a channels-last float .tflite that tflite-micro runs; ``inspect`` shows the mapping."""
+    import pytest
+
+    pytest.importorskip("torch", reason="torch not installed (extra [test])")
+    from microforge.quantize.report import sqnr_db
+    from tests.builders import torch_models
+    from tests.builders.onnx_models import ort_run
+    from tests.oracle import tflm_run
+
+    net, shape = torch_models.build("ds_cnn")
+    src = tmp_path / "ds_cnn.onnx"
+    src.write_bytes(torch_models.export(net, shape))
+    x = torch_models.sample(shape, 4)[:, 0]  # (4, 1, 49, 10): NCHW
+    model = microforge.load(src)
+    assert model.inputs[0].shape == shape
+    ours = model.run(x)[0]
+    theirs = np.concatenate([ort_run(src.read_bytes(), [s[None]])[0] for s in x])
+    assert sqnr_db(theirs, ours.reshape(theirs.shape)) >= 100
+
+    code, stdout, err = cli("convert", src, "-o", tmp_path / "ds_cnn.tflite", "--json")
+    assert code == 0, err
+    result = json.loads(stdout)
+    assert result["format"] == "ONNX" and result["layout"][0]["source_shape"] == list(shape)
+    nhwc = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    tflm = tflm_run(tmp_path / "ds_cnn.tflite", [[s[None]] for s in nhwc])[0]
+    assert sqnr_db(theirs, tflm.reshape(theirs.shape)) >= 100
+
+    code, stdout, err = cli("inspect", src)
+    assert code == 0, err
+    assert "layout: ONNX" in stdout and "[1,1,49,10] -> [1,49,10,1]" in stdout
+
+
+def test_qdq_onnx_converts_to_int8_tflite(tmp_path):
+    """A QDQ model from onnxruntime's quantizer: ``convert`` writes an int8 .tflite that
+    tflite-micro runs bit-identically to microforge's runtime."""
+    import pytest
+
+    pytest.importorskip("torch", reason="torch not installed (extra [test])")
+    pytest.importorskip("onnxruntime", reason="onnxruntime not installed (extra [test])")
+    from tests.builders import onnx_quant
+    from tests.oracle import tflm_run
+
+    net, shape = onnx_quant.MODELS["convnet"]()
+    float_path = onnx_quant.export(net, shape, tmp_path / "f.onnx")
+    qdq = onnx_quant.quantize(float_path, tmp_path / "q.onnx", onnx_quant.QuantSetting(), shape)
+    out = tmp_path / "q.tflite"
+    code, stdout, err = cli("convert", qdq, "-o", out)
+    assert code == 0, err
+    assert "int8 inputs and outputs" in stdout
+    model = microforge.load(out)
+    rng = np.random.default_rng(3)
+    q = rng.integers(-128, 128, size=(6,) + model.inputs[0].shape, dtype=np.int8)
+    ours = model.run(q)[0]
+    theirs = tflm_run(out, [[s] for s in q])[0]
+    np.testing.assert_array_equal(ours.reshape(theirs.shape), theirs)

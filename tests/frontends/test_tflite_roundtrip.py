@@ -50,3 +50,20 @@ def test_person_detect_quantization_is_accepted():
     graph = read_tflite(MODELS / "person_detect.tflite")
     weights = [t for t in graph.main.tensors if t.data is not None and t.dtype == np.int8]
     assert any(t.quant is not None and t.quant.per_channel for t in weights)
+
+
+def test_prelu_and_resize_options_round_trip_byte_identically():
+    """Built in code (no options table named): the writer gives RESIZE_NEAREST_NEIGHBOR its
+    ResizeNearestNeighborOptions (both bools kept) and PRELU none; write(read(file)) == file."""
+    from tests.builders.prelu_resize import prelu_model, resize_model
+
+    for b in [prelu_model(np.int8, (1, 4, 5, 3), (1, 1, 3), 0),
+              resize_model(np.float32, (1, 4, 5, 3), (7, 9), True, True),
+              resize_model(np.int8, (1, 4, 5, 3), (2, 3), False, True, quant=(0.05, 3))]:
+        data = write_tflite(b.build())
+        graph = read_tflite(data)
+        assert write_tflite(graph) == data
+        assert graph_differences(graph, read_tflite(write_tflite(graph))) == []
+        op = graph.main.operators[0]
+        if op.opcode == "RESIZE_NEAREST_NEIGHBOR":
+            assert op.options == dict(b.operators[0].options)

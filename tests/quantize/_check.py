@@ -14,7 +14,7 @@ from tests.oracle import tflm_run
 AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
 SAME = {"AVERAGE_POOL_2D", "MAX_POOL_2D", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE",
         "STRIDED_SLICE", "PAD", "PADV2", "RELU6", "REDUCE_MAX", "REDUCE_MIN", "CONCATENATION",
-        "MAXIMUM", "MINIMUM"}
+        "MAXIMUM", "MINIMUM", "RESIZE_NEAREST_NEIGHBOR"}
 FIXED8 = {"SOFTMAX": (1 / 256, -128), "LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}
 
 
@@ -59,6 +59,10 @@ def assert_tflm_rules(graph: Graph, int16: bool = False) -> None:
                 assert not b.quant.zero_point.any()
                 expected = np.float32(x.scale) * w.quant.scale
                 np.testing.assert_allclose(b.quant.scale, expected, rtol=1e-6)
+        elif op.opcode == "PRELU":  # alpha: int8, symmetric, one scale (as the TFLite converter)
+            alpha = ins[1]
+            assert alpha.dtype == np.int8 and alpha.quant.scale.size == 1
+            assert not alpha.quant.zero_point.any()
         elif op.opcode in SAME:
             for t in ins:
                 if t is not None and t.dtype == act:

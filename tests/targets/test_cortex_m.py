@@ -1,9 +1,9 @@
 """Cortex-M targets under QEMU: the shared models and single-operator conv / depthwise / fully
-connected and int16 SignalRfft cases (DSP and portable kernels) are bit-exact with the Python
-runtime on cortex-m4 and cortex-m55; the map-file size split adds up to the ELF; the instruction
-estimate is calibrated on a loop of known length on every board; the stack high-water mark is
-measured; a hanging firmware times out and a CPU fault is reported; missing tools give one error
-naming the apt packages; the CLI reports it all."""
+connected, PRELU / RESIZE_NEAREST_NEIGHBOR and int16 SignalRfft cases (DSP and portable kernels)
+are bit-exact with the Python runtime on cortex-m4 and cortex-m55; the map-file size split adds
+up to the ELF; the instruction estimate is calibrated on a loop of known length on every board;
+the stack high-water mark is measured; a hanging firmware times out and a CPU fault is reported;
+missing tools give one error naming the apt packages; the CLI reports it all."""
 
 from __future__ import annotations
 
@@ -23,6 +23,13 @@ from microforge.runtime.reference import Reference, compare_outputs
 from microforge.targets.cortex_m import firmware as cortex_m
 from tests.builders.c import merge
 from tests.builders.ops import SAME, VALID, conv_model, conv_weights
+from tests.builders.prelu_resize import (
+    PRELU_CASES,
+    RESIZE_CASES,
+    RESIZE_OPTIONS,
+    prelu_model,
+    resize_model,
+)
 from tests.builders.signal import RFFT_CASES, SIMD_RFFT_CASES, rfft_s16_cases
 from tests.oracle import MODELS
 
@@ -106,6 +113,21 @@ def test_conv_depthwise_fc_kernels_bit_exact(target, dsp, tmp_path):
     graph = _conv_cases().build()
     compiled = compile_model(graph, tmp_path / "lib", name="ops")
     report = cortex_m.evaluate(compiled.directory, "ops", graph, target, n=200, dsp=dsp)
+    assert report.check.samples == 200
+    assert report.check.differing_bytes == 0, report.check.first_difference
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
+def test_prelu_and_resize_bit_exact(target, tmp_path):
+    """Every PRELU broadcast layout in float32, int8 and int16, every RESIZE_NEAREST_NEIGHBOR case
+    in float32 and int8, in one firmware."""
+    cases = [prelu_model(d, i, a, 10 * c) for d in (np.float32, np.int8, np.int16)
+             for c, (i, a) in enumerate(PRELU_CASES)]
+    cases += [resize_model(d, s, z, *o, quant=(None, None) if d == np.float32 else (0.05, 0))
+              for d in (np.float32, np.int8) for s, z in RESIZE_CASES for o in RESIZE_OPTIONS]
+    graph = merge(cases).build()
+    compiled = compile_model(graph, tmp_path / "lib", name="ops")
+    report = cortex_m.evaluate(compiled.directory, "ops", graph, target, n=200)
     assert report.check.samples == 200
     assert report.check.differing_bytes == 0, report.check.first_difference
 

@@ -3,6 +3,6 @@
 The order here is the order ``microforge --help`` lists them in.
 """
 
-from microforge.commands import compile, convert, demo, inspect, kws, quantize, run
+from microforge.commands import compile, convert, demo, inspect, kws, quantize, report, run
 
-COMMANDS = [inspect, run, convert, quantize, compile, kws, demo]
+COMMANDS = [inspect, run, convert, quantize, compile, report, kws, demo]

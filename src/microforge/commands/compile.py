@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from microforge.commands.output import check_output
 from microforge.errors import InputError, ModelError
 
 
@@ -34,6 +36,9 @@ def register(sub) -> None:
     p.add_argument("--compare-tflm", action="store_true",
                    help="report TFLM's arena for the same model (needs tflite-micro)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--report", metavar="HTML", default=None,
+                   help="also write a self-contained HTML report (graph, memory plan, per-layer "
+                        "cost; see `microforge report`)")
     p.add_argument("--force", action="store_true",
                    help="write into a directory that holds files microforge did not write")
     p.add_argument("--app", choices=["kws"], default=None,
@@ -70,6 +75,8 @@ def main(args: argparse.Namespace) -> int:
         return kws.compile_app(args)
     if args.verify < 0:
         raise InputError("--verify takes a number of inputs >= 0")
+    if args.report is not None:
+        check_output(Path(args.model), Path(args.report), force=True)
     options = BuildOptions(opt=f"-{args.opt}", dsp=not args.no_dsp, sanitize=args.sanitize)
     report = compile(args.model, args.output, name=args.name, target=args.target,
                      verify=args.verify, options=options, compare_tflm=args.compare_tflm,
@@ -78,4 +85,12 @@ def main(args: argparse.Namespace) -> int:
     print(compile_json(report) if args.json else render_compile(report))
     if report.failure:
         raise ModelError(report.failure)
+    if args.report is not None:
+        from microforge.commands.report import html_report
+        from microforge.frontends import read_model
+
+        size = html_report(read_model(args.model), Path(args.model).name, Path(args.report),
+                           target=args.target, compile_report=report)
+        if not args.json:
+            print(f"wrote {args.report} ({size:,} bytes)")
     return 0

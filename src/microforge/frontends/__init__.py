@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from microforge.frontends.keras import is_hdf5, is_zip, parse_keras_h5, parse_keras_zip
+from microforge.frontends.onnx import parse_onnx, sniff_onnx
 from microforge.frontends.source import ModelSource, load_bytes
 from microforge.frontends.tflite import TFLITE_IDENTIFIER, parse_tflite, read_tflite, write_tflite
 from microforge.ir import Graph
@@ -26,6 +28,9 @@ class Format:
 
 FORMATS: tuple[Format, ...] = (
     Format("TensorFlow Lite", lambda data: data[4:8] == TFLITE_IDENTIFIER, parse_tflite),
+    Format("Keras HDF5 (.h5)", is_hdf5, parse_keras_h5),
+    Format("Keras 3 (.keras)", is_zip, parse_keras_zip),
+    Format("ONNX", sniff_onnx, parse_onnx),
 )
 
 
@@ -39,7 +44,8 @@ def format_of(source: ModelSource) -> str:
 
 
 def read_model(source: ModelSource) -> Graph:
-    """Read a model from a path or bytes, whatever its format (today: ``.tflite``)."""
+    """Read a model from a path or bytes, whatever its format (``.tflite``, ``.onnx``, Keras
+    ``.h5`` / ``.keras``)."""
     data, where = load_bytes(source)
     for fmt in FORMATS:
         if fmt.sniff(data):

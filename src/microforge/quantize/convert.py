@@ -207,9 +207,12 @@ class _Converter:
         b = sg.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
         in_scale = self.params(op.inputs[0])[0]
         bias_dtype = np.int64 if self.int16 else np.int32
-        layer = quantize_layer(w.data, None if b is None else b.data, rule.weight_axis,
-                               self.per_channel, in_scale, bias_dtype)
-        new.inputs[1] = self._new_tensor(w, w.name, np.int8, layer.weight_quant, layer.weights)
+        per_channel = self.per_channel and rule.per_channel
+        data = w.data if rule.per_channel else w.data.reshape(1, -1)  # PRELU alpha: any shape
+        layer = quantize_layer(data, None if b is None else b.data, rule.weight_axis,
+                               per_channel, in_scale, bias_dtype)
+        weights = layer.weights.reshape(w.shape)
+        new.inputs[1] = self._new_tensor(w, w.name, np.int8, layer.weight_quant, weights)
         if b is not None:
             new.inputs[2] = self._new_tensor(b, b.name, bias_dtype, layer.bias_quant, layer.bias)
 

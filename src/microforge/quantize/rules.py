@@ -6,6 +6,9 @@ Every rule names the operator's kind:
   tensor quantized symmetrically (int8, zero point 0) per channel along ``weight_axis`` (or per
   tensor), input 2 an optional bias quantized to int32 (int64 for 16x8) with scale
   ``input_scale * weight_scale`` and zero point 0; the output has its own calibrated parameters.
+  PRELU is weighted too: its constant alpha (input 1) is int8, symmetric and always per tensor
+  (``per_channel`` False), as the TFLite converter quantizes it (measured: a Keras PReLU with
+  per-channel alphas converts to an int8 alpha with one scale, max |alpha| / 127, zero point 0).
 * ``free``: the kernel rescales, so the output has its own calibrated parameters.
 * ``same``: the kernel copies or compares stored values, so the output must carry the input's exact
   parameters (pooling, reshapes, slicing, padding, RELU6, REDUCE_MAX/MIN); with ``multi`` every
@@ -34,6 +37,7 @@ class Rule:
     weight_axis: int = 0
     int16: bool = True
     multi: bool = False
+    per_channel: bool = True
     fixed8: tuple[float, int] | None = None
     fixed16: tuple[float, int] | None = None
 
@@ -42,7 +46,7 @@ def _rule(row: OpDef) -> Rule:
     q = row.quant
     assert q is not None
     return Rule(q.kind, weight_axis=row.weight_axis or 0, int16=q.int16, multi=q.multi,
-                fixed8=q.fixed8, fixed16=q.fixed16)
+                per_channel=q.per_channel, fixed8=q.fixed8, fixed16=q.fixed16)
 
 
 RULES: dict[str, Rule] = {name: _rule(row) for name, row in OPS.items() if row.quant is not None}

@@ -68,6 +68,7 @@ def measure(src_dir: Path, name: str, cc: str | None = None, opt: str = "-O2",
     (gcc's ``-fcallgraph-info``; C library calls such as ``expf`` count as zero), or with
     other compilers the invoke frame plus the largest kernel frame. ``flags``: more compiler
     flags (a cross compiler's ``-mcpu=...``)."""
+    src_dir = Path(src_dir).resolve()  # the compiler runs in a temporary folder
     compiler = find_compiler(cc)
     if shutil.which(size_tool) is None:
         raise ToolError(f"{size_tool} not found; install binutils (apt-get install binutils)")

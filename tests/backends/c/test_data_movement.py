@@ -1,7 +1,7 @@
-"""Generated C for CONCATENATION, STRIDED_SLICE, TRANSPOSE, PAD / PADV2, CAST (non-int8 inputs),
-MEAN / SUM / REDUCE_MAX / REDUCE_MIN against the Python runtime (checked against TFLM in
-tests/runtime/). The runtime tests' single-operator builders are reused; many cases share one
-graph (one C build). Inputs: 200 seeded samples (float specials in the first)."""
+"""Generated C for CONCATENATION, STRIDED_SLICE, TRANSPOSE, PAD / PADV2, RESIZE_NEAREST_NEIGHBOR,
+CAST (non-int8 inputs), MEAN / SUM / REDUCE_MAX / REDUCE_MIN against the Python runtime (checked
+against TFLM in tests/runtime/). The runtime tests' single-operator builders are reused; many
+cases share one graph (one C build). Inputs: 200 seeded samples (float specials in the first)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from tests.builders.ops import (
     slice_model,
     transpose_model,
 )
+from tests.builders.prelu_resize import RESIZE_CASES, RESIZE_OPTIONS, resize_model
 from tests.oracle import MODELS
 
 DTYPES = [np.int8, np.int16, np.int32, np.float32]
@@ -234,3 +235,11 @@ def test_pad_output_shape_with_zero_padding_is_a_copy(tmp_path):
                              tmp_path, name="m")
     assert "mf_pad(" in compiled.source.source
     assert ".ndims = 1" in compiled.source.source
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.float32], ids=_ids)
+def test_resize_nearest_every_case(dtype, tmp_path):
+    """Every size and option combination of the runtime tests in one build per dtype."""
+    quant = (None, None) if dtype == np.float32 else (0.05, 0)
+    check_merged([resize_model(dtype, shape, size, *options, quant=quant)
+                  for shape, size in RESIZE_CASES for options in RESIZE_OPTIONS], tmp_path)

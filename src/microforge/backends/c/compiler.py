@@ -163,33 +163,54 @@ class FixedPlan:
 Planner = Callable[[Subgraph, list[OpMemory]], FixedPlan]
 
 
-def generate(graph: Graph, name: str, description: str, planner: Planner | None = None,
-             emitters: dict[str, OpEmitter] | None = None, can_fail: str = "") -> Generated:
-    """Plan memory and emit C for every operator; returns the pieces ``compile_model`` writes.
-    ``planner``: a fixed plan instead of the C backend's (order search, best fit); ``emitters``:
-    emitters of operators the runtime does not run (called with params None); ``can_fail``: why
-    ``NAME_invoke`` may return -1 (for its header)."""
+@dataclass
+class MemoryPlan:
+    """The arena of a graph as the C library lays it out, before any C is written."""
+
+    graph: Graph  # with its operators in execution order
+    ops: list[_Op]
+    layout: MemoryLayout
+    plan: ArenaPlan
+    tflm_style_plan: ArenaPlan  # TFLM's greedy strategy on the same buffers, in model order
+    order: list[int]  # model operator index of each step
+    align: int = 0  # the arena's alignment in bytes, when it must exceed 8
+
+
+def plan_memory(graph: Graph, planner: Planner | None = None,
+                emitters: dict[str, OpEmitter] | None = None) -> MemoryPlan:
+    """Prepare every operator, choose the execution order and plan the arena (the part of
+    :func:`generate` the HTML report shows). ``planner``: a fixed plan instead of the C backend's
+    (order search, best fit); ``emitters``: emitters of operators the runtime does not run."""
     ops = _prepare(graph, emitters or {})
     sg = graph.main
     memory = [op.memory for op in ops]
-    align = 0
-    if planner is None:
-        tflm_plan = plan_greedy_by_size(layout_memory(sg, memory).buffers)  # TFLM: model order
-
-        def arena_for(order: list[int]) -> int:
-            return plan_best(layout_memory(reordered(sg, order),
-                                           [memory[i] for i in order]).buffers).size
-
-        order = choose_order(sg, arena_for)
-        graph, ops = _in_order(graph, ops, order)
-        sg = graph.main
-        layout = layout_memory(sg, [op.memory for op in ops])
-        plan = plan_best(layout.buffers)
-    else:
+    if planner is not None:
         fixed = planner(sg, memory)
-        order, layout, plan = list(range(len(ops))), fixed.layout, fixed.plan
-        tflm_plan, align = plan, fixed.align
+        verify_plan(fixed.plan)
+        return MemoryPlan(graph, ops, fixed.layout, fixed.plan, fixed.plan, list(range(len(ops))),
+                          fixed.align)
+    tflm_plan = plan_greedy_by_size(layout_memory(sg, memory).buffers)  # TFLM: model order
+
+    def arena_for(order: list[int]) -> int:
+        return plan_best(layout_memory(reordered(sg, order), [memory[i] for i in order]).buffers).size
+
+    order = choose_order(sg, arena_for)
+    graph, ops = _in_order(graph, ops, order)
+    layout = layout_memory(graph.main, [op.memory for op in ops])
+    plan = plan_best(layout.buffers)
     verify_plan(plan)
+    return MemoryPlan(graph, ops, layout, plan, tflm_plan, order)
+
+
+def generate(graph: Graph, name: str, description: str, planner: Planner | None = None,
+             emitters: dict[str, OpEmitter] | None = None, can_fail: str = "") -> Generated:
+    """Plan memory (:func:`plan_memory`) and emit C for every operator; returns the pieces
+    ``compile_model`` writes. ``emitters`` are called with params None; ``can_fail``: why
+    ``NAME_invoke`` may return -1 (for its header)."""
+    planned = plan_memory(graph, planner, emitters)
+    graph, ops, layout, plan = planned.graph, planned.ops, planned.layout, planned.plan
+    tflm_plan, order, align = planned.tflm_style_plan, planned.order, planned.align
+    sg = graph.main
     variables, resets, in_arena = {}, [], []
     for t, tensor in enumerate(sg.tensors):
         if not tensor.is_variable or layout.storage[t].kind == "arena":

@@ -20,12 +20,15 @@ Rule = Callable[[Operator, Subgraph], Any]
 class QuantRule:
     """What TFLM requires of the operator quantized (:mod:`microforge.quantize.rules` explains
     each ``kind``). ``int16``: TFLM has the 16x8 variant. ``multi``: with ``same``, every input
-    shares the output's parameters. ``fixed8`` / ``fixed16``: the (scale, zero point) TFLM fixes on
-    the output of a ``fixed`` operator with int8 / int16 activations."""
+    shares the output's parameters. ``per_channel``: with ``weighted``, the weights may be quantized
+    per channel along the row's ``weight_axis`` (False: always per tensor). ``fixed8`` /
+    ``fixed16``: the (scale, zero point) TFLM fixes on the output of a ``fixed`` operator with
+    int8 / int16 activations."""
 
     kind: Literal["weighted", "free", "same", "fixed"]
     int16: bool = True
     multi: bool = False
+    per_channel: bool = True
     fixed8: tuple[float, int] | None = None
     fixed16: tuple[float, int] | None = None
 

@@ -20,6 +20,7 @@ _CONV = {**_POOL, "quantized_bias_type": TensorType}
 _FC = {**_ACT, "weights_format": FullyConnectedWeightsFormat, "quantized_bias_type": TensorType}
 
 WEIGHTED = QuantRule("weighted")
+PER_TENSOR_WEIGHTED = QuantRule("weighted", per_channel=False)  # PRELU's alpha, as TFLite quantizes it
 FREE, FREE_INT8 = QuantRule("free"), QuantRule("free", int16=False)
 SAME, SAME_INT8 = QuantRule("same"), QuantRule("same", int16=False)
 SAME_MULTI = QuantRule("same", multi=True)
@@ -28,6 +29,13 @@ INT16_FIXED = (1 / 32768, 0)  # SOFTMAX, LOGISTIC and TANH outputs with int16 ac
 
 def _fixed(scale: float, zero_point: int) -> QuantRule:
     return QuantRule("fixed", fixed8=(scale, zero_point), fixed16=INT16_FIXED)
+
+
+def resize_shape(op: Operator, sg: Subgraph) -> tuple[int, ...]:
+    """RESIZE_*: NHWC input, H and W from the constant int32 ``size`` input."""
+    x, size = sg.tensors[op.inputs[0]], sg.tensors[op.inputs[1]]
+    height, width = (int(v) for v in size.data)
+    return (x.shape[0], height, width, x.shape[3])
 
 
 def _binary(name: str, quant: QuantRule | None, fused: bool = True) -> OpDef:
@@ -80,14 +88,17 @@ _ROWS = [
     _binary("MUL", FREE),
     OpDef("PAD", (D, P), quant=SAME),
     OpDef("PADV2", (D, P, P), quant=SAME),
+    OpDef("PRELU", (D, W), shape=broadcast_shape, quant=PER_TENSOR_WEIGHTED),
     _unary("QUANTIZE", None),
     _reduce("REDUCE_MAX", SAME_INT8),
     _reduce("REDUCE_MIN", SAME_INT8),
     _unary("RELU", FREE, as_activation=Activation.RELU),
     _unary("RELU_N1_TO_1", None, as_activation=Activation.RELU_N1_TO_1,
-           no_runtime="no standalone kernel; activation fusion folds a float one into its producer"),
+           no_runtime="TFLM registers no RELU_N1_TO_1 kernel (tflite-micro refuses such a model); "
+           "activation fusion folds a float one into its producer"),
     _unary("RELU6", SAME, as_activation=Activation.RELU6),
     OpDef("RESHAPE", (D, P), quant=SAME),
+    OpDef("RESIZE_NEAREST_NEIGHBOR", (D, P), shape=resize_shape, quant=SAME),
     _unary("SOFTMAX", _fixed(1 / 256, -128)),
     _binary("SQUARED_DIFFERENCE", FREE, fused=False),
     OpDef("SQUEEZE", quant=SAME),

@@ -201,6 +201,7 @@ def build_firmware(src_dir: Path, name: str, graph: Graph, target: str, work: Pa
     """Compile the library and the harness object by object (so the map file names each source)
     and link ``work/firmware.elf`` (and ``work/firmware.map``). ``glibc_math`` links
     ``mf_libm.c`` (glibc's expf/expm1f/tanhf) ahead of newlib's libm."""
+    src_dir = Path(src_dir).resolve()  # the tools run in ``work``
     check_tools()
     b = board(target)
     for fname, text in firmware_files(name, graph, target, opt, dsp).items():

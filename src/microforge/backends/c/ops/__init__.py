@@ -9,6 +9,7 @@ from microforge.backends.c.ops import (  # noqa: F401
     lstm,
     lut,
     pooling,
+    prelu,
     quantize,
     shape,
     signal,

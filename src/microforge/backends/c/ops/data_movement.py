@@ -1,5 +1,6 @@
 """Data movement and reductions → ``mf_data_movement.c``: CONCATENATION, STRIDED_SLICE,
-TRANSPOSE, PAD / PADV2, CAST of non-int8 inputs, MEAN / SUM / REDUCE_MAX / REDUCE_MIN.
+TRANSPOSE, PAD / PADV2, RESIZE_NEAREST_NEIGHBOR, CAST of non-int8 inputs, MEAN / SUM /
+REDUCE_MAX / REDUCE_MIN.
 
 Every layout question is settled at compile time: the emitter turns the runtime kernel's prepared
 params into element counts and strides (dims of extent 1 dropped, neighbours that are contiguous
@@ -17,6 +18,7 @@ from microforge.backends.c.ops.elementwise import operand_ptr
 from microforge.backends.c.ops.lut import wider_input_emitter
 from microforge.backends.c.sources import header_define
 from microforge.planner.lifetimes import OpMemory
+from microforge.runtime.kernels.resize import ResizeNearestParams
 from microforge.runtime.registry import OpContext
 
 MAX_DIMS = header_define("mf_data_movement.h", "MF_MOVE_MAX_DIMS")
@@ -128,6 +130,26 @@ class PadEmitter(OpEmitter):
             value_ptr = e.const("pad_value", np.array([params.default], out.dtype))
         p = e.params("mf_pad_params", {"total": out.size, "copy": _struct(copy)})
         e.call(f"mf_pad({p}, {operand_ptr(ctx, e, 0)}, {value_ptr}, {e.output_ptr()});")
+        e.use("mf_data_movement")
+
+
+@c_emitter("RESIZE_NEAREST_NEIGHBOR")
+class ResizeNearestEmitter(OpEmitter):
+    """The runtime's row and column index tables become two int32 constant arrays; C copies
+    whole pixels (any element type)."""
+
+    def emit(self, ctx: OpContext, params: ResizeNearestParams, e: EmitContext) -> None:
+        x, out = ctx.input(0), ctx.output()
+        if out.size == 0:
+            return
+        p = e.params("mf_resize_params", {
+            "batches": x.shape[0], "in_h": x.shape[1], "in_w": x.shape[2],
+            "out_h": out.shape[1], "out_w": out.shape[2],
+            "pixel_bytes": x.shape[3] * x.dtype.itemsize,
+            "rows": Raw(e.const("rows", params.rows.astype(np.int32))),
+            "cols": Raw(e.const("cols", params.cols.astype(np.int32))),
+        })
+        e.call(f"mf_resize_nearest({p}, {e.input_ptr(0)}, {e.output_ptr()});")
         e.use("mf_data_movement")
 
 

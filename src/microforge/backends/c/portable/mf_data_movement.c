@@ -73,6 +73,23 @@ void mf_pad(const mf_pad_params *p, const void *input, const void *value, void *
     mf_strided_copy(&p->copy, input, output);
 }
 
+void mf_resize_nearest(const mf_resize_params *p, const void *input, void *output) {
+    const size_t pixel = (size_t)p->pixel_bytes;
+    const uint8_t *image = (const uint8_t *)input;
+    uint8_t *out = (uint8_t *)output;
+    int32_t b, y, x;
+    for (b = 0; b < p->batches; ++b) {
+        for (y = 0; y < p->out_h; ++y) {
+            const uint8_t *row = image + (size_t)p->rows[y] * (size_t)p->in_w * pixel;
+            for (x = 0; x < p->out_w; ++x) {
+                memcpy(out, row + (size_t)p->cols[x] * pixel, pixel);
+                out += pixel;
+            }
+        }
+        image += (size_t)p->in_h * (size_t)p->in_w * pixel;
+    }
+}
+
 /* ---- reductions ---- */
 
 /* Visit every output (kept index, row-major) and, within it, every reduced element in row-major

@@ -1,5 +1,5 @@
 /* Data movement and reductions: CONCATENATION, STRIDED_SLICE, TRANSPOSE, PAD / PADV2, CAST,
- * MEAN / SUM / REDUCE_MAX / REDUCE_MIN. Mirrors the runtime kernels of the same names. */
+ * RESIZE_NEAREST_NEIGHBOR, MEAN / SUM / REDUCE_MAX / REDUCE_MIN. Mirrors the runtime kernels of the same names. */
 #ifndef MF_DATA_MOVEMENT_H
 #define MF_DATA_MOVEMENT_H
 
@@ -32,6 +32,14 @@ typedef struct {
     mf_copy_params copy;
 } mf_pad_params;
 
+/* RESIZE_NEAREST_NEIGHBOR of `batches` NHWC images: output pixel (y, x) is a copy of the
+ * `pixel_bytes` of input pixel (rows[y], cols[x]) (the index tables are computed at compile
+ * time, as the runtime's prepare computes them). */
+typedef struct {
+    int32_t batches, in_h, in_w, out_h, out_w, pixel_bytes;
+    const int32_t *rows, *cols;
+} mf_resize_params;
+
 /* Reductions: the kept dimensions (output order) and the reduced ones (summation order), each
  * with input strides; `n` reduced elements per output. Quantized sums: (sum - offset) rescaled by
  * (m, s), clamped to [lo, hi] (relative to zp_out), plus zp_out. Float MEAN divides by n. */
@@ -48,6 +56,7 @@ typedef struct {
 void mf_strided_copy(const mf_copy_params *p, const void *src, void *dst);
 void mf_concatenation(const mf_concat_params *p, const void *const *inputs, void *output);
 void mf_pad(const mf_pad_params *p, const void *input, const void *value, void *output);
+void mf_resize_nearest(const mf_resize_params *p, const void *input, void *output);
 
 void mf_reduce_sum_f32(const mf_reduce_params *p, const float *x, float *out);
 void mf_reduce_sum_s8(const mf_reduce_params *p, const int8_t *x, int8_t *out);

@@ -1,0 +1,146 @@
+"""The two Keras file containers, opened without Keras or TensorFlow.
+
+* Keras 2 / legacy HDF5 (``.h5``, written by tf_keras and by Keras 3's legacy saver): the root
+  attribute ``model_config`` (JSON) and a ``model_weights`` group holding, per layer name, a group
+  whose ``weight_names`` attribute lists the layer's variables in the order Keras created them.
+* Keras 3 (``.keras``): a zip of ``config.json``, ``model.weights.h5`` and ``metadata.json``. The
+  weights file holds ``layers/<key>/vars/0..n`` (nested layers such as an LSTM's cell below
+  ``layers/<key>/cell/vars``); the key is not always the layer name (a ``Sequential`` numbers layers
+  by class: ``dense``, ``dense_1``, ...), so each ``vars`` group's ``name`` attribute names it.
+
+h5py is imported here only (the ``keras`` extra).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from microforge.errors import ModelError
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+ZIP_SIGNATURE = b"PK\x03\x04"
+
+
+@dataclass
+class KerasFile:
+    """A Keras model file's content: the model config (the JSON Keras writes), each layer's weights
+    by layer name in creation order, and the Keras version that wrote it ("2.x" / "3.x")."""
+
+    config: dict[str, Any]
+    weights: dict[str, list[np.ndarray]]
+    keras_version: str
+
+
+def is_hdf5(data: bytes) -> bool:
+    """HDF5 keeps its superblock signature at offset 0, 512, 1024, 2048, ... (a user block may
+    precede it)."""
+    offset = 0
+    while offset + 8 <= len(data) and offset <= 1 << 20:
+        if data[offset:offset + 8] == HDF5_SIGNATURE:
+            return True
+        offset = 512 if offset == 0 else offset * 2
+    return False
+
+
+def is_zip(data: bytes) -> bool:
+    return data[:4] == ZIP_SIGNATURE
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise ModelError("reading Keras models needs the h5py package: "
+                         "pip install 'microforge[keras]'") from None
+    return h5py
+
+
+def _open_h5(data: bytes, what: str):
+    h5py = _h5py()
+    try:
+        return h5py.File(io.BytesIO(data), "r")
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{what} is a corrupt or truncated HDF5 file ({exc}); re-save the model"
+                         ) from None
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _json(text: Any, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(_text(text))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{what} is not valid JSON ({exc}); re-save the model") from None
+    if not isinstance(value, dict):
+        raise ModelError(f"{what} is not a JSON object; re-save the model")
+    return value
+
+
+def read_h5(data: bytes) -> KerasFile:
+    """A Keras 2 (or Keras 3 legacy) HDF5 model file."""
+    f = _open_h5(data, "the file")
+    try:
+        if "model_config" not in f.attrs:
+            raise ModelError("an HDF5 file without a 'model_config' attribute: a weights-only file "
+                             "or not a Keras model; save the whole model (model.save('m.h5'))")
+        config = _json(f.attrs["model_config"], "the 'model_config' attribute")
+        version = _text(f.attrs.get("keras_version", "2"))
+        group = f["model_weights"] if "model_weights" in f else f
+        weights: dict[str, list[np.ndarray]] = {}
+        for name in group:
+            names = group[name].attrs.get("weight_names", [])
+            weights[name] = [np.array(group[name][_text(w)], dtype=np.float32) for w in names]
+        return KerasFile(config, weights, version)
+    except (KeyError, OSError, ValueError) as exc:
+        raise ModelError(f"corrupt Keras HDF5 content ({type(exc).__name__}: {exc}); re-save the "
+                         "model") from None
+    finally:
+        f.close()
+
+
+def _collect_vars(group, out: list[np.ndarray]) -> None:
+    """A Keras 3 layer's variables: its own ``vars/0..n``, then those of its nested layers."""
+    if "vars" in group:
+        v = group["vars"]
+        out.extend(np.array(v[k], dtype=np.float32) for k in sorted(v, key=int))
+    for key in group:
+        if key != "vars" and hasattr(group[key], "keys"):
+            _collect_vars(group[key], out)
+
+
+def read_keras_zip(data: bytes) -> KerasFile:
+    """A Keras 3 ``.keras`` zip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = set(z.namelist())
+            if "config.json" not in names:
+                raise ModelError("a zip without config.json: not a Keras 3 .keras model")
+            config = _json(z.read("config.json"), "config.json")
+            meta = _json(z.read("metadata.json"), "metadata.json") if "metadata.json" in names else {}
+            blob = z.read("model.weights.h5") if "model.weights.h5" in names else None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise ModelError(f"a corrupt or truncated zip ({exc}); re-save the model") from None
+    weights: dict[str, list[np.ndarray]] = {}
+    if blob is not None:
+        f = _open_h5(blob, "model.weights.h5")
+        try:
+            layers = f["layers"] if "layers" in f else {}
+            for key in layers:
+                vars_group = layers[key].get("vars")
+                name = _text(vars_group.attrs.get("name", key)) if vars_group is not None else key
+                weights[name] = []
+                _collect_vars(layers[key], weights[name])
+        except (KeyError, OSError, ValueError) as exc:
+            raise ModelError(f"corrupt model.weights.h5 ({type(exc).__name__}: {exc}); re-save "
+                             "the model") from None
+        finally:
+            f.close()
+    return KerasFile(config, weights, str(meta.get("keras_version", "3")))
