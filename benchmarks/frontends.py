@@ -50,21 +50,27 @@ from microforge.quantize.report import quantize_input, sqnr_db  # noqa: E402
 ONNX_MODELS = ("ds_cnn", "mobilenet_v2", "conv1d_audio", "resnet8", "autoencoder")
 
 
-def dequantized(model: microforge.Model, x: np.ndarray) -> np.ndarray:
-    """First output of an int8 model on float channels-last inputs, dequantized, (N, -1)."""
+def dequantized(model: microforge.Model, x: np.ndarray) -> list[np.ndarray]:
+    """Outputs of an int8 model on float channels-last inputs, dequantized, (N, -1) each."""
     tensor = model.graph.main.tensors[model.graph.main.inputs[0]]
     q = quantize_input(x.reshape((len(x),) + tuple(tensor.shape[1:])), tensor)
-    out, info = model.run(q)[0], model.outputs[0]
-    return ((out.astype(np.float64) - info.zero_point) * info.scale).reshape(len(x), -1)
+    return [((out.astype(np.float64) - info.zero_point) * info.scale).reshape(len(x), -1)
+            for out, info in zip(model.run(q), model.outputs)]
+
+
+def sqnr(refs: list[np.ndarray], outs: list[np.ndarray]) -> float:
+    """Worst output SQNR; outputs are matched to the reference outputs by shape and similarity
+    (the converter may reorder them)."""
+    return min(max(sqnr_db(ref, o) for o in outs if o.shape == ref.shape) for ref in refs)
 
 
 def tflm_matches(data: bytes, model: microforge.Model, x: np.ndarray) -> bool:
-    """tflite-micro gives microforge's runtime output bit for bit on the first 8 inputs."""
+    """tflite-micro gives microforge's runtime outputs bit for bit on the first 8 inputs."""
     tensor = model.graph.main.tensors[model.graph.main.inputs[0]]
     q = quantize_input(x[:8].reshape((8,) + tuple(tensor.shape)), tensor)
-    ours = model.run(q.reshape((8,) + tuple(tensor.shape[1:])) if tensor.shape[0] == 1 else q)[0]
-    theirs = tflm_run(data, [[s] for s in q])[0]
-    return np.array_equal(ours.reshape(theirs.shape), theirs)
+    ours = model.run(q.reshape((8,) + tuple(tensor.shape[1:])) if tensor.shape[0] == 1 else q)
+    theirs = tflm_run(data, [[s] for s in q])
+    return all(np.array_equal(o.reshape(t.shape), t) for o, t in zip(ours, theirs))
 
 
 def keras_rows(names: list[str], tmp: Path) -> list[tuple]:
@@ -77,8 +83,9 @@ def keras_rows(names: list[str], tmp: Path) -> list[tuple]:
             trained = keras_models.make(name, held_out=1024)
             path = tmp / f"{name}.keras"
             trained.keras_model.save(path)
-            ref = np.asarray(trained.keras_model.predict(trained.test_x, verbose=0))
-        ref = ref.reshape(len(ref), -1).astype(np.float64)
+            ref = trained.keras_model.predict(trained.test_x, verbose=0)
+        refs = [np.asarray(r, np.float64).reshape(len(trained.test_x), -1)
+                for r in (ref if isinstance(ref, list) else [ref])]
         calib = trained.train_x
 
         start = time.perf_counter()
@@ -86,7 +93,7 @@ def keras_rows(names: list[str], tmp: Path) -> list[tuple]:
         data = write_tflite(model.graph)
         mf_time = time.perf_counter() - start
         mf_model = microforge.load(data)
-        mf_sqnr = sqnr_db(ref, dequantized(mf_model, trained.test_x))
+        mf_sqnr = sqnr(refs, dequantized(mf_model, trained.test_x))
         ok = tflm_matches(data, mf_model, trained.test_x)
 
         def representative(calib=calib):
@@ -105,7 +112,7 @@ def keras_rows(names: list[str], tmp: Path) -> list[tuple]:
             tfl = converter.convert()
             tfl_time = time.perf_counter() - start
         graph, _ = PassManager([fold_constants, remove_dead])(read_tflite(tfl))
-        tfl_sqnr = sqnr_db(ref, dequantized(microforge.Model(graph), trained.test_x))
+        tfl_sqnr = sqnr(refs, dequantized(microforge.Model(graph), trained.test_x))
         rows.append(("Keras " + name, "TFLite converter", mf_time, tfl_time, mf_sqnr, tfl_sqnr,
                      "yes" if ok else "NO"))
         print(f"{rows[-1][0]}: microforge {mf_sqnr:.2f} dB in {mf_time:.2f} s, converter "
@@ -150,7 +157,7 @@ def onnx_rows(names: list[str], tmp: Path, samples: int) -> list[tuple]:
         data = write_tflite(model.graph)
         mf_time = time.perf_counter() - start
         mf_model = microforge.load(data)
-        mf_sqnr = sqnr_db(ref, dequantized(mf_model, to_ir(test)))
+        mf_sqnr = sqnr([ref], dequantized(mf_model, to_ir(test)))
         ok = tflm_matches(data, mf_model, to_ir(test))
 
         class Reader(q.CalibrationDataReader):
@@ -171,7 +178,7 @@ def onnx_rows(names: list[str], tmp: Path, samples: int) -> list[tuple]:
         converted = write_tflite(microforge.load(qdq).graph)
         conv_time = time.perf_counter() - start
         conv_model = microforge.load(converted)
-        conv_sqnr = sqnr_db(ref, dequantized(conv_model, to_ir(test)))
+        conv_sqnr = sqnr([ref], dequantized(conv_model, to_ir(test)))
         ok = ok and tflm_matches(converted, conv_model, to_ir(test))
         rows.append(("ONNX " + name, "onnxruntime QDQ", mf_time, ort_time, mf_sqnr, ort_sqnr,
                      "yes" if ok else "NO"))
