@@ -63,6 +63,18 @@ class EmitContext:
                                       align))
         return symbol
 
+    def const_by_variant(self, hint: str, array: np.ndarray, guard: str, variant: np.ndarray) -> str:
+        """``static const`` data laid out one way for the portable kernel and another for a kernel
+        variant (``#if guard``, e.g. ``MF_USE_DSP``): the same type and element count, so each
+        build holds exactly one of the two in flash."""
+        arr, alt = np.asarray(array), np.asarray(variant)
+        if arr.size != alt.size or arr.dtype != alt.dtype or not arr.size:
+            raise ValueError(f"{hint}: the variant layout must have the same type and size")
+        symbol = f"{self.prefix}_{hint}"
+        values = f"\n#if {guard}\n    {c_values(alt)}\n#else\n    {c_values(arr)}\n#endif\n"
+        self.consts.append(ConstArray(symbol, ctype(arr.dtype), values, arr.size, arr.nbytes))
+        return symbol
+
     def params(self, struct_type: str, fields: dict[str, Any]) -> str:
         """Declare ``static const struct_type prefix_params = {...}``; returns ``&symbol``."""
         symbol = f"{self.prefix}_params"

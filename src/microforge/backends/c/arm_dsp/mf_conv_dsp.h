@@ -220,8 +220,185 @@ static void blocks_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *
     }
 }
 
-void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
-    if (p->pointwise) {
+/* ---- CONV_2D as a matrix product (col != NULL): im2col + 2x2 output-by-channel blocking ----
+ * Weights, laid out by the emitter (ops/conv.py dsp_weights) in the order this loop reads them:
+ * per pair of output channels, for each whole group of four window positions k = (ky, kx, ic)
+ * (TFLite's OHWI order), the first channel's four bytes then the second's, each stored as
+ * 0, 2, 1, 3 so that __sxtb16 gives (w0, w1) and its ror-8 twin (w2, w3); then the two channels'
+ * last (k mod 4) bytes. An odd last channel has its row alone.
+ * The columns of two output pixels are interleaved the same way: per group of four positions,
+ * four int16 of pixel 0 then four of pixel 1, x + input offset for in-image taps and 0 for
+ * padding (which TFLM leaves out of the sum: the same integers). Two pixels share every weight
+ * load and two channels every column load: eight SMLADs per group, sums and pointers in registers. */
+static void dsp_column(const mf_conv_s8_params *p, const int8_t *input, int32_t px, int16_t *col) {
+    const int32_t oy = px / p->out_w, ox = px - oy * p->out_w;
+    const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+    const int32_t in_c = p->in_c;
+    const int16x2_t off2 = dsp_pair(p->input_offset);
+    int32_t ky, kx, ic, k = 0;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        for (kx = 0; kx < p->k_w; ++kx) {
+            const int32_t ix = ix0 + kx * p->dil_w;
+            const int8_t *x = input + ((size_t)iy * p->in_w + ix) * in_c;
+            const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+            if (inside && (in_c & 3) == 0) {
+                for (ic = 0; ic < in_c; ic += 4, k += 4) { /* (x0, x2), (x1, x3) -> (x0, x1), (x2, x3) */
+                    const uint32_t xv = mf_dsp_load4(x + ic);
+                    const uint32_t e = (uint32_t)__sadd16(__sxtb16(xv), off2);
+                    const uint32_t o = (uint32_t)__sadd16(mf_dsp_sxtb16_odd(xv), off2);
+                    const uint32_t lo = (e & 0xFFFFu) | (o << 16), hi = (e >> 16) | (o & 0xFFFF0000u);
+                    memcpy(col + 2 * k, &lo, 4);
+                    memcpy(col + 2 * k + 2, &hi, 4);
+                }
+            } else {
+                for (ic = 0; ic < in_c; ++ic, ++k) {
+                    col[2 * (k & ~3) + (k & 3)] = inside ? (int16_t)(x[ic] + p->input_offset) : 0;
+                }
+            }
+        }
+    }
+}
+
+static inline int8_t dsp_out(const mf_conv_s8_params *p, int32_t acc, int32_t c) {
+    const int32_t v = mf_requantize(acc, p->multiplier[c], p->left_shift[c], p->right_shift[c]);
+    return (int8_t)mf_clamp(v + p->output_offset, p->act_min, p->act_max);
+}
+
+/* acc[0..4) = (pixel 0, channel 0), (pixel 1, channel 0), (pixel 0, channel 1), (pixel 1, channel 1)
+ * plus the sums over the groups of w (two rows interleaved, or one row when single) and col. */
+static void dsp_dot_2x2(const int8_t *w, const int16_t *col, int32_t groups, int32_t tail,
+                        int single, int32_t *acc) {
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    const int16_t *const end = col + 8 * groups;
+    int32_t i;
+    if (single) {
+        for (; col != end; col += 8, w += 4) {
+            int16x2_t x;
+            const uint32_t v = mf_dsp_load4(w);
+            const int16x2_t ea = __sxtb16(v), eb = mf_dsp_sxtb16_odd(v);
+            memcpy(&x, col, 4);
+            a00 = __smlad(x, ea, a00);
+            memcpy(&x, col + 4, 4);
+            a01 = __smlad(x, ea, a01);
+            memcpy(&x, col + 2, 4);
+            a00 = __smlad(x, eb, a00);
+            memcpy(&x, col + 6, 4);
+            a01 = __smlad(x, eb, a01);
+        }
+        for (i = 0; i < tail; ++i) {
+            a00 += (int32_t)col[i] * w[i];
+            a01 += (int32_t)col[4 + i] * w[i];
+        }
+    } else {
+#if defined(__GNUC__)
+        /* one group in 18 instructions: gcc's own schedule of the C below spills the sums */
+        for (; col != end;) {
+            uint32_t v0, v1, e0, e1, x;
+            __asm__("ldr %[v0], [%[w]], #4\n\t"
+                    "ldr %[v1], [%[w]], #4\n\t"
+                    "sxtb16 %[e0], %[v0]\n\t"
+                    "sxtb16 %[e1], %[v1]\n\t"
+                    "ldr %[x], [%[c]], #8\n\t"
+                    "smlad %[a00], %[x], %[e0], %[a00]\n\t"
+                    "smlad %[a10], %[x], %[e1], %[a10]\n\t"
+                    "ldr %[x], [%[c]], #-4\n\t"
+                    "smlad %[a01], %[x], %[e0], %[a01]\n\t"
+                    "smlad %[a11], %[x], %[e1], %[a11]\n\t"
+                    "sxtb16 %[e0], %[v0], ror #8\n\t"
+                    "sxtb16 %[e1], %[v1], ror #8\n\t"
+                    "ldr %[x], [%[c]], #8\n\t"
+                    "smlad %[a00], %[x], %[e0], %[a00]\n\t"
+                    "smlad %[a10], %[x], %[e1], %[a10]\n\t"
+                    "ldr %[x], [%[c]], #4\n\t"
+                    "smlad %[a01], %[x], %[e0], %[a01]\n\t"
+                    "smlad %[a11], %[x], %[e1], %[a11]"
+                    : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11),
+                      [w] "+r"(w), [c] "+r"(col), [v0] "=&r"(v0), [v1] "=&r"(v1), [e0] "=&r"(e0),
+                      [e1] "=&r"(e1), [x] "=&r"(x)
+                    :
+                    : "memory");
+        }
+#else
+        for (; col != end; col += 8, w += 8) {
+            int16x2_t x;
+            const uint32_t v0 = mf_dsp_load4(w), v1 = mf_dsp_load4(w + 4);
+            int16x2_t e0 = __sxtb16(v0), e1 = __sxtb16(v1);
+            memcpy(&x, col, 4);
+            a00 = __smlad(x, e0, a00);
+            a10 = __smlad(x, e1, a10);
+            memcpy(&x, col + 4, 4);
+            a01 = __smlad(x, e0, a01);
+            a11 = __smlad(x, e1, a11);
+            e0 = mf_dsp_sxtb16_odd(v0);
+            e1 = mf_dsp_sxtb16_odd(v1);
+            memcpy(&x, col + 2, 4);
+            a00 = __smlad(x, e0, a00);
+            a10 = __smlad(x, e1, a10);
+            memcpy(&x, col + 6, 4);
+            a01 = __smlad(x, e0, a01);
+            a11 = __smlad(x, e1, a11);
+        }
+#endif
+        for (i = 0; i < tail; ++i) {
+            a00 += (int32_t)col[i] * w[i];
+            a01 += (int32_t)col[4 + i] * w[i];
+            a10 += (int32_t)col[i] * w[tail + i];
+            a11 += (int32_t)col[4 + i] * w[tail + i];
+        }
+    }
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
+/* out0 / out1 = the two pixels' outputs from the interleaved columns (out1 NULL: one pixel). */
+static void dsp_matmul_2x2(const mf_conv_s8_params *p, int32_t k, const int16_t *col, int8_t *out0,
+                           int8_t *out1) {
+    const int32_t groups = k >> 2, tail = k & 3;
+    const int8_t *w = p->weights;
+    int32_t oc;
+    for (oc = 0; oc < p->out_c; oc += 2) {
+        const int single = oc + 1 == p->out_c;
+        int32_t acc[4];
+        acc[0] = acc[1] = p->bias[oc];
+        acc[2] = acc[3] = single ? 0 : p->bias[oc + 1];
+        dsp_dot_2x2(w, col, groups, tail, single, acc);
+        w += single ? k : 2 * k;
+        out0[oc] = dsp_out(p, acc[0], oc);
+        if (out1 != NULL) {
+            out1[oc] = dsp_out(p, acc[1], oc);
+        }
+        if (!single) {
+            out0[oc + 1] = dsp_out(p, acc[2], oc + 1);
+            if (out1 != NULL) {
+                out1[oc + 1] = dsp_out(p, acc[3], oc + 1);
+            }
+        }
+    }
+}
+
+/* Pixel pairs: both windows are copied to the columns before either pixel's outputs are written
+ * (the in-place plan of backends/c/ops/conv.py allows for this order as well). */
+static void conv_matmul_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *output,
+                            int16_t *col) {
+    const int32_t k = p->k_h * p->k_w * p->in_c;
+    const int32_t pixels = p->out_h * p->out_w;
+    int32_t px;
+    for (px = 0; px < pixels; px += 2) {
+        const int32_t two = px + 1 < pixels;
+        int8_t *out = output + (size_t)px * p->out_c;
+        dsp_column(p, input, px, col);
+        dsp_column(p, input, two ? px + 1 : px, col + 4);
+        dsp_matmul_2x2(p, k, col, out, two ? out + p->out_c : NULL);
+    }
+}
+
+void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output, int16_t *col) {
+    if (col != NULL) {
+        conv_matmul_dsp(p, input, output, col);
+    } else if (p->pointwise) {
         conv_pointwise_s8_dsp(p, input, output);
     } else {
         blocks_dsp(p, input, output, 0);

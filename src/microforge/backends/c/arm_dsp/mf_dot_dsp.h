@@ -16,7 +16,13 @@ static inline uint32_t mf_dsp_load4(const int8_t *p) {
 
 /* Bytes 1 and 3 of v, sign-extended into two int16 halves (bytes 0 and 2: __sxtb16(v)). */
 static inline int16x2_t mf_dsp_sxtb16_odd(uint32_t v) {
+#if defined(__GNUC__)
+    int16x2_t out; /* one SXTB16 with its rotation, which gcc does not fold in by itself */
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(out) : "r"(v));
+    return out;
+#else
     return __sxtb16((v >> 8) | (v << 24));
+#endif
 }
 
 /* acc + sum of x[i] * w[i] for i < n. */

@@ -16,6 +16,7 @@ from microforge.runtime.registry import OpContext
 
 BLOCK = header_define("mf_conv.h", "MF_CONV_BLOCK")
 MAX_POINTWISE_IN_C = header_define("mf_conv.h", "MF_CONV_MAX_POINTWISE_IN_C")
+MAX_COL = header_define("mf_conv.h", "MF_CONV_MAX_COL")
 
 AnyConvParams = ConvParams | DepthwiseParams
 
@@ -60,19 +61,57 @@ def _common(ctx: OpContext, params: AnyConvParams) -> dict:
     }
 
 
+def _window(ctx: OpContext) -> int:
+    """k_h * k_w * in_c: the length of one im2col column."""
+    w = ctx.input(1)
+    return w.shape[1] * w.shape[2] * w.shape[3]
+
+
+def _matmul(ctx: OpContext) -> bool:
+    """Whether the DSP variant runs this CONV_2D as a matrix product (scratch for two columns)."""
+    return _window(ctx) <= MAX_COL
+
+
+def col_bytes(k: int) -> int:
+    """``MF_CONV_COL_BYTES(k)``: two interleaved int16 columns of k rounded up to 4."""
+    return 2 * 2 * (-(-k // 4) * 4)
+
+
+def dsp_weights(ohwi: np.ndarray) -> np.ndarray:
+    """The DSP matrix product's weight layout, in the order ``dsp_dot_2x2`` (mf_conv_dsp.h) reads
+    it: per pair of output channels, each whole group of four window positions as the first
+    channel's four bytes then the second's, each stored as 0, 2, 1, 3; then both channels' last
+    (k mod 4) bytes; an odd last channel alone. A permutation: no flash growth."""
+    rows = np.ascontiguousarray(ohwi).reshape(ohwi.shape[0], -1)
+    out_c, k = rows.shape
+    k4 = k // 4 * 4
+    swizzled = rows[:, :k4].reshape(out_c, -1, 4)[:, :, [0, 2, 1, 3]]
+    parts = []
+    for oc in range(0, out_c, 2):
+        pair = swizzled[oc:oc + 2]  # (1 or 2, groups, 4)
+        parts += [pair.transpose(1, 0, 2).reshape(-1), rows[oc:oc + 2, k4:].reshape(-1)]
+    return np.concatenate(parts).astype(rows.dtype)
+
+
 def _emit(ctx: OpContext, params: AnyConvParams, e: EmitContext, weights: np.ndarray, depth_multiplier: int,
-          fn: str, pointwise: bool = False) -> None:
+          fn: str, pointwise: bool = False, dsp_layout: np.ndarray | None = None) -> None:
     c = _common(ctx, params)
     fields = {k: v for k, v in c.items() if not k.startswith("_")}
     fields["depth_multiplier"] = depth_multiplier
     fields["pointwise"] = int(pointwise)
-    fields["weights"] = Raw(e.const("w", np.ascontiguousarray(weights)))
+    w = np.ascontiguousarray(weights)
+    fields["weights"] = Raw(e.const("w", w) if dsp_layout is None else
+                            e.const_by_variant("w", w, "MF_USE_DSP", dsp_layout))
     fields["bias"] = Raw(e.const("bias", _check_int32(ctx, c["_bias"], "bias")))
     fields["multiplier"] = Raw(e.const("mult", c["_multiplier"]))
     fields["left_shift"] = Raw(e.const("lshift", c["_left"]))
     fields["right_shift"] = Raw(e.const("rshift", c["_right"]))
     p = e.params("mf_conv_s8_params", fields)
-    e.call(f"{fn}({p}, {e.input_ptr(0)}, {e.output_ptr()});")
+    if fn == "mf_conv_s8":
+        col = f"(int16_t *){e.scratch()}" if dsp_layout is not None else "NULL"
+        e.call(f"{fn}({p}, {e.input_ptr(0)}, {e.output_ptr()}, {col});")
+    else:
+        e.call(f"{fn}({p}, {e.input_ptr(0)}, {e.output_ptr()});")
     e.use("mf_conv")
 
 
@@ -98,23 +137,35 @@ class Conv2DEmitter(OpEmitter):
     def memory(self, ctx: OpContext, params: ConvParams) -> OpMemory:
         if params.kind == "float":
             return OpMemory()
+        out_c = ctx.output().shape[3]
         if _pointwise(ctx, params):  # one step per pixel: the pixel is copied before any write
-            in_c, out_c = ctx.input(0).shape[3], ctx.output().shape[3]
+            in_c = ctx.input(0).shape[3]
             pixels = np.arange(ctx.output().size // out_c, dtype=np.int64)
-            return OpMemory(inplace=True,
-                            inplace_shift=max_safe_shift(pixels * in_c, (pixels + 1) * out_c))
-        # every block reads all in_c
-        return _block_steps(ctx, params, lambda starts: np.zeros_like(starts))
+            mem = OpMemory(inplace=True,
+                           inplace_shift=max_safe_shift(pixels * in_c, (pixels + 1) * out_c))
+        else:  # every block reads all in_c
+            mem = _block_steps(ctx, params, lambda starts: np.zeros_like(starts))
+        if not _matmul(ctx):
+            return mem
+        # the DSP matrix product: steps of two pixels, both windows read before any write
+        first = _first_read(ctx, params)
+        pixels = first.size
+        starts = np.arange(0, pixels, 2, dtype=np.int64)
+        firsts = np.minimum(first[starts], first[np.minimum(starts + 1, pixels - 1)])
+        pairs = max_safe_shift(firsts, np.minimum(starts + 2, pixels) * out_c)
+        return OpMemory(inplace=True, inplace_shift=min(mem.inplace_shift, pairs),
+                        scratch=col_bytes(_window(ctx)))
 
     def emit(self, ctx: OpContext, params: ConvParams, e: EmitContext) -> None:
         _int8_only(ctx, params)
         w = ctx.input(1)
         if w.shape[3] != ctx.input(0).shape[3]:
             raise ctx.unsupported("grouped convolution has no C kernel yet")
+        dsp = dsp_weights(w.data) if _matmul(ctx) else None
         if _pointwise(ctx, params):
-            _emit(ctx, params, e, w.data.reshape(w.shape[0], w.shape[3]), 1, "mf_conv_s8", True)
-        else:
-            _emit(ctx, params, e, w.data.transpose(1, 2, 3, 0), 1, "mf_conv_s8")  # [kh][kw][ic][oc]
+            _emit(ctx, params, e, w.data.reshape(w.shape[0], w.shape[3]), 1, "mf_conv_s8", True, dsp)
+        else:  # [kh][kw][ic][oc]
+            _emit(ctx, params, e, w.data.transpose(1, 2, 3, 0), 1, "mf_conv_s8", dsp_layout=dsp)
 
 
 @c_emitter("DEPTHWISE_CONV_2D")

@@ -35,9 +35,10 @@ static void conv_pointwise_s8(const mf_conv_s8_params *p, const int8_t *input, i
     }
 }
 
-void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
+void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output, int16_t *col) {
     int32_t oy, ox, ky, kx, ic, c0, c;
     int32_t acc[MF_CONV_BLOCK];
+    (void)col;
     if (p->pointwise) {
         conv_pointwise_s8(p, input, output);
         return;

@@ -19,6 +19,10 @@
 #define MF_CONV_BLOCK 64
 /* Largest input depth of the pointwise path (it keeps one input pixel as int16 on the stack). */
 #define MF_CONV_MAX_POINTWISE_IN_C 256
+/* Largest window (k_h * k_w * in_c) of the DSP matrix-product path: CONV_2D gets a scratch of
+ * MF_CONV_COL_BYTES(k) for two int16 columns, and its weights in the layout of mf_conv_dsp.h. */
+#define MF_CONV_MAX_COL 2048
+#define MF_CONV_COL_BYTES(k) (16 * (((k) + 3) / 4))
 
 typedef struct {
     int32_t in_h, in_w, in_c;
@@ -37,7 +41,9 @@ typedef struct {
     const int32_t *right_shift;  /* [out_c] max(-shift, 0) */
 } mf_conv_s8_params;
 
-void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output);
+/* col: scratch of MF_CONV_COL_BYTES(k_h * k_w * in_c) bytes, or NULL (window too large); only the
+ * DSP variant uses it, and then reads the weights in its own layout (mf_conv_dsp.h). */
+void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output, int16_t *col);
 void mf_depthwise_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output);
 
 #endif
