@@ -77,6 +77,24 @@ def conv1d_net():
     return Net().eval(), (1, 4, 32)
 
 
+def dense_bn_net():
+    """Linear -> BatchNorm1d -> ReLU twice, then Linear: onnxruntime quantizes the Gemm output and
+    the BatchNormalization separately; microforge folds the batch norm into the weights."""
+    torch = pytest.importorskip("torch", reason="PyTorch not installed (test extra)")
+    nn = torch.nn
+    torch.manual_seed(2)
+    net = nn.Sequential(nn.Linear(64, 32), nn.BatchNorm1d(32), nn.ReLU(),
+                        nn.Linear(32, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 16))
+    with torch.no_grad():
+        for m in net:
+            if isinstance(m, nn.BatchNorm1d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+    return net.eval(), (1, 64)
+
+
 MODELS = {"convnet": small_convnet, "conv1d": conv1d_net}
 
 

@@ -92,15 +92,19 @@ def symmetric_weights(data: np.ndarray, q: FileQuant | None, axis: int
 
 def integer_bias(data: np.ndarray, q: FileQuant | None, bias_scale: np.ndarray) -> np.ndarray:
     """int32 bias for scale ``bias_scale`` (per channel): the file's integers when the file used
-    that scale, else the real bias rounded (half away from zero, as the TFLite converter)."""
+    that scale and lowering kept the bias, else the real bias rounded (half away from zero, as the
+    TFLite converter)."""
     scale = np.broadcast_to(bias_scale, data.shape).astype(np.float64)
+    real = data.astype(np.float64)
     if q is not None and q.values is not None and q.values.shape == data.shape:
         file_scale = np.broadcast_to(q.scale, data.shape).astype(np.float64)
-        if (q.zero_point == 0).all() and np.allclose(file_scale, scale, rtol=1e-6, atol=0):
-            return q.values.astype(np.int32)
-        real = dequantize(q.values, q).astype(np.float64)
-    else:
-        real = data.astype(np.float64)
+        file_real = dequantize(q.values, q).astype(np.float64)
+        # The file's integers describe this bias only if lowering did not change it (a folded
+        # BatchNormalization does): then they are the bias, else the lowered float bias is.
+        if (np.abs(file_real - real) <= 0.5 * file_scale + 1e-6 * np.abs(real)).all():
+            if (q.zero_point == 0).all() and np.allclose(file_scale, scale, rtol=1e-6, atol=0):
+                return q.values.astype(np.int32)
+            real = file_real
     x = real / scale
     rounded = np.sign(x) * np.floor(np.abs(x) + 0.5)
     info = np.iinfo(np.int32)
