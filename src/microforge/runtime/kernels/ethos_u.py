@@ -52,16 +52,15 @@ def offline_offsets(metadata: dict[str, bytes] | None) -> dict[int, int]:
 
 @register("ethos-u")
 class EthosUKernel(Kernel):
-    unread_inputs = (2, 3)  # scratch and fast scratch: memory the NPU is handed, not values
+    unread_inputs = (1, 2, 3)  # flash (read in prepare), scratch, fast scratch: memory, not values
     def prepare(self, ctx: OpContext) -> EthosUParams:
         op, sg = ctx.op, ctx.subgraph
         if len(op.inputs) < 4:
             raise ctx.unsupported("an ethos-u operator needs command stream, flash, scratch and "
                                   "fast scratch inputs")
         stream_t, flash_t, scratch_t, fast_t = op.inputs[:4]
-        for t, what in ((stream_t, "command stream"), (flash_t, "flash")):
-            if sg.tensors[t].data is None:
-                raise ctx.unsupported(f"its {what} tensor {t} is not constant")
+        if sg.tensors[stream_t].data is None:
+            raise ctx.unsupported(f"its command stream tensor {stream_t} is not constant")
         where = f"operator {ctx.index} (ethos-u)"
         payload = parse_payload(sg.tensors[stream_t].data.tobytes(), where)
         offsets = offline_offsets(ctx.metadata)
@@ -78,7 +77,8 @@ class EthosUKernel(Kernel):
         for pos, off in outs:
             size = max(size, off + sg.tensors[op.outputs[pos]].nbytes)
         fast = None if fast_t == scratch_t else sg.tensors[fast_t].nbytes
-        flash = np.frombuffer(sg.tensors[flash_t].data.tobytes(), dtype=np.uint8)[None]
+        data = sg.tensors[flash_t].data  # None: a subgraph without weights (Vela's empty flash)
+        flash = np.frombuffer(b"" if data is None else data.tobytes(), dtype=np.uint8)[None]
         return EthosUParams(payload, flash, size, fast, ins, outs, where)
 
     @staticmethod
