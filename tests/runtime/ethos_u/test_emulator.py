@@ -17,6 +17,7 @@ from microforge.frontends import read_model, write_tflite
 from microforge.runtime.ethos_u import parse_payload, run_payload
 from microforge.runtime.interpreter import Executor
 from microforge.runtime.reference import random_inputs_for
+from tests.builders.cli import cli
 from tests.builders.ops import SAME, VALID, conv_model, conv_weights
 from tests.oracle import MODELS
 
@@ -130,3 +131,7 @@ def test_runtime_runs_velas_model_file(tmp_path):
     got = microforge.load(vela_file).run(x)
     want = microforge.load(write_tflite(npu.graph)).run(x)
     np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    np.save(tmp_path / "x.npy", x)
+    code, out, err = cli("run", vela_file, "--input", tmp_path / "x.npy")
+    assert code == 0, err
+    assert "emulated by microforge's command-stream emulator (not silicon)" in out
