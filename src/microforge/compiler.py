@@ -16,7 +16,7 @@ from pathlib import Path
 from microforge.backends import BACKENDS, CompileReport
 from microforge.backends.c.compiler import MANIFEST
 from microforge.backends.ethos_u import DEFAULT_CONFIG, EthosUBackend, VelaConfig
-from microforge.backends.ethos_u.check import check_cpu_part
+from microforge.backends.ethos_u.check import check_deployed
 from microforge.backends.ethos_u.library import measure_code, write_npu_library
 from microforge.errors import InputError
 from microforge.frontends import read_model
@@ -106,7 +106,7 @@ def compile_ethos_u(model: str | os.PathLike | Graph, output: str | os.PathLike,
         files = sorted(library.files + list(extra))
         (out / MANIFEST).write_text(json.dumps({"files": files}, indent=1))
         sizes, built_for = measure_code(out, name, options)
-        check = check_cpu_part(npu, verify) if verify else None
+        check = check_deployed(npu, verify) if verify else None
     except BaseException:
         if library is None:  # nothing written (the directory held files microforge did not write)
             raise
@@ -122,6 +122,8 @@ def compile_ethos_u(model: str | os.PathLike | Graph, output: str | os.PathLike,
     d = npu_dict(npu, code_bytes=sizes.code_bytes, ram_bytes=plan.size + state)
     d["npu"]["sram"]["arena"] = plan.size
     d["npu"]["code_built_for"] = built_for
+    if check is not None:
+        d["npu"]["verification"] = check.how
     report = CompileReport(
         name=name, directory=str(out), files=files, target=config.accelerator,
         arena_bytes=plan.size, arena_lower_bound_bytes=plan.lower_bound,
@@ -134,7 +136,7 @@ def compile_ethos_u(model: str | os.PathLike | Graph, output: str | os.PathLike,
         verified=check.samples if check is not None and check.ok else 0,
         differing_bytes=check.differing_bytes if check is not None else None, npu=d)
     if check is not None and not check.ok:
-        report.failure = (f"verification of the CPU operators failed: {check.differing_bytes} "
+        report.failure = (f"verification of the deployed model failed: {check.differing_bytes} "
                           f"differing bytes over {check.samples} inputs")
     return report
 

@@ -28,20 +28,21 @@ def test_compile_for_ethos_u_writes_velas_model_and_reports_the_keys(tmp_path):
     assert d["npu_ops"] + d["cpu_ops"] == len(d["ops"])
     assert {f["op"] for f in d["cpu_fallback"]} == {"SVDF", "QUANTIZE"}
     assert "AddEthosU" in d["npu"]["tflm_resolver"]
+    assert d["npu"]["verification"].startswith("NPU operators: emulated")
     assert (tmp_path / "keyword_scrambled_vela.tflite").read_bytes()[4:8] == b"TFL3"
     assert "AddSvdf();" in (tmp_path / "keyword_scrambled_tflm.txt").read_text()
     code, out, err = cli("compile", model, "-o", tmp_path, "--target", "ethos-u65-256",
                          "--memory-mode", "Dedicated_Sram", "--system-config",
                          "Ethos_U65_High_End")
     assert code == 0, err
-    assert "Ethos_U65_High_End, Dedicated_Sram" in out and "not executed" in out
+    assert "Ethos_U65_High_End, Dedicated_Sram" in out and "not checked" in out
 
 
 def test_failure_after_writing_removes_the_partial_files(tmp_path, monkeypatch):
     def broken(npu, n, seed=0):
         raise RuntimeError("interrupted")
 
-    monkeypatch.setattr(compiler, "check_cpu_part", broken)
+    monkeypatch.setattr(compiler, "check_deployed", broken)
     with pytest.raises(RuntimeError):
         microforge.compile(MODELS / "hello_world_int8.tflite", tmp_path, target="ethos-u55-64",
                            verify=2)

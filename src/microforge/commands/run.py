@@ -53,6 +53,10 @@ def main(args: argparse.Namespace) -> int:
         raise InputError(f"{args.output} already exists; choose another path or pass --force")
     x = load_arrays(args.input, [i.name for i in model.inputs])
     outputs = model.run(x)
+    npu = sum(op.opcode == "ethos-u" for op in model.graph.main.operators)
+    if npu:
+        print(f"{npu} Ethos-U NPU subgraph(s): emulated by microforge's command-stream emulator "
+              "(not silicon)")
     for info, out in zip(model.outputs, outputs):
         print(f"{info.name}: {out.dtype.name}{list(out.shape)}")
         flat = out.reshape(out.shape[0], -1) if out.ndim > 1 else out.reshape(1, -1)

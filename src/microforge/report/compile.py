@@ -69,6 +69,9 @@ def render_compile(r: CompileReport) -> str:
     """The human-readable report: what was written, RAM, flash, MACs, and verification."""
     head = f"wrote {r.name} to {r.directory}/ ({', '.join(r.files)})"
     if r.npu is not None:
-        return "\n".join([head, render_npu(r.npu), *_verify_line(r, " (CPU operators, runtime)")])
+        how = r.npu["npu"].get("verification", "")
+        where = (" (Vela's model: NPU emulated, CPU operators in the runtime)"
+                 if how.startswith("NPU operators: emulated") else " (CPU operators, runtime)")
+        return "\n".join([head, render_npu(r.npu), *_verify_line(r, where)])
     body = _firmware_lines(r) if r.firmware is not None else _host_lines(r)
     return "\n".join([head, *body])

@@ -7,8 +7,8 @@ from __future__ import annotations
 from microforge.backends.ethos_u import NpuModel
 from microforge.report.tflm_resolver import resolver_method, resolver_snippet
 
-NPU_NOT_EXECUTED = ("NPU operators: not executed; checked as the original operators in the runtime "
-                    "(the command-stream emulator does not exist yet)")
+NPU_NOT_EXECUTED = ("NPU operators: not checked; `compile --verify N` runs them in microforge's "
+                    "command-stream emulator (emulated, not silicon)")
 
 
 def tflm_resolver(npu: NpuModel) -> list[str]:

@@ -55,7 +55,7 @@ class Executor:
             if kernel is None:
                 missing.append(f"{op.opcode} (operator {i})")
                 continue
-            ctx = OpContext(op=op, index=i, subgraph=self.subgraph)
+            ctx = OpContext(op=op, index=i, subgraph=self.subgraph, metadata=graph.metadata)
             self.steps.append(_Step(kernel, kernel.prepare(ctx), ctx))
         if missing:
             raise UnsupportedOpError(
@@ -192,8 +192,9 @@ class Executor:
     def _gather(self, step: _Step, values: dict[int, np.ndarray]) -> list[np.ndarray | None]:
         """An operator's input arrays: computed values, else constants as ``(1,) + shape``."""
         args: list[np.ndarray | None] = []
-        for t_idx in step.ctx.op.inputs:
-            if t_idx < 0:
+        unread = step.kernel.unread_inputs
+        for k, t_idx in enumerate(step.ctx.op.inputs):
+            if t_idx < 0 or k in unread:
                 args.append(None)
             elif t_idx in values:
                 args.append(values[t_idx])

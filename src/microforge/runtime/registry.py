@@ -41,6 +41,7 @@ class OpContext:
     op: Operator
     index: int
     subgraph: Subgraph
+    metadata: dict[str, bytes] | None = None  # the model's metadata (the executor's main subgraph)
 
     @property
     def options(self) -> dict[str, Any]:
@@ -72,6 +73,9 @@ class Kernel:
     """Base class of all kernels. Subclasses set ``ops`` through :func:`register`."""
 
     ops: ClassVar[tuple[str, ...]] = ()
+    #: input positions the kernel never reads (memory it is handed, such as the Ethos-U scratch
+    #: areas): ``eval`` gets None there, and nothing needs to produce them
+    unread_inputs: ClassVar[tuple[int, ...]] = ()
 
     def prepare(self, ctx: OpContext) -> Any:
         return None

@@ -59,9 +59,9 @@ def _signal(name: str, *inputs: Role, no_c: str | None = None) -> OpDef:
 
 
 _NOT_IN_FRONT_ENDS = "no C kernel yet: the micro_speech audio front ends do not use it"
-_NPU_ONLY = ("an Ethos-U NPU subgraph (Vela's command stream): the runtime cannot execute it until "
-             "the command-stream emulator exists; `compile --target ethos-u*` hands it to the "
-             "Ethos-U driver")
+_NPU_ONLY = ("an Ethos-U NPU subgraph (Vela's command stream): the C backend's registry has no "
+             "emitter; `compile --target ethos-u*` hands it to the Ethos-U driver through the "
+             "Ethos-U library generator (backends/ethos_u/library.py); the runtime emulates it")
 _LSTM_INPUTS = (D,) + (W,) * 4 + (W,) * 4 + (W,) * 3 + (B,) * 4 + (W, B) + (S, S) + (W,) * 4
 
 _ROWS = [
@@ -112,7 +112,7 @@ _ROWS = [
           no_runtime="not implemented; its row gives reports the MAC count"),
     OpDef("UNIDIRECTIONAL_SEQUENCE_LSTM", _LSTM_INPUTS, options=_ACT, mac_count=macs.lstm_macs),
     # Vela's custom operator: command stream, flash (encoded weights), scratch, fast scratch, IFMs.
-    OpDef("ethos-u", (P, P, D, D, D), variadic=True, no_runtime=_NPU_ONLY),
+    OpDef("ethos-u", (P, P, D, D, D), variadic=True, no_c=_NPU_ONLY),
     _signal("SignalDelay", no_c=_NOT_IN_FRONT_ENDS),
     _signal("SignalEnergy"),
     _signal("SignalFftAutoScale"),

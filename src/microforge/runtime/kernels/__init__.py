@@ -6,6 +6,7 @@ from microforge.runtime.kernels import (  # noqa: F401
     concatenation,
     conv,
     elementwise,
+    ethos_u,
     fully_connected,
     logistic_tanh,
     lstm,

@@ -14,9 +14,10 @@ for int16 tensors).
 The command stream and the flash tensor become ``static const`` arrays aligned to 16 bytes (the
 driver's requirement for base addresses); a flash tensor several subgraphs share is declared once.
 
-This emitter is not in the C backend's registry: the runtime has no kernel for the operator (its
-table row says why), so only the Ethos-U library generator (``backends/ethos_u/library.py``) uses
-it, with ``params`` None.
+This emitter is not in the C backend's registry (the operator's table row says so with
+``no_c``): only the Ethos-U library generator (``backends/ethos_u/library.py``) uses it, with
+``params`` None. The runtime's kernel for the operator (``runtime/kernels/ethos_u.py``) emulates
+the command stream; its parameters are not used here.
 """
 
 from __future__ import annotations
