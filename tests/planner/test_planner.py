@@ -108,15 +108,16 @@ def test_inplace_shift_is_respected():
 
 
 def test_person_detect_runs_in_place():
-    """Depthwise/pointwise layers overlap their inputs: the arena is the largest single
-    activation (48x48x16), far below layer-by-layer planning (55,296 bytes)."""
+    """Depthwise/pointwise layers overlap their inputs: without patch stages the arena is the
+    largest single activation (48x48x16) plus a 32-byte kernel scratch, far below layer-by-layer
+    planning (55,296 + 32 bytes)."""
     from microforge.backends.c.compiler import generate
 
     graph = read_tflite(MODELS / "person_detect.tflite")
-    g = generate(graph, "pd", "test")
+    g = generate(graph, "pd", "test", patches=False)
     plan, tflm_plan = g.plan, g.tflm_style_plan
     verify_plan(plan)
-    assert plan.size == 36864 and tflm_plan.size == 55296
+    assert plan.size == 36864 + 32 and tflm_plan.size == 55296 + 32
 
 
 def residual_graph():
