@@ -119,7 +119,8 @@ def test_person_detect_details_search_sort_colour_zoom(opened):
     p.mouse.move(x + 60, y + 40, steps=4)
     p.mouse.up()
     assert viewport.get_attribute("transform") != t1
-    p.locator('[data-plan="microforge"] [data-buffer]:not([data-buffer^="scratch"])').first.dispatch_event("click")
+    tensor_buffer = '[data-plan="microforge"] [data-buffer]:not([data-buffer^="scratch"])'
+    p.locator(tensor_buffer).first.dispatch_event("click")  # in-place buffers overlap
     assert "buffer" in p.locator("#buffer-info").inner_text()
     assert p.locator('[data-buffer].selected').count() >= 2  # the same buffer in both plans
     assert page.problems == []
