@@ -35,6 +35,7 @@ class CompiledModel:
     layout: MemoryLayout
     source: ModelSource
     op_rows: list[dict] = field(default_factory=list)
+    stages: list[Stage] = field(default_factory=list)  # patch stages (first/last: model order)
 
     @property
     def arena_bytes(self) -> int:
@@ -327,7 +328,8 @@ def write_library(g: Generated, name: str, out_dir: str | Path, force: bool = Fa
             "scratch_bytes": next((b.size for b in layout.buffers if b.scratch_of == i), 0),
             "const_bytes": sum(c.nbytes for c in e.consts),
         })
-    return CompiledModel(name, out, sorted(files), plan, g.tflm_style_plan, layout, source, rows)
+    return CompiledModel(name, out, sorted(files), plan, g.tflm_style_plan, layout, source, rows,
+                         g.stages)
 
 
 def _makefile(name: str, c_files: list[str], extra: str = "") -> str:
