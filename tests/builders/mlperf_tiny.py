@@ -37,7 +37,7 @@ class _Net:
         return self.b.tensor(name, shape, F32)
 
     def conv(self, x, c_out: int, k: tuple[int, int], stride: int = 1, act: int = RELU,
-             depthwise: bool = False):
+             depthwise: bool = False, padding: int = SAME, dilation: int = 1):
         t, (n, h, w, c_in) = x
         name = self._name("dw" if depthwise else "conv")
         fan_in = k[0] * k[1] * (1 if depthwise else c_in)
@@ -45,11 +45,16 @@ class _Net:
         wt = self.b.const(f"{name}/w", (self.rng.normal(size=wshape) * np.sqrt(2 / fan_in)).astype(F32))
         bias = self.b.const(f"{name}/b", self.rng.normal(0, 0.1, size=wshape[3] if depthwise else c_out)
                             .astype(F32))
-        oh, ow = -(-h // stride), -(-w // stride)
+        if padding == SAME:
+            oh, ow = -(-h // stride), -(-w // stride)
+        else:
+            oh = (h - (k[0] - 1) * dilation - 1) // stride + 1
+            ow = (w - (k[1] - 1) * dilation - 1) // stride + 1
         shape = (n, oh, ow, c_in if depthwise else c_out)
         y = self._out(name, shape)
-        opts = {"padding": SAME, "stride_h": stride, "stride_w": stride, "dilation_h_factor": 1,
-                "dilation_w_factor": 1, "fused_activation_function": act}
+        opts = {"padding": padding, "stride_h": stride, "stride_w": stride,
+                "dilation_h_factor": dilation, "dilation_w_factor": dilation,
+                "fused_activation_function": act}
         if depthwise:
             opts["depth_multiplier"] = 1
         self.b.op("DEPTHWISE_CONV_2D" if depthwise else "CONV_2D", [t, wt, bias], [y], **opts)
@@ -114,6 +119,25 @@ def resnet8() -> Graph:
         shortcut = x if stride == 1 else net.conv(x, c_out, (1, 1), stride=stride, act=0)
         x = net.add(y, shortcut)
     return net.head(x, 10)
+
+
+def conv_chain(shape: tuple[int, int, int], layers: list[dict], seed: int = 4) -> Graph:
+    """An int8 chain of convolutions (each layer: ``_Net.conv``'s keywords, e.g. ``c_out``,
+    ``k``, ``stride``, ``depthwise``, ``padding``, ``dilation``) ending in a global average pool,
+    quantized by microforge on seeded normal inputs: the shapes patch-based execution is
+    tested on."""
+    net = _Net(shape, seed)
+    x = net.x
+    for layer in layers:
+        x = net.conv(x, **layer)
+    t, (n, h, w, c) = x
+    pooled = net._out("pool", (n, 1, 1, c))
+    net.b.op("AVERAGE_POOL_2D", [t], [pooled], padding=VALID, stride_h=h, stride_w=w,
+             filter_height=h, filter_width=w, fused_activation_function=0)
+    net.b.output(pooled)
+    graph = net.b.build()
+    data = np.random.default_rng(0).normal(size=(8, *shape)).astype(F32)
+    return quantize(graph, data).graph
 
 
 BUILDERS: dict[str, Callable[[], Graph]] = {

@@ -108,12 +108,77 @@ def test_inplace_shift_is_respected():
 
 
 def test_person_detect_runs_in_place():
-    """Depthwise/pointwise layers overlap their inputs: the arena is the largest single
-    activation (48x48x16), far below layer-by-layer planning (55,296 bytes)."""
+    """Depthwise/pointwise layers overlap their inputs: without patch stages the arena is the
+    largest single activation (48x48x16) plus a 32-byte kernel scratch, far below layer-by-layer
+    planning (55,296 + 32 bytes)."""
     from microforge.backends.c.compiler import generate
 
     graph = read_tflite(MODELS / "person_detect.tflite")
-    g = generate(graph, "pd", "test")
+    g = generate(graph, "pd", "test", patches=False)
     plan, tflm_plan = g.plan, g.tflm_style_plan
     verify_plan(plan)
-    assert plan.size == 36864 and tflm_plan.size == 55296
+    assert plan.size == 36864 + 32 and tflm_plan.size == 55296 + 32
+
+
+def residual_graph():
+    """x -> RELU -> h; ADD(h, RELU(h)) -> a, then ADD(h, a): the second ADD's input 0 (h) lives
+    on until it, but input 1 dies at the first ADD's consumer."""
+    from microforge.ir.builder import GraphBuilder
+
+    b = GraphBuilder()
+    x = b.input("x", (1, 64), np.int8, 0.1, 0)
+    h, r, a, y = (b.tensor(n, (1, 64), np.int8, 0.1, 0) for n in ("h", "r", "a", "y"))
+    b.op("RELU", [x], [h])
+    b.op("RELU", [h], [r])
+    b.op("ADD", [h, r], [a], fused_activation_function=0)
+    b.op("ADD", [h, a], [y], fused_activation_function=0)
+    b.output(y)
+    return b.build()
+
+
+def test_add_runs_in_place_over_whichever_input_dies():
+    """ADD(h, r) where h lives on: the output takes r's bytes (input 1), not a third buffer."""
+    sg = residual_graph().main
+    mem = [OpMemory(inplace=True), OpMemory(inplace=True),
+           OpMemory(inplace=True, inplace_inputs=(0, 1)), OpMemory(inplace=True, inplace_inputs=(0, 1))]
+    layout = layout_memory(sg, mem)
+    assert set(layout.inplace) == {2}
+    dst = layout.buffers[layout.inplace[2]]
+    assert dst.overlap_src == layout.storage[sg.operators[2].inputs[1]].index
+    plan = plan_best(layout.buffers)
+    verify_plan(plan)
+    assert plan.size == 128  # h and r|a: two buffers, not three
+    only_first = layout_memory(sg, [OpMemory(inplace=True)] * 4)
+    assert plan_best(only_first.buffers).size == 192
+
+
+def test_residual_add_in_place_is_bit_exact(tmp_path):
+    from tests.builders.c import check
+
+    check(residual_graph(), tmp_path / "lib")
+
+
+def test_peak_search_stacks_a_residual_block():
+    """x live across a block whose 3x3 convolution writes 528 bytes below its input: the
+    lower bound needs x above the in-place pair, which only the peak search finds."""
+    x = Buffer(0, 16384, 0, 3)
+    y1 = Buffer(1, 16384, 1, 2)
+    y2 = Buffer(2, 16384, 2, 3, overlap_src=1, overlap_shift=-528)
+    scratch = Buffer(3, 576, 2, 2, scratch_of=2)
+    out = Buffer(4, 16384, 3, 4, overlap_src=2, overlap_shift=0)
+    plan = plan_best([x, y1, y2, scratch, out, Buffer(5, 8192, 4, 5), Buffer(6, 8192, 5, 6),
+                      Buffer(7, 64, 6, 6)])
+    verify_plan(plan)
+    assert plan.size == plan.lower_bound == 16384 * 2 + 528 + 576
+
+
+def test_in_place_chain_drifting_down_climbs_from_zero():
+    """Depthwise layers each writing 384 bytes below their input (DS-CNN): the chain needs only
+    its total drift above one activation."""
+    bufs = [Buffer(0, 8000, 0, 1)]
+    for i in range(1, 9):
+        shift = -384 if i % 2 else 0
+        bufs.append(Buffer(i, 8000, i, i + 1, overlap_src=i - 1, overlap_shift=shift))
+    plan = plan_best(bufs)
+    verify_plan(plan)
+    assert plan.size == 8000 + 4 * 384

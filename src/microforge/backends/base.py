@@ -77,6 +77,7 @@ class CompileReport:
     tflm_arena_bytes: int | None = None
     npu: dict | None = None  # an Ethos-U compile: report.npu.npu_dict's keys, merged into the JSON
     failure: str | None = None  # why verification failed (not part of the JSON object)
+    patch_stages: list[dict] = field(default_factory=list)  # convolutions run band by band
 
     @property
     def ram_with_io_bytes(self) -> int:
@@ -106,6 +107,8 @@ class CompileReport:
             out["differing_bytes"] = self.differing_bytes
         if self.tflm_arena_bytes is not None:
             out["tflm_arena_bytes"] = self.tflm_arena_bytes
+        if self.patch_stages:
+            out["patch_stages"] = self.patch_stages
         if self.npu is not None:
             out.update(self.npu)
         return out

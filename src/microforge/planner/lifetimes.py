@@ -3,7 +3,9 @@
 Tensors fall into storage classes: constants (flash), state (variable tensors, static RAM), the
 caller's input and output buffers, and arena buffers. Views (RESHAPE, SQUEEZE, EXPAND_DIMS) share
 their input's bytes. An in-place capable operator may write its output over its input when that
-input dies at the operator: the kernel states, as ``inplace_shift``, the largest byte offset of the
+input dies at the operator (input 0, or any input an elementwise kernel names in
+``inplace_inputs``: a residual ADD may take the bytes of whichever operand dies there): the kernel
+states, as ``inplace_shift``, the largest byte offset of the
 output's start relative to the input's start for which no output write lands on an input byte that
 a later step still reads (0 for elementwise operators; negative when the output grows, e.g. a
 pointwise convolution to more channels writes from below the input). Such an output buffer records
@@ -25,8 +27,9 @@ class OpMemory:
     """What an operator's kernel allows the planner to do."""
 
     view: bool = False  # output 0 is input 0's bytes reinterpreted
-    inplace: bool = False  # output 0 may overlap input 0 when input 0 dies here
+    inplace: bool = False  # output 0 may overlap an input of ``inplace_inputs`` that dies here
     inplace_shift: int = 0  # largest safe (output start - input start) in bytes, when inplace
+    inplace_inputs: tuple[int, ...] = (0,)  # the inputs it may overlap, the first dying one taken
     scratch: int = 0  # bytes of scratch live during this operator only
 
 
@@ -136,20 +139,26 @@ def layout_memory(sg: Subgraph, ops: list[OpMemory]) -> MemoryLayout:
         return spans
 
     spans = lifetimes()
+    def dying_input(i: int, k: int) -> int | None:
+        """The root of operator i's input k when its output may take that input's bytes."""
+        op = sg.operators[i]
+        if k >= len(op.inputs) or op.inputs[k] < 0 or kind(op.inputs[k]) != "activation":
+            return None
+        rs, rd = groups.find(op.inputs[k]), groups.find(op.outputs[0])
+        if rs == rd or group_external(rs) is not None or group_external(rd) is not None:
+            return None
+        others = [t for j, t in enumerate(op.inputs) if j != k and t >= 0 and kind(t) == "activation"]
+        if any(groups.find(t) == rs for t in others) or spans[rs][1] != i:
+            return None
+        return rs
+
     candidates: list[tuple[int, int, int, int]] = []  # (op, src root, dst root, shift)
     for i, (op, mem) in enumerate(zip(sg.operators, ops)):
-        if not mem.inplace or i in views or not op.inputs or op.inputs[0] < 0:
+        if not mem.inplace or i in views or not op.inputs:
             continue
-        src, dst = op.inputs[0], op.outputs[0]
-        if kind(src) != "activation":
-            continue
-        rs, rd = groups.find(src), groups.find(dst)
-        if rs == rd or group_external(rs) is not None or group_external(rd) is not None:
-            continue
-        others = [t for t in op.inputs[1:] if t >= 0 and kind(t) == "activation"]
-        if any(groups.find(t) == rs for t in others) or spans[rs][1] != i:
-            continue
-        candidates.append((i, rs, rd, mem.inplace_shift))
+        roots = [r for r in (dying_input(i, k) for k in mem.inplace_inputs) if r is not None]
+        if roots:
+            candidates.append((i, roots[0], groups.find(op.outputs[0]), mem.inplace_shift))
 
     storage: dict[int, Storage] = {}
     buffers: list[Buffer] = []

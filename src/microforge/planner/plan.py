@@ -75,11 +75,17 @@ class ArenaPlan:
 def peak_live_bytes(buffers: list[Buffer]) -> int:
     """The largest sum of live buffer sizes at any operator: no plan can be smaller. An in-place
     pair counts as the smallest union its shift allows."""
+    return max(live_bytes_by_step(buffers), default=0)
+
+
+def live_bytes_by_step(buffers: list[Buffer]) -> list[int]:
+    """Per operator, the sum of live (aligned) buffer sizes, an in-place pair counted as the
+    smallest union its shift allows."""
     if not buffers:
-        return 0
+        return []
     by_id = {b.id: b for b in buffers}
     steps = max(b.last for b in buffers) + 1
-    peak = 0
+    totals = []
     for t in range(steps):
         live = [b for b in buffers if b.first <= t <= b.last]
         total = sum(align(b.size) for b in live)
@@ -88,8 +94,8 @@ def peak_live_bytes(buffers: list[Buffer]) -> int:
             if src is not None and src in live:
                 pair = max(align(src.size) + max(0, -b.overlap_shift), align(b.size))
                 total -= align(src.size) + align(b.size) - pair
-        peak = max(peak, total)
-    return peak
+        totals.append(total)
+    return totals
 
 
 def verify_plan(plan: ArenaPlan) -> None:

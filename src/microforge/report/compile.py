@@ -30,12 +30,25 @@ def _verify_line(r: CompileReport, where: str) -> list[str]:
             f"({r.differing_bytes} differing bytes)"]
 
 
+def _patch_lines(r: CompileReport) -> list[str]:
+    """One line per patch stage: the operators run band by band and what recomputing costs."""
+    lines = []
+    for s in r.patch_stages:
+        share = s["extra_macs"] / r.macs if r.macs else 0
+        lines.append(
+            f"         patch stage: operators {s['first']}-{s['last']} in {s['bands']} bands of "
+            f"{s['rows_per_band']} output rows ({s['scratch_bytes']:,} B of band buffers); "
+            f"recomputes {s['extra_macs']:,} MACs (+{share:.1%} of the model)")
+    return lines
+
+
 def _host_lines(r: CompileReport) -> list[str]:
     return [
         f"  RAM    {r.ram_bytes:>10,} B  = arena {r.arena_bytes:,} + other static "
         f"{r.static_ram_bytes - r.arena_bytes:,} + stack ~{r.stack_bytes_estimate:,}",
         f"         arena plan: {r.planner}; lower bound {r.arena_lower_bound_bytes:,} B, "
         f"TFLM's greedy strategy on the same buffers {r.arena_tflm_strategy_bytes:,} B",
+        *_patch_lines(r),
         f"  flash  {r.const_bytes + r.code_bytes:>10,} B  = constants "
         f"{r.const_bytes:,} + code {r.code_bytes:,}",
         f"  MACs   {human(r.macs):>10}",
@@ -55,6 +68,7 @@ def _firmware_lines(r: CompileReport) -> list[str]:
         f"  RAM    {ram['total']:>10,} B  = arena {ram['arena']:,} + static data "
         f"{ram['static_data']:,} + stack high-water {ram['stack_high_water']:,} (measured)",
         f"         arena plan: {r.planner}; lower bound {r.arena_lower_bound_bytes:,} B",
+        *_patch_lines(r),
         f"  MACs   {human(r.macs):>10}",
         f"  instructions per inference ~{ins['mean']:,} (estimate from QEMU -icount, resolution "
         f"{ins['resolution']}; min {ins['min']:,}, max {ins['max']:,} over {ins['inferences']})",

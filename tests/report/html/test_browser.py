@@ -80,9 +80,11 @@ def test_clicking_a_node_shows_its_details(opened):
 def test_person_detect_details_search_sort_colour_zoom(opened):
     page, graph = opened
     p = page.page
-    p.locator('[data-op-index="2"]').click()  # a CONV_2D: per-channel weights, arena offsets
+    # a CONV_2D after the patch stage (ops 0-3, whose intermediates are never whole in the
+    # arena): per-channel weights, arena offsets in both plans
+    p.locator('[data-op-index="4"]').click()
     text = p.locator("#details").inner_text()
-    channels = graph.main.tensors[graph.main.operators[2].inputs[1]].quant.scale.size
+    channels = graph.main.tensors[graph.main.operators[4].inputs[1]].quant.scale.size
     assert "per-channel scale" in text and f"over {channels} channels" in text
     assert "microforge +" in text and "TFLM greedy +" in text and "MACs" in text
     p.locator("#search").fill("Conv2d_13_pointwise")  # op 26 writes it, op 27 reads it
@@ -117,7 +119,8 @@ def test_person_detect_details_search_sort_colour_zoom(opened):
     p.mouse.move(x + 60, y + 40, steps=4)
     p.mouse.up()
     assert viewport.get_attribute("transform") != t1
-    p.locator('[data-plan="microforge"] [data-buffer]').first.click()
+    tensor_buffer = '[data-plan="microforge"] [data-buffer]:not([data-buffer^="scratch"])'
+    p.locator(tensor_buffer).first.dispatch_event("click")  # in-place buffers overlap
     assert "buffer" in p.locator("#buffer-info").inner_text()
     assert p.locator('[data-buffer].selected').count() >= 2  # the same buffer in both plans
     assert page.problems == []

@@ -14,7 +14,7 @@ from tests.oracle import MODELS
 
 def _view(name):
     g = plan_memory(read_model(MODELS / f"{name}.tflite"))
-    return g, memory_view(g.layout, g.plan, g.tflm_style_plan, g.order)
+    return g, memory_view(g.layout, g.plan, g.tflm_style_plan, g.order, [s.summary() for s in g.stages])
 
 
 def test_person_detect_plans_match_the_planner():
@@ -22,13 +22,20 @@ def test_person_detect_plans_match_the_planner():
     mf, tflm = view["plans"]
     assert (mf["name"], tflm["name"]) == ("microforge", "TFLM greedy")
     assert mf["size"] == g.plan.size and tflm["size"] == g.tflm_style_plan.size
-    assert mf["size"] < tflm["size"]  # in-place outputs: 36,864 B against 55,296 B
+    assert mf["size"] < tflm["size"]  # in-place outputs and a patch stage against 55,296 B
     assert view["lower_bound"] == g.plan.lower_bound
     keys = [b["key"] for b in mf["buffers"]]
-    assert len(set(keys)) == len(keys) and set(keys) == {b["key"] for b in tflm["buffers"]}
+    (stage,) = view["patch_stages"]  # the stage's intermediates are never whole: not in the plan
+    stage_scratch = f"scratch-op{stage['first']}"
+    inside = {str(t) for t in range(len(g.graph.main.tensors))} - {
+        str(min(b.tensors)) for b in g.plan.buffers if b.tensors} | {
+        f"scratch-op{i}" for i in range(stage["first"], stage["last"] + 1)}  # in the stage's
+    assert len(set(keys)) == len(keys) and stage_scratch in keys
+    assert set(keys) - {stage_scratch} == {b["key"] for b in tflm["buffers"]} - inside
     for b in mf["buffers"]:
         assert b["offset"] + align(b["size"]) <= mf["size"]
     assert max(mf["extent"]) == mf["size"] and max(tflm["extent"]) == tflm["size"]
+    assert len(tflm["live"]) == len(g.graph.main.operators) + stage["members"] - 1
     assert max(mf["live"]) >= view["lower_bound"]
     overlapping = [x for x in view["in_place"] if x["overlaps"]]
     assert overlapping and all(any(b["in_place_of"] == x["input"] and b["key"] == x["buffer"]

@@ -67,6 +67,7 @@ class CBackend:
             verified=check.samples if verify and check is not None and check.ok else 0,
             flash_bytes=measured.flash_bytes, firmware=measured.firmware,
             differing_bytes=check.differing_bytes if verify and check is not None else None,
+            patch_stages=[s.summary() for s in library.stages],
         )
         if check is not None and not check.ok:
             where = "" if target.name == "host" else f" on {target.name}"

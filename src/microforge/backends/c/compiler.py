@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from microforge.backends.c.cdata import ctype
 from microforge.backends.c.emit import ModelSource, render
 from microforge.backends.c.emitter import EmitContext, OpEmitter, emitter_for
+from microforge.backends.c.patch import STAGE_EMITTER, Stage, StageParams, choose_stages, fuse
 from microforge.backends.c.sources import kernel_files
 from microforge.errors import InputError, UnsupportedOpError
 from microforge.ir import Graph, Subgraph
@@ -34,6 +35,7 @@ class CompiledModel:
     layout: MemoryLayout
     source: ModelSource
     op_rows: list[dict] = field(default_factory=list)
+    stages: list[Stage] = field(default_factory=list)  # patch stages (first/last: model order)
 
     @property
     def arena_bytes(self) -> int:
@@ -134,6 +136,33 @@ def _in_order(graph: Graph, ops: list[_Op], order: list[int]) -> tuple[Graph, li
     return graph, moved
 
 
+def _patched(graph: Graph, ops: list[_Op], order: list[int],
+             stages: list[Stage]) -> tuple[Graph, list[_Op], list[int]]:
+    """The graph with each patch stage as one operator (``backends.c.patch``); its members'
+    prepared params and emitters travel in the stage's params."""
+    sg, _ = fuse(graph.main, [op.memory for op in ops], stages)
+    graph = Graph([sg] + graph.subgraphs[1:], graph.description, graph.version, graph.metadata,
+                  graph.signatures)
+    starts = {s.first: s for s in stages}
+    fused, new_order, i = [], [], 0
+    while i < len(ops):
+        k = len(fused)
+        ctx = OpContext(op=sg.operators[k], index=k, subgraph=sg)
+        stage = starts.get(i)
+        if stage is None:
+            old = ops[i].prepared
+            fused.append(_Op(PreparedOp(ctx, old.kernel, old.params), ops[i].emitter, ops[i].memory))
+            new_order.append(order[i])
+            i += 1
+            continue
+        members = ops[stage.first:stage.last + 1]
+        params = StageParams(stage, [m.prepared for m in members], [m.emitter for m in members])
+        fused.append(_Op(PreparedOp(ctx, None, params), STAGE_EMITTER, stage.memory()))
+        new_order.append(order[i])
+        i = stage.last + 1
+    return graph, fused, new_order
+
+
 @dataclass
 class Generated:
     """The C of one model before it is written: the memory plan and every operator's code."""
@@ -144,7 +173,8 @@ class Generated:
     tflm_style_plan: ArenaPlan  # TFLM's greedy strategy on the same buffers, in model order
     contexts: list[EmitContext]
     source: ModelSource
-    order: list[int]  # model operator index of each emitted operator
+    order: list[int]  # model operator index of each emitted operator (a stage's first member)
+    stages: list[Stage] = field(default_factory=list)  # patch stages (first/last: model order)
 
 
 @dataclass
@@ -172,15 +202,18 @@ class MemoryPlan:
     layout: MemoryLayout
     plan: ArenaPlan
     tflm_style_plan: ArenaPlan  # TFLM's greedy strategy on the same buffers, in model order
-    order: list[int]  # model operator index of each step
+    order: list[int]  # model operator index of each step (a patch stage's first member)
     align: int = 0  # the arena's alignment in bytes, when it must exceed 8
+    stages: list[Stage] = field(default_factory=list)  # patch stages, first/last in model order
 
 
 def plan_memory(graph: Graph, planner: Planner | None = None,
-                emitters: dict[str, OpEmitter] | None = None) -> MemoryPlan:
+                emitters: dict[str, OpEmitter] | None = None, patches: bool = True) -> MemoryPlan:
     """Prepare every operator, choose the execution order and plan the arena (the part of
     :func:`generate` the HTML report shows). ``planner``: a fixed plan instead of the C backend's
-    (order search, best fit); ``emitters``: emitters of operators the runtime does not run."""
+    (order search, best fit); ``emitters``: emitters of operators the runtime does not run;
+    ``patches``: run chains of convolutions band by band where that lowers the arena
+    (``backends.c.patch``)."""
     ops = _prepare(graph, emitters or {})
     sg = graph.main
     memory = [op.memory for op in ops]
@@ -198,16 +231,25 @@ def plan_memory(graph: Graph, planner: Planner | None = None,
     graph, ops = _in_order(graph, ops, order)
     layout = layout_memory(graph.main, [op.memory for op in ops])
     plan = plan_best(layout.buffers)
+    stages = choose_stages(graph.main, [op.prepared for op in ops], [op.memory for op in ops],
+                           plan.size) if patches else []
+    if stages:
+        graph, ops, new_order = _patched(graph, ops, order, stages)
+        stages = [replace(s, first=order[s.first], last=order[s.last]) for s in stages]
+        order = new_order
+        layout = layout_memory(graph.main, [op.memory for op in ops])
+        plan = plan_best(layout.buffers)
     verify_plan(plan)
-    return MemoryPlan(graph, ops, layout, plan, tflm_plan, order)
+    return MemoryPlan(graph, ops, layout, plan, tflm_plan, order, stages=stages)
 
 
 def generate(graph: Graph, name: str, description: str, planner: Planner | None = None,
-             emitters: dict[str, OpEmitter] | None = None, can_fail: str = "") -> Generated:
+             emitters: dict[str, OpEmitter] | None = None, can_fail: str = "",
+             patches: bool = True) -> Generated:
     """Plan memory (:func:`plan_memory`) and emit C for every operator; returns the pieces
     ``compile_model`` writes. ``emitters`` are called with params None; ``can_fail``: why
-    ``NAME_invoke`` may return -1 (for its header)."""
-    planned = plan_memory(graph, planner, emitters)
+    ``NAME_invoke`` may return -1 (for its header); ``patches``: allow patch stages."""
+    planned = plan_memory(graph, planner, emitters, patches)
     graph, ops, layout, plan = planned.graph, planned.ops, planned.layout, planned.plan
     tflm_plan, order, align = planned.tflm_style_plan, planned.order, planned.align
     sg = graph.main
@@ -243,14 +285,14 @@ def generate(graph: Graph, name: str, description: str, planner: Planner | None 
     source = render(name, sg, layout, plan, contexts, bool(variables or in_arena) or any(
         e.state for e in contexts), resets, description, copy_in, copy_out, can_fail, align,
         in_arena)
-    return Generated(ops, layout, plan, tflm_plan, contexts, source, order)
+    return Generated(ops, layout, plan, tflm_plan, contexts, source, order, planned.stages)
 
 
 def compile_model(graph: Graph, out_dir: str | Path, name: str = "model", force: bool = False,
-                  description: str = "a TFLite model") -> CompiledModel:
+                  description: str = "a TFLite model", patches: bool = True) -> CompiledModel:
     """Plan and emit the whole graph as C (:func:`generate`), then write the library."""
     name = check_name(name)
-    return write_library(generate(graph, name, description), name, out_dir, force)
+    return write_library(generate(graph, name, description, patches=patches), name, out_dir, force)
 
 
 def write_library(g: Generated, name: str, out_dir: str | Path, force: bool = False,
@@ -286,7 +328,8 @@ def write_library(g: Generated, name: str, out_dir: str | Path, force: bool = Fa
             "scratch_bytes": next((b.size for b in layout.buffers if b.scratch_of == i), 0),
             "const_bytes": sum(c.nbytes for c in e.consts),
         })
-    return CompiledModel(name, out, sorted(files), plan, g.tflm_style_plan, layout, source, rows)
+    return CompiledModel(name, out, sorted(files), plan, g.tflm_style_plan, layout, source, rows,
+                         g.stages)
 
 
 def _makefile(name: str, c_files: list[str], extra: str = "") -> str:

@@ -43,6 +43,7 @@ class EmitContext:
     statements: list[str] = field(default_factory=list)
     sources: set[str] = field(default_factory=set)
     state: list[tuple[str, str, int, str]] = field(default_factory=list)  # (symbol, ctype, count, reset)
+    params_name: str | None = None  # the params struct's symbol (default: prefix_params)
 
     def const(self, hint: str, array: np.ndarray, dtype=None) -> str:
         """Declare ``static const`` data; returns its symbol."""
@@ -77,7 +78,7 @@ class EmitContext:
 
     def params(self, struct_type: str, fields: dict[str, Any]) -> str:
         """Declare ``static const struct_type prefix_params = {...}``; returns ``&symbol``."""
-        symbol = f"{self.prefix}_params"
+        symbol = self.params_name or f"{self.prefix}_params"
         body = ",\n".join(f"    .{k} = {_literal(v)}" for k, v in fields.items())
         self.structs.append(f"static const {struct_type} {symbol} = {{\n{body}\n}};")
         return f"&{symbol}"

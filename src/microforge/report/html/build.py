@@ -98,7 +98,7 @@ def _memory(graph: Graph) -> tuple[dict, dict[int, dict]]:
         g = plan_memory(graph)
     except MicroforgeError as exc:
         return {"error": f"no C memory plan: {exc}"}, {}
-    view = memory_view(g.layout, g.plan, g.tflm_style_plan, g.order)
+    view = memory_view(g.layout, g.plan, g.tflm_style_plan, g.order, [s.summary() for s in g.stages])
     offsets: dict[int, dict] = {}
     for plan in view["plans"]:
         for b in plan["buffers"]:

@@ -38,11 +38,13 @@ def _plan(plan: ArenaPlan, order: list[int], name: str, steps: int) -> dict:
             "buffers": buffers, "live": live, "extent": extent}
 
 
-def memory_view(layout: MemoryLayout, plan: ArenaPlan, tflm_plan: ArenaPlan, order: list[int]) -> dict:
+def memory_view(layout: MemoryLayout, plan: ArenaPlan, tflm_plan: ArenaPlan, order: list[int],
+                stages: list[dict] | None = None) -> dict:
     """Both plans and the decisions behind microforge's (``order[k]`` = the model operator run at
-    step k)."""
+    step k; a patch stage, ``stages``, is one step, so microforge's plan may have fewer steps than
+    TFLM's, which has one per model operator)."""
     steps = len(order)
-    natural = list(range(steps))
+    natural = list(range(max(steps, max((b.last + 1 for b in tflm_plan.buffers), default=0))))
     overlapping = plan.overlapping()
     by_id = {b.id: b for b in plan.buffers}
     in_place = [{"step": s, "op": order[s], "buffer": buffer_key(by_id[dst], order),
@@ -51,9 +53,10 @@ def memory_view(layout: MemoryLayout, plan: ArenaPlan, tflm_plan: ArenaPlan, ord
                 for s, dst in sorted(layout.inplace.items())]
     return {
         "steps": steps, "lower_bound": int(plan.lower_bound),
-        "reordered": order != natural,
+        "reordered": order != sorted(order),
         "views": sorted(order[s] for s in layout.views),
         "in_place": in_place,
+        "patch_stages": list(stages or []),
         "plans": [_plan(plan, order, "microforge", steps),
-                  _plan(tflm_plan, natural, "TFLM greedy", steps)],
+                  _plan(tflm_plan, natural, "TFLM greedy", len(natural))],
     }

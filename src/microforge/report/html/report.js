@@ -369,15 +369,15 @@
       const box = html("div", { class: "plan", "data-plan": p.name }, row2);
       html("h3", {}, box, p.name + ": " + bytes(p.size) + " (" + p.strategy + ")");
       const s = svg("g", { transform: "translate(0,8)" }, svg("svg", { width: W, height: H + B + 12 }, box));
-      const sx = (W - L - 8) / Math.max(1, M.steps), sy = H / maxSize;
+      const n = p.order.length, sx = (W - L - 8) / Math.max(1, n), sy = H / maxSize;
       svg("rect", { x: L, y: 0, width: W - L - 8, height: p.size * sy, fill: "#f3f5f8", stroke: "#c8ccd2" }, s);
       for (let k = 0; k <= 4; k++) {
         const v = Math.round(maxSize * k / 4);
         svg("line", { x1: L - 4, x2: L, y1: v * sy, y2: v * sy, stroke: "#999" }, s);
         svg("text", { x: L - 6, y: v * sy + 3, "text-anchor": "end" }, s).textContent = human(v) + "B";
       }
-      const every = Math.ceil(M.steps / 24);
-      for (let k = 0; k < M.steps; k += every) {
+      const every = Math.ceil(n / 24);
+      for (let k = 0; k < n; k += every) {
         svg("text", { x: L + (k + 0.5) * sx, y: H + 12, "text-anchor": "middle" }, s).textContent = p.order[k];
       }
       svg("text", { x: L + (W - L) / 2, y: H + 25, "text-anchor": "middle" }, s).textContent = "operator (model index) in execution order";
@@ -396,14 +396,14 @@
     const pk = html("div", { class: "plan" }, row2);
     html("h3", {}, pk, "Peak per step");
     const s = svg("g", { transform: "translate(0,8)" }, svg("svg", { width: W, height: H + B + 12, id: "peak" }, pk));
-    const sx = (W - L - 8) / Math.max(1, M.steps);
     const top = Math.max(1, ...M.plans.flatMap((p) => p.extent.concat(p.live)));
     const sy = (H - 20) / top;
     const series = [[M.plans[0].live, "#4e79a7", "live bytes (microforge order)"], [M.plans[0].extent, "#59a14f", "microforge arena in use"],
       [M.plans[1].extent, "#e15759", "TFLM greedy arena in use"]];
     series.forEach(([vals, colour, name], k) => {
       const pts = [];
-      vals.forEach((v, i) => { pts.push([L + i * sx, H - v * sy], [L + (i + 1) * sx, H - v * sy]); });
+      const step = (W - L - 8) / Math.max(1, vals.length);  // a patch stage is one step of microforge's
+      vals.forEach((v, i) => { pts.push([L + i * step, H - v * sy], [L + (i + 1) * step, H - v * sy]); });
       svg("polyline", { points: pts.map((q) => q.join(",")).join(" "), fill: "none", stroke: colour, "stroke-width": 1.6 }, s);
       svg("rect", { x: L + 4, y: 4 + k * 12, width: 9, height: 9, fill: colour }, s);
       svg("text", { x: L + 16, y: 12 + k * 12 }, s).textContent = name;

@@ -103,7 +103,12 @@ def _scalar_table(ctx: OpContext, params: BinaryParams, i: int) -> np.ndarray:
 @c_emitter(*_FUNCTION)
 class BinaryEmitter(OpEmitter):
     def memory(self, ctx: OpContext, params: BinaryParams) -> OpMemory:
-        return OpMemory(inplace=ctx.input(0).size == ctx.output().size)
+        """Element i is read from both operands before it is written: the output may take the
+        bytes of either operand of its own size (a residual ADD over whichever branch dies)."""
+        out = ctx.output()
+        same = tuple(k for k in (0, 1) if ctx.input(k).size == out.size
+                     and out.dtype.itemsize <= ctx.input(k).dtype.itemsize)
+        return OpMemory(inplace=bool(same), inplace_inputs=same or (0,))
 
     def emit(self, ctx: OpContext, params: BinaryParams, e: EmitContext) -> None:
         a, b, out = ctx.input(0), ctx.input(1), ctx.output()

@@ -1,0 +1,83 @@
+"""Patch-based execution: chains of convolutions run band by band of output rows are chosen when
+they lower the arena, report their recomputation, and equal the Python runtime byte for byte on
+the host (portable and SIMD builds) and on the Cortex-M4 under QEMU, over strides, paddings,
+dilations, kernel heights and odd image heights."""
+
+from __future__ import annotations
+
+import pytest
+
+from microforge.backends.c.compiler import compile_model, generate
+from microforge.ir.ops import count_macs
+from microforge.planner.plan import verify_plan
+from microforge.targets.host import verify
+from tests.builders.c import BOTH_BUILDS
+from tests.builders.mlperf_tiny import VALID, conv_chain
+
+# (input shape, layers): the first layers are wide and high-resolution, so a stage pays off
+CHAINS = {
+    "stride2_same_odd": ((39, 20, 1), [dict(c_out=24, k=(3, 3)),
+                                       dict(c_out=0, k=(3, 3), stride=2, depthwise=True),
+                                       dict(c_out=8, k=(1, 1))]),
+    "valid_5x5": ((41, 16, 2), [dict(c_out=24, k=(5, 5), padding=VALID),
+                                dict(c_out=0, k=(3, 3), stride=2, depthwise=True, padding=VALID),
+                                dict(c_out=8, k=(1, 1))]),
+    "dilated": ((36, 18, 3), [dict(c_out=24, k=(3, 3), dilation=2),
+                              dict(c_out=24, k=(1, 1)),
+                              dict(c_out=8, k=(3, 3), stride=2)]),
+    "tall_kernel_s2": ((45, 12, 1), [dict(c_out=32, k=(7, 3)),
+                                     dict(c_out=0, k=(3, 3), stride=2, depthwise=True),
+                                     dict(c_out=0, k=(3, 3), depthwise=True),
+                                     dict(c_out=6, k=(1, 1))]),
+}
+
+
+def _graph(name):
+    shape, layers = CHAINS[name]
+    return conv_chain(shape, layers)
+
+
+@pytest.mark.parametrize("name", sorted(CHAINS))
+def test_stage_lowers_the_arena_and_reports_recomputation(name):
+    graph = _graph(name)
+    plain = generate(graph, "m", "test", patches=False)
+    patched = generate(graph, "m", "test")
+    verify_plan(patched.plan)
+    assert patched.stages, "no stage chosen"
+    assert patched.plan.size <= 0.95 * plain.plan.size
+    macs = sum(s.summary()["extra_macs"] for s in patched.stages)
+    assert all(s.summary()["bands"] > 1 for s in patched.stages)
+    assert 0 < macs <= 0.1 * sum(count_macs(op, graph.main) for op in graph.main.operators)
+    assert "MF_PATCH_STAGE" in patched.source.source
+
+
+@pytest.mark.parametrize("name", sorted(CHAINS))
+@BOTH_BUILDS
+def test_stage_is_bit_exact_on_the_host(name, flags, tmp_path):
+    graph = _graph(name)
+    compiled = compile_model(graph, tmp_path / "lib", name="m")
+    assert compiled.stages
+    result = verify(compiled.directory, "m", graph, 40, extra_flags=flags)
+    assert result.ok, result.first_difference
+
+
+def test_patching_can_be_turned_off(tmp_path):
+    graph = _graph("stride2_same_odd")
+    compiled = compile_model(graph, tmp_path / "lib", name="m", patches=False)
+    assert not compiled.stages
+    assert "MF_PATCH_STAGE" not in (tmp_path / "lib" / "m.c").read_text()
+
+
+@pytest.mark.parametrize("dsp", [True, False], ids=["dsp", "portable"])
+def test_stages_are_bit_exact_on_cortex_m4(dsp, tmp_path):
+    """Every chain in one firmware (their stages side by side) under QEMU; person_detect's
+    stage runs in tests/targets/test_cortex_m.py (slow)."""
+    from microforge.targets.cortex_m import firmware as cortex_m
+
+    for name in sorted(CHAINS):
+        graph = _graph(name)
+        compiled = compile_model(graph, tmp_path / name, name="m")
+        assert compiled.stages
+        report = cortex_m.evaluate(compiled.directory, "m", graph, "cortex-m4", n=20, dsp=dsp)
+        assert report.check.samples == 20
+        assert report.check.differing_bytes == 0, (name, report.check.first_difference)
