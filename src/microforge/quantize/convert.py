@@ -9,6 +9,7 @@ follow :mod:`microforge.quantize.rules`, so the result is what TFLM accepts by c
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +21,9 @@ from microforge.ir.quant import QuantParams
 from microforge.passes import compact, producers
 from microforge.quantize.groups import ParamGroups
 from microforge.quantize.rules import RULES, fixed_params, why_not_quantizable
-from microforge.quantize.weights import activation_params, quantize_layer, quantize_values
+from microforge.quantize.weights import Tune, activation_params, quantize_layer, quantize_values
+
+Tuner = Callable[[int], Tune | None]
 
 
 @dataclass
@@ -34,11 +37,12 @@ class Converted:
 
 class _Converter:
     def __init__(self, graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool,
-                 io: str, int16: bool, allow_float: bool) -> None:
+                 io: str, int16: bool, allow_float: bool, tuner: Tuner | None = None) -> None:
         self.graph, self.sg = graph, graph.main
         self.ranges, self.per_channel, self.io, self.int16 = ranges, per_channel, io, int16
         self.act_dtype = np.dtype(np.int16 if int16 else np.int8)
         self.allow_float = allow_float
+        self.tuner = tuner
         self.tensors: list[Tensor] = [copy.copy(t) for t in self.sg.tensors]
         self.ops: list[Operator] = []
         self.origin: dict[int, int] = {}
@@ -200,7 +204,7 @@ class _Converter:
         data = quantize_values(c.data, params[0], params[1], self.act_dtype)
         return self._new_tensor(c, c.name, self.act_dtype, self._quant(*params), data)
 
-    def _weighted(self, op: Operator, new: Operator) -> None:
+    def _weighted(self, i: int, op: Operator, new: Operator) -> None:
         sg = self.sg
         rule = RULES[op.opcode]
         w = sg.tensors[op.inputs[1]]
@@ -209,8 +213,9 @@ class _Converter:
         bias_dtype = np.int64 if self.int16 else np.int32
         per_channel = self.per_channel and rule.per_channel
         data = w.data if rule.per_channel else w.data.reshape(1, -1)  # PRELU alpha: any shape
+        tune = self.tuner(i) if self.tuner is not None and rule.per_channel else None
         layer = quantize_layer(data, None if b is None else b.data, rule.weight_axis,
-                               per_channel, in_scale, bias_dtype)
+                               per_channel, in_scale, bias_dtype, tune)
         weights = layer.weights.reshape(w.shape)
         new.inputs[1] = self._new_tensor(w, w.name, np.int8, layer.weight_quant, weights)
         if b is not None:
@@ -228,7 +233,7 @@ class _Converter:
                 same = rule.kind == "same"
                 new.inputs[pos] = self._constant(t, self.params(op.outputs[0]) if same else None)
         if rule.kind == "weighted":
-            self._weighted(op, new)
+            self._weighted(i, op, new)
         new.outputs = [self.versions[t]["q"] if self.is_act(t) else t for t in op.outputs]
         if "pot_scale_int16" in new.options:
             new.options["pot_scale_int16"] = False
@@ -275,7 +280,10 @@ def _compact_with_map(graph: Graph) -> dict[int, int]:
 
 
 def convert(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool = True,
-            io: str = "int8", int16: bool = False, allow_float: bool = False) -> Converted:
-    """Quantize a prepared float ``graph`` given the calibrated range of each float tensor."""
-    return _Converter(graph, ranges, per_channel, io, int16, allow_float).run()
+            io: str = "int8", int16: bool = False, allow_float: bool = False,
+            tuner: Tuner | None = None) -> Converted:
+    """Quantize a prepared float ``graph`` given the calibrated range of each float tensor;
+    ``tuner(op_index)`` may give a weighted operator a tuning function (see
+    :func:`microforge.quantize.weights.quantize_layer`)."""
+    return _Converter(graph, ranges, per_channel, io, int16, allow_float, tuner).run()
 
