@@ -17,7 +17,7 @@ from microforge.ir import Operator, Subgraph
 from microforge.runtime.kernels.conv import Geometry
 
 LINEAR = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
-MAX_ROWS = 8192  # patch rows kept per layer (drawn at random from the calibration samples)
+MAX_ROWS = 4096  # patch rows kept per layer (drawn at random from the calibration samples)
 
 
 @dataclass
@@ -117,16 +117,15 @@ def linear_layer(op_index: int, sg: Subgraph, x: np.ndarray, rows: int = MAX_ROW
     b_t = sg.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
     bias = None if b_t is None else b_t.data.astype(np.float64).reshape(-1)
     rows_w = weight_rows(op.opcode, w)
-    patches = patches_of(op, sg, x, rows)
-    p64 = patches.astype(np.float64)
+    patches = patches_of(op, sg, x, rows).astype(np.float32)
     if patches.ndim == 3:
         c = patches.shape[2]
         channel = np.arange(rows_w.shape[0]) // max(1, rows_w.shape[0] // c)
-        by_channel = np.ascontiguousarray(p64.transpose(2, 1, 0))  # (C, K, M)
-        gram = by_channel @ by_channel.transpose(0, 2, 1) / len(p64)
-        mean = p64.mean(axis=0).T[channel]
+        by_channel = np.ascontiguousarray(patches.transpose(2, 1, 0))  # (C, K, M)
+        gram = (by_channel @ by_channel.transpose(0, 2, 1)).astype(np.float64) / len(patches)
+        mean = patches.mean(axis=0, dtype=np.float64).T[channel]
     else:
         channel = np.zeros(rows_w.shape[0], np.int64)
-        gram = p64.T @ p64 / len(p64)
-        mean = np.broadcast_to(p64.mean(axis=0), rows_w.shape).copy()
+        gram = (patches.T @ patches).astype(np.float64) / len(patches)
+        mean = np.broadcast_to(patches.mean(axis=0, dtype=np.float64), rows_w.shape).copy()
     return LinearLayer(op_index, op.opcode, rows_w, bias, patches, channel, mean, gram)

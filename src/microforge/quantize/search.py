@@ -22,7 +22,7 @@ from microforge.quantize.linear import LinearLayer
 from microforge.quantize.progress import Progress
 from microforge.quantize.weights import activation_params
 
-SEARCH_ROWS = 4096  # patch rows per weighted consumer scored per candidate
+SEARCH_ROWS = 2048  # patch rows per weighted consumer scored per candidate
 
 
 @dataclass
