@@ -50,7 +50,7 @@ def tflite_int8(trained) -> tuple[bytes, float]:
             yield [x[None]]
 
     start = time.perf_counter()
-    converter = tf.lite.TFLiteConverter.from_keras_model(trained.keras_model)
+    converter = tf.lite.TFLiteConverter.from_keras_model(trained.export_model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

@@ -153,12 +153,12 @@ def autoencoder():
     return keras.Model(x, out, name="autoencoder")
 
 
-def lstm_kws():
+def lstm_kws(batch_size: int | None = None):
     """A keyword-spotting LSTM: 49 frames of 10 MFCCs, one LSTM of 32 units (its last output),
-    dense + softmax (12 classes); the TFLite converter fuses it into
-    UNIDIRECTIONAL_SEQUENCE_LSTM."""
+    dense + softmax (12 classes), converted from a batch-1 copy (the converter needs a static
+    batch for the LSTM)."""
     keras, L = _layers()
-    x = keras.Input((49, 10))
+    x = keras.Input((49, 10), batch_size=batch_size)
     h = L.LSTM(32)(x)
     out = L.Dense(12, activation="softmax")(h)
     return keras.Model(x, out, name="lstm_kws")
@@ -180,12 +180,14 @@ MORE = {
 }
 ALL = {**BUILDERS, **MORE}
 RECONSTRUCTION = {"autoencoder"}  # trained to reproduce the input (mean squared error)
+FIXED_BATCH = {"lstm_kws"}  # converted from a batch-1 copy of the trained model
 
 
 @dataclass
 class Trained:
     name: str
     keras_model: object
+    export_model: object  # what the TFLite converter converts (keras_model or a batch-1 copy)
     float_tflite: bytes
     train_x: np.ndarray  # calibration / representative data (256 samples)
     test_x: np.ndarray  # held-out inputs of the same distribution
@@ -210,6 +212,10 @@ def make(name: str, epochs: int = EPOCHS, seed: int = 0, held_out: int = 1024) -
         targets = [y, (y == 0).astype(np.float32)]
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=losses)
     model.fit(x, targets, epochs=epochs, batch_size=64, verbose=0)
-    data = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    export = model
+    if name in FIXED_BATCH:
+        export = build(batch_size=1)
+        export.set_weights(model.get_weights())
+    data = tf.lite.TFLiteConverter.from_keras_model(export).convert()
     test_x, _ = _data(shape, classes, held_out, data_seed, draw=1)
-    return Trained(name, model, data, x[:256], test_x)
+    return Trained(name, model, export, data, x[:256], test_x)
