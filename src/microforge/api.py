@@ -202,6 +202,7 @@ class QuantizedModel(Model):
         self.kept_float = result.kept_float
         self.settings = result.settings
         self.details = result.details
+        self.mixed = result.mixed
         self._origin = result.origin
         self._calibration = result.calibration
         self._report: QuantReport | None = None
@@ -220,7 +221,7 @@ class QuantizedModel(Model):
 
     def _compare(self, data: list[np.ndarray]) -> QuantReport:
         return compare(self.float_graph, self.graph, self._origin, data, self.kept_float,
-                       self.settings, self.details)
+                       self.settings, self.details, self.mixed)
 
 
 
@@ -344,6 +345,8 @@ def quantize(
     percentile: float = 99.99,
     bias_correction: bool = True,
     optimize_rounding: bool = False,
+    mixed: bool = False,
+    max_ram: int | None = None,
     progress: bool | None = None,
 ) -> QuantizedModel:
     """Quantize a float model with post-training calibration.
@@ -359,7 +362,8 @@ def quantize(
     result = quantize_graph(model, calibration_data, per_channel=per_channel, method=method, io=io,
                             int16_activations=int16_activations, allow_float=allow_float,
                             percentile=percentile, bias_correction=bias_correction,
-                            optimize_rounding=optimize_rounding, progress=progress)
+                            optimize_rounding=optimize_rounding, mixed=mixed, max_ram=max_ram,
+                            progress=progress)
     try:
         return QuantizedModel(result)
     except MicroforgeError as exc:

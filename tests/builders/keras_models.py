@@ -155,9 +155,12 @@ def autoencoder():
 
 def lstm_kws(batch_size: int | None = None):
     """A keyword-spotting LSTM: 49 frames of 10 MFCCs, one LSTM of 32 units (its last output),
-    dense + softmax (12 classes), converted from a batch-1 copy (the converter needs a static
-    batch for the LSTM)."""
-    keras, L = _layers()
+    dense + softmax (12 classes). Built with tf_keras (Keras 2), whose LSTM the TFLite converter
+    fuses into UNIDIRECTIONAL_SEQUENCE_LSTM (Keras 3's becomes a WHILE loop), and converted from
+    a batch-1 copy (the fused LSTM needs a static batch)."""
+    import tf_keras as keras
+
+    L = keras.layers
     x = keras.Input((49, 10), batch_size=batch_size)
     h = L.LSTM(32)(x)
     out = L.Dense(12, activation="softmax")(h)
@@ -181,6 +184,7 @@ MORE = {
 ALL = {**BUILDERS, **MORE}
 RECONSTRUCTION = {"autoencoder"}  # trained to reproduce the input (mean squared error)
 FIXED_BATCH = {"lstm_kws"}  # converted from a batch-1 copy of the trained model
+TF_KERAS = {"lstm_kws"}  # built and trained with tf_keras (Keras 2)
 
 
 @dataclass
@@ -197,7 +201,11 @@ def make(name: str, epochs: int = EPOCHS, seed: int = 0, held_out: int = 1024) -
     """Build, train briefly (``epochs`` over 512 samples, batches of 64) and convert one model to
     float .tflite; ``held_out`` fresh samples of the same distribution come with it."""
     import tensorflow as tf
-    from tensorflow import keras
+
+    if name in TF_KERAS:
+        import tf_keras as keras
+    else:
+        from tensorflow import keras
 
     build, shape, classes, data_seed = ALL[name]
     keras.utils.set_random_seed(seed)

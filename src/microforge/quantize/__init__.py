@@ -22,6 +22,7 @@ from microforge.quantize.calibration import METHODS, TensorStats, choose_range, 
 from microforge.quantize.convert import convert
 from microforge.quantize.data import CalibrationSource, load_calibration
 from microforge.quantize.linear import LINEAR, LinearLayer, linear_layer
+from microforge.quantize.mixed import choose_mixed
 from microforge.quantize.report import LayerDetail, QuantReport
 from microforge.quantize.search import RangeChoice, activation_bounded_ranges, search_ranges
 from microforge.quantize.tuning import WeightTuner
@@ -66,6 +67,7 @@ class Quantized:
     kept_float: list[str]
     settings: dict[str, Any]
     details: list[LayerDetail] = field(default_factory=list)
+    mixed: dict[str, Any] = field(default_factory=dict)
 
 
 def quantize_graph(
@@ -80,6 +82,8 @@ def quantize_graph(
     percentile: float = 99.99,
     bias_correction: bool = True,
     optimize_rounding: bool = False,
+    mixed: bool = False,
+    max_ram: int | None = None,
     progress: bool | None = None,
 ) -> Quantized:
     """Quantize a float model (a path, bytes, a Graph or a ``microforge.Model``) with
@@ -90,6 +94,11 @@ def quantize_graph(
         raise InputError(f"io must be one of {list(IO_TYPES)}, not {io!r}")
     if not 50.0 < percentile <= 100.0:
         raise InputError(f"percentile must be in (50, 100], not {percentile}")
+    if mixed and int16_activations:
+        raise InputError("--mixed puts int16 activations on some layers; it does not go with "
+                         "--int16-activations (all layers int16)")
+    if mixed and (max_ram is None or max_ram <= 0):
+        raise InputError("--mixed needs a RAM budget: give --max-ram BYTES (max_ram=...)")
     graph = _graph_of(model)
     _check_float(graph)
     prepared = prepare(graph)
@@ -107,10 +116,18 @@ def quantize_graph(
     tuner = None
     if bias_correction or optimize_rounding:
         tuner = WeightTuner(layers, names, bias_correction, optimize_rounding, progress=progress)
+    def make(wide: set[int] | None = None):
+        return convert(prepared, {t: c.range for t, c in choices.items()},
+                       per_channel=per_channel, io=io, int16=int16_activations,
+                       allow_float=allow_float, tuner=tuner, wide=wide)
+
+    mixed_choice = None
     try:
-        converted = convert(prepared, {t: c.range for t, c in choices.items()},
-                            per_channel=per_channel, io=io, int16=int16_activations,
-                            allow_float=allow_float, tuner=tuner)
+        converted = make()
+        if mixed:
+            assert max_ram is not None
+            converted, mixed_choice = choose_mixed(prepared, converted, make, data, max_ram,
+                                                   progress)
     finally:
         if tuner is not None:
             tuner.close()
@@ -118,9 +135,12 @@ def quantize_graph(
                 "activations": "int16" if int16_activations else "int8", "io": io,
                 "bias_correction": bias_correction, "rounding": "learned" if optimize_rounding
                 else "nearest"}
-    details = _details(prepared, choices, tuner, "int16" if int16_activations else "int8")
+    if mixed_choice is not None:
+        settings["activations"] = f"mixed int8/int16 (max RAM {max_ram:,} bytes)"
+    wide = mixed_choice.wide if mixed_choice is not None else set()
+    details = _details(prepared, choices, tuner, int16_activations, wide)
     return Quantized(converted.graph, prepared, converted.origin, data, converted.kept_float,
-                     settings, details)
+                     settings, details, {} if mixed_choice is None else mixed_choice.summary())
 
 
 def _linear_ops(graph: Graph) -> dict[int, int]:
@@ -153,7 +173,7 @@ def _ranges(graph: Graph, stats: dict[int, TensorStats], layers: dict[int, Linea
 
 
 def _details(graph: Graph, choices: dict[int, RangeChoice], tuner: WeightTuner | None,
-             dtype: str) -> list[LayerDetail]:
+             int16: bool, wide: set[int]) -> list[LayerDetail]:
     sg = graph.main
     writer = {t: i for i, op in enumerate(sg.operators) for t in op.outputs}
     records = tuner.records if tuner is not None else {}
@@ -163,7 +183,8 @@ def _details(graph: Graph, choices: dict[int, RangeChoice], tuner: WeightTuner |
         r = records.get(i) if i is not None else None
         out.append(LayerDetail(
             sg.tensors[t].name, sg.operators[i].opcode if i is not None else "input", c.method,
-            c.range, dtype, None if r is None else r.sqnr_nearest_db,
+            c.range, "int16" if int16 or t in wide else "int8",
+            None if r is None else r.sqnr_nearest_db,
             None if r is None else r.sqnr_db, None if r is None else r.sqnr_corrected_db,
             None if r is None else r.rounding))
     return out

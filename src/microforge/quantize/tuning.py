@@ -117,6 +117,7 @@ class WeightTuner:
         self.bias_correction, self.optimize_rounding = bias_correction, optimize_rounding
         self.iterations, self.budget = iterations, budget
         self.records: dict[int, LayerTuning] = {}
+        self._done: dict[tuple[int, bytes], tuple[np.ndarray, np.ndarray | None, LayerTuning]] = {}
         self.bar = Progress("optimizing rounding", len(layers), progress and optimize_rounding)
 
     def __call__(self, op_index: int) -> Callable | None:
@@ -132,6 +133,17 @@ class WeightTuner:
 
     def _tune(self, op_index: int, layer: LinearLayer, weights: np.ndarray, scale: np.ndarray,
               bias: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Tuned once per layer and weight scale (``--mixed`` converts the graph several times)."""
+        key = (op_index, scale.astype(np.float64).tobytes() + (b"" if bias is None else b"b"))
+        if key not in self._done:
+            self._done[key] = self._tune_once(op_index, layer, weights, scale, bias)
+        q, new_bias, record = self._done[key]
+        self.records[op_index] = record
+        return q, new_bias
+
+    def _tune_once(self, op_index: int, layer: LinearLayer, weights: np.ndarray,
+                   scale: np.ndarray, bias: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray | None, LayerTuning]:
         rows = weight_rows(layer.opcode, weights.astype(np.float64))
         s = scale.astype(np.float64)[:, None]
         nearest = np.clip(np.round(rows / s), -127, 127)
@@ -149,9 +161,9 @@ class WeightTuner:
         if correct:
             bias = bias - (delta * layer.mean).sum(axis=1)
             after = _db(signal, float(layer.error_power(delta, centred=True).sum()))
-        self.records[op_index] = LayerTuning(self.names.get(op_index, ""), layer.opcode, before,
-                                             used, after, how, steps)
-        return weights_from_rows(layer.opcode, q, weights.shape).astype(np.int8), bias
+        record = LayerTuning(self.names.get(op_index, ""), layer.opcode, before, used, after, how,
+                             steps)
+        return weights_from_rows(layer.opcode, q, weights.shape).astype(np.int8), bias, record
 
     def close(self) -> None:
         self.bar.__exit__()
