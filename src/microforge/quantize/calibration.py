@@ -57,7 +57,7 @@ def collect(graph: Graph, data: list[np.ndarray], batch: int = BATCH, seed: int 
     """Run ``data`` (one ``(N,) + shape`` array per input) and gather each float tensor's stats;
     the tensors in ``keep`` also keep their first samples whole."""
     wanted = set(float_tensors(graph))
-    executor = Executor(graph)
+    executor = Executor(graph, exact_float=False)  # statistics need no TFLM-exact float sums
     n = data[0].shape[0]
     rng = np.random.default_rng(seed)
     mins: dict[int, float] = {}
@@ -103,11 +103,20 @@ def _with_zero(lo: float, hi: float) -> tuple[float, float]:
     return min(lo, 0.0), max(hi, 0.0)
 
 
+def percentile_ranges(stats: TensorStats, percentiles: list[float]) -> list[tuple[float, float]]:
+    """The ``p``-th and ``100 - p``-th percentiles for each ``p`` (one sort), each widened to
+    contain 0."""
+    points = np.percentile(stats.sample, [q for p in percentiles for q in (100.0 - p, p)])
+    out = []
+    for lo, hi in points.reshape(-1, 2):
+        lo = stats.min if stats.min >= 0 else lo
+        hi = stats.max if stats.max <= 0 else hi
+        out.append(_with_zero(float(lo), float(hi)))
+    return out
+
+
 def _percentile_range(stats: TensorStats, percentile: float) -> tuple[float, float]:
-    lo, hi = np.percentile(stats.sample, [100.0 - percentile, percentile])
-    lo = stats.min if stats.min >= 0 else lo
-    hi = stats.max if stats.max <= 0 else hi
-    return float(lo), float(hi)
+    return percentile_ranges(stats, [percentile])[0]
 
 
 def _mse_range(stats: TensorStats, levels: int, symmetric: bool) -> tuple[float, float]:

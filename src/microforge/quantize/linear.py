@@ -52,8 +52,8 @@ class LinearLayer:
         """Per output channel, E[(Δw · patch)²] for weight errors ``delta`` (O, K); with
         ``centred`` the mean shift (what bias correction removes) is left out."""
         g = self.gram_of()
-        quad = (np.einsum("ok,kl,ol->o", delta, g, delta) if g.ndim == 2
-                else np.einsum("ok,okl,ol->o", delta, g, delta))
+        moved = delta @ g if g.ndim == 2 else np.einsum("ok,okl->ol", delta, g)
+        quad = (moved * delta).sum(axis=1)
         if centred:
             quad = quad - (delta * self.mean).sum(axis=1) ** 2
         return np.maximum(quad, 0.0)

@@ -17,12 +17,13 @@ import numpy as np
 
 from microforge.ir import Graph
 from microforge.ir.ops import ACTIVATION_BOUNDS
-from microforge.quantize.calibration import TensorStats, choose_range
+from microforge.quantize.calibration import TensorStats, choose_range, percentile_ranges
 from microforge.quantize.linear import LinearLayer
 from microforge.quantize.progress import Progress
 from microforge.quantize.weights import activation_params
 
 SEARCH_ROWS = 2048  # patch rows per weighted consumer scored per candidate
+PERCENTILES = [99.99, 99.9]
 
 
 @dataclass
@@ -53,8 +54,8 @@ def candidates(stats: TensorStats, int16: bool, bound: tuple[float, float] | Non
     found = {"minmax": choose_range(stats, "minmax", levels, int16)}
     if bound is not None:
         found["bounded"] = bound
-    for p in (99.99, 99.9):
-        found[f"percentile {p:g}"] = choose_range(stats, "percentile", levels, int16, p)
+    for p, r in zip(PERCENTILES, percentile_ranges(stats, PERCENTILES)):
+        found[f"percentile {p:g}"] = r
     found["mse"] = choose_range(stats, "mse", levels, int16)
     found["entropy"] = choose_range(stats, "entropy", levels, int16)
     unique: dict[str, tuple[float, float]] = {}

@@ -41,6 +41,7 @@ class OpContext:
     op: Operator
     index: int
     subgraph: Subgraph
+    exact_float: bool = True  # False: float kernels may sum in BLAS order (calibration only)
 
     @property
     def options(self) -> dict[str, Any]:
