@@ -24,6 +24,7 @@ from microforge.quantize.data import CalibrationSource, load_calibration
 from microforge.quantize.linear import LINEAR, LinearLayer, linear_layer
 from microforge.quantize.mixed import choose_mixed
 from microforge.quantize.report import LayerDetail, QuantReport
+from microforge.quantize.rules import RULES
 from microforge.quantize.search import RangeChoice, activation_bounded_ranges, search_ranges
 from microforge.quantize.tuning import WeightTuner
 
@@ -181,9 +182,11 @@ def _details(graph: Graph, choices: dict[int, RangeChoice], tuner: WeightTuner |
     for t in sorted(choices):
         c, i = choices[t], writer.get(t)
         r = records.get(i) if i is not None else None
+        opcode = sg.operators[i].opcode if i is not None else "input"
+        rule = RULES.get(opcode)
+        method = "fixed by TFLM" if rule is not None and rule.kind == "fixed" else c.method
         out.append(LayerDetail(
-            sg.tensors[t].name, sg.operators[i].opcode if i is not None else "input", c.method,
-            c.range, "int16" if int16 or t in wide else "int8",
+            sg.tensors[t].name, opcode, method, c.range, "int16" if int16 or t in wide else "int8",
             None if r is None else r.sqnr_nearest_db,
             None if r is None else r.sqnr_db, None if r is None else r.sqnr_corrected_db,
             None if r is None else r.rounding))
