@@ -95,6 +95,10 @@ def score(outputs: list[np.ndarray], refs: list[np.ndarray],
     return min(sqnrs), top1
 
 
+def _pct(x: float) -> str:
+    return "–" if np.isnan(x) else f"{x:.1%}"
+
+
 def options_of(spec: str) -> dict[str, object]:
     """``default``, a method, ``...+rounding``, ``...-nobc`` -> microforge.quantize keywords."""
     options: dict[str, object] = {}
@@ -171,7 +175,7 @@ def main() -> int:
     else:
         print("  ".join(f"{h:>18}" for h in header))
     for name, seed, label, ms, ts, mt, tt, mtime, ttime in rows:
-        cells = (name, str(seed), label, f"{ms:.2f}", f"{ts:.2f}", f"{mt:.1%}", f"{tt:.1%}",
+        cells = (name, str(seed), label, f"{ms:.2f}", f"{ts:.2f}", _pct(mt), _pct(tt),
                  f"{mtime:.2f}", f"{ttime:.2f}")
         print(("| " + " | ".join(cells) + " |") if args.markdown
               else "  ".join(f"{c:>18}" for c in cells))
