@@ -83,3 +83,19 @@ def test_optimize_rounding_model_matches_tflm():
     unbiased = microforge.quantize(chain(), x, optimize_rounding=True, bias_correction=False)
     assert all(d.weight_sqnr_db >= d.weight_sqnr_nearest_db - 1e-9
                for d in unbiased.details if d.rounding is not None)
+
+
+def test_bias_correction_gives_a_biasless_layer_a_bias():
+    tflm_runtime()
+    graph = single_layer("CONV_2D", seed=2)
+    op = graph.main.operators[0]
+    op.inputs[2] = -1  # no bias
+    x = skewed_inputs((1, 9, 8, 3), n=64)
+    model = microforge.quantize(graph, x)
+    conv = model.graph.main.operators[0]
+    bias = model.graph.main.tensors[conv.inputs[2]]
+    assert bias.dtype == np.int32 and bias.data.any()
+    assert_tflm_rules(model.graph)
+    assert assert_tflm_parity(model) == 200
+    plain = microforge.quantize(graph, x, bias_correction=False)
+    assert len(plain.graph.main.operators[0].inputs) < 3 or plain.graph.main.operators[0].inputs[2] < 0

@@ -241,12 +241,19 @@ class _Converter:
         per_channel = self.per_channel and rule.per_channel
         data = w.data if rule.per_channel else w.data.reshape(1, -1)  # PRELU alpha: any shape
         tune = self.tuner(i) if self.tuner is not None and rule.per_channel else None
-        layer = quantize_layer(data, None if b is None else b.data, rule.weight_axis,
-                               per_channel, in_scale, bias_dtype, tune)
+        bias = None if b is None else b.data
+        if bias is None and tune is not None and getattr(self.tuner, "bias_correction", False):
+            bias = np.zeros(w.shape[rule.weight_axis], np.float32)  # a bias to correct
+        layer = quantize_layer(data, bias, rule.weight_axis, per_channel, in_scale, bias_dtype, tune)
         weights = layer.weights.reshape(w.shape)
         new.inputs[1] = self._new_tensor(w, w.name, np.int8, layer.weight_quant, weights)
-        if b is not None:
-            new.inputs[2] = self._new_tensor(b, b.name, bias_dtype, layer.bias_quant, layer.bias)
+        if layer.bias is not None:
+            index = self._new_tensor(w, b.name if b is not None else f"{w.name}_bias", bias_dtype,
+                                     layer.bias_quant, layer.bias)
+            if len(new.inputs) > 2:
+                new.inputs[2] = index
+            else:
+                new.inputs.append(index)
 
     def _quantized_op(self, i: int, op: Operator) -> Operator:
         new = copy.deepcopy(op)
