@@ -8,7 +8,13 @@ with TFLM); their dequantized outputs are compared with the Keras float model: o
 output), top-1 agreement of the first classifier output, and the wall time of each quantization
 step (the converter's from the Keras model, microforge's from the float .tflite).
 
+A method is ``default`` or a calibration method name, optionally followed by ``+rounding``
+(learned rounding) and/or ``-nobc`` (no bias correction): ``minmax-nobc`` is the previous default.
+The LSTM model keeps its LSTM in float in microforge (``allow_float``; int8 LSTM quantization is
+not implemented), so its row does not compare like with like.
+
 Run: .venv/bin/python benchmarks/quantize_vs_tflite_converter.py [--markdown] [--methods ...]
+     [--seeds 0 1 2] [--models ...]
 Needs the [tf] extra.
 """
 
@@ -27,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from tests.builders.keras_models import BUILDERS, make  # noqa: E402
+from tests.builders.keras_models import ALL, RECONSTRUCTION, make  # noqa: E402
 
 import microforge  # noqa: E402
 from microforge.frontends.tflite.reader import read_tflite  # noqa: E402
@@ -44,7 +50,7 @@ def tflite_int8(trained) -> tuple[bytes, float]:
             yield [x[None]]
 
     start = time.perf_counter()
-    converter = tf.lite.TFLiteConverter.from_keras_model(trained.keras_model)
+    converter = tf.lite.TFLiteConverter.from_keras_model(trained.export_model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -74,7 +80,8 @@ def run_int8(model: microforge.Model, x: np.ndarray) -> list[np.ndarray]:
     return result
 
 
-def score(outputs: list[np.ndarray], refs: list[np.ndarray]) -> tuple[float, float]:
+def score(outputs: list[np.ndarray], refs: list[np.ndarray],
+          classes: bool = True) -> tuple[float, float]:
     """(worst output SQNR, top-1 agreement of the first multi-class output); outputs are matched
     to the reference outputs by shape and similarity (the converter may reorder them)."""
     sqnrs, top1 = [], float("nan")
@@ -82,51 +89,98 @@ def score(outputs: list[np.ndarray], refs: list[np.ndarray]) -> tuple[float, flo
         same = [o for o in outputs if o.shape == ref.shape]
         best = max(sqnr_db(ref, o) for o in same)
         sqnrs.append(best)
-        if ref.shape[1] > 1 and np.isnan(top1):
+        if classes and ref.shape[1] > 1 and np.isnan(top1):
             out = max(same, key=lambda o: sqnr_db(ref, o))
             top1 = float((out.argmax(1) == ref.argmax(1)).mean())
     return min(sqnrs), top1
+
+
+def _pct(x: float) -> str:
+    return "–" if np.isnan(x) else f"{x:.1%}"
+
+
+def options_of(spec: str) -> dict[str, object]:
+    """``default``, a method, ``...+rounding``, ``...-nobc`` -> microforge.quantize keywords."""
+    options: dict[str, object] = {}
+    if spec.endswith("-nobc"):
+        options["bias_correction"], spec = False, spec[:-5]
+    if spec.endswith("+rounding"):
+        options["optimize_rounding"], spec = True, spec[:-9]
+    if spec != "default":
+        options["method"] = spec
+    return options
+
+
+def run_model(name: str, seed: int, methods: list[str]) -> list[tuple]:
+    with contextlib.redirect_stdout(io.StringIO()):  # TensorFlow prints export chatter
+        trained = make(name, seed=seed, held_out=2048)
+        refs = trained.keras_model.predict(trained.test_x, verbose=0)
+        tfl_bytes, tfl_time = tflite_int8(trained)
+    refs = [np.asarray(r, np.float64).reshape(len(trained.test_x), -1)
+            for r in (refs if isinstance(refs, list) else [refs])]
+    classes = name not in RECONSTRUCTION
+    tfl_sqnr, tfl_top1 = score(run_int8(load_folded(tfl_bytes), trained.test_x), refs, classes)
+    rows = []
+    for spec in methods:
+        options = options_of(spec)
+        if name == "lstm_kws":
+            options["allow_float"] = True
+        start = time.perf_counter()
+        model = microforge.quantize(trained.float_tflite, trained.train_x, progress=False,
+                                    **options)
+        mf_time = time.perf_counter() - start
+        mf_sqnr, mf_top1 = score(run_int8(model, trained.test_x), refs, classes)
+        rows.append((name, seed, spec, mf_sqnr, tfl_sqnr, mf_top1, tfl_top1, mf_time, tfl_time))
+        print(f"{name} seed {seed}: {spec}: microforge {mf_sqnr:.2f} dB in {mf_time:.2f} s, "
+              f"converter {tfl_sqnr:.2f} dB in {tfl_time:.2f} s", file=sys.stderr, flush=True)
+    return rows
+
+
+def summary(rows: list[tuple], methods: list[str]) -> list[str]:
+    """Per method: mean and worst SQNR difference to the converter, models below converter +
+    0.5 dB, worst top-1 difference, total time against the converter's."""
+    lines = ["| method | mean vs converter dB | worst vs converter dB | rows < converter + 0.5 dB "
+             "| worst top-1 diff | time / converter time |", "|---|---|---|---|---|---|"]
+    for spec in methods:
+        mine = [r for r in rows if r[2] == spec and r[0] != "lstm_kws"]
+        if not mine:
+            continue
+        diff = [r[3] - r[4] for r in mine]
+        top1 = [r[5] - r[6] for r in mine if not np.isnan(r[5])]
+        ratio = sum(r[7] for r in mine) / sum(r[8] for r in mine)
+        lines.append(f"| {spec} | {np.mean(diff):+.2f} | {min(diff):+.2f} | "
+                     f"{sum(d < 0.5 for d in diff)} of {len(diff)} | {min(top1):+.1%} | "
+                     f"{ratio:.2f} |")
+    return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--methods", nargs="+", default=["default"],
-                        help=f"calibration methods to compare ({', '.join(METHODS)}, default)")
-    parser.add_argument("--models", nargs="+", default=list(BUILDERS), choices=list(BUILDERS))
-    parser.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+                        help=f"methods to compare: default or {', '.join(METHODS)}, each "
+                             "optionally with +rounding and/or -nobc")
+    parser.add_argument("--models", nargs="+", default=list(ALL), choices=list(ALL))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="training seeds")
     args = parser.parse_args()
     rows = []
-    for name in args.models:
-        with contextlib.redirect_stdout(io.StringIO()):  # TensorFlow prints export chatter
-            trained = make(name, seed=args.seed, held_out=2048)
-            refs = trained.keras_model.predict(trained.test_x, verbose=0)
-            tfl_bytes, tfl_time = tflite_int8(trained)
-        refs = [np.asarray(r, np.float64).reshape(len(trained.test_x), -1)
-                for r in (refs if isinstance(refs, list) else [refs])]
-        tfl_sqnr, tfl_top1 = score(run_int8(load_folded(tfl_bytes), trained.test_x), refs)
-        for method in args.methods:
-            options = {} if method == "default" else {"method": method}
-            start = time.perf_counter()
-            model = microforge.quantize(trained.float_tflite, trained.train_x, **options)
-            mf_time = time.perf_counter() - start
-            mf_sqnr, mf_top1 = score(run_int8(model, trained.test_x), refs)
-            label = model.settings["method"] + (" (default)" if method == "default" else "")
-            rows.append((name, label, mf_sqnr, tfl_sqnr, mf_top1, tfl_top1, mf_time, tfl_time))
-            print(f"{name}: {label}: microforge {mf_sqnr:.2f} dB in {mf_time:.2f} s, "
-                  f"converter {tfl_sqnr:.2f} dB in {tfl_time:.2f} s", file=sys.stderr)
-    header = ("model", "method", "microforge SQNR dB", "converter SQNR dB", "microforge top-1",
-              "converter top-1", "microforge s", "converter s")
+    for seed in args.seeds:
+        for name in args.models:
+            rows += run_model(name, seed, args.methods)
+    header = ("model", "seed", "method", "microforge SQNR dB", "converter SQNR dB",
+              "microforge top-1", "converter top-1", "microforge s", "converter s")
     if args.markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
     else:
         print("  ".join(f"{h:>18}" for h in header))
-    for name, label, ms, ts, mt, tt, mtime, ttime in rows:
-        cells = (name, label, f"{ms:.2f}", f"{ts:.2f}", f"{mt:.1%}", f"{tt:.1%}", f"{mtime:.2f}",
-                 f"{ttime:.2f}")
+    for name, seed, label, ms, ts, mt, tt, mtime, ttime in rows:
+        cells = (name, str(seed), label, f"{ms:.2f}", f"{ts:.2f}", _pct(mt), _pct(tt),
+                 f"{mtime:.2f}", f"{ttime:.2f}")
         print(("| " + " | ".join(cells) + " |") if args.markdown
               else "  ".join(f"{c:>18}" for c in cells))
+    print()
+    print("\n".join(summary(rows, args.methods)))
     return 0
 
 

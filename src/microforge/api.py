@@ -201,6 +201,8 @@ class QuantizedModel(Model):
         self.float_graph = result.float_graph
         self.kept_float = result.kept_float
         self.settings = result.settings
+        self.details = result.details
+        self.mixed = result.mixed
         self._origin = result.origin
         self._calibration = result.calibration
         self._report: QuantReport | None = None
@@ -219,7 +221,7 @@ class QuantizedModel(Model):
 
     def _compare(self, data: list[np.ndarray]) -> QuantReport:
         return compare(self.float_graph, self.graph, self._origin, data, self.kept_float,
-                       self.settings)
+                       self.settings, self.details, self.mixed)
 
 
 
@@ -341,6 +343,11 @@ def quantize(
     int16_activations: bool = False,
     allow_float: bool = False,
     percentile: float = 99.99,
+    bias_correction: bool = True,
+    optimize_rounding: bool = False,
+    mixed: bool = False,
+    max_ram: int | None = None,
+    progress: bool | None = None,
 ) -> QuantizedModel:
     """Quantize a float model with post-training calibration.
 
@@ -354,7 +361,9 @@ def quantize(
     """
     result = quantize_graph(model, calibration_data, per_channel=per_channel, method=method, io=io,
                             int16_activations=int16_activations, allow_float=allow_float,
-                            percentile=percentile)
+                            percentile=percentile, bias_correction=bias_correction,
+                            optimize_rounding=optimize_rounding, mixed=mixed, max_ram=max_ram,
+                            progress=progress)
     try:
         return QuantizedModel(result)
     except MicroforgeError as exc:

@@ -23,7 +23,7 @@ def _float_fc(activation: int):
 @pytest.mark.parametrize("activation, lo, hi", [(3, 0.0, 6.0), (2, -1.0, 1.0)])
 def test_fused_bounded_activation_uses_its_whole_range(activation, lo, hi):
     data = np.random.default_rng(1).uniform(-1, 1, (64, 1, 8)).astype(np.float32)
-    q = microforge.quantize(_float_fc(activation), data)
+    q = microforge.quantize(_float_fc(activation), data, method="minmax")
     out = q.graph.main.tensors[q.graph.main.outputs[0]]
     assert out.scale == pytest.approx((hi - lo) / 255, rel=1e-6)
     representable = (out.scale * (-128 - out.zero_point), out.scale * (127 - out.zero_point))

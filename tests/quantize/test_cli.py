@@ -87,3 +87,23 @@ def test_errors_are_one_line(tmp_path):
                             "--allow-float")
     assert code == 0, err
     assert "kept in float: UNIDIRECTIONAL_SEQUENCE_LSTM" in stdout
+
+
+def test_new_options_bias_correction_rounding_mixed(tmp_path):
+    model, data = _setup(tmp_path)
+    out = tmp_path / "o.tflite"
+    code, stdout, err = cli("quantize", model, "-o", out, "-c", data, "--optimize-rounding",
+                            "--no-bias-correction", "--report")
+    assert code == 0, err
+    assert "per layer" in stdout and "rounding learned" in stdout and "bias_correction False" in stdout
+    code, _, err = cli("quantize", model, "-o", out, "-c", data, "--mixed", "--force")
+    assert_one_line_error(code, err, 2, "--max-ram")
+    code, _, err = cli("quantize", model, "-o", out, "-c", data, "--mixed", "--max-ram", "lots",
+                       "--force")
+    assert code == 2 and "not a byte count" in err
+    code, stdout, err = cli("quantize", model, "-o", out, "-c", data, "--mixed", "--max-ram", "64k",
+                            "--force", "--json")
+    assert code == 0, err
+    report = json.loads(stdout)
+    assert report["mixed"]["max_ram"] == 65536 and report["layers"]
+    assert "microforge:" not in err  # no progress line with --json

@@ -14,7 +14,7 @@ import microforge
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.passes import PassManager, fold_constants, remove_dead
 from microforge.quantize.report import quantize_input, sqnr_db
-from tests.builders.keras_models import BUILDERS, make
+from tests.builders.keras_models import BUILDERS, MORE, make
 from tests.oracle import tflm_runtime
 from tests.quantize._check import assert_tflm_parity, assert_tflm_rules
 
@@ -83,11 +83,31 @@ def test_accuracy_against_keras_and_the_converter(trained):
 
 @pytest.mark.parametrize("name", ["small_cnn", "mlp_tanh"])
 @pytest.mark.parametrize("options", [{"io": "float"}, {"int16_activations": True},
-                                     {"per_channel": False, "method": "percentile"}])
+                                     {"per_channel": False, "method": "percentile"},
+                                     {"optimize_rounding": True, "method": "minmax"},
+                                     {"mixed": True, "max_ram": 1 << 20}])
 def test_variants_match_tflm(name, options):
     tflm_runtime()
     trained = _trained(name)
     model = microforge.quantize(trained.float_tflite, trained.train_x, **options)
-    assert_tflm_rules(model.graph, int16=options.get("int16_activations", False))
+    if not options.get("mixed"):  # mixed: int8 and int16 operators side by side
+        assert_tflm_rules(model.graph, int16=options.get("int16_activations", False))
     assert_tflm_parity(model)
     assert _worst_sqnr(_outputs(model, trained.test_x), _reference(trained)) > 25
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(MORE))
+def test_benchmark_models_match_tflm(name):
+    """The benchmark's MobileNetV1-style, ResNet-8, autoencoder and LSTM models: the default
+    quantization (auto ranges, bias correction) runs bit-exactly in tflite-micro; the LSTM stays
+    float (no int8 LSTM rule yet)."""
+    tflm_runtime()
+    trained = make(name, held_out=256)
+    model = microforge.quantize(trained.float_tflite, trained.train_x, allow_float=name == "lstm_kws")
+    if name == "lstm_kws":
+        assert [k.split(" ")[0] for k in model.kept_float] == ["UNIDIRECTIONAL_SEQUENCE_LSTM"]
+    else:
+        assert not model.kept_float
+        assert_tflm_rules(model.graph)
+    assert assert_tflm_parity(model, n=50) == 50

@@ -9,7 +9,7 @@ own float runtime (:mod:`.calibration`), the TFLM quantization rules (:mod:`.rul
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,27 +17,18 @@ import numpy as np
 from microforge.errors import InputError, ModelError
 from microforge.frontends import read_model
 from microforge.ir import Graph
-from microforge.ir.ops import ACTIVATION_BOUNDS
 from microforge.passes import prepare
-from microforge.quantize.calibration import METHODS, choose_range, collect
+from microforge.quantize.calibration import METHODS, TensorStats, choose_range, collect
 from microforge.quantize.convert import convert
 from microforge.quantize.data import CalibrationSource, load_calibration
-from microforge.quantize.report import QuantReport
+from microforge.quantize.linear import LINEAR, LinearLayer, linear_layer
+from microforge.quantize.mixed import choose_mixed
+from microforge.quantize.report import LayerDetail, QuantReport
+from microforge.quantize.rules import RULES
+from microforge.quantize.search import RangeChoice, activation_bounded_ranges, search_ranges
+from microforge.quantize.tuning import WeightTuner
 
-DEFAULT_METHOD = "minmax"  # measured: see docs/quantize.md
-
-
-def activation_bounded_ranges(graph: Graph) -> dict[int, tuple[float, float]]:
-    """With ``minmax``, an output clamped by a fused RELU6 (RELU_N1_TO_1) takes its whole
-    possible range [0, 6] ([-1, 1]) instead of the observed one: inputs beyond the calibration
-    set are never clipped there. Measured on the benchmark's 16 models: never below the TFLite
-    converter (docs/quantize.md)."""
-    out = {}
-    for op in graph.main.operators:
-        bound = ACTIVATION_BOUNDS.get(int(op.options.get("fused_activation_function") or 0))
-        if bound is not None and op.outputs:
-            out[op.outputs[0]] = bound
-    return out
+DEFAULT_METHOD = "auto"  # measured: see docs/quantize.md
 
 
 IO_TYPES = ("int8", "float")
@@ -76,6 +67,8 @@ class Quantized:
     calibration: list[np.ndarray]
     kept_float: list[str]
     settings: dict[str, Any]
+    details: list[LayerDetail] = field(default_factory=list)
+    mixed: dict[str, Any] = field(default_factory=dict)
 
 
 def quantize_graph(
@@ -88,6 +81,11 @@ def quantize_graph(
     int16_activations: bool = False,
     allow_float: bool = False,
     percentile: float = 99.99,
+    bias_correction: bool = True,
+    optimize_rounding: bool = False,
+    mixed: bool = False,
+    max_ram: int | None = None,
+    progress: bool | None = None,
 ) -> Quantized:
     """Quantize a float model (a path, bytes, a Graph or a ``microforge.Model``) with
     post-training calibration; the options are those of :func:`microforge.quantize`."""
@@ -97,6 +95,11 @@ def quantize_graph(
         raise InputError(f"io must be one of {list(IO_TYPES)}, not {io!r}")
     if not 50.0 < percentile <= 100.0:
         raise InputError(f"percentile must be in (50, 100], not {percentile}")
+    if mixed and int16_activations:
+        raise InputError("--mixed puts int16 activations on some layers; it does not go with "
+                         "--int16-activations (all layers int16)")
+    if mixed and (max_ram is None or max_ram <= 0):
+        raise InputError("--mixed needs a RAM budget: give --max-ram BYTES (max_ram=...)")
     graph = _graph_of(model)
     _check_float(graph)
     prepared = prepare(graph)
@@ -104,18 +107,91 @@ def quantize_graph(
     layout = graph.source
     perms = [layout.input_perm(k) for k in range(len(inputs))] if layout else []
     data = load_calibration(calibration_data, inputs, perms)
-    stats = collect(prepared, data)
-    levels = 65536 if int16_activations else 256
-    ranges = {i: choose_range(s, method, levels, int16_activations, percentile)
-              for i, s in stats.items()}
-    if method == "minmax":
-        ranges.update(activation_bounded_ranges(prepared))
-    converted = convert(prepared, ranges, per_channel=per_channel, io=io, int16=int16_activations,
-                        allow_float=allow_float)
+    tuned = method == "auto" or bias_correction or optimize_rounding
+    linear_ops = _linear_ops(prepared) if tuned else {}
+    stats = collect(prepared, data, keep=set(linear_ops.values()), progress=progress)
+    layers = {i: linear_layer(i, prepared.main, stats[t].whole) for i, t in linear_ops.items()
+              if t in stats and stats[t].whole is not None}
+    choices = _ranges(prepared, stats, layers, method, int16_activations, percentile, progress)
+    names = {i: prepared.main.tensors[prepared.main.operators[i].outputs[0]].name for i in layers}
+    tuner = None
+    if bias_correction or optimize_rounding:
+        tuner = WeightTuner(layers, names, bias_correction, optimize_rounding, progress=progress)
+    def make(wide: set[int] | None = None):
+        return convert(prepared, {t: c.range for t, c in choices.items()},
+                       per_channel=per_channel, io=io, int16=int16_activations,
+                       allow_float=allow_float, tuner=tuner, wide=wide)
+
+    mixed_choice = None
+    try:
+        converted = make()
+        if mixed:
+            assert max_ram is not None
+            converted, mixed_choice = choose_mixed(prepared, converted, make, data, max_ram,
+                                                   progress)
+    finally:
+        if tuner is not None:
+            tuner.close()
     settings = {"method": method, "weights": "per-channel" if per_channel else "per-tensor",
-                "activations": "int16" if int16_activations else "int8", "io": io}
+                "activations": "int16" if int16_activations else "int8", "io": io,
+                "bias_correction": bias_correction, "rounding": "learned" if optimize_rounding
+                else "nearest"}
+    if mixed_choice is not None:
+        settings["activations"] = f"mixed int8/int16 (max RAM {max_ram:,} bytes)"
+    wide = mixed_choice.wide if mixed_choice is not None else set()
+    details = _details(prepared, choices, tuner, int16_activations, wide)
     return Quantized(converted.graph, prepared, converted.origin, data, converted.kept_float,
-                     settings)
+                     settings, details, {} if mixed_choice is None else mixed_choice.summary())
 
 
-__all__ = ["DEFAULT_METHOD", "QuantReport", "Quantized", "quantize_graph"]
+def _linear_ops(graph: Graph) -> dict[int, int]:
+    """Weighted operators with float constant weights reading a float activation: index -> input."""
+    sg = graph.main
+    out = {}
+    for i, op in enumerate(sg.operators):
+        if op.opcode not in LINEAR or len(op.inputs) < 2:
+            continue
+        x, w = sg.tensor(op.inputs[0]), sg.tensor(op.inputs[1])
+        if (x is not None and not x.is_constant and x.dtype == np.float32 and w is not None
+                and w.is_constant and w.dtype == np.float32):
+            out[i] = op.inputs[0]
+    return out
+
+
+def _ranges(graph: Graph, stats: dict[int, TensorStats], layers: dict[int, LinearLayer],
+            method: str, int16: bool, percentile: float,
+            progress: bool | None) -> dict[int, RangeChoice]:
+    if method == "auto":
+        return search_ranges(graph, stats, layers, int16, progress)
+    levels = 65536 if int16 else 256
+    out = {i: RangeChoice(method, choose_range(s, method, levels, int16, percentile), {})
+           for i, s in stats.items()}
+    if method == "minmax":
+        for t, bound in activation_bounded_ranges(graph).items():
+            if t in out:
+                out[t] = RangeChoice("bounded", bound, {})
+    return out
+
+
+def _details(graph: Graph, choices: dict[int, RangeChoice], tuner: WeightTuner | None,
+             int16: bool, wide: set[int]) -> list[LayerDetail]:
+    sg = graph.main
+    writer = {t: i for i, op in enumerate(sg.operators) for t in op.outputs}
+    records = tuner.records if tuner is not None else {}
+    out = []
+    for t in sorted(choices):
+        c, i = choices[t], writer.get(t)
+        r = records.get(i) if i is not None else None
+        opcode = sg.operators[i].opcode if i is not None else "input"
+        rule = RULES.get(opcode)
+        method = "fixed by TFLM" if rule is not None and rule.kind == "fixed" else c.method
+        out.append(LayerDetail(
+            sg.tensors[t].name, opcode, method, c.range, "int16" if int16 or t in wide else "int8",
+            None if r is None else r.sqnr_nearest_db,
+            None if r is None else r.sqnr_db, None if r is None else r.sqnr_corrected_db,
+            None if r is None else r.rounding))
+    return out
+
+
+__all__ = ["DEFAULT_METHOD", "LayerDetail", "QuantReport", "Quantized", "activation_bounded_ranges",
+           "quantize_graph"]

@@ -2,13 +2,17 @@
 
 Each float activation tensor gets a quantized version when a quantized operator reads or writes it
 and a float version when a float operator (kept with ``allow_float``) or a float graph boundary
-does; QUANTIZE / DEQUANTIZE operators convert between them right after the producer. Parameters
+does; QUANTIZE / DEQUANTIZE operators convert between them right after the producer. With mixed
+precision (``wide``: tensors whose parameter group takes int16 activations, the rest int8) an
+operator runs in its output's type, and a tensor read by an operator of the other type gets a
+version in that type too ("x"), made by a QUANTIZE (TFLM requantizes int8 <-> int16). Parameters
 follow :mod:`microforge.quantize.rules`, so the result is what TFLM accepts by construction.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +24,9 @@ from microforge.ir.quant import QuantParams
 from microforge.passes import compact, producers
 from microforge.quantize.groups import ParamGroups
 from microforge.quantize.rules import RULES, fixed_params, why_not_quantizable
-from microforge.quantize.weights import activation_params, quantize_layer, quantize_values
+from microforge.quantize.weights import Tune, activation_params, quantize_layer, quantize_values
+
+Tuner = Callable[[int], Tune | None]
 
 
 @dataclass
@@ -30,15 +36,20 @@ class Converted:
     graph: Graph
     origin: dict[int, int]  # tensor of the new graph -> float tensor it approximates
     kept_float: list[str] = field(default_factory=list)
+    groups: list[list[int]] = field(default_factory=list)  # float tensors sharing parameters
+    fixed: list[bool] = field(default_factory=list)  # per group: parameters fixed by TFLM
 
 
 class _Converter:
     def __init__(self, graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool,
-                 io: str, int16: bool, allow_float: bool) -> None:
+                 io: str, int16: bool, allow_float: bool, tuner: Tuner | None = None,
+                 wide: set[int] | None = None) -> None:
         self.graph, self.sg = graph, graph.main
         self.ranges, self.per_channel, self.io, self.int16 = ranges, per_channel, io, int16
         self.act_dtype = np.dtype(np.int16 if int16 else np.int8)
         self.allow_float = allow_float
+        self.tuner = tuner
+        self.wide, self._wide_roots = set(wide or ()), set()
         self.tensors: list[Tensor] = [copy.copy(t) for t in self.sg.tensors]
         self.ops: list[Operator] = []
         self.origin: dict[int, int] = {}
@@ -103,16 +114,32 @@ class _Converter:
                     if c is not None and c.is_constant and c.dtype == np.float32 and c.size:
                         g.add_range(out, float(c.data.min()), float(c.data.max()))
 
-    def params(self, t: int) -> tuple[float, int]:
+    def is_wide(self, t: int) -> bool:
+        """Whether tensor ``t``'s own integer version is int16."""
+        return self.int16 or self.groups.find(t) in self._wide_roots
+
+    def op_wide(self, i: int) -> bool:
+        return self.is_wide(self.sg.operators[i].outputs[0])
+
+    def dtype(self, wide: bool) -> np.dtype:
+        return np.dtype(np.int16 if wide else np.int8)
+
+    def params(self, t: int, wide: bool | None = None) -> tuple[float, int]:
+        """(scale, zero point) of ``t``'s integer version in its own type, or int16 / int8."""
+        wide = self.is_wide(t) if wide is None else wide
         root = self.groups.find(t)
         fixed = self.groups.fixed(root)
         if fixed is not None:
-            return fixed
+            if wide == self.int16:
+                return fixed
+            scale, zp = fixed
+            info = np.iinfo(self.act_dtype)
+            return activation_params(scale * (info.min - zp), scale * (info.max - zp), wide)
         spans = [self.ranges[m] for m in self._members.get(root, [root]) if m in self.ranges]
         spans += self.groups.extra(root)
         lo = min((s[0] for s in spans), default=0.0)
         hi = max((s[1] for s in spans), default=0.0)
-        return activation_params(lo, hi, self.int16)
+        return activation_params(lo, hi, wide)
 
     # -- tensors ----------------------------------------------------------------------------
     def _quant(self, scale: float, zp: int) -> QuantParams:
@@ -132,12 +159,14 @@ class _Converter:
         self.tensors.append(tensor)
         return len(self.tensors) - 1
 
-    def _make_q(self, t: int, index: int | None) -> int:
+    def _make_q(self, t: int, index: int | None, wide: bool | None = None) -> int:
         src = self.sg.tensors[t]
-        quant = self._quant(*self.params(t))
+        wide = self.is_wide(t) if wide is None else wide
+        dtype = self.dtype(wide)
+        quant = self._quant(*self.params(t, wide))
         if index is None:
-            return self._new_tensor(src, f"{src.name}_{self.act_dtype.name}", self.act_dtype, quant)
-        self.tensors[index] = Tensor(name=src.name, shape=src.shape, dtype=self.act_dtype,
+            return self._new_tensor(src, f"{src.name}_{dtype.name}", dtype, quant)
+        self.tensors[index] = Tensor(name=src.name, shape=src.shape, dtype=dtype,
                                      quant=quant, shape_signature=src.shape_signature)
         return index
 
@@ -157,10 +186,10 @@ class _Converter:
             if t in sg.outputs:
                 need[t].add(io_domain)
         for i, op in enumerate(sg.operators):
-            domain = "q" if i in quantized else "f"
             for t in op.inputs:
                 if self.is_act(t):
-                    need[t].add(domain)
+                    need[t].add("f" if i not in quantized
+                                else "q" if self.is_wide(t) == self.op_wide(i) else "x")
         for t, domains in need.items():
             boundary = io_domain if (t in sg.inputs or t in sg.outputs) else home[t]
             self.versions[t] = {}
@@ -168,6 +197,8 @@ class _Converter:
                 index = t if d == boundary else None
                 if d == "q":
                     self.versions[t]["q"] = self._make_q(t, index)
+                elif d == "x":
+                    self.versions[t]["x"] = self._make_q(t, None, not self.is_wide(t))
                 elif index is None:
                     src = sg.tensors[t]
                     self.versions[t]["f"] = self._new_tensor(src, f"{src.name}_float",
@@ -183,52 +214,63 @@ class _Converter:
         src = self.versions[t][home]
         for d, v in self.versions[t].items():
             if d != home:
-                self.ops.append(new_operator("QUANTIZE" if d == "q" else "DEQUANTIZE", [src], [v]))
+                self.ops.append(new_operator("QUANTIZE" if d in "qx" else "DEQUANTIZE", [src], [v]))
 
     def _requantized(self, t: int, target: int) -> int:
         src = self.sg.tensors[t]
-        v = self._new_tensor(src, f"{src.name}_requantized", self.act_dtype,
+        v = self._new_tensor(src, f"{src.name}_requantized", self.dtype(self.is_wide(target)),
                              self._quant(*self.params(target)))
         self.ops.append(new_operator("QUANTIZE", [self.versions[t]["q"]], [v]))
         return v
 
-    def _constant(self, t: int, params: tuple[float, int] | None) -> int:
+    def _constant(self, t: int, params: tuple[float, int] | None, wide: bool) -> int:
         c = self.sg.tensors[t]
         if params is None:
             lo, hi = float(c.data.min(initial=0.0)), float(c.data.max(initial=0.0))
-            params = activation_params(lo, hi, self.int16)
-        data = quantize_values(c.data, params[0], params[1], self.act_dtype)
-        return self._new_tensor(c, c.name, self.act_dtype, self._quant(*params), data)
+            params = activation_params(lo, hi, wide)
+        data = quantize_values(c.data, params[0], params[1], self.dtype(wide))
+        return self._new_tensor(c, c.name, self.dtype(wide), self._quant(*params), data)
 
-    def _weighted(self, op: Operator, new: Operator) -> None:
+    def _weighted(self, i: int, op: Operator, new: Operator) -> None:
         sg = self.sg
         rule = RULES[op.opcode]
         w = sg.tensors[op.inputs[1]]
         b = sg.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
-        in_scale = self.params(op.inputs[0])[0]
-        bias_dtype = np.int64 if self.int16 else np.int32
+        in_scale = self.params(op.inputs[0], self.op_wide(i))[0]
+        bias_dtype = np.int64 if self.op_wide(i) else np.int32
         per_channel = self.per_channel and rule.per_channel
         data = w.data if rule.per_channel else w.data.reshape(1, -1)  # PRELU alpha: any shape
-        layer = quantize_layer(data, None if b is None else b.data, rule.weight_axis,
-                               per_channel, in_scale, bias_dtype)
+        tune = self.tuner(i) if self.tuner is not None and rule.per_channel else None
+        bias = None if b is None else b.data
+        if bias is None and tune is not None and getattr(self.tuner, "bias_correction", False):
+            bias = np.zeros(w.shape[rule.weight_axis], np.float32)  # a bias to correct
+        layer = quantize_layer(data, bias, rule.weight_axis, per_channel, in_scale, bias_dtype, tune)
         weights = layer.weights.reshape(w.shape)
         new.inputs[1] = self._new_tensor(w, w.name, np.int8, layer.weight_quant, weights)
-        if b is not None:
-            new.inputs[2] = self._new_tensor(b, b.name, bias_dtype, layer.bias_quant, layer.bias)
+        if layer.bias is not None:
+            index = self._new_tensor(w, b.name if b is not None else f"{w.name}_bias", bias_dtype,
+                                     layer.bias_quant, layer.bias)
+            if len(new.inputs) > 2:
+                new.inputs[2] = index
+            else:
+                new.inputs.append(index)
 
     def _quantized_op(self, i: int, op: Operator) -> Operator:
         new = copy.deepcopy(op)
         rule = RULES[op.opcode]
+        wide = self.op_wide(i)
         for pos, t in enumerate(op.inputs):
             if self.is_act(t):
                 target = self.requant.get((i, pos))
-                new.inputs[pos] = (self.versions[t]["q"] if target is None
+                key = "q" if self.is_wide(t) == wide else "x"
+                new.inputs[pos] = (self.versions[t][key] if target is None
                                    else self._requantized(t, target))
             elif t >= 0 and self.sg.tensors[t].dtype == np.float32 and rule.kind != "weighted":
                 same = rule.kind == "same"
-                new.inputs[pos] = self._constant(t, self.params(op.outputs[0]) if same else None)
+                new.inputs[pos] = self._constant(t, self.params(op.outputs[0]) if same else None,
+                                                 wide)
         if rule.kind == "weighted":
-            self._weighted(op, new)
+            self._weighted(i, op, new)
         new.outputs = [self.versions[t]["q"] if self.is_act(t) else t for t in op.outputs]
         if "pot_scale_int16" in new.options:
             new.options["pot_scale_int16"] = False
@@ -239,6 +281,7 @@ class _Converter:
         quantized, kept = self.classify()
         self.build_groups(quantized)
         self._members = self.groups.members()
+        self._wide_roots = {self.groups.find(t) for t in self.wide}
         home = self.assign_versions(quantized)
         for t in sg.inputs:
             if t in self.versions:
@@ -263,7 +306,9 @@ class _Converter:
                     metadata=metadata, signatures=copy.deepcopy(self.graph.signatures))
         compact_map = _compact_with_map(out)
         origin = {compact_map[k]: v for k, v in self.origin.items() if k in compact_map}
-        return Converted(out, origin, kept)
+        groups = list(self._members.items())
+        return Converted(out, origin, kept, [m for _, m in groups],
+                         [self.groups.fixed(r) is not None for r, _ in groups])
 
 
 def _compact_with_map(graph: Graph) -> dict[int, int]:
@@ -275,7 +320,11 @@ def _compact_with_map(graph: Graph) -> dict[int, int]:
 
 
 def convert(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool = True,
-            io: str = "int8", int16: bool = False, allow_float: bool = False) -> Converted:
-    """Quantize a prepared float ``graph`` given the calibrated range of each float tensor."""
-    return _Converter(graph, ranges, per_channel, io, int16, allow_float).run()
+            io: str = "int8", int16: bool = False, allow_float: bool = False,
+            tuner: Tuner | None = None, wide: set[int] | None = None) -> Converted:
+    """Quantize a prepared float ``graph`` given the calibrated range of each float tensor;
+    ``tuner(op_index)`` may give a weighted operator a tuning function (see
+    :func:`microforge.quantize.weights.quantize_layer`); ``wide`` names tensors whose parameter
+    group takes int16 activations in an otherwise int8 graph (see :mod:`.mixed`)."""
+    return _Converter(graph, ranges, per_channel, io, int16, allow_float, tuner, wide).run()
 

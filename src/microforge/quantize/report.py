@@ -26,6 +26,24 @@ class TensorError:
 
 
 @dataclass
+class LayerDetail:
+    """How one float tensor was quantized: the range method chosen (``auto`` picks one per
+    tensor), the range, the activation type, and for the output of a weighted layer the output
+    SQNR that weight rounding alone leaves on the calibration patches: round to nearest, the
+    rounding used (learned with ``optimize_rounding``), and after bias correction."""
+
+    name: str
+    op: str
+    method: str
+    range: tuple[float, float]
+    dtype: str
+    weight_sqnr_nearest_db: float | None = None
+    weight_sqnr_db: float | None = None
+    weight_sqnr_corrected_db: float | None = None
+    rounding: str | None = None
+
+
+@dataclass
 class QuantReport:
     tensors: list[TensorError]
     outputs: list[TensorError]
@@ -33,6 +51,8 @@ class QuantReport:
     samples: int
     kept_float: list[str] = field(default_factory=list)
     settings: dict[str, object] = field(default_factory=dict)
+    layers: list[LayerDetail] = field(default_factory=list)
+    mixed: dict[str, object] = field(default_factory=dict)
 
     def worst(self, n: int = 5) -> list[TensorError]:
         """The ``n`` operator outputs with the lowest SQNR."""
@@ -45,6 +65,7 @@ class QuantReport:
             "outputs": [asdict(t) for t in self.outputs], "top1_agreement": self.top1,
             "worst_layers": [asdict(t) for t in self.worst()],
             "tensors": [asdict(t) for t in self.tensors],
+            "layers": [asdict(t) for t in self.layers], "mixed": self.mixed,
         }
 
     def __str__(self) -> str:
@@ -60,10 +81,33 @@ class QuantReport:
         if self.kept_float:
             lines.append("kept in float (QUANTIZE/DEQUANTIZE around them): "
                          + ", ".join(self.kept_float))
+        if self.mixed:
+            lines.append("int16 activations (--mixed): " + ", ".join(
+                f"{k} {v}" for k, v in self.mixed.items() if k != "layers"))
         lines.append("per tensor (SQNR dB, cosine):")
         lines += [f"  {t.sqnr_db:8.2f}  {t.cosine:.5f}  {t.op:<18} {_short(t.name)}"
                   for t in self.tensors]
+        if self.layers:
+            lines += _layer_lines(self.layers, {t.name: t.sqnr_db for t in self.tensors})
         return "\n".join(lines)
+
+
+def _layer_lines(layers: list[LayerDetail], sqnr: dict[str, float]) -> list[str]:
+    def db(v: float | None) -> str:
+        return "" if v is None else f"{v:.2f}"
+
+    lines = ["per layer (range method and range; SQNR dB of the tensor; weighted layers: output "
+             "SQNR from weight rounding on the calibration patches, round-to-nearest / used / "
+             "after bias correction):",
+             f"  {'type':<5} {'method':<15} {'range':<20} {'SQNR':>7} {'nearest':>8} {'used':>7} "
+             f"{'b.corr':>7}  {'op':<18} tensor"]
+    for d in layers:
+        lo, hi = d.range
+        lines.append(f"  {d.dtype:<5} {d.method:<15} {f'[{lo:.4g}, {hi:.4g}]':<20} "
+                     f"{db(sqnr.get(d.name)):>7} {db(d.weight_sqnr_nearest_db):>8} "
+                     f"{db(d.weight_sqnr_db):>7} {db(d.weight_sqnr_corrected_db):>7}  "
+                     f"{d.op:<18} {_short(d.name, 48)}")
+    return lines
 
 
 def _short(name: str, width: int = 64) -> str:
@@ -105,7 +149,9 @@ def _real(value: np.ndarray, tensor) -> np.ndarray:
 
 def compare(float_graph: Graph, quant_graph: Graph, origin: dict[int, int],
             data: list[np.ndarray], kept_float: list[str] | None = None,
-            settings: dict[str, object] | None = None) -> QuantReport:
+            settings: dict[str, object] | None = None,
+            layers: list[LayerDetail] | None = None,
+            mixed: dict[str, object] | None = None) -> QuantReport:
     """Run both graphs on ``data`` (float arrays, one per input) and measure the quantized one."""
     fsg, qsg = float_graph.main, quant_graph.main
     fexec, qexec = Executor(float_graph), Executor(quant_graph)
@@ -145,7 +191,8 @@ def compare(float_graph: Graph, quant_graph: Graph, origin: dict[int, int],
     tensors = [by_q[chosen[f]] for f in sorted(chosen)]
     outputs = [by_q[q] for q in qsg.outputs if q in by_q]
     top1 = {fsg.tensors[fsg.outputs[k]].name: agree[k] / n for k in classes}
-    return QuantReport(tensors, outputs, top1, n, list(kept_float or []), dict(settings or {}))
+    return QuantReport(tensors, outputs, top1, n, list(kept_float or []), dict(settings or {}),
+                       list(layers or []), dict(mixed or {}))
 
 
 def _is_classifier(shape: tuple[int, ...]) -> bool:

@@ -9,6 +9,7 @@ symmetric int16 with zero point 0.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,9 +44,14 @@ def quantize_values(x: np.ndarray, scale: float, zero_point: int, dtype) -> np.n
     return np.clip(q, info.min, info.max).astype(dtype)
 
 
+Tune = Callable[[np.ndarray, np.ndarray, "np.ndarray | None"], tuple[np.ndarray, "np.ndarray | None"]]
+
+
 def quantize_layer(weights: np.ndarray, bias: np.ndarray | None, axis: int, per_channel: bool,
-                   input_scale: float, bias_dtype) -> QuantizedLayer:
-    """Symmetric int8 weights along ``axis`` and the matching integer bias."""
+                   input_scale: float, bias_dtype, tune: Tune | None = None) -> QuantizedLayer:
+    """Symmetric int8 weights along ``axis`` and the matching integer bias. ``tune(weights,
+    scale, bias)`` (scale per output channel), when given, returns the int8 weights and the float
+    bias to use instead of rounding to nearest (bias correction, learned rounding)."""
     w = weights.astype(np.float64)
     channels = w.shape[axis]
     moved = np.moveaxis(w, axis, 0).reshape(channels, -1)
@@ -65,6 +71,8 @@ def quantize_layer(weights: np.ndarray, bias: np.ndarray | None, axis: int, per_
     shape = [1] * w.ndim
     shape[axis] = channels
     q = np.clip(np.round(w / scale.astype(np.float64).reshape(shape)), -127, 127).astype(np.int8)
+    if tune is not None:
+        q, b = tune(w, scale, b)
     n = channels if per_channel else 1
     weight_quant = QuantParams(scale=scale[:n], zero_point=np.zeros(n, np.int64),
                                axis=axis if per_channel else 0)

@@ -44,7 +44,10 @@ def variable_initial_value(tensor: Tensor) -> int:
 class Executor:
     """Runs subgraph 0 of a graph. Inputs and outputs are canonical ``(B,) + shape`` arrays."""
 
-    def __init__(self, graph: Graph, threads: int | None = None) -> None:
+    def __init__(self, graph: Graph, threads: int | None = None, exact_float: bool = True) -> None:
+        """``exact_float=False`` lets float CONV_2D sum in BLAS order instead of TFLM's sequential
+        order: not bit-exact with TFLM (float rounding differs), many times faster; the quantizer's
+        calibration uses it for activation statistics."""
         self.graph = graph
         self.threads = default_threads() if threads is None else max(1, int(threads))
         self.subgraph: Subgraph = graph.main
@@ -55,7 +58,8 @@ class Executor:
             if kernel is None:
                 missing.append(f"{op.opcode} (operator {i})")
                 continue
-            ctx = OpContext(op=op, index=i, subgraph=self.subgraph, metadata=graph.metadata)
+            ctx = OpContext(op=op, index=i, subgraph=self.subgraph, metadata=graph.metadata,
+                            exact_float=exact_float)
             self.steps.append(_Step(kernel, kernel.prepare(ctx), ctx))
         if missing:
             raise UnsupportedOpError(

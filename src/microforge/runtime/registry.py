@@ -42,6 +42,7 @@ class OpContext:
     index: int
     subgraph: Subgraph
     metadata: dict[str, bytes] | None = None  # the model's metadata (the executor's main subgraph)
+    exact_float: bool = True  # False: float kernels may sum in BLAS order (calibration only)
 
     @property
     def options(self) -> dict[str, Any]:

@@ -337,6 +337,29 @@ def _conv_float(plan: ConvParams, x: np.ndarray) -> np.ndarray:
         return _float_clamp(total + bias, plan.activation)
 
 
+def _conv_float_blas(plan: ConvParams, x: np.ndarray) -> np.ndarray:
+    """Float convolution as im2col and one matmul per group (BLAS summation order: not bit-exact
+    with TFLM; for ``OpContext.exact_float`` False, i.e. calibration statistics)."""
+    g = plan.geometry
+    n, w = x.shape[0], plan.weights
+    depth = w.shape[3]
+    per_group = plan.out_channels // plan.groups
+    out = np.empty((n, g.out_h, g.out_w, plan.out_channels), np.float32)
+    for rows in _blocks(n, g.out_h * g.out_w * len(g.taps) * x.shape[3]):
+        padded = g.pad(x[rows])
+        cols = np.stack([g.tap(padded, fy, fx) for fy, fx in g.taps], axis=3)
+        m = cols.shape[0] * g.out_h * g.out_w
+        acc = out[rows].reshape(m, plan.out_channels)
+        for k in range(plan.groups):
+            part = cols[..., k * depth:(k + 1) * depth].reshape(m, -1)
+            channels = slice(k * per_group, (k + 1) * per_group)
+            acc[:, channels] = part @ w[channels].reshape(per_group, -1).T  # writes into out
+    if plan.bias is not None:
+        out += plan.bias
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _float_clamp(out, plan.activation)
+
+
 def _run_4d(fn, plan, x: np.ndarray) -> np.ndarray:
     """Fold the runtime batch into the model's batch dimension and back."""
     batch = x.shape[0]
@@ -366,7 +389,9 @@ class Conv2D(Kernel):
         return _conv_plan(ctx, ctx.input(1).data)
 
     def eval(self, params, inputs, ctx):
-        fn = _conv_float if params.kind == "float" else _conv_int
+        fn = _conv_int
+        if params.kind == "float":
+            fn = _conv_float if ctx.exact_float else _conv_float_blas
         return [_run_4d(fn, params, inputs[0])]
 
 
