@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from microforge import limits
 from microforge.errors import ModelError
+from microforge.frontends.keras.hdf5_check import check_global_heaps
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -61,11 +63,16 @@ def _h5py():
     return h5py
 
 
+# What h5py raises on corrupt content (its RuntimeErrors carry libhdf5's messages).
+H5_ERRORS = (KeyError, OSError, ValueError, RuntimeError, TypeError, IndexError, AttributeError)
+
+
 def _open_h5(data: bytes, what: str):
     h5py = _h5py()
+    check_global_heaps(data, what)
     try:
         return h5py.File(io.BytesIO(data), "r")
-    except (OSError, ValueError) as exc:
+    except H5_ERRORS as exc:
         raise ModelError(f"{what} is a corrupt or truncated HDF5 file ({exc}); re-save the model"
                          ) from None
 
@@ -97,23 +104,33 @@ def read_h5(data: bytes) -> KerasFile:
         weights: dict[str, list[np.ndarray]] = {}
         for name in group:
             names = group[name].attrs.get("weight_names", [])
-            weights[name] = [np.array(group[name][_text(w)], dtype=np.float32) for w in names]
+            weights[name] = [_array(group[name][_text(w)]) for w in names]
         return KerasFile(config, weights, version)
-    except (KeyError, OSError, ValueError) as exc:
+    except H5_ERRORS as exc:
         raise ModelError(f"corrupt Keras HDF5 content ({type(exc).__name__}: {exc}); re-save the "
                          "model") from None
     finally:
         f.close()
 
 
-def _collect_vars(group, out: list[np.ndarray]) -> None:
+def _array(dataset) -> np.ndarray:
+    """A weight dataset as float32, refused before reading when larger than the tensor limit."""
+    if not hasattr(dataset, "shape") or dataset.shape is None:
+        raise ModelError(f"{dataset.name} is not a weight array")
+    limits.TENSOR_BYTES.check(int(np.prod(dataset.shape, dtype=object)) * 4, dataset.name)
+    return np.array(dataset, dtype=np.float32)
+
+
+def _collect_vars(group, out: list[np.ndarray], depth: int = 0) -> None:
     """A Keras 3 layer's variables: its own ``vars/0..n``, then those of its nested layers."""
+    if depth > 32:
+        raise ModelError(f"{group.name}: layers nested more than 32 deep (a cyclic file?)")
     if "vars" in group:
         v = group["vars"]
-        out.extend(np.array(v[k], dtype=np.float32) for k in sorted(v, key=int))
+        out.extend(_array(v[k]) for k in sorted(v, key=int))
     for key in group:
         if key != "vars" and hasattr(group[key], "keys"):
-            _collect_vars(group[key], out)
+            _collect_vars(group[key], out, depth + 1)
 
 
 def read_keras_zip(data: bytes) -> KerasFile:
@@ -138,7 +155,7 @@ def read_keras_zip(data: bytes) -> KerasFile:
                 name = _text(vars_group.attrs.get("name", key)) if vars_group is not None else key
                 weights[name] = []
                 _collect_vars(layers[key], weights[name])
-        except (KeyError, OSError, ValueError) as exc:
+        except H5_ERRORS as exc:
             raise ModelError(f"corrupt model.weights.h5 ({type(exc).__name__}: {exc}); re-save "
                              "the model") from None
         finally:
