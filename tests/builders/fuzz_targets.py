@@ -1,8 +1,9 @@
 """What a fuzzer does with one input, per parser, and where its seed files come from.
 
 ``exercise(parser, data)`` runs the input through what a user runs: for a model file
-``read_model`` (the reader and its validation), ``summarize`` (``inspect``), ``Model`` (``load``:
-every kernel's prepare) and one run on zeros; for a WAV file ``read_wav``. It returns "accept" or
+``read_model`` (the reader and its validation), ``inspect``'s prepare and ``summarize``, ``Model``
+(``load``: every kernel's prepare) and one run on zeros; a warning before the run counts as a
+finding; for a WAV file ``read_wav``. It returns "accept" or
 raises: a :class:`MicroforgeError` is a clean reject, anything else a finding.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +42,14 @@ def exercise_model(data: bytes) -> str:
     from microforge.api import Model
     from microforge.frontends import read_model
     from microforge.report.summary import summarize
+    from microforge.runtime.registry import prepare_supported
 
-    graph = read_model(data)
-    summarize(graph)
-    model = Model(graph, threads=1)
+    with warnings.catch_warnings():  # reading and preparing a file warns about nothing
+        warnings.simplefilter("error")
+        graph = read_model(data)
+        prepare_supported(graph.main)  # what inspect runs
+        summarize(graph)
+        model = Model(graph, threads=1)
     sizes = [int(np.prod(i.shape, dtype=np.int64)) * np.dtype(i.dtype).itemsize
              for i in model.inputs + model.outputs]
     if sum(sizes) <= RUN_BYTES:

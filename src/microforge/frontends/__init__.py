@@ -10,6 +10,8 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from microforge.errors import ModelError
 from microforge.frontends.keras import is_hdf5, is_zip, parse_keras_h5, parse_keras_zip
 from microforge.frontends.onnx import parse_onnx, sniff_onnx
@@ -39,7 +41,7 @@ FORMATS: tuple[Format, ...] = (
 
 # What a reader's Python code raises on content no exporter writes.
 READER_FAULTS = (IndexError, KeyError, ValueError, TypeError, AttributeError, OverflowError,
-                 ZeroDivisionError, RecursionError, struct.error)
+                 ZeroDivisionError, FloatingPointError, RecursionError, struct.error)
 
 
 def format_of(source: ModelSource) -> str:
@@ -58,7 +60,8 @@ def read_model(source: ModelSource) -> Graph:
     # No format claims it: the TFLite reader gives the one-line error for an unknown file.
     fmt = next((fmt for fmt in FORMATS if fmt.sniff(data)), FORMATS[0])
     try:
-        graph = fmt.parse(data, where)
+        with np.errstate(all="raise"):  # a NaN or overflow while reading is a corrupt file
+            graph = fmt.parse(data, where)
     except READER_FAULTS as exc:  # a reader's own checks missed a corruption: still one line
         raise ModelError(f"{where}: a corrupt {fmt.name} file ({type(exc).__name__}: {exc}); "
                          "re-export the model") from None

@@ -83,12 +83,12 @@ def _subgraph(sg: Subgraph, where: str) -> None:
             for idx in ids:
                 if not low <= idx < n:
                     raise ModelError(f"{here} {what} refers to tensor {idx}, but the subgraph has {n}")
+        _operator(op, sg, here)
         known = not op.custom and op_def(op.opcode) is not None  # a custom op may own scratch
         for pos, idx in enumerate(op.inputs):
             if known and idx >= 0 and idx not in ready:
                 raise ModelError(f"{here} input {pos} reads tensor {idx} ({sg.tensors[idx].name!r}) "
                                  "before any operator writes it")
-        _operator(op, sg, here)
         ready.update(op.outputs)
     unset = [i for i in sg.outputs if i not in ready]
     if unset:

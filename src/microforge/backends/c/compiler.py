@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from microforge import limits
 from microforge.backends.c.cdata import ctype
 from microforge.backends.c.emit import ModelSource, render
 from microforge.backends.c.emitter import EmitContext, OpEmitter, emitter_for
@@ -177,6 +178,7 @@ def generate(graph: Graph, name: str, description: str) -> Generated:
     """Plan memory and emit C for every operator; returns the pieces ``compile_model`` writes."""
     planned = plan_memory(graph)
     graph, ops, layout, plan = planned.graph, planned.ops, planned.layout, planned.plan
+    limits.ARENA_BYTES.check(plan.size, "the planned arena")  # before any C is written
     tflm_plan, order = planned.tflm_style_plan, planned.order
     sg = graph.main
     variables, resets = {}, []

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from microforge.backends.c.cdata import c_float, ctype
+from microforge.backends.c.cdata import c_comment, c_float, ctype
 from microforge.backends.c.emitter import EmitContext
 from microforge.ir import Subgraph
 from microforge.planner.lifetimes import MemoryLayout
@@ -41,6 +41,7 @@ def render(name: str, sg: Subgraph, layout: MemoryLayout, plan: ArenaPlan,
            ops: list[EmitContext], stateful: bool, variable_resets: list[tuple[str, str, int, str]],
            description: str) -> ModelSource:
     guard = f"{name.upper()}_H"
+    description = c_comment(description)
     args = [f"const {ctype(sg.tensors[t].dtype)} *in{k}" for k, t in enumerate(sg.inputs)]
     args += [f"{ctype(sg.tensors[t].dtype)} *out{k}" for k, t in enumerate(sg.outputs)]
     signature = f"int {name}_invoke({', '.join(args)})"
@@ -116,7 +117,7 @@ def render(name: str, sg: Subgraph, layout: MemoryLayout, plan: ArenaPlan,
         body += ["    if (!mf_ready) {", f"        {name}_reset();", "        mf_ready = 1;", "    }"]
     for op in ops:
         if op.statements:
-            body.append(f"    /* {op.prefix}: {op.ctx.op.opcode} */")
+            body.append(f"    /* {op.prefix}: {c_comment(op.ctx.op.opcode)} */")
             body += [f"    {s}" for s in op.statements]
     used = [f"in{k}" for k in range(len(sg.inputs))] + [f"out{k}" for k in range(len(sg.outputs))]
     for u in used:
