@@ -24,6 +24,7 @@ import numpy as np
 from microforge import limits
 from microforge.errors import ModelError
 from microforge.frontends.keras.hdf5_check import check_global_heaps
+from microforge.frontends.keras.isolate import in_child
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -92,7 +93,12 @@ def _json(text: Any, what: str) -> dict[str, Any]:
 
 
 def read_h5(data: bytes) -> KerasFile:
-    """A Keras 2 (or Keras 3 legacy) HDF5 model file."""
+    """A Keras 2 (or Keras 3 legacy) HDF5 model file (read in a child process: :mod:`.isolate`)."""
+    meta, weights = in_child(_read_h5, data, "the HDF5 file")
+    return KerasFile(meta["config"], weights, meta["version"])
+
+
+def _read_h5(data: bytes) -> tuple[dict[str, Any], dict[str, list[np.ndarray]]]:
     f = _open_h5(data, "the file")
     try:
         if "model_config" not in f.attrs:
@@ -105,7 +111,7 @@ def read_h5(data: bytes) -> KerasFile:
         for name in group:
             names = group[name].attrs.get("weight_names", [])
             weights[name] = [_array(group[name][_text(w)]) for w in names]
-        return KerasFile(config, weights, version)
+        return {"config": config, "version": version}, weights
     except H5_ERRORS as exc:
         raise ModelError(f"corrupt Keras HDF5 content ({type(exc).__name__}: {exc}); re-save the "
                          "model") from None
@@ -145,19 +151,24 @@ def read_keras_zip(data: bytes) -> KerasFile:
             blob = z.read("model.weights.h5") if "model.weights.h5" in names else None
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise ModelError(f"a corrupt or truncated zip ({exc}); re-save the model") from None
-    weights: dict[str, list[np.ndarray]] = {}
-    if blob is not None:
-        f = _open_h5(blob, "model.weights.h5")
-        try:
-            layers = f["layers"] if "layers" in f else {}
-            for key in layers:
-                vars_group = layers[key].get("vars")
-                name = _text(vars_group.attrs.get("name", key)) if vars_group is not None else key
-                weights[name] = []
-                _collect_vars(layers[key], weights[name])
-        except H5_ERRORS as exc:
-            raise ModelError(f"corrupt model.weights.h5 ({type(exc).__name__}: {exc}); re-save "
-                             "the model") from None
-        finally:
-            f.close()
+    weights = in_child(_read_weights, blob, "model.weights.h5")[1] if blob is not None else {}
     return KerasFile(config, weights, str(meta.get("keras_version", "3")))
+
+
+def _read_weights(blob: bytes) -> tuple[dict[str, Any], dict[str, list[np.ndarray]]]:
+    """A ``.keras`` file's ``model.weights.h5``: float32 arrays by layer name."""
+    weights: dict[str, list[np.ndarray]] = {}
+    f = _open_h5(blob, "model.weights.h5")
+    try:
+        layers = f["layers"] if "layers" in f else {}
+        for key in layers:
+            vars_group = layers[key].get("vars")
+            name = _text(vars_group.attrs.get("name", key)) if vars_group is not None else key
+            weights[name] = []
+            _collect_vars(layers[key], weights[name])
+    except H5_ERRORS as exc:
+        raise ModelError(f"corrupt model.weights.h5 ({type(exc).__name__}: {exc}); re-save "
+                         "the model") from None
+    finally:
+        f.close()
+    return {}, weights
