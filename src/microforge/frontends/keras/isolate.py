@@ -12,6 +12,7 @@ runs in-process.
 
 from __future__ import annotations
 
+import faulthandler
 import io
 import json
 import os
@@ -57,6 +58,7 @@ def in_child(read: Reader, data: bytes, what: str) -> tuple[dict[str, Any], Weig
 
 def _child(read: Reader, data: bytes, wfd: int) -> None:
     try:
+        faulthandler.disable()  # a crash here is expected of a hostile file: the parent reports it
         _limit_memory()
         try:
             meta, weights = read(data)
