@@ -26,6 +26,7 @@ import argparse
 import multiprocessing as mp
 import os
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -143,7 +144,10 @@ class Pool:
 
     def close(self) -> None:
         for slot in self.slots:
-            slot["conn"].send(None)
+            if slot["job"] is not None:  # interrupted mid-input
+                slot["proc"].kill()
+            else:
+                slot["conn"].send(None)
             slot["proc"].join(5)
 
 
@@ -189,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             stem.with_suffix(".bin").write_bytes(data)
             stem.with_suffix(".txt").write_text(detail)
         done = sum(sum(c[k] for k in CLASSES) for c in table.values())
-        if done % 10000 == 0:
+        if done % 1000 == 0:
             print(f"{done:,} inputs, {time.time() - started:,.0f} s", flush=True)
             _print_table(table, time.time() - started, args.findings / "progress.md")
 
@@ -200,15 +204,24 @@ def main(argv: list[str] | None = None) -> int:
                     return
                 yield p, i, False
 
-    pool.run(jobs(), on_result)
-    for p in parsers:
-        if p != "wav" and accepted[p]:
-            step = max(1, len(accepted[p]) // args.verify_sample)
-            pool.run(((p, i, True) for i in accepted[p][::step][: args.verify_sample]), on_result)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill PID`: stop, and still print the table
+    try:
+        pool.run(jobs(), on_result)
+        for p in parsers:
+            if p != "wav" and accepted[p] and args.verify_sample:
+                step = max(1, len(accepted[p]) // args.verify_sample)
+                pool.run(((p, i, True) for i in accepted[p][::step][: args.verify_sample]),
+                         on_result)
+    except KeyboardInterrupt:
+        print("interrupted: the table counts the inputs finished so far", flush=True)
     pool.close()
     _print_table(table, time.time() - started, args.findings / "table.md")
     return 0 if all(c[k] == 0 for c in table.values() for k in c
                     if k.split()[-1] not in ("accept", "reject")) else 1
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _guarded(message: str) -> bool:
