@@ -99,7 +99,7 @@ def read_h5(data: bytes) -> KerasFile:
 
 
 def _read_h5(data: bytes) -> tuple[dict[str, Any], dict[str, list[np.ndarray]]]:
-    f = _open_h5(data, "the file")
+    f = _open_h5(data, "the HDF5 file")
     try:
         if "model_config" not in f.attrs:
             raise ModelError("an HDF5 file without a 'model_config' attribute: a weights-only file "

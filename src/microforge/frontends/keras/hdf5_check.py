@@ -35,10 +35,11 @@ def check_global_heaps(data: bytes, what: str) -> None:
             index, _, _, object_size = struct.unpack_from("<HHIQ", data, pos)
             if index == 0:
                 if object_size != end - pos:
-                    raise ModelError(f"{what}: the global heap at byte {at} has a free-space object "
-                                     f"of {object_size} bytes where {end - pos} remain (corrupt)")
+                    raise ModelError(f"{what} is corrupt: the global heap at byte {at} has a "
+                                     f"free-space object of {object_size} bytes where {end - pos} "
+                                     "remain (libhdf5 would loop forever); re-save the model")
                 break
             pos += 16 + (object_size + 7) // 8 * 8
         if pos > end:
-            raise ModelError(f"{what}: the global heap at byte {at} has an object past its end "
-                             "(corrupt)")
+            raise ModelError(f"{what} is corrupt: the global heap at byte {at} has an object past "
+                             "its end; re-save the model")

@@ -51,8 +51,7 @@ def in_child(read: Reader, data: bytes, what: str) -> tuple[dict[str, Any], Weig
     if not payload:
         how = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
                else f"exit {os.WEXITSTATUS(status)}")
-        raise ModelError(f"{what}: the HDF5 library failed on it ({how}): a corrupt HDF5 file; "
-                         "re-save the model")
+        raise ModelError(f"libhdf5 crashed reading {what} ({how}): it is corrupt; re-save the model")
     return _decode(payload, what)
 
 
@@ -97,8 +96,8 @@ def _collect(rfd: int, pid: int, what: str) -> bytes:
         if left <= 0 or not select.select([rfd], [], [], left)[0]:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            raise ModelError(f"{what}: the HDF5 library did not finish reading it in {TIMEOUT_S:g} s: "
-                             "a corrupt HDF5 file; re-save the model")
+            raise ModelError(f"libhdf5 did not finish reading {what} in {TIMEOUT_S:g} s: it is "
+                             "corrupt; re-save the model")
         chunk = os.read(rfd, 1 << 20)
         if not chunk:
             return b"".join(chunks)
@@ -128,5 +127,5 @@ def _decode(payload: bytes, what: str) -> tuple[dict[str, Any], Weights]:
     if "error" in meta:
         raise ModelError(meta["error"])
     if "fault" in meta:
-        raise ModelError(f"{what}: corrupt HDF5 content ({meta['fault']}); re-save the model")
+        raise ModelError(f"{what} is corrupt ({meta['fault']}); re-save the model")
     return meta["ok"], weights
