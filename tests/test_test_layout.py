@@ -10,7 +10,7 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 SRC = TESTS.parent / "src" / "microforge"
-SHARED = {"builders"}  # test-only packages with no source twin
+SHARED = {"builders", "fuzz"}  # test-only packages with no source twin
 
 
 def _dirs() -> list[Path]:

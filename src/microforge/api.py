@@ -107,6 +107,8 @@ class Model:
             if missing:
                 raise InputError(f"missing input(s) {missing}")
             items = ordered
+        elif n == 0 and (x is None or (isinstance(x, (list, tuple)) and not x)):
+            items = []
         elif isinstance(x, np.ndarray):
             items = [x]
         elif isinstance(x, (list, tuple)) and len(x) == n and (

@@ -21,6 +21,7 @@ from microforge.backends.ethos_u.library import measure_code, write_npu_library
 from microforge.errors import InputError
 from microforge.frontends import read_model
 from microforge.frontends.tflite import write_tflite
+from microforge.frontends.validate import validate_graph
 from microforge.ir import Graph
 from microforge.ir.ops import count_macs
 from microforge.passes.partition import partition
@@ -67,8 +68,8 @@ def compile(model: str | os.PathLike | Graph, output: str | os.PathLike, *, name
 
 
 def _read(model: str | os.PathLike | Graph, name: str | None) -> tuple[Graph, str, str]:
-    if isinstance(model, Graph):
-        return model, "a TFLite model", name or "model"
+    if isinstance(model, Graph):  # built in code: the checks read_model makes on a file
+        return validate_graph(model), "a TFLite model", name or "model"
     return read_model(model), Path(model).name, name or default_name(model)
 
 

@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from microforge.errors import ModelError
+
 INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
 
@@ -28,6 +30,8 @@ def quantize_multiplier(real_multiplier: float) -> tuple[int, int]:
     """``QuantizeMultiplier``: real = q * 2**(shift - 31) with q a Q31 int32 in [2**30, 2**31)."""
     if real_multiplier == 0.0:
         return 0, 0
+    if not math.isfinite(real_multiplier):
+        raise ModelError(f"a quantization multiplier is {real_multiplier} (from scales out of range)")
     q, shift = math.frexp(real_multiplier)
     q_fixed = round_half_away(q * (1 << 31))
     if q_fixed > (1 << 31):

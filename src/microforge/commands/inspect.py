@@ -25,8 +25,10 @@ def main(args: argparse.Namespace) -> int:
     from microforge.report.npu import render_npu
     from microforge.report.summary import summarize
     from microforge.report.text import render_summary
+    from microforge.runtime.registry import prepare_supported
 
     graph = read_model(args.model)
+    prepare_supported(graph.main)  # what `load` checks: inspect rejects what load rejects
     summary = summarize(graph)
     npu = _npu(args, graph) if args.target is not None else None
     if args.json:

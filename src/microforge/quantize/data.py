@@ -11,6 +11,8 @@ told apart by its shape (when both fit, the model's own layout wins).
 from __future__ import annotations
 
 import os
+import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,14 +26,17 @@ CalibrationSource = str | os.PathLike | np.ndarray | Sequence[np.ndarray] | Mapp
 
 
 def _read_file(path: Path, names: list[str]) -> list[np.ndarray]:
+    # mmap: a .npy header claiming more data than the file holds fails instead of allocating it
     try:
-        data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+        data = np.load(path, allow_pickle=False, mmap_mode="r")
+        if isinstance(data, np.ndarray):
+            return _by_order([np.array(data)], names, str(path))
+        with data:
+            arrays = {k: data[k] for k in data.keys()}
+    except (ValueError, OSError, EOFError, KeyError, RuntimeError, zipfile.BadZipFile,
+            zlib.error) as exc:
         raise InputError(f"{path}: not a readable .npy/.npz file ({exc})") from None
-    if isinstance(data, np.ndarray):
-        return _by_order([data], names, str(path))
-    with data:
-        return _by_name({k: data[k] for k in data.keys()}, names, str(path))
+    return _by_name(arrays, names, str(path))
 
 
 def _by_order(arrays: Sequence[Any], names: list[str], where: str) -> list[np.ndarray]:

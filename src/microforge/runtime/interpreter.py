@@ -11,7 +11,14 @@ import numpy as np
 
 from microforge.errors import InputError, UnsupportedOpError
 from microforge.ir import Graph, Subgraph, Tensor
-from microforge.runtime.registry import Kernel, OpContext, lookup
+from microforge.runtime.registry import (
+    MODEL_FAULTS,
+    Kernel,
+    OpContext,
+    guarded_prepare,
+    lookup,
+    model_fault,
+)
 
 CHUNK_BYTES = 8 * 1024 * 1024
 
@@ -60,7 +67,7 @@ class Executor:
                 continue
             ctx = OpContext(op=op, index=i, subgraph=self.subgraph, metadata=graph.metadata,
                             exact_float=exact_float)
-            self.steps.append(_Step(kernel, kernel.prepare(ctx), ctx))
+            self.steps.append(_Step(kernel, guarded_prepare(kernel, ctx), ctx))
         if missing:
             raise UnsupportedOpError(
                 "unsupported operator" + ("s: " if len(missing) > 1 else ": ") + ", ".join(missing)
@@ -182,7 +189,7 @@ class Executor:
         for k, step in enumerate(self.steps):
             args = self._gather(step, values)
             args.extend(a[rows] for a in self._op_state.get(k, ()))  # views: updated in place
-            outs = step.kernel.eval(step.params, args, step.ctx)
+            outs = self._eval(step, args)
             for t_idx, arr in zip(step.ctx.op.outputs, outs):
                 if arr.shape[0] != batch:
                     arr = np.broadcast_to(arr, (batch,) + arr.shape[1:])
@@ -192,6 +199,14 @@ class Executor:
                     values.pop(t_idx, None)
         outputs = [values[i] for i in sg.outputs]
         return outputs, (values if keep_intermediates else {})
+
+    @staticmethod
+    def _eval(step: _Step, args: list) -> list[np.ndarray]:
+        """One kernel call; a Python error on a model validation let through is a ModelError."""
+        try:
+            return step.kernel.eval(step.params, args, step.ctx)
+        except MODEL_FAULTS as exc:
+            raise model_fault(step.ctx, "eval", exc) from None
 
     def _gather(self, step: _Step, values: dict[int, np.ndarray]) -> list[np.ndarray | None]:
         """An operator's input arrays: computed values, else constants as ``(1,) + shape``."""
@@ -238,15 +253,13 @@ class Executor:
             args = self._gather(step, values)
             state = self._op_state.get(k)
             if state is None:
-                outs = step.kernel.eval(step.params, args, step.ctx)
+                outs = self._eval(step, args)
             else:  # one call per step, on that step's rows
                 timed = [a.reshape((batch, steps) + a.shape[1:])
                          if a is not None and a.shape[0] == rows else None for a in args]
                 per_step = [
-                    step.kernel.eval(
-                        step.params,
-                        [a if ta is None else ta[:, t] for a, ta in zip(args, timed)] + state,
-                        step.ctx,
+                    self._eval(
+                        step, [a if ta is None else ta[:, t] for a, ta in zip(args, timed)] + state
                     )
                     for t in range(steps)
                 ]

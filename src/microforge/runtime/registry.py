@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from microforge.errors import UnsupportedOpError
+from microforge.errors import ModelError, UnsupportedOpError
 from microforge.ir import Operator, Subgraph, Tensor
 
 
@@ -138,4 +138,37 @@ def prepare_operator(subgraph: Subgraph, index: int) -> PreparedOp:
             "the supported-op list"
         )
     ctx = OpContext(op=op, index=index, subgraph=subgraph)
-    return PreparedOp(ctx, kernel, kernel.prepare(ctx))
+    return PreparedOp(ctx, kernel, guarded_prepare(kernel, ctx))
+
+
+# What a kernel's parameter math raises on tensors and options no converter writes.
+MODEL_FAULTS = (IndexError, KeyError, ValueError, TypeError, AttributeError, OverflowError,
+                ZeroDivisionError, FloatingPointError)
+
+
+def model_fault(ctx: OpContext, step: str, exc: Exception) -> ModelError:
+    """The one-line error for a kernel that failed on a model validation let through."""
+    return ModelError(
+        f"operator {ctx.index} ({ctx.op.opcode}): its tensors or options are inconsistent "
+        f"({step}: {type(exc).__name__}: {exc}); the file is corrupt or was not made by a "
+        "TFLite converter"
+    )
+
+
+def guarded_prepare(kernel: Kernel, ctx: OpContext) -> Any:
+    """``kernel.prepare(ctx)``; a Python error in the parameter math (a model the reader's
+    validation let through) becomes a :class:`ModelError` naming the operator."""
+    try:
+        return kernel.prepare(ctx)
+    except MODEL_FAULTS as exc:
+        raise model_fault(ctx, "prepare", exc) from None
+
+
+def prepare_supported(subgraph: Subgraph) -> None:
+    """Prepare every operator that has a kernel, as ``load`` does, and drop the results: what
+    ``inspect`` runs so that it rejects the files ``load`` rejects (operators without a kernel
+    are left for it to list)."""
+    for index, op in enumerate(subgraph.operators):
+        kernel = lookup(op.opcode)
+        if kernel is not None:
+            guarded_prepare(kernel, OpContext(op=op, index=index, subgraph=subgraph))

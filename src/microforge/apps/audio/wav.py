@@ -33,7 +33,7 @@ def read_wav(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[n
                     "(mix it down, e.g. `sox in.wav -c 1 out.wav`)"
                 )
             frames = f.readframes(f.getnframes())
-    except (wave.Error, EOFError) as exc:
+    except (wave.Error, EOFError, RuntimeError, ValueError, OverflowError) as exc:
         raise InputError(f"{name}: not a PCM WAV file ({exc})") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None

@@ -57,3 +57,21 @@ def c_values(array: np.ndarray, per_line: int = 16) -> str:
         items = [c_int(v, flat.dtype) for v in flat]
     lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
     return ",\n    ".join(lines)
+
+
+# Characters a file's text may carry into a C comment unchanged: printable ASCII without a
+# backslash (line splices); "*", "/" and "?" are kept unless they pair into "*/", "/*" or "??".
+_PLAIN = frozenset(chr(c) for c in range(0x20, 0x7F)) - {"\\"}
+COMMENT_MAX = 200
+
+
+def c_comment(text: str) -> str:
+    """``text`` (a file name, a model description, an operator name: untrusted) safe inside a
+    ``/* ... */`` comment: one line of printable ASCII without ``*/``, ``/*``, ``??`` (a trigraph
+    such as ``??/`` splices lines under -trigraphs) or a backslash; anything else becomes ``_``,
+    and the result is cut to ``COMMENT_MAX`` characters."""
+    out = "".join(ch if ch in _PLAIN else "_" for ch in text[:COMMENT_MAX])
+    while "*/" in out or "/*" in out or "??" in out:
+        out = out.replace("*/", "*_").replace("/*", "/_").replace("??", "?_")
+    return out
+

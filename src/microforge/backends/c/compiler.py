@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from microforge import limits
 from microforge.backends.c.cdata import ctype
 from microforge.backends.c.emit import ModelSource, render
 from microforge.backends.c.emitter import EmitContext, OpEmitter, emitter_for
@@ -251,6 +252,7 @@ def generate(graph: Graph, name: str, description: str, planner: Planner | None 
     ``NAME_invoke`` may return -1 (for its header); ``patches``: allow patch stages."""
     planned = plan_memory(graph, planner, emitters, patches)
     graph, ops, layout, plan = planned.graph, planned.ops, planned.layout, planned.plan
+    limits.ARENA_BYTES.check(plan.size, "the planned arena")  # before any C is written
     tflm_plan, order, align = planned.tflm_style_plan, planned.order, planned.align
     sg = graph.main
     variables, resets, in_arena = {}, [], []

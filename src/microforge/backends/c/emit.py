@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from microforge.backends.c.cdata import c_float, ctype
+from microforge.backends.c.cdata import c_comment, c_float, ctype
 from microforge.backends.c.emitter import EmitContext
 from microforge.ir import Subgraph
 from microforge.planner.lifetimes import MemoryLayout
@@ -50,6 +50,7 @@ def render(name: str, sg: Subgraph, layout: MemoryLayout, plan: ArenaPlan,
     ``arena_state``: (pointer, count, initial value) of variable tensors a fixed plan keeps in the
     arena (Vela's region), restored by ``NAME_reset`` there."""
     guard = f"{name.upper()}_H"
+    description = c_comment(description)
     args = [f"const {ctype(sg.tensors[t].dtype)} *in{k}" for k, t in enumerate(sg.inputs)]
     args += [f"{ctype(sg.tensors[t].dtype)} *out{k}" for k, t in enumerate(sg.outputs)]
     signature = f"int {name}_invoke({', '.join(args)})"
@@ -136,7 +137,7 @@ def render(name: str, sg: Subgraph, layout: MemoryLayout, plan: ArenaPlan,
     body += [f"    {s}" for s in prologue or []]
     for op in ops:
         if op.statements:
-            body.append(f"    /* {op.prefix}: {op.ctx.op.opcode} */")
+            body.append(f"    /* {op.prefix}: {c_comment(op.ctx.op.opcode)} */")
             body += [f"    {s}" for s in op.statements]
     body += [f"    {s}" for s in epilogue or []]
     used = [f"in{k}" for k in range(len(sg.inputs))] + [f"out{k}" for k in range(len(sg.outputs))]

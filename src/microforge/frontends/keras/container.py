@@ -21,7 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from microforge import limits
 from microforge.errors import ModelError
+from microforge.frontends.keras.hdf5_check import check_global_heaps
+from microforge.frontends.keras.isolate import in_child
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -61,11 +64,16 @@ def _h5py():
     return h5py
 
 
+# What h5py raises on corrupt content (its RuntimeErrors carry libhdf5's messages).
+H5_ERRORS = (KeyError, OSError, ValueError, RuntimeError, TypeError, IndexError, AttributeError)
+
+
 def _open_h5(data: bytes, what: str):
     h5py = _h5py()
+    check_global_heaps(data, what)
     try:
         return h5py.File(io.BytesIO(data), "r")
-    except (OSError, ValueError) as exc:
+    except H5_ERRORS as exc:
         raise ModelError(f"{what} is a corrupt or truncated HDF5 file ({exc}); re-save the model"
                          ) from None
 
@@ -85,8 +93,13 @@ def _json(text: Any, what: str) -> dict[str, Any]:
 
 
 def read_h5(data: bytes) -> KerasFile:
-    """A Keras 2 (or Keras 3 legacy) HDF5 model file."""
-    f = _open_h5(data, "the file")
+    """A Keras 2 (or Keras 3 legacy) HDF5 model file (read in a child process: :mod:`.isolate`)."""
+    meta, weights = in_child(_read_h5, data, "the HDF5 file")
+    return KerasFile(meta["config"], weights, meta["version"])
+
+
+def _read_h5(data: bytes) -> tuple[dict[str, Any], dict[str, list[np.ndarray]]]:
+    f = _open_h5(data, "the HDF5 file")
     try:
         if "model_config" not in f.attrs:
             raise ModelError("an HDF5 file without a 'model_config' attribute: a weights-only file "
@@ -97,23 +110,33 @@ def read_h5(data: bytes) -> KerasFile:
         weights: dict[str, list[np.ndarray]] = {}
         for name in group:
             names = group[name].attrs.get("weight_names", [])
-            weights[name] = [np.array(group[name][_text(w)], dtype=np.float32) for w in names]
-        return KerasFile(config, weights, version)
-    except (KeyError, OSError, ValueError) as exc:
+            weights[name] = [_array(group[name][_text(w)]) for w in names]
+        return {"config": config, "version": version}, weights
+    except H5_ERRORS as exc:
         raise ModelError(f"corrupt Keras HDF5 content ({type(exc).__name__}: {exc}); re-save the "
                          "model") from None
     finally:
         f.close()
 
 
-def _collect_vars(group, out: list[np.ndarray]) -> None:
+def _array(dataset) -> np.ndarray:
+    """A weight dataset as float32, refused before reading when larger than the tensor limit."""
+    if not hasattr(dataset, "shape") or dataset.shape is None:
+        raise ModelError(f"{dataset.name} is not a weight array")
+    limits.TENSOR_BYTES.check(int(np.prod(dataset.shape, dtype=object)) * 4, dataset.name)
+    return np.array(dataset, dtype=np.float32)
+
+
+def _collect_vars(group, out: list[np.ndarray], depth: int = 0) -> None:
     """A Keras 3 layer's variables: its own ``vars/0..n``, then those of its nested layers."""
+    if depth > 32:
+        raise ModelError(f"{group.name}: layers nested more than 32 deep (a cyclic file?)")
     if "vars" in group:
         v = group["vars"]
-        out.extend(np.array(v[k], dtype=np.float32) for k in sorted(v, key=int))
+        out.extend(_array(v[k]) for k in sorted(v, key=int))
     for key in group:
         if key != "vars" and hasattr(group[key], "keys"):
-            _collect_vars(group[key], out)
+            _collect_vars(group[key], out, depth + 1)
 
 
 def read_keras_zip(data: bytes) -> KerasFile:
@@ -128,19 +151,24 @@ def read_keras_zip(data: bytes) -> KerasFile:
             blob = z.read("model.weights.h5") if "model.weights.h5" in names else None
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise ModelError(f"a corrupt or truncated zip ({exc}); re-save the model") from None
-    weights: dict[str, list[np.ndarray]] = {}
-    if blob is not None:
-        f = _open_h5(blob, "model.weights.h5")
-        try:
-            layers = f["layers"] if "layers" in f else {}
-            for key in layers:
-                vars_group = layers[key].get("vars")
-                name = _text(vars_group.attrs.get("name", key)) if vars_group is not None else key
-                weights[name] = []
-                _collect_vars(layers[key], weights[name])
-        except (KeyError, OSError, ValueError) as exc:
-            raise ModelError(f"corrupt model.weights.h5 ({type(exc).__name__}: {exc}); re-save "
-                             "the model") from None
-        finally:
-            f.close()
+    weights = in_child(_read_weights, blob, "model.weights.h5")[1] if blob is not None else {}
     return KerasFile(config, weights, str(meta.get("keras_version", "3")))
+
+
+def _read_weights(blob: bytes) -> tuple[dict[str, Any], dict[str, list[np.ndarray]]]:
+    """A ``.keras`` file's ``model.weights.h5``: float32 arrays by layer name."""
+    weights: dict[str, list[np.ndarray]] = {}
+    f = _open_h5(blob, "model.weights.h5")
+    try:
+        layers = f["layers"] if "layers" in f else {}
+        for key in layers:
+            vars_group = layers[key].get("vars")
+            name = _text(vars_group.attrs.get("name", key)) if vars_group is not None else key
+            weights[name] = []
+            _collect_vars(layers[key], weights[name])
+    except H5_ERRORS as exc:
+        raise ModelError(f"corrupt model.weights.h5 ({type(exc).__name__}: {exc}); re-save "
+                         "the model") from None
+    finally:
+        f.close()
+    return {}, weights

@@ -36,13 +36,16 @@ def parse_tflite(buf: bytes, where: str = "<bytes>") -> Graph:
             f"{where}: not a TensorFlow Lite model (no 'TFL3' flatbuffer identifier); "
             "pass a .tflite file"
         )
+    reader = None
     try:
-        return _Reader(buf).read()
+        reader = _Reader(buf)
+        return reader.read()
     except ModelError as exc:
         raise ModelError(f"{where}: {exc}") from None
     except (IndexError, struct.error, ValueError, TypeError, UnicodeDecodeError, KeyError) as exc:
+        at = f" in {reader.at}" if reader is not None else ""
         raise ModelError(
-            f"{where}: corrupt or truncated flatbuffer ({type(exc).__name__}: {exc}); "
+            f"{where}: corrupt or truncated flatbuffer{at} ({type(exc).__name__}: {exc}); "
             "re-export the model"
         ) from None
 
@@ -50,6 +53,7 @@ def parse_tflite(buf: bytes, where: str = "<bytes>") -> Graph:
 class _Reader:
     def __init__(self, buf: bytes) -> None:
         self.buf = buf
+        self.at = "the model table"  # the part being read, for the error of a corrupt file
         root = struct.unpack_from("<I", buf, 0)[0]
         if root + 4 > len(buf):
             raise ModelError("truncated flatbuffer (root table past end of file)")
@@ -62,27 +66,30 @@ class _Reader:
         buffers = [self._buffer(i) for i in range(m.BuffersLength())]
         opcodes = [self._opcode(i) for i in range(m.OperatorCodesLength())]
         subgraphs = [
-            self._subgraph(m.Subgraphs(i), buffers, opcodes) for i in range(m.SubgraphsLength())
+            self._subgraph(m.Subgraphs(i), buffers, opcodes, i) for i in range(m.SubgraphsLength())
         ]
         metadata = {}
         for i in range(m.MetadataLength()):
+            self.at = f"metadata {i}"
             md = m.Metadata(i)
             idx = md.Buffer()
-            name = (md.Name() or b"").decode()
+            name = (md.Name() or b"").decode(errors="replace")
             metadata[name] = bytes(buffers[idx]) if 0 <= idx < len(buffers) else b""
         signatures = []
         for i in range(m.SignatureDefsLength()):
+            self.at = f"signature {i}"
             sd = m.SignatureDefs(i)
             signatures.append(
                 Signature(
-                    key=(sd.SignatureKey() or b"").decode(),
+                    key=(sd.SignatureKey() or b"").decode(errors="replace"),
                     subgraph_index=sd.SubgraphIndex(),
                     inputs={
-                        (sd.Inputs(j).Name() or b"").decode(): sd.Inputs(j).TensorIndex()
+                        (sd.Inputs(j).Name() or b"").decode(errors="replace"): sd.Inputs(j).TensorIndex()
                         for j in range(sd.InputsLength())
                     },
                     outputs={
-                        (sd.Outputs(j).Name() or b"").decode(): sd.Outputs(j).TensorIndex()
+                        (sd.Outputs(j).Name() or b"").decode(errors="replace"):
+                        sd.Outputs(j).TensorIndex()
                         for j in range(sd.OutputsLength())
                     },
                 )
@@ -96,6 +103,7 @@ class _Reader:
         )
 
     def _buffer(self, i: int) -> memoryview:
+        self.at = f"buffer {i}"
         b = self.model.Buffers(i)
         offset, size = b.Offset(), b.Size()
         if offset > 1:
@@ -111,16 +119,20 @@ class _Reader:
         return memoryview(self.buf)[start : start + n]
 
     def _opcode(self, i: int) -> tuple[str, bool, int]:
+        self.at = f"operator code {i}"
         oc = self.model.OperatorCodes(i)
         code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
         if code == table.BUILTIN_CODES["CUSTOM"]:
-            return (oc.CustomCode() or b"").decode(), True, oc.Version()
+            return (oc.CustomCode() or b"").decode(errors="replace"), True, oc.Version()
         if code not in table.BUILTIN_NAMES:
             return f"BUILTIN_{code}", False, oc.Version()
         return table.BUILTIN_NAMES[code], False, oc.Version()
 
-    def _subgraph(self, sg, buffers: list[memoryview], opcodes: list) -> Subgraph:
-        tensors = [self._tensor(sg.Tensors(i), i, buffers) for i in range(sg.TensorsLength())]
+    def _subgraph(self, sg, buffers: list[memoryview], opcodes: list, s: int) -> Subgraph:
+        tensors = []
+        for i in range(sg.TensorsLength()):
+            self.at = f"subgraph {s} tensor {i}"
+            tensors.append(self._tensor(sg.Tensors(i), i, buffers))
         n = len(tensors)
 
         def indices(arr, what: str) -> list[int]:
@@ -132,6 +144,7 @@ class _Reader:
 
         operators = []
         for i in range(sg.OperatorsLength()):
+            self.at = f"subgraph {s} operator {i}"
             op = sg.Operators(i)
             idx = op.OpcodeIndex()
             if idx >= len(opcodes):
@@ -170,6 +183,7 @@ class _Reader:
                     intermediates=indices(op.IntermediatesAsNumpy(), where + " intermediate"),
                 )
             )
+        self.at = f"subgraph {s}"
         return Subgraph(
             tensors=tensors,
             operators=operators,
