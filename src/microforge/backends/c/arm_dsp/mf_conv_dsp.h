@@ -405,8 +405,134 @@ void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output,
     }
 }
 
+/* ---- DEPTHWISE_CONV_2D, depth multiplier 1: four channels per pass, sums in registers ----
+ * The emitter (ops/conv.py dsp_depthwise) lays the weights out per group of four channels, tap
+ * after tap (4 bytes per tap, so one LDR and two SXTB16 give the even and odd channel pairs),
+ * then the last (in_c mod 4) channels tap after tap; and folds the input offset into the bias:
+ * bias + offset * (sum of the channel's weights over every tap). The sum over the window is then
+ * x * w over the in-image taps plus zero_point * w over the padding taps, since
+ * (zero_point + offset) * w = 0: the same integers as TFLM's sum of (x + offset) * w over the
+ * in-image taps. Whole windows (most pixels) take the loop without per-tap tests. */
+/* a[0..4) += x * w over n taps of four channels: x advances x_step bytes per tap (0 for the
+ * zero-point word of padding taps), w four bytes. */
+static inline void dw_taps_dsp(const int8_t *x, int32_t x_step, const int8_t *w, int32_t n,
+                               int32_t *a) {
+    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    const int8_t *const end = w + 4 * n;
+    while (w != end) {
+#if defined(__GNUC__)
+        uint32_t xv, wv, xo, wo; /* one tap in 11 instructions, the sums kept in registers */
+        __asm__("ldr %[xv], [%[x]]\n\t"
+                "ldr %[wv], [%[w]], #4\n\t"
+                "add %[x], %[x], %[xs]\n\t"
+                "sxtb16 %[xo], %[xv], ror #8\n\t"
+                "sxtb16 %[wo], %[wv], ror #8\n\t"
+                "sxtb16 %[xv], %[xv]\n\t"
+                "sxtb16 %[wv], %[wv]\n\t"
+                "smlabb %[a0], %[xv], %[wv], %[a0]\n\t"
+                "smlatt %[a2], %[xv], %[wv], %[a2]\n\t"
+                "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"
+                "smlatt %[a3], %[xo], %[wo], %[a3]"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x),
+                  [w] "+r"(w), [xv] "=&r"(xv), [wv] "=&r"(wv), [xo] "=&r"(xo), [wo] "=&r"(wo)
+                : [xs] "r"(x_step)
+                : "memory");
+#else
+        const uint32_t xv = mf_dsp_load4(x), wv = mf_dsp_load4(w);
+        const int16x2_t xe = __sxtb16(xv), we = __sxtb16(wv);
+        const int16x2_t xo = mf_dsp_sxtb16_odd(xv), wo = mf_dsp_sxtb16_odd(wv);
+        a0 = __smlabb(xe, we, a0);
+        a2 = __smlatt(xe, we, a2);
+        a1 = __smlabb(xo, wo, a1);
+        a3 = __smlatt(xo, wo, a3);
+        x += x_step;
+        w += 4;
+#endif
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
+
+/* The window of output pixel (iy0, ix0) for channels c..c+3: whole rows of in-image taps from the
+ * input, padding taps from the zero-point word. */
+static void dw_group_dsp(const mf_conv_s8_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
+                         dsp_taps t, int32_t c, const int8_t *w, const uint32_t *zp4, int32_t *a) {
+    const int32_t col_step = p->dil_w * p->in_c;
+    const int8_t *const zp = (const int8_t *)zp4;
+    int32_t ky;
+    for (ky = 0; ky < p->k_h; ++ky, w += 4 * p->k_w) {
+        if (ky < t.ky0 || ky >= t.ky1 || t.kx0 == t.kx1) {
+            dw_taps_dsp(zp, 0, w, p->k_w, a);
+            continue;
+        }
+        dw_taps_dsp(zp, 0, w, t.kx0, a);
+        dw_taps_dsp(input + ((size_t)(iy0 + ky * p->dil_h) * p->in_w + ix0 + t.kx0 * p->dil_w) * p->in_c
+                    + c, col_step, w + 4 * t.kx0, t.kx1 - t.kx0, a);
+        dw_taps_dsp(zp, 0, w + 4 * t.kx1, p->k_w - t.kx1, a);
+    }
+}
+
+/* One of the last (in_c mod 4) channels, its weights tap after tap. */
+static int32_t dw_tail_dsp(const mf_conv_s8_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
+                           int32_t c, const int8_t *w, int32_t acc) {
+    const int32_t zp = -p->input_offset;
+    int32_t ky, kx;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        for (kx = 0; kx < p->k_w; ++kx, ++w) {
+            const int32_t ix = ix0 + kx * p->dil_w;
+            const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+            acc += (inside ? (int32_t)input[((size_t)iy * p->in_w + ix) * p->in_c + c] : zp) * w[0];
+        }
+    }
+    return acc;
+}
+
+static void dw_m1_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
+    const int32_t ch = p->in_c, taps = p->k_h * p->k_w, n4 = ch & ~3;
+    const int32_t row_step = p->dil_h * p->in_w * ch, col_step = p->dil_w * ch;
+    const uint32_t zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
+    int32_t oy, ox, c, ky;
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;
+        const int rows_in = iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h;
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const int32_t ix0 = ox * p->stride_w - p->pad_left;
+            const int whole = rows_in && ix0 >= 0 && ix0 + (p->k_w - 1) * p->dil_w < p->in_w;
+            int8_t *out = output + ((size_t)oy * p->out_w + ox) * ch;
+            const int8_t *w = p->weights;
+            const dsp_taps t = tap_range(p, iy0, ix0);
+            for (c = 0; c < n4; c += 4, w += 4 * taps) {
+                int32_t a[4];
+                memcpy(a, p->bias + c, sizeof a);
+                if (whole) {
+                    const int8_t *x = input + ((size_t)iy0 * p->in_w + ix0) * ch + c;
+                    for (ky = 0; ky < p->k_h; ++ky, x += row_step) {
+                        dw_taps_dsp(x, col_step, w + 4 * ky * p->k_w, p->k_w, a);
+                    }
+                } else {
+                    dw_group_dsp(p, input, iy0, ix0, t, c, w, &zp4, a);
+                }
+                out[c] = dsp_out(p, a[0], c);
+                out[c + 1] = dsp_out(p, a[1], c + 1);
+                out[c + 2] = dsp_out(p, a[2], c + 2);
+                out[c + 3] = dsp_out(p, a[3], c + 3);
+            }
+            for (; c < ch; ++c, w += taps) {
+                out[c] = dsp_out(p, dw_tail_dsp(p, input, iy0, ix0, c, w, p->bias[c]), c);
+            }
+        }
+    }
+}
+
 void mf_depthwise_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
-    blocks_dsp(p, input, output, 1);
+    if (p->depth_multiplier == 1) {
+        dw_m1_dsp(p, input, output);
+    } else {
+        blocks_dsp(p, input, output, 1);
+    }
 }
 #endif
 

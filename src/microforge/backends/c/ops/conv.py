@@ -93,8 +93,27 @@ def dsp_weights(ohwi: np.ndarray) -> np.ndarray:
     return np.concatenate(parts).astype(rows.dtype)
 
 
+def dsp_depthwise(taps_c: np.ndarray, bias: np.ndarray, input_offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and bias of a depth-multiplier-1 DEPTHWISE_CONV_2D as the DSP kernel reads them
+    (``dw_m1_dsp``, mf_conv_dsp.h): per group of four channels, tap after tap, four bytes each; then
+    each of the last (channels mod 4) channels tap after tap (a permutation: no flash growth). The
+    bias absorbs the input offset over every tap, wrapping like the kernel's int32 sums:
+    bias + offset * sum(w), so that padding taps read the zero point."""
+    w = np.ascontiguousarray(taps_c).reshape(-1, taps_c.shape[-1])  # [taps][C]
+    c4 = w.shape[1] // 4 * 4
+    groups = w[:, :c4].reshape(w.shape[0], -1, 4).transpose(1, 0, 2).reshape(-1)
+    layout = np.concatenate([groups, w[:, c4:].T.reshape(-1)]).astype(w.dtype)
+    folded = bias.astype(np.int64) + input_offset * w.astype(np.int64).sum(axis=0)
+    return layout, _wrap_int32(folded)
+
+
+def _wrap_int32(values: np.ndarray) -> np.ndarray:
+    return ((values.astype(np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+
+
 def _emit(ctx: OpContext, params: AnyConvParams, e: EmitContext, weights: np.ndarray, depth_multiplier: int,
-          fn: str, pointwise: bool = False, dsp_layout: np.ndarray | None = None) -> None:
+          fn: str, pointwise: bool = False, dsp_layout: np.ndarray | None = None,
+          dsp_bias: np.ndarray | None = None) -> None:
     c = _common(ctx, params)
     fields = {k: v for k, v in c.items() if not k.startswith("_")}
     fields["depth_multiplier"] = depth_multiplier
@@ -102,7 +121,9 @@ def _emit(ctx: OpContext, params: AnyConvParams, e: EmitContext, weights: np.nda
     w = np.ascontiguousarray(weights)
     fields["weights"] = Raw(e.const("w", w) if dsp_layout is None else
                             e.const_by_variant("w", w, "MF_USE_DSP", dsp_layout))
-    fields["bias"] = Raw(e.const("bias", _check_int32(ctx, c["_bias"], "bias")))
+    bias = _check_int32(ctx, c["_bias"], "bias")
+    fields["bias"] = Raw(e.const("bias", bias) if dsp_bias is None else
+                         e.const_by_variant("bias", bias, "MF_USE_DSP", dsp_bias))
     fields["multiplier"] = Raw(e.const("mult", c["_multiplier"]))
     fields["left_shift"] = Raw(e.const("lshift", c["_left"]))
     fields["right_shift"] = Raw(e.const("rshift", c["_right"]))
@@ -117,9 +138,15 @@ def _emit(ctx: OpContext, params: AnyConvParams, e: EmitContext, weights: np.nda
 
 def _block_steps(ctx: OpContext, params: AnyConvParams, channel_of_block) -> OpMemory:
     """(pixel, block of channels) steps in order: reads of a step precede its writes."""
+    return _steps(ctx, params, BLOCK, channel_of_block)
+
+
+def _steps(ctx: OpContext, params: AnyConvParams, block: int, channel_of_block) -> OpMemory:
+    """(pixel, group of ``block`` channels) steps in order, the reads of a step before its writes
+    (finer steps also hold for a kernel that reads a coarser block before writing it)."""
     out_c = ctx.output().shape[3]
-    starts = np.arange(0, out_c, BLOCK, dtype=np.int64)
-    sizes = np.minimum(BLOCK, out_c - starts)
+    starts = np.arange(0, out_c, block, dtype=np.int64)
+    sizes = np.minimum(block, out_c - starts)
     first = _first_read(ctx, params)[:, None] + channel_of_block(starts)[None, :]
     pixel = np.arange(first.shape[0], dtype=np.int64)[:, None] * out_c
     ends = pixel + starts[None, :] + sizes[None, :]
@@ -174,10 +201,18 @@ class DepthwiseConv2DEmitter(OpEmitter):
         if params.kind == "float":
             return OpMemory()
         m = ctx.output().shape[3] // ctx.input(0).shape[3]
+        if m == 1:  # the DSP kernel writes each group of four channels after reading it
+            return _steps(ctx, params, 4, lambda starts: starts)
         return _block_steps(ctx, params, lambda starts: starts // m)
 
     def emit(self, ctx: OpContext, params: AnyConvParams, e: EmitContext) -> None:
         _int8_only(ctx, params)
         w = ctx.input(1)
         m = ctx.output().shape[3] // ctx.input(0).shape[3]
-        _emit(ctx, params, e, w.data.reshape(w.shape[1], w.shape[2], -1), m, "mf_depthwise_conv_s8")
+        taps_c = w.data.reshape(w.shape[1], w.shape[2], -1)
+        if m != 1:
+            _emit(ctx, params, e, taps_c, m, "mf_depthwise_conv_s8")
+            return
+        c = _common(ctx, params)
+        layout, bias = dsp_depthwise(taps_c, _check_int32(ctx, c["_bias"], "bias"), c["input_offset"])
+        _emit(ctx, params, e, taps_c, m, "mf_depthwise_conv_s8", dsp_layout=layout, dsp_bias=bias)
