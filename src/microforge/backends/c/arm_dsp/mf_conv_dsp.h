@@ -220,6 +220,7 @@ static void blocks_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *
     }
 }
 
+#if !MF_USE_MVE /* from here on replaced by the Helium kernels of arm_mve/mf_conv_mve.h */
 /* ---- CONV_2D as a matrix product (col != NULL): im2col + 2x2 output-by-channel blocking ----
  * Weights, laid out by the emitter (ops/conv.py dsp_weights) in the order this loop reads them:
  * per pair of output channels, for each whole group of four window positions k = (ky, kx, ic)
@@ -534,6 +535,7 @@ void mf_depthwise_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_
         blocks_dsp(p, input, output, 1);
     }
 }
+#endif
 #endif
 
 #endif

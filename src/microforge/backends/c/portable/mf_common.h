@@ -14,6 +14,7 @@
  * (MF_VARIANT_*): bit-exact twins of the portable C, which the tests build both ways. */
 #include "mf_x86_sse2.h"
 #include "mf_arm_dsp.h"
+#include "mf_arm_mve.h"
 
 #define MF_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MF_MAX(a, b) ((a) > (b) ? (a) : (b))
