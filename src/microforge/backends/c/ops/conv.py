@@ -132,7 +132,8 @@ def _emit(ctx: OpContext, params: AnyConvParams, e: EmitContext, weights: np.nda
     fields["weights"] = Raw(e.const_by_variants("w", w, w_variants) if w_variants else e.const("w", w))
     bias = _check_int32(ctx, c["_bias"], "bias")
     b_variants = [(g, v) for g, v in (("MF_USE_MVE", mve_bias), ("MF_USE_DSP", dsp_bias)) if v is not None]
-    fields["bias"] = Raw(e.const_by_variants("bias", bias, b_variants) if b_variants else e.const("bias", bias))
+    fields["bias"] = Raw(e.const_by_variants("bias", bias, b_variants) if b_variants
+                         else e.const("bias", bias))
     fields["multiplier"] = Raw(e.const("mult", c["_multiplier"]))
     fields["left_shift"] = Raw(e.const("lshift", c["_left"]))
     fields["right_shift"] = Raw(e.const("rshift", c["_right"]))
