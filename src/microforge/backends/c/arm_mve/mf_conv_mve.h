@@ -96,54 +96,160 @@ void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output,
     }
 }
 
-/* Depth multiplier 1: weights [k_h][k_w][C] (the portable layout), bias with the offset folded. */
+/* Depth multiplier 1: weights [k_h][k_w][C] (the portable layout), bias with the offset folded.
+ * Eight channels per vector as int16 (x and w sign-extended by the load, x * w exact in int16),
+ * VMULLB / VMULLT widen the products of the even and odd channels to int32 and add them to two
+ * int32x4 sums; a pass takes sixteen channels (four sums) over the window, padding taps adding
+ * zero_point * w. The even / odd sums are requantized with their channels' parameters (gathered
+ * loads), narrowed back into channel order (VMOVNB / VMOVNT) and stored as bytes. */
+typedef struct {
+    int32x4_t e, o; /* channels c, c+2, c+4, c+6 and c+1, c+3, c+5, c+7 */
+} dw8_mve;
+
+static inline dw8_mve dw8_tap_mve(dw8_mve a, int16x8_t x, int16x8_t w) {
+    a.e = vaddq_s32(a.e, vmullbq_int_s16(x, w));
+    a.o = vaddq_s32(a.o, vmulltq_int_s16(x, w));
+    return a;
+}
+
+static inline dw8_mve dw8_bias_mve(const int32_t *bias, int32_t n) {
+    const uint32x4_t even = vidupq_n_u32(0, 2), odd = vidupq_n_u32(1, 2);
+    dw8_mve a;
+    a.e = vldrwq_gather_shifted_offset_z_s32(bias, even, vctp32q((uint32_t)(n + 1) / 2));
+    a.o = vldrwq_gather_shifted_offset_z_s32(bias, odd, vctp32q((uint32_t)n / 2));
+    return a;
+}
+
+static inline int32x4_t dw_requant_mve(const mf_conv_s8_params *p, int32x4_t acc, int32_t c,
+                                       uint32x4_t lanes, mve_pred16_t q) {
+    const int32x4_t v = mf_mve_requantize(
+        acc, vldrwq_gather_shifted_offset_z_s32(p->multiplier + c, lanes, q),
+        vldrwq_gather_shifted_offset_z_s32(p->left_shift + c, lanes, q),
+        vnegq_s32(vldrwq_gather_shifted_offset_z_s32(p->right_shift + c, lanes, q)));
+    return vminq_s32(vmaxq_s32(vaddq_n_s32(v, p->output_offset), vdupq_n_s32(p->act_min)),
+                     vdupq_n_s32(p->act_max));
+}
+
+/* Channels c..c+n (n <= 8) of one output pixel from their sums. */
+static inline void dw8_store_mve(const mf_conv_s8_params *p, dw8_mve a, int32_t c, int32_t n,
+                                 int8_t *out) {
+    const int32x4_t e = dw_requant_mve(p, a.e, c, vidupq_n_u32(0, 2), vctp32q((uint32_t)(n + 1) / 2));
+    const int32x4_t o = dw_requant_mve(p, a.o, c, vidupq_n_u32(1, 2), vctp32q((uint32_t)n / 2));
+    int16x8_t v = vmovnbq_s32(vdupq_n_s16(0), e);
+    v = vmovntq_s32(v, o);
+    vstrbq_p_s16(out, v, vctp16q((uint32_t)n));
+}
+
+/* Sixteen channels (or the last n < 16, predicated) of output pixel (iy0, ix0) with taps t in the
+ * image. */
+static void dw16_mve(const mf_conv_s8_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
+                     dsp_taps t, int32_t c, int8_t *out) {
+    const int32_t ch = p->in_c, n = MF_MIN(16, ch - c);
+    const int16x8_t zp = vdupq_n_s16((int16_t)-p->input_offset);
+    const mve_pred16_t q0 = vctp16q((uint32_t)n), q1 = vctp16q((uint32_t)MF_MAX(n - 8, 0));
+    const int32_t col_step = p->dil_w * ch;
+    const int8_t *w = p->weights + c;
+    dw8_mve a0 = dw8_bias_mve(p->bias + c, MF_MIN(n, 8));
+    dw8_mve a1 = dw8_bias_mve(p->bias + c + 8, MF_MAX(n - 8, 0));
+    int32_t ky, kx;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int row_in = ky >= t.ky0 && ky < t.ky1;
+        const int8_t *x = input + ((size_t)(iy0 + ky * p->dil_h) * p->in_w + ix0) * ch + c;
+        for (kx = 0; kx < p->k_w; ++kx, w += ch, x += col_step) {
+            const int16x8_t w0 = vldrbq_z_s16(w, q0), w1 = vldrbq_z_s16(w + 8, q1);
+            if (row_in && kx >= t.kx0 && kx < t.kx1) {
+                a0 = dw8_tap_mve(a0, vldrbq_z_s16(x, q0), w0);
+                a1 = dw8_tap_mve(a1, vldrbq_z_s16(x + 8, q1), w1);
+            } else {
+                a0 = dw8_tap_mve(a0, zp, w0);
+                a1 = dw8_tap_mve(a1, zp, w1);
+            }
+        }
+    }
+    dw8_store_mve(p, a0, c, MF_MIN(n, 8), out + c);
+    if (n > 8) {
+        dw8_store_mve(p, a1, c + 8, n - 8, out + c + 8);
+    }
+}
+
+/* Sixteen whole channels of a window inside the image: no tests, no predicates. */
+static void dw16_whole_mve(const mf_conv_s8_params *p, const int8_t *x, int32_t c, int8_t *out) {
+    const int32_t ch = p->in_c, col_step = p->dil_w * ch, row_step = p->dil_h * p->in_w * ch;
+    const int8_t *w = p->weights + c;
+    dw8_mve a0 = dw8_bias_mve(p->bias + c, 8), a1 = dw8_bias_mve(p->bias + c + 8, 8);
+    int32_t ky, kx;
+    x += c;
+    for (ky = 0; ky < p->k_h; ++ky, x += row_step) {
+        const int8_t *xr = x;
+        for (kx = 0; kx < p->k_w; ++kx, w += ch, xr += col_step) {
+#if defined(__GNUC__)
+            int16x8_t xv, wv; /* one tap in 12 instructions, seven vector registers; the widening loads need r0-r7 bases */
+            int32x4_t t;
+            __asm__("vldrb.s16 %q[x], [%[xr]]\n\t"
+                    "vldrb.s16 %q[w], [%[wp]]\n\t"
+                    "vmullb.s16 %q[t], %q[x], %q[w]\n\t"
+                    "vadd.i32 %q[e0], %q[e0], %q[t]\n\t"
+                    "vmullt.s16 %q[t], %q[x], %q[w]\n\t"
+                    "vadd.i32 %q[o0], %q[o0], %q[t]\n\t"
+                    "vldrb.s16 %q[x], [%[xr], #8]\n\t"
+                    "vldrb.s16 %q[w], [%[wp], #8]\n\t"
+                    "vmullb.s16 %q[t], %q[x], %q[w]\n\t"
+                    "vadd.i32 %q[e1], %q[e1], %q[t]\n\t"
+                    "vmullt.s16 %q[t], %q[x], %q[w]\n\t"
+                    "vadd.i32 %q[o1], %q[o1], %q[t]"
+                    : [e0] "+w"(a0.e), [o0] "+w"(a0.o), [e1] "+w"(a1.e), [o1] "+w"(a1.o),
+                      [x] "=&w"(xv), [w] "=&w"(wv), [t] "=&w"(t)
+                    : [xr] "l"(xr), [wp] "l"(w), "m"(*(const int8_t(*)[16])xr),
+                      "m"(*(const int8_t(*)[16])w));
+#else
+            a0 = dw8_tap_mve(a0, vldrbq_s16(xr), vldrbq_s16(w));
+            a1 = dw8_tap_mve(a1, vldrbq_s16(xr + 8), vldrbq_s16(w + 8));
+#endif
+        }
+    }
+    dw8_store_mve(p, a0, c, 8, out + c);
+    dw8_store_mve(p, a1, c + 8, 8, out + c + 8);
+}
+
+/* Eight whole channels of a window inside the image (the layers with 8 or 24 ... channels). */
+static void dw8_whole_mve(const mf_conv_s8_params *p, const int8_t *x, int32_t c, int8_t *out) {
+    const int32_t ch = p->in_c, col_step = p->dil_w * ch, row_step = p->dil_h * p->in_w * ch;
+    const int8_t *w = p->weights + c;
+    dw8_mve a = dw8_bias_mve(p->bias + c, 8);
+    int32_t ky, kx;
+    x += c;
+    for (ky = 0; ky < p->k_h; ++ky, x += row_step) {
+        const int8_t *xr = x;
+        for (kx = 0; kx < p->k_w; ++kx, w += ch, xr += col_step) {
+            a = dw8_tap_mve(a, vldrbq_s16(xr), vldrbq_s16(w));
+        }
+    }
+    dw8_store_mve(p, a, c, 8, out + c);
+}
+
 static void dw_m1_mve(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
     const int32_t ch = p->in_c;
-    int32_t oy, ox, c, ky, kx;
+    int32_t oy, ox, c;
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
         for (ox = 0; ox < p->out_w; ++ox) {
             const int32_t ix0 = ox * p->stride_w - p->pad_left;
+            const dsp_taps t = tap_range(p, iy0, ix0);
+            const int whole = t.ky0 == 0 && t.ky1 == p->k_h && t.kx0 == 0 && t.kx1 == p->k_w;
             int8_t *out = output + ((size_t)oy * p->out_w + ox) * ch;
-            for (c = 0; c < ch; c += 16) {
-                const int32_t n = ch - c;
-                const mve_pred16_t p0 = vctp32q((uint32_t)n), p1 = vctp32q((uint32_t)MF_MAX(n - 4, 0));
-                const mve_pred16_t p2 = vctp32q((uint32_t)MF_MAX(n - 8, 0));
-                const mve_pred16_t p3 = vctp32q((uint32_t)MF_MAX(n - 12, 0));
-                int32x4_t a0 = vldrwq_z_s32(p->bias + c, p0), a1 = vldrwq_z_s32(p->bias + c + 4, p1);
-                int32x4_t a2 = vldrwq_z_s32(p->bias + c + 8, p2), a3 = vldrwq_z_s32(p->bias + c + 12, p3);
-                const int8_t *w = p->weights + c;
-                for (ky = 0; ky < p->k_h; ++ky) {
-                    const int32_t iy = iy0 + ky * p->dil_h;
-                    const int row_in = iy >= 0 && iy < p->in_h;
-                    const int8_t *xrow = input + ((size_t)iy * p->in_w) * ch + c;
-                    for (kx = 0; kx < p->k_w; ++kx, w += ch) {
-                        const int32_t ix = ix0 + kx * p->dil_w;
-                        if (row_in && ix >= 0 && ix < p->in_w) {
-                            const int8_t *x = xrow + (size_t)ix * ch;
-                            a0 = vaddq_s32(a0, vmulq_s32(vldrbq_z_s32(x, p0), vldrbq_z_s32(w, p0)));
-                            a1 = vaddq_s32(a1, vmulq_s32(vldrbq_z_s32(x + 4, p1), vldrbq_z_s32(w + 4, p1)));
-                            a2 = vaddq_s32(a2, vmulq_s32(vldrbq_z_s32(x + 8, p2), vldrbq_z_s32(w + 8, p2)));
-                            a3 = vaddq_s32(a3, vmulq_s32(vldrbq_z_s32(x + 12, p3),
-                                                         vldrbq_z_s32(w + 12, p3)));
-                        } else {
-                            a0 = vmlaq_n_s32(a0, vldrbq_z_s32(w, p0), -p->input_offset);
-                            a1 = vmlaq_n_s32(a1, vldrbq_z_s32(w + 4, p1), -p->input_offset);
-                            a2 = vmlaq_n_s32(a2, vldrbq_z_s32(w + 8, p2), -p->input_offset);
-                            a3 = vmlaq_n_s32(a3, vldrbq_z_s32(w + 12, p3), -p->input_offset);
-                        }
-                    }
+            c = 0;
+            if (whole) {
+                const int8_t *x = input + ((size_t)iy0 * p->in_w + ix0) * ch;
+                for (; c + 16 <= ch; c += 16) {
+                    dw16_whole_mve(p, x, c, out);
                 }
-                conv_store4_mve(p, a0, c, out + c, MF_MIN(n, 4));
-                if (n > 4) {
-                    conv_store4_mve(p, a1, c + 4, out + c + 4, MF_MIN(n - 4, 4));
+                if (c + 8 <= ch) {
+                    dw8_whole_mve(p, x, c, out);
+                    c += 8;
                 }
-                if (n > 8) {
-                    conv_store4_mve(p, a2, c + 8, out + c + 8, MF_MIN(n - 8, 4));
-                }
-                if (n > 12) {
-                    conv_store4_mve(p, a3, c + 12, out + c + 12, MF_MIN(n - 12, 4));
-                }
+            }
+            for (; c < ch; c += 16) {
+                dw16_mve(p, input, iy0, ix0, t, c, out);
             }
         }
     }

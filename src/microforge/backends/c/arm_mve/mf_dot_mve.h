@@ -48,13 +48,21 @@ static inline void mf_mve_fill(int8_t *dst, int8_t v, int32_t n) {
 }
 
 /* a[j] += x . w_j over n int8 (w_j = w + j * stride), sixteen products per VMLADAVA; the last
- * chunk predicated (its other lanes load as zero). */
+ * partial chunk predicated (its other lanes load as zero). */
 static inline void mf_mve_dot4(const int8_t *x, const int8_t *w, int32_t stride, int32_t n,
                                int32_t *a) {
     int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
     const int8_t *w1 = w + stride, *w2 = w1 + stride, *w3 = w2 + stride;
+    const int32_t n16 = n & ~15;
     int32_t k;
-    for (k = 0; k < n; k += 16) {
+    for (k = 0; k < n16; k += 16) {
+        const int8x16_t xv = vldrbq_s8(x + k);
+        a0 = vmladavaq_s8(a0, xv, vldrbq_s8(w + k));
+        a1 = vmladavaq_s8(a1, xv, vldrbq_s8(w1 + k));
+        a2 = vmladavaq_s8(a2, xv, vldrbq_s8(w2 + k));
+        a3 = vmladavaq_s8(a3, xv, vldrbq_s8(w3 + k));
+    }
+    if (k < n) {
         const mve_pred16_t p = vctp8q((uint32_t)(n - k));
         const int8x16_t xv = vldrbq_z_s8(x + k, p);
         a0 = vmladavaq_s8(a0, xv, vldrbq_z_s8(w + k, p));
