@@ -456,6 +456,53 @@ static inline void dw_taps_dsp(const int8_t *x, int32_t x_step, const int8_t *w,
     a[3] = a3;
 }
 
+#if defined(__GNUC__)
+/* One tap of four channels: x at [xp, #off] or [xp, off register], w at [w], w += 4. */
+#define MF_DW_TAP(XADDR)                                                                          \
+    "ldr %[xv], " XADDR "\n\t"                                                                    \
+    "ldr %[wv], [%[w]], #4\n\t"                                                                   \
+    "sxtb16 %[xo], %[xv], ror #8\n\t"                                                             \
+    "sxtb16 %[wo], %[wv], ror #8\n\t"                                                             \
+    "sxtb16 %[xv], %[xv]\n\t"                                                                     \
+    "sxtb16 %[wv], %[wv]\n\t"                                                                     \
+    "smlabb %[a0], %[xv], %[wv], %[a0]\n\t"                                                       \
+    "smlatt %[a2], %[xv], %[wv], %[a2]\n\t"                                                       \
+    "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"                                                       \
+    "smlatt %[a3], %[xo], %[wo], %[a3]\n\t"
+#endif
+
+/* A whole window (every tap in the image) of four channels: rows of three taps in 31
+ * instructions of inline asm, other widths through dw_taps_dsp. */
+static inline void dw_whole_dsp(const int8_t *x, int32_t row_step, int32_t col_step,
+                                const int8_t *w, int32_t k_h, int32_t k_w, int32_t *a) {
+    int32_t ky;
+#if defined(__GNUC__)
+    if (k_w == 3) {
+        int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+        for (ky = 0; ky < k_h; ++ky, x += row_step) {
+            uint32_t xv, wv, xo, wo;
+            const int8_t *x2;
+            __asm__(MF_DW_TAP("[%[x]]") MF_DW_TAP("[%[x], %[cs]]")
+                    "add %[x2], %[x], %[cs], lsl #1\n\t"
+                    MF_DW_TAP("[%[x2]]")
+                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),
+                      [xv] "=&r"(xv), [wv] "=&r"(wv), [xo] "=&r"(xo), [wo] "=&r"(wo),
+                      [x2] "=&r"(x2)
+                    : [x] "r"(x), [cs] "r"(col_step)
+                    : "memory");
+        }
+        a[0] = a0;
+        a[1] = a1;
+        a[2] = a2;
+        a[3] = a3;
+        return;
+    }
+#endif
+    for (ky = 0; ky < k_h; ++ky, x += row_step, w += 4 * k_w) {
+        dw_taps_dsp(x, col_step, w, k_w, a);
+    }
+}
+
 /* The window of output pixel (iy0, ix0) for channels c..c+3: whole rows of in-image taps from the
  * input, padding taps from the zero-point word. */
 static void dw_group_dsp(const mf_conv_s8_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
@@ -495,7 +542,7 @@ static void dw_m1_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *o
     const int32_t ch = p->in_c, taps = p->k_h * p->k_w, n4 = ch & ~3;
     const int32_t row_step = p->dil_h * p->in_w * ch, col_step = p->dil_w * ch;
     const uint32_t zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
-    int32_t oy, ox, c, ky;
+    int32_t oy, ox, c;
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
         const int rows_in = iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h;
@@ -509,10 +556,8 @@ static void dw_m1_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *o
                 int32_t a[4];
                 memcpy(a, p->bias + c, sizeof a);
                 if (whole) {
-                    const int8_t *x = input + ((size_t)iy0 * p->in_w + ix0) * ch + c;
-                    for (ky = 0; ky < p->k_h; ++ky, x += row_step) {
-                        dw_taps_dsp(x, col_step, w + 4 * ky * p->k_w, p->k_w, a);
-                    }
+                    dw_whole_dsp(input + ((size_t)iy0 * p->in_w + ix0) * ch + c, row_step, col_step,
+                                 w, p->k_h, p->k_w, a);
                 } else {
                     dw_group_dsp(p, input, iy0, ix0, t, c, w, &zp4, a);
                 }

@@ -51,22 +51,19 @@ static inline int32_t mf_mbqm(int32_t x, int32_t multiplier, int shift) {
 /* MultiplyByQuantizedMultiplier for a non-negative multiplier with the shift split into
  * left = max(shift, 0) and right = max(-shift, 0) (precomputed): the same value as mf_mbqm.
  * With the multiplier non-negative, SaturatingRoundingDoublingHighMul cannot saturate and equals
- * (a * m + 2^30) >> 31 with an arithmetic shift (one SMLAL on Arm). RoundingDivideByPOT(h, r)
- * equals (h + 2^(r-1) - (h < 0)) >> r, done here in 32 bits: for h < 0 the sum cannot overflow
- * and is shifted arithmetically; for h >= 0 it is below 2^32 as an unsigned number and shifted
- * logically (no 64-bit shift by a variable amount, which costs ~20 instructions on a Cortex-M). */
+ * h = (a * m + 2^30) >> 31 with an arithmetic shift (one SMLAL on Arm), and h > INT32_MIN.
+ * RoundingDivideByPOT(h, r) (halves away from zero) equals floor((q + 1) / 2) =
+ * (q >> 1) + (q & 1) with q = (h - (h < 0)) >> (r - 1): 32-bit operations only (no 64-bit shift
+ * by a variable amount, which costs ~20 instructions on a Cortex-M), no overflow. */
 static inline int32_t mf_requantize(int32_t x, int32_t multiplier, int32_t left, int32_t right) {
     const int64_t ab = (int64_t)(int32_t)((uint32_t)x << left) * (int64_t)multiplier;
     const int32_t high = (int32_t)((ab + ((int64_t)1 << 30)) >> 31);
-    uint32_t t;
+    int32_t q;
     if (right == 0) {
         return high;
     }
-    t = (uint32_t)high + ((uint32_t)1 << (right - 1));
-    if (high < 0) {
-        return (int32_t)(t - 1u) >> right;
-    }
-    return (int32_t)(t >> right);
+    q = (high - (high < 0)) >> (right - 1);
+    return (q >> 1) + (q & 1);
 }
 
 static inline int32_t mf_clamp(int32_t v, int32_t lo, int32_t hi) {
