@@ -266,6 +266,39 @@ static inline int8_t dsp_out(const mf_conv_s8_params *p, int32_t acc, int32_t c)
     return (int8_t)mf_clamp(v + p->output_offset, p->act_min, p->act_max);
 }
 
+/* The output stage with its per-layer values held in registers (copied once: stores through
+ * int8_t pointers would otherwise make the compiler reload them from the struct after each). */
+typedef struct {
+    const int32_t *mult, *left, *right;
+    int32_t offset, lo, hi;
+} dsp_stage;
+
+static inline dsp_stage dsp_stage_of(const mf_conv_s8_params *p) {
+    dsp_stage q;
+    q.mult = p->multiplier;
+    q.left = p->left_shift;
+    q.right = p->right_shift;
+    q.offset = p->output_offset;
+    q.lo = p->act_min;
+    q.hi = p->act_max;
+    return q;
+}
+
+static inline int32_t dsp_rq(const dsp_stage *q, int32_t acc, int32_t c) {
+    return mf_clamp(mf_requantize(acc, q->mult[c], q->left[c], q->right[c]) + q->offset, q->lo, q->hi);
+}
+
+/* Channels c..c+3 of one pixel from four sums in registers: all four computed, then stored. */
+static inline void dsp_store4(const dsp_stage *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                              int32_t c, int8_t *out) {
+    const int32_t v0 = dsp_rq(q, a0, c), v1 = dsp_rq(q, a1, c + 1);
+    const int32_t v2 = dsp_rq(q, a2, c + 2), v3 = dsp_rq(q, a3, c + 3);
+    out[0] = (int8_t)v0;
+    out[1] = (int8_t)v1;
+    out[2] = (int8_t)v2;
+    out[3] = (int8_t)v3;
+}
+
 /* acc[0..4) = (pixel 0, channel 0), (pixel 1, channel 0), (pixel 0, channel 1), (pixel 1, channel 1)
  * plus the sums over the groups of w (two rows interleaved, or one row when single) and col. */
 static void dsp_dot_2x2(const int8_t *w, const int16_t *col, int32_t groups, int32_t tail,
@@ -359,6 +392,7 @@ static void dsp_matmul_2x2(const mf_conv_s8_params *p, int32_t k, const int16_t 
                            int8_t *out1) {
     const int32_t groups = k >> 2, tail = k & 3;
     const int8_t *w = p->weights;
+    const dsp_stage q = dsp_stage_of(p);
     int32_t oc;
     for (oc = 0; oc < p->out_c; oc += 2) {
         const int single = oc + 1 == p->out_c;
@@ -367,15 +401,21 @@ static void dsp_matmul_2x2(const mf_conv_s8_params *p, int32_t k, const int16_t 
         acc[2] = acc[3] = single ? 0 : p->bias[oc + 1];
         dsp_dot_2x2(w, col, groups, tail, single, acc);
         w += single ? k : 2 * k;
-        out0[oc] = dsp_out(p, acc[0], oc);
+        if (!single && out1 != NULL) { /* all four computed before any store */
+            const int32_t v00 = dsp_rq(&q, acc[0], oc), v10 = dsp_rq(&q, acc[1], oc);
+            const int32_t v01 = dsp_rq(&q, acc[2], oc + 1), v11 = dsp_rq(&q, acc[3], oc + 1);
+            out0[oc] = (int8_t)v00;
+            out0[oc + 1] = (int8_t)v01;
+            out1[oc] = (int8_t)v10;
+            out1[oc + 1] = (int8_t)v11;
+            continue;
+        }
+        out0[oc] = (int8_t)dsp_rq(&q, acc[0], oc);
         if (out1 != NULL) {
-            out1[oc] = dsp_out(p, acc[1], oc);
+            out1[oc] = (int8_t)dsp_rq(&q, acc[1], oc);
         }
         if (!single) {
-            out0[oc + 1] = dsp_out(p, acc[2], oc + 1);
-            if (out1 != NULL) {
-                out1[oc + 1] = dsp_out(p, acc[3], oc + 1);
-            }
+            out0[oc + 1] = (int8_t)dsp_rq(&q, acc[2], oc + 1);
         }
     }
 }
@@ -503,7 +543,35 @@ static inline void dw_whole_dsp(const int8_t *x, int32_t row_step, int32_t col_s
     }
 }
 
-/* The window of output pixel (iy0, ix0) for channels c..c+3: whole rows of in-image taps from the
+/* Largest window (k_h * k_w) whose edge pixels gather their taps into a word buffer. */
+#define MF_DW_MAX_TAPS 64
+
+/* Per tap of output pixel (iy0, ix0): the byte offset of its input pixel, or -1 for padding. */
+static void dw_tap_offsets(const mf_conv_s8_params *p, int32_t iy0, int32_t ix0, int32_t *off) {
+    int32_t ky, kx;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        for (kx = 0; kx < p->k_w; ++kx) {
+            const int32_t ix = ix0 + kx * p->dil_w;
+            *off++ = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w ? (iy * p->in_w + ix) * p->in_c
+                                                                        : -1;
+        }
+    }
+}
+
+/* A window that leaves the image, channels c..c+3: its taps' input words gathered (the zero-point
+ * word for padding taps), then one pass of dw_taps_dsp over them. */
+static void dw_edge_dsp(const int8_t *input, const int32_t *off, int32_t taps, int32_t c,
+                        const int8_t *w, uint32_t zp4, int32_t *a) {
+    uint32_t win[MF_DW_MAX_TAPS];
+    int32_t t;
+    for (t = 0; t < taps; ++t) {
+        win[t] = off[t] >= 0 ? mf_dsp_load4(input + off[t] + c) : zp4;
+    }
+    dw_taps_dsp((const int8_t *)win, 4, w, taps, a);
+}
+
+/* The same for windows of more than MF_DW_MAX_TAPS taps: whole rows of in-image taps from the
  * input, padding taps from the zero-point word. */
 static void dw_group_dsp(const mf_conv_s8_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
                          dsp_taps t, int32_t c, const int8_t *w, const uint32_t *zp4, int32_t *a) {
@@ -539,6 +607,7 @@ static int32_t dw_tail_dsp(const mf_conv_s8_params *p, const int8_t *input, int3
 }
 
 static void dw_m1_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
+    const dsp_stage q = dsp_stage_of(p);
     const int32_t ch = p->in_c, taps = p->k_h * p->k_w, n4 = ch & ~3;
     const int32_t row_step = p->dil_h * p->in_w * ch, col_step = p->dil_w * ch;
     const uint32_t zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
@@ -551,20 +620,26 @@ static void dw_m1_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *o
             const int whole = rows_in && ix0 >= 0 && ix0 + (p->k_w - 1) * p->dil_w < p->in_w;
             int8_t *out = output + ((size_t)oy * p->out_w + ox) * ch;
             const int8_t *w = p->weights;
-            const dsp_taps t = tap_range(p, iy0, ix0);
+            const int gather = !whole && taps <= MF_DW_MAX_TAPS;
+            int32_t off[MF_DW_MAX_TAPS];
+            dsp_taps t = {0, 0, 0, 0};
+            if (gather) {
+                dw_tap_offsets(p, iy0, ix0, off);
+            } else if (!whole) {
+                t = tap_range(p, iy0, ix0);
+            }
             for (c = 0; c < n4; c += 4, w += 4 * taps) {
                 int32_t a[4];
                 memcpy(a, p->bias + c, sizeof a);
                 if (whole) {
                     dw_whole_dsp(input + ((size_t)iy0 * p->in_w + ix0) * ch + c, row_step, col_step,
                                  w, p->k_h, p->k_w, a);
+                } else if (gather) {
+                    dw_edge_dsp(input, off, taps, c, w, zp4, a);
                 } else {
                     dw_group_dsp(p, input, iy0, ix0, t, c, w, &zp4, a);
                 }
-                out[c] = dsp_out(p, a[0], c);
-                out[c + 1] = dsp_out(p, a[1], c + 1);
-                out[c + 2] = dsp_out(p, a[2], c + 2);
-                out[c + 3] = dsp_out(p, a[3], c + 3);
+                dsp_store4(&q, a[0], a[1], a[2], a[3], c, out + c);
             }
             for (; c < ch; ++c, w += taps) {
                 out[c] = dsp_out(p, dw_tail_dsp(p, input, iy0, ix0, c, w, p->bias[c]), c);
