@@ -231,31 +231,63 @@ static void blocks_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *
  * four int16 of pixel 0 then four of pixel 1, x + input offset for in-image taps and 0 for
  * padding (which TFLM leaves out of the sum: the same integers). Two pixels share every weight
  * load and two channels every column load: eight SMLADs per group, sums and pointers in registers. */
+/* Window positions k..k+n of one pixel's column from n consecutive input bytes (+ offset): single
+ * positions up to a multiple of four, then four at a time (one word load, two SXTB16 / SADD16,
+ * PKHBT / PKHTB back into the order (x0, x1), (x2, x3)), then single ones. */
+static inline int32_t dsp_col_run(const int8_t *x, int32_t n, int32_t k, int16_t *col,
+                                  int32_t offset, int16x2_t off2) {
+    for (; n > 0 && (k & 3) != 0; --n, ++k) {
+        col[2 * (k & ~3) + (k & 3)] = (int16_t)(*x++ + offset);
+    }
+    for (; n >= 4; n -= 4, k += 4, x += 4) {
+        const uint32_t xv = mf_dsp_load4(x);
+        const uint32_t e = (uint32_t)__sadd16(__sxtb16(xv), off2);
+        const uint32_t o = (uint32_t)__sadd16(mf_dsp_sxtb16_odd(xv), off2);
+        uint32_t lo, hi;
+#if defined(__GNUC__)
+        __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(lo) : "r"(e), "r"(o));
+        __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(hi) : "r"(o), "r"(e));
+#else
+        lo = (e & 0xFFFFu) | (o << 16);
+        hi = (e >> 16) | (o & 0xFFFF0000u);
+#endif
+        memcpy(col + 2 * k, &lo, 4);
+        memcpy(col + 2 * k + 2, &hi, 4);
+    }
+    for (; n > 0; --n, ++k) {
+        col[2 * (k & ~3) + (k & 3)] = (int16_t)(*x++ + offset);
+    }
+    return k;
+}
+
+/* Positions k..k+n as zeros (padding taps, which TFLM leaves out of the sum). */
+static inline int32_t dsp_col_zero(int32_t n, int32_t k, int16_t *col) {
+    for (; n > 0; --n, ++k) {
+        col[2 * (k & ~3) + (k & 3)] = 0;
+    }
+    return k;
+}
+
 static void dsp_column(const mf_conv_s8_params *p, const int8_t *input, int32_t px, int16_t *col) {
     const int32_t oy = px / p->out_w, ox = px - oy * p->out_w;
     const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
-    const int32_t in_c = p->in_c;
-    const int16x2_t off2 = dsp_pair(p->input_offset);
-    int32_t ky, kx, ic, k = 0;
+    const int32_t in_c = p->in_c, offset = p->input_offset, row = p->k_w * in_c;
+    const int16x2_t off2 = dsp_pair(offset);
+    const int whole_row = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
+    int32_t ky, kx, k = 0;
     for (ky = 0; ky < p->k_h; ++ky) {
         const int32_t iy = iy0 + ky * p->dil_h;
-        for (kx = 0; kx < p->k_w; ++kx) {
-            const int32_t ix = ix0 + kx * p->dil_w;
-            const int8_t *x = input + ((size_t)iy * p->in_w + ix) * in_c;
-            const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-            if (inside && (in_c & 3) == 0) {
-                for (ic = 0; ic < in_c; ic += 4, k += 4) { /* (x0, x2), (x1, x3) -> (x0, x1), (x2, x3) */
-                    const uint32_t xv = mf_dsp_load4(x + ic);
-                    const uint32_t e = (uint32_t)__sadd16(__sxtb16(xv), off2);
-                    const uint32_t o = (uint32_t)__sadd16(mf_dsp_sxtb16_odd(xv), off2);
-                    const uint32_t lo = (e & 0xFFFFu) | (o << 16), hi = (e >> 16) | (o & 0xFFFF0000u);
-                    memcpy(col + 2 * k, &lo, 4);
-                    memcpy(col + 2 * k + 2, &hi, 4);
-                }
-            } else {
-                for (ic = 0; ic < in_c; ++ic, ++k) {
-                    col[2 * (k & ~3) + (k & 3)] = inside ? (int16_t)(x[ic] + p->input_offset) : 0;
-                }
+        if (iy < 0 || iy >= p->in_h) {
+            k = dsp_col_zero(row, k, col);
+        } else if (whole_row) { /* the window's row is one run of input bytes */
+            k = dsp_col_run(input + ((size_t)iy * p->in_w + ix0) * in_c, row, k, col, offset, off2);
+        } else {
+            for (kx = 0; kx < p->k_w; ++kx) {
+                const int32_t ix = ix0 + kx * p->dil_w;
+                k = ix < 0 || ix >= p->in_w
+                        ? dsp_col_zero(in_c, k, col)
+                        : dsp_col_run(input + ((size_t)iy * p->in_w + ix) * in_c, in_c, k, col, offset,
+                                      off2);
             }
         }
     }
