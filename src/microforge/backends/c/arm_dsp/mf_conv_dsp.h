@@ -643,6 +643,8 @@ static void dw_m1_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *o
     const int32_t ch = p->in_c, taps = p->k_h * p->k_w, n4 = ch & ~3;
     const int32_t row_step = p->dil_h * p->in_w * ch, col_step = p->dil_w * ch;
     const uint32_t zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
+    const int hold = mf_conv_overlap(input, (size_t)p->in_h * p->in_w * ch, output,
+                                     (size_t)p->out_h * p->out_w * ch);
     int32_t oy, ox, c;
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
@@ -660,6 +662,7 @@ static void dw_m1_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *o
             } else if (!whole) {
                 t = tap_range(p, iy0, ix0);
             }
+            int8_t blk[MF_CONV_BLOCK]; /* a block's outputs, stored once it is all read */
             for (c = 0; c < n4; c += 4, w += 4 * taps) {
                 int32_t a[4];
                 memcpy(a, p->bias + c, sizeof a);
@@ -671,10 +674,21 @@ static void dw_m1_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *o
                 } else {
                     dw_group_dsp(p, input, iy0, ix0, t, c, w, &zp4, a);
                 }
-                dsp_store4(&q, a[0], a[1], a[2], a[3], c, out + c);
+                if (!hold) {
+                    dsp_store4(&q, a[0], a[1], a[2], a[3], c, out + c);
+                    continue;
+                }
+                dsp_store4(&q, a[0], a[1], a[2], a[3], c, blk + (c & (MF_CONV_BLOCK - 1)));
+                if (((c + 4) & (MF_CONV_BLOCK - 1)) == 0) {
+                    memcpy(out + c + 4 - MF_CONV_BLOCK, blk, MF_CONV_BLOCK);
+                }
             }
             for (; c < ch; ++c, w += taps) {
-                out[c] = dsp_out(p, dw_tail_dsp(p, input, iy0, ix0, c, w, p->bias[c]), c);
+                const int8_t v = dsp_out(p, dw_tail_dsp(p, input, iy0, ix0, c, w, p->bias[c]), c);
+                *(hold ? blk + (c & (MF_CONV_BLOCK - 1)) : out + c) = v;
+            }
+            if (hold && (ch & (MF_CONV_BLOCK - 1))) {
+                memcpy(out + (ch & ~(MF_CONV_BLOCK - 1)), blk, (size_t)(ch & (MF_CONV_BLOCK - 1)));
             }
         }
     }

@@ -143,8 +143,8 @@ static inline void dw8_store_mve(const mf_conv_s8_params *p, dw8_mve a, int32_t 
 /* Sixteen channels (or the last n < 16, predicated) of output pixel (iy0, ix0) with taps t in the
  * image. */
 static void dw16_mve(const mf_conv_s8_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
-                     dsp_taps t, int32_t c, int8_t *out) {
-    const int32_t ch = p->in_c, n = MF_MIN(16, ch - c);
+                     dsp_taps t, int32_t c, int32_t n, int8_t *dst) {
+    const int32_t ch = p->in_c;
     const int16x8_t zp = vdupq_n_s16((int16_t)-p->input_offset);
     const mve_pred16_t q0 = vctp16q((uint32_t)n), q1 = vctp16q((uint32_t)MF_MAX(n - 8, 0));
     const int32_t col_step = p->dil_w * ch;
@@ -166,14 +166,14 @@ static void dw16_mve(const mf_conv_s8_params *p, const int8_t *input, int32_t iy
             }
         }
     }
-    dw8_store_mve(p, a0, c, MF_MIN(n, 8), out + c);
+    dw8_store_mve(p, a0, c, MF_MIN(n, 8), dst);
     if (n > 8) {
-        dw8_store_mve(p, a1, c + 8, n - 8, out + c + 8);
+        dw8_store_mve(p, a1, c + 8, n - 8, dst + 8);
     }
 }
 
 /* Sixteen whole channels of a window inside the image: no tests, no predicates. */
-static void dw16_whole_mve(const mf_conv_s8_params *p, const int8_t *x, int32_t c, int8_t *out) {
+static void dw16_whole_mve(const mf_conv_s8_params *p, const int8_t *x, int32_t c, int8_t *dst) {
     const int32_t ch = p->in_c, col_step = p->dil_w * ch, row_step = p->dil_h * p->in_w * ch;
     const int8_t *w = p->weights + c;
     dw8_mve a0 = dw8_bias_mve(p->bias + c, 8), a1 = dw8_bias_mve(p->bias + c + 8, 8);
@@ -207,12 +207,12 @@ static void dw16_whole_mve(const mf_conv_s8_params *p, const int8_t *x, int32_t 
 #endif
         }
     }
-    dw8_store_mve(p, a0, c, 8, out + c);
-    dw8_store_mve(p, a1, c + 8, 8, out + c + 8);
+    dw8_store_mve(p, a0, c, 8, dst);
+    dw8_store_mve(p, a1, c + 8, 8, dst + 8);
 }
 
 /* Eight whole channels of a window inside the image (the layers with 8 or 24 ... channels). */
-static void dw8_whole_mve(const mf_conv_s8_params *p, const int8_t *x, int32_t c, int8_t *out) {
+static void dw8_whole_mve(const mf_conv_s8_params *p, const int8_t *x, int32_t c, int8_t *dst) {
     const int32_t ch = p->in_c, col_step = p->dil_w * ch, row_step = p->dil_h * p->in_w * ch;
     const int8_t *w = p->weights + c;
     dw8_mve a = dw8_bias_mve(p->bias + c, 8);
@@ -224,32 +224,44 @@ static void dw8_whole_mve(const mf_conv_s8_params *p, const int8_t *x, int32_t c
             a = dw8_tap_mve(a, vldrbq_s16(xr), vldrbq_s16(w));
         }
     }
-    dw8_store_mve(p, a, c, 8, out + c);
+    dw8_store_mve(p, a, c, 8, dst);
 }
 
 static void dw_m1_mve(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
     const int32_t ch = p->in_c;
-    int32_t oy, ox, c;
+    const int hold = mf_conv_overlap(input, (size_t)p->in_h * p->in_w * ch, output,
+                                     (size_t)p->out_h * p->out_w * ch);
+    int32_t oy, ox, c0, c;
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
         for (ox = 0; ox < p->out_w; ++ox) {
             const int32_t ix0 = ox * p->stride_w - p->pad_left;
             const dsp_taps t = tap_range(p, iy0, ix0);
             const int whole = t.ky0 == 0 && t.ky1 == p->k_h && t.kx0 == 0 && t.kx1 == p->k_w;
+            const int8_t *x = input + ((size_t)iy0 * p->in_w + ix0) * ch;
             int8_t *out = output + ((size_t)oy * p->out_w + ox) * ch;
-            c = 0;
-            if (whole) {
-                const int8_t *x = input + ((size_t)iy0 * p->in_w + ix0) * ch;
-                for (; c + 16 <= ch; c += 16) {
-                    dw16_whole_mve(p, x, c, out);
+            /* a block of channels' outputs, stored once the block is all read (the step of the
+               in-place plan, as in the portable kernel) */
+            int8_t blk[MF_CONV_BLOCK];
+            for (c0 = 0; c0 < ch; c0 += MF_CONV_BLOCK) {
+                const int32_t end = MF_MIN(ch, c0 + MF_CONV_BLOCK);
+                int8_t *const dst = hold ? blk : out + c0; /* channel c0's output */
+                c = c0;
+                if (whole) {
+                    for (; c + 16 <= end; c += 16) {
+                        dw16_whole_mve(p, x, c, dst + (c - c0));
+                    }
+                    if (c + 8 <= end) {
+                        dw8_whole_mve(p, x, c, dst + (c - c0));
+                        c += 8;
+                    }
                 }
-                if (c + 8 <= ch) {
-                    dw8_whole_mve(p, x, c, out);
-                    c += 8;
+                for (; c < end; c += 16) {
+                    dw16_mve(p, input, iy0, ix0, t, c, MF_MIN(16, end - c), dst + (c - c0));
                 }
-            }
-            for (; c < ch; c += 16) {
-                dw16_mve(p, input, iy0, ix0, t, c, out);
+                if (hold) {
+                    memcpy(out + c0, blk, (size_t)(end - c0));
+                }
             }
         }
     }

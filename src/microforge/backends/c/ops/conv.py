@@ -148,15 +148,9 @@ def _emit(ctx: OpContext, params: AnyConvParams, e: EmitContext, weights: np.nda
 
 def _block_steps(ctx: OpContext, params: AnyConvParams, channel_of_block) -> OpMemory:
     """(pixel, block of channels) steps in order: reads of a step precede its writes."""
-    return _steps(ctx, params, BLOCK, channel_of_block)
-
-
-def _steps(ctx: OpContext, params: AnyConvParams, block: int, channel_of_block) -> OpMemory:
-    """(pixel, group of ``block`` channels) steps in order, the reads of a step before its writes
-    (finer steps also hold for a kernel that reads a coarser block before writing it)."""
     out_c = ctx.output().shape[3]
-    starts = np.arange(0, out_c, block, dtype=np.int64)
-    sizes = np.minimum(block, out_c - starts)
+    starts = np.arange(0, out_c, BLOCK, dtype=np.int64)
+    sizes = np.minimum(BLOCK, out_c - starts)
     first = _first_read(ctx, params)[:, None] + channel_of_block(starts)[None, :]
     pixel = np.arange(first.shape[0], dtype=np.int64)[:, None] * out_c
     ends = pixel + starts[None, :] + sizes[None, :]
@@ -220,8 +214,6 @@ class DepthwiseConv2DEmitter(OpEmitter):
         if params.kind == "float":
             return OpMemory()
         m = ctx.output().shape[3] // ctx.input(0).shape[3]
-        if m == 1:  # the DSP kernel writes each group of four channels after reading it
-            return _steps(ctx, params, 4, lambda starts: starts)
         return _block_steps(ctx, params, lambda starts: starts // m)
 
     def emit(self, ctx: OpContext, params: AnyConvParams, e: EmitContext) -> None:
