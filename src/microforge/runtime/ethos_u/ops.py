@@ -165,9 +165,10 @@ def pooling(m: Machine, mode: int) -> None:
             acc = acc.sum(axis=3, keepdims=True)
     else:
         raise ModelError(f"{m.here}: unknown pooling mode {mode}")
-    if (m.p("OFM_PRECISION") >> 8) & 1 or mode != POOL_AVERAGE:
+    padded = g.pt or g.pl or g.pb or g.pr
+    if mode != POOL_AVERAGE or ((m.p("OFM_PRECISION") >> 8) & 1 and not padded):
         scale, shift = m.data("OFM_SCALE"), m.param1("OFM_SCALE") & 0x3F
-    else:  # the NPU's own 1/count for average pooling with padding (Vela's quantise_pooling_scale)
+    else:  # the NPU's own 1/count of the valid (unpadded) elements (Vela's quantise_pooling_scale)
         count = _valid_counts(g)
         k = np.frexp(np.maximum(count - 1, 1))[1].astype(np.int64)
         k = np.where(count == 1, 0, k)
@@ -222,7 +223,7 @@ def elementwise(m: Machine, mode: int) -> None:
             acc = a + b if mode == ADD else a - b
         elif mode == MUL:
             acc = a.astype(object) * b if bits == 32 else a * b
-            if bits == 32:
+            if bits == 32 and ofm.size == 4:
                 acc = _mul32(acc, scale, shift, rounding)
                 scale, shift = 1, 0
         elif mode == MIN:
