@@ -240,8 +240,9 @@ def elementwise(m: Machine, mode: int) -> None:
         acc = np.abs(a)
     elif mode == CLZ:
         acc = _clz32(a)
-    elif mode == LRELU:
-        raise ModelError(f"{m.here}: elementwise LRELU is not emulated")
+    elif mode == LRELU:  # negative values times alpha (OFM_SCALE), the others unscaled
+        acc = np.where(a < 0, scale_values(a, scale, shift, rounding), a)
+        scale, shift = 1, 0
     else:
         raise ModelError(f"{m.here}: unknown elementwise mode {mode}")
     finish(m, np.asarray(acc, dtype=np.int64), scale, shift, ofm, rounding)
