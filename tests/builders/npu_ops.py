@@ -4,6 +4,8 @@ and compared with microforge's runtime on the same one-operator graph."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from microforge.ir import Graph
@@ -109,3 +111,41 @@ def softmax(shape, dtype, beta: float = 1.0) -> Graph:
     qin = quant(dtype, 0.1 if np.dtype(dtype) == np.int8 else 0.001, -5)
     qout = (1 / 256, -128) if np.dtype(dtype) == np.int8 else (1 / 32768, 0)
     return unary("SOFTMAX", shape, dtype, qin, qout, beta=beta)
+
+
+@dataclass(frozen=True)
+class Emitted:
+    """One NPU operation of a command stream, with the register fields the tests look for."""
+
+    op: str  # CONV, DEPTHWISE, POOL, ELEMENTWISE, DMA_START
+    mode: int  # POOL / ELEMENTWISE mode (the command's parameter)
+    ifm: int  # IFM_PRECISION bits 0-3 (1 S8, 5 S16, 9 S32)
+    ofm: int  # OFM_PRECISION bits 0-2 (1 S8, 3 S16, 5 S32)
+    rounding: int  # OFM_PRECISION bits 14-15 (0 TFL, 1 TRUNCATE, 2 NATURAL)
+    activation: int  # ACTIVATION bits 0-11 (0 none, 3 TANH, 4 SIGMOID, 16.. table)
+    upscale: int  # IFM_UPSCALE
+    broadcast: int  # IFM2_BROADCAST
+    padded: bool  # any IFM_PAD_* set
+
+
+def emitted(npu) -> list[Emitted]:
+    """The NPU operations of every ``ethos-u`` operator of Vela's model, in stream order."""
+    from microforge.backends.ethos_u.memory import ETHOS_U
+    from microforge.runtime.ethos_u import parse_payload
+
+    sg = npu.optimized.main
+    out = []
+    for op in sg.operators:
+        if op.opcode != ETHOS_U:
+            continue
+        r: dict[str, int] = {}
+        for c in parse_payload(sg.tensors[op.inputs[0]].data.tobytes()).commands:
+            if c.data is None and c.name.startswith("NPU_SET_"):
+                r[c.name[8:]] = c.param
+            elif c.name.startswith("NPU_OP_") and "WAIT" not in c.name and c.name != "NPU_OP_STOP":
+                pads = ("IFM_PAD_TOP", "IFM_PAD_LEFT", "IFM_PAD_BOTTOM", "IFM_PAD_RIGHT")
+                out.append(Emitted(c.name[7:], c.param, r.get("IFM_PRECISION", 0) & 0xF,
+                                   r.get("OFM_PRECISION", 0) & 0x7, (r.get("OFM_PRECISION", 0) >> 14) & 3,
+                                   r.get("ACTIVATION", 0) & 0xFFF, r.get("IFM_UPSCALE", 0),
+                                   r.get("IFM2_BROADCAST", 0), any(r.get(p, 0) for p in pads)))
+    return out
