@@ -19,7 +19,7 @@ from microforge.runtime.interpreter import Executor
 from microforge.runtime.reference import random_inputs_for
 
 NAMES = ["hello_world_int8", "micro_speech_quantized", "keyword_scrambled", "person_detect",
-         "simple_add_model"]
+         "simple_add_model", "trained_lstm_int8", "dtln_noise_suppression"]
 
 
 def _rate(ex: Executor, xs: list[np.ndarray], repeat: int) -> tuple[float, list[np.ndarray]]:

@@ -67,3 +67,23 @@ def test_prelu_and_resize_options_round_trip_byte_identically():
         op = graph.main.operators[0]
         if op.opcode == "RESIZE_NEAREST_NEIGHBOR":
             assert op.options == dict(b.operators[0].options)
+
+
+@pytest.mark.parametrize("opcode, options", [
+    ("SUM", {"keep_dims": True}),
+    ("TRANSPOSE_CONV", {"padding": 1, "stride_h": 2, "stride_w": 2}),
+    ("RESIZE_BILINEAR", {"align_corners": False, "half_pixel_centers": True}),
+])
+def test_options_of_operators_made_in_code_are_written(opcode, options):
+    """A SUM built in code kept keep_dims only in memory: the writer gave it no ReducerOptions, so
+    TFLite (and Vela) read keep_dims false. Every option must survive write and read."""
+    from microforge.ir.builder import GraphBuilder
+
+    b = GraphBuilder()
+    x = b.input("x", (1, 4, 4, 2), np.int8, 0.1, 0)
+    y = b.tensor("y", (1, 4, 4, 2), np.int8, 0.1, 0)
+    b.op(opcode, [x], [y], **options)
+    b.output(y)
+    op = read_tflite(write_tflite(b.build())).main.operators[0]
+    for key, value in options.items():
+        assert op.options[key] == value, (key, op.options)

@@ -50,6 +50,19 @@ def test_host_build_with_the_stand_in_is_bit_exact_under_the_sanitizers(model, a
 
 
 @pytest.mark.slow
+def test_a_subgraph_without_weights_gets_an_empty_flash(tmp_path):
+    """simple_add_model's one ADD has no weights: Vela gives its subgraph a flash tensor of 0
+    bytes without a buffer; base address 0 is an aligned placeholder of size 0."""
+    npu, lib = _library("simple_add_model", "ethos-u55-128", tmp_path)
+    sg = npu.optimized.main
+    flash = sg.tensors[sg.operators[npu.subgraph_ops()[0]].inputs[1]]
+    assert flash.data is None and flash.nbytes == 0
+    work = with_stand_in(lib.directory, tmp_path / "host", npu, 5)
+    check = verify(work, "simple_add_model", npu.graph, 5, sanitize=True)
+    assert check.ok and check.samples == 5, check.first_difference
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("model", MODELS_UNDER_TEST)
 def test_cortex_m55_build_under_qemu_is_bit_exact(model, tmp_path):
     firmware.check_tools()

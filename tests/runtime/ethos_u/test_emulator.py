@@ -7,6 +7,8 @@ on the original model (bit-exact with TFLM). Expected values are never written b
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -92,6 +94,26 @@ def test_shared_models_deployed_check(model, accelerator):
     assert check.ok and check.how == NPU_EMULATED
 
 
+@pytest.mark.parametrize("accelerator", ["ethos-u55-128", "ethos-u65-256"])
+def test_lstm_gates_use_the_npus_own_sigmoid_and_tanh(accelerator):
+    """dtln_noise_suppression: Vela lowers its int16 LSTM gates to elementwise ADDs and 1x1
+    average pools with the NPU's own ACTIVATION 3 (TANH) / 4 (SIGMOID); whole sequences, states
+    kept in Vela's region, against the runtime on the original model."""
+    path = MODELS / "dtln_noise_suppression.tflite"
+    npu = compile_npu(read_model(path), VelaConfig(accelerator), path.read_bytes())
+    check = check_deployed(npu, 16)
+    assert check.how == NPU_EMULATED and check.ok, check
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("accelerator", CONFIGS)
+def test_trained_lstm_deployed_check(accelerator):
+    path = MODELS / "trained_lstm_int8.tflite"
+    npu = compile_npu(read_model(path), VelaConfig(accelerator), path.read_bytes())
+    check = check_deployed(npu, 20)
+    assert check.how == NPU_EMULATED and check.ok, check
+
+
 def _hello_payload():
     path = MODELS / "hello_world_int8.tflite"
     npu = compile_npu(read_model(path), VelaConfig("ethos-u55-128"), path.read_bytes())
@@ -135,3 +157,20 @@ def test_runtime_runs_velas_model_file(tmp_path):
     code, out, err = cli("run", vela_file, "--input", tmp_path / "x.npy")
     assert code == 0, err
     assert "emulated by microforge's command-stream emulator (not silicon)" in out
+
+
+def test_a_2d_dma_is_an_error_naming_the_command():
+    """No Vela 5.2 stream found uses the DMA's 2D/3D stride modes (DMA0_SRC_REGION bits 9-10): a
+    stream that does is refused, naming the command, rather than run with a guessed meaning."""
+    from tests.builders.npu_ops import softmax
+
+    npu = compile_npu(softmax((1, 3, 10), np.int8), VelaConfig("ethos-u55-128"))
+    sg = npu.optimized.main
+    op = sg.operators[npu.subgraph_ops()[0]]
+    payload = parse_payload(sg.tensors[op.inputs[0]].data.tobytes())
+    dma = next(c for c in payload.commands if c.name == "NPU_SET_DMA0_SRC_REGION")
+    commands = [replace(c, param=c.param | (1 << 9)) if c is dma else c for c in payload.commands]
+    flash = np.frombuffer(sg.tensors[op.inputs[1]].data.tobytes(), dtype=np.uint8)[None]
+    regions = {0: flash, 1: np.zeros((1, sg.tensors[op.inputs[2]].nbytes + 4096), np.uint8)}
+    with pytest.raises(ModelError, match=r"command \d+ \(NPU_OP_DMA_START\): only 1D DMA"):
+        run_payload(replace(payload, commands=commands), regions)

@@ -71,10 +71,16 @@ def _without_npu(npu: NpuModel, mapping: dict[int, int]) -> tuple[Graph, list[in
     """Vela's graph with its ``ethos-u`` operators removed and their outputs made graph inputs;
     the original tensor each extra input is fed from."""
     opt = npu.optimized.main
-    fed = [t for op in opt.operators if op.opcode == ETHOS_U for t in op.outputs]
+    # only the NPU outputs something reads: a CPU operator or the caller. Vela also lists among a
+    # subgraph's outputs the variable tensors it updates in its region (the LSTM states, one per
+    # time step), which no CPU operator reads and the original has no counterpart of.
+    read = {t for op in opt.operators if op.opcode != ETHOS_U for t in op.inputs} | set(opt.outputs)
+    fed = [t for op in opt.operators if op.opcode == ETHOS_U for t in op.outputs if t in read]
     missing = [t for t in fed if t not in mapping]
     if missing:
-        raise ModelError(f"Vela's NPU output tensors {missing} match no tensor of the original")
+        names = ", ".join(repr(opt.tensors[t].name) for t in missing)
+        raise ModelError(f"Vela's NPU subgraph outputs {names} (tensors {missing}) match no tensor "
+                         "of the original model, so the CPU operators cannot be checked on them")
     sg = replace(opt, operators=[op for op in opt.operators if op.opcode != ETHOS_U],
                  inputs=list(opt.inputs) + [t for t in fed if t not in opt.inputs])
     g = npu.optimized

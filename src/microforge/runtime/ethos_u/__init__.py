@@ -10,7 +10,8 @@ runtime may not import the backends. Vela is needed (its register enums and weig
 ``stream.py`` parses the driver payload and the cmd0/cmd1 words; ``machine.py`` keeps the
 register state and runs the commands (DMA, SHRAM tables); ``featuremap.py`` reads and writes
 NHWC/NHCWB16 feature maps with tiles; ``weights.py`` decodes weight and scale streams;
-``ops.py`` the operations; ``numerics.py`` the scaling and rounding.
+``ops.py`` the operations; ``output.py`` their common output stage (activation functions and
+tables); ``numerics.py`` the scaling and rounding.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """The NPU operations, in numpy over the batch: convolution and depthwise (vector products are
 1x1 convolutions), pooling (max, average, reduce sum) and elementwise.
 
-Common output stage (every operation): the accumulator is scaled (per channel from the scale
-stream, or by the global ``OFM_SCALE`` when ``OFM_PRECISION`` bit 8 is set) with the rounding of
-``OFM_PRECISION`` bits 14-15, the OFM zero point is added, the value is clamped to
-``ACTIVATION_MIN``/``ACTIVATION_MAX`` (16-bit registers; not for a 32-bit OFM), looked up in an
-activation table when ``ACTIVATION`` is 16..23, and saturated to the OFM type.
+Every operation ends in the common output stage (``output.py``: scaling, rounding, the NPU's
+TANH/SIGMOID, zero point, clamp, activation tables, saturation). Rules inferred from Vela's
+streams rather than a published definition (32-bit MUL, padded average pooling, LRELU) say so
+where they are implemented; docs/ethos-u.md lists them.
 """
 
 from __future__ import annotations
@@ -16,7 +15,8 @@ import numpy as np
 
 from microforge.errors import ModelError
 from microforge.runtime.ethos_u.featuremap import FeatureMap
-from microforge.runtime.ethos_u.numerics import TFL, saturate, scale_values
+from microforge.runtime.ethos_u.numerics import TFL, scale_values
+from microforge.runtime.ethos_u.output import finish
 from microforge.runtime.ethos_u.weights import decode_weights, scale_entries
 
 if TYPE_CHECKING:
@@ -163,9 +163,10 @@ def pooling(m: Machine, mode: int) -> None:
             acc = acc.sum(axis=3, keepdims=True)
     else:
         raise ModelError(f"{m.here}: unknown pooling mode {mode}")
-    if (m.p("OFM_PRECISION") >> 8) & 1 or mode != POOL_AVERAGE:
+    padded = g.pt or g.pl or g.pb or g.pr
+    if mode != POOL_AVERAGE or ((m.p("OFM_PRECISION") >> 8) & 1 and not padded):
         scale, shift = m.data("OFM_SCALE"), m.param1("OFM_SCALE") & 0x3F
-    else:  # the NPU's own 1/count for average pooling with padding (Vela's quantise_pooling_scale)
+    else:  # the NPU's own 1/count of the valid (unpadded) elements (Vela's quantise_pooling_scale)
         count = _valid_counts(g)
         k = np.frexp(np.maximum(count - 1, 1))[1].astype(np.int64)
         k = np.where(count == 1, 0, k)
@@ -219,10 +220,10 @@ def elementwise(m: Machine, mode: int) -> None:
             a, b = _add_operands(m, a, b, bits)
             acc = a + b if mode == ADD else a - b
         elif mode == MUL:
-            acc = a.astype(object) * b if bits == 32 else a * b
-            if bits == 32:
-                acc = _mul32(acc, scale, shift, rounding)
-                scale, shift = 1, 0
+            if bits == 32:  # the 64-bit product; only OFM_SCALE's shift applies (see _mul32)
+                acc, scale, shift = _mul32(a, b, shift, rounding), 1, 0
+            else:
+                acc = a * b
         elif mode == MIN:
             acc = np.minimum(a, b)
         elif mode == MAX:
@@ -237,8 +238,9 @@ def elementwise(m: Machine, mode: int) -> None:
         acc = np.abs(a)
     elif mode == CLZ:
         acc = _clz32(a)
-    elif mode == LRELU:
-        raise ModelError(f"{m.here}: elementwise LRELU is not emulated")
+    elif mode == LRELU:  # negative values times alpha (OFM_SCALE), the others unscaled
+        acc = np.where(a < 0, scale_values(a, scale, shift, rounding), a)
+        scale, shift = 1, 0
     else:
         raise ModelError(f"{m.here}: unknown elementwise mode {mode}")
     finish(m, np.asarray(acc, dtype=np.int64), scale, shift, ofm, rounding)
@@ -248,22 +250,17 @@ def _wrap32(v: np.ndarray) -> np.ndarray:
     return ((v + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
 
 
-def _mul32(prod, scale: int, shift: int, rounding: int) -> np.ndarray:
-    """A MUL of 32-bit operands: the 64-bit product as a fixed-point product (Q31 operands), scaled
-    by ``scale / 2**(shift + 30)``, rounded once, half away from zero (gemmlowp's
-    SaturatingRoundingDoublingHighMul for scale 2**30, shift 31); scale 1 with shift 0 passes
-    the product through. Inferred from the softmax sequence Vela emits and checked end to end."""
-    if scale == 1 and shift == 0:
-        return np.clip(np.asarray(prod, dtype=object), -(1 << 31), (1 << 31) - 1).astype(np.int64)
-    n = shift + 30
-
-    def one(x: int) -> int:
-        v = x * scale
-        q = (abs(v) + (1 << (n - 1))) >> n
-        return -q if v < 0 else q
-
-    out = np.vectorize(one, otypes=[object])(np.asarray(prod, dtype=object))
-    return np.clip(out, -(1 << 31), (1 << 31) - 1).astype(np.int64)
+def _mul32(a: np.ndarray, b: np.ndarray, shift: int, rounding: int) -> np.ndarray:
+    """A MUL of 32-bit operands: the exact 64-bit product divided by ``2**shift`` in the rounding
+    mode, ``OFM_SCALE``'s 32-bit multiplier not applied (taken as 1). Inferred, not published: it
+    is the one rule consistent with every 32-bit MUL Vela 5.2 emits and TFLite's results -- the
+    int8 softmax's Newton-Raphson steps (multiplier 2**30, shift 31: gemmlowp's
+    SaturatingRoundingDoublingHighMul; shift 30: twice that; (1, 0): the plain product), the int16
+    softmax's input rescale (multiplier 1759191808, shift 28, the constant operand being that same
+    multiplier: TFLite's MultiplyByQuantizedMultiplier) and MEAN's (1, 34) into an int8 OFM."""
+    prod = a.astype(object) * b
+    out = scale_values(prod, 1, shift, rounding)
+    return np.clip(out, -(1 << 62), 1 << 62).astype(np.int64)
 
 
 def _add_operands(m: Machine, a: np.ndarray, b: np.ndarray, bits: int):
@@ -277,27 +274,3 @@ def _add_operands(m: Machine, a: np.ndarray, b: np.ndarray, bits: int):
     if mode == 1:
         return scale_values(a << left, sa, sha + left, TFL), b << (left - 1)
     return a << (left - 1), scale_values(b << left, sa, sha + left, TFL)
-
-
-def finish(m: Machine, acc: np.ndarray, scale, shift, ofm: FeatureMap, rounding: int | None = None) -> None:
-    if rounding is None:
-        rounding = (m.p("OFM_PRECISION") >> 14) & 0x3
-    v = scale_values(acc, scale, shift, rounding) + ofm.zero_point
-    act = m.p("ACTIVATION")
-    kind, clip = act & 0xFFF, (act >> 12) & 0xF
-    lo, hi = _s16(m.p("ACTIVATION_MIN")), _s16(m.p("ACTIVATION_MAX"))
-    if 16 <= kind <= 23:
-        v = np.clip(v, max(lo, -128), min(hi, 127))
-        if ofm.size == 1 or clip == 3:
-            table = m.lut(kind - 16, 256, 4 if ofm.size == 4 else 1).astype(np.int64)
-            idx = (v + 128).reshape(v.shape[0], -1)
-            v = np.take_along_axis(np.broadcast_to(table, (v.shape[0], table.shape[1])),
-                                   idx, axis=1).reshape(v.shape)
-        else:
-            raise ModelError(f"{m.here}: the 16-bit activation table is not emulated")
-    elif kind == 0:
-        if ofm.size < 4:
-            v = np.clip(v, lo, hi)
-    else:
-        raise ModelError(f"{m.here}: ACTIVATION {kind} (the NPU's own tanh/sigmoid) is not emulated")
-    ofm.write(m.region(ofm.region), saturate(v, ofm.dtype), "OFM", m.here)

@@ -13,6 +13,8 @@ for int16 tensors).
 
 The command stream and the flash tensor become ``static const`` arrays aligned to 16 bytes (the
 driver's requirement for base addresses); a flash tensor several subgraphs share is declared once.
+A subgraph without weights (an ADD: simple_add_model) gets a flash tensor of 0 bytes and no
+buffer from Vela: base address 0 is then a one-byte aligned placeholder passed with size 0.
 
 This emitter is not in the C backend's registry (the operator's table row says so with
 ``no_c``): only the Ethos-U library generator (``backends/ethos_u/library.py``) uses it, with
@@ -41,7 +43,7 @@ class EthosUEmitter(OpEmitter):
                                   "fast scratch inputs")
         stream_t, flash_t = op.inputs[0], op.inputs[1]
         for t, what in ((stream_t, "command stream"), (flash_t, "flash")):
-            if sg.tensors[t].data is None:
+            if sg.tensors[t].data is None and not (t == flash_t and sg.tensors[t].nbytes == 0):
                 raise ctx.unsupported(f"its {what} tensor {t} is not constant")
         stream = e.shared_const(f"mf_t{stream_t}_command_stream", _bytes(sg.tensors[stream_t]), ALIGN)
         flash = e.shared_const(f"mf_t{flash_t}_flash", _bytes(sg.tensors[flash_t]), ALIGN)
@@ -62,6 +64,10 @@ class EthosUEmitter(OpEmitter):
 
 
 def _bytes(tensor) -> np.ndarray:
+    """The tensor's bytes; none for Vela's flash tensor of a subgraph without weights or scales
+    (shape (0,), no buffer: base address 0 is then a valid aligned address of size 0)."""
+    if tensor.data is None:
+        return np.zeros(0, np.uint8)
     return np.frombuffer(np.ascontiguousarray(tensor.data).tobytes(), np.uint8)
 
 
