@@ -608,8 +608,9 @@ static inline void dw_whole_dsp(const int8_t *x, int32_t row_step, int32_t col_s
     }
 }
 
-/* Largest window (k_h * k_w) whose edge pixels gather their taps into a word buffer. */
-#define MF_DW_MAX_TAPS 64
+/* Largest window (k_h * k_w) whose edge pixels gather their taps into a word buffer (on the
+ * stack: 2 x 64 bytes; larger windows take dw_group_dsp). */
+#define MF_DW_MAX_TAPS 16
 
 /* Per tap of output pixel (iy0, ix0): the byte offset of its input pixel, or -1 for padding. */
 static void dw_tap_offsets(const mf_conv_s8_params *p, int32_t iy0, int32_t ix0, int32_t *off) {
