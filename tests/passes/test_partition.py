@@ -53,11 +53,15 @@ def test_the_c_backend_takes_every_operator_it_has_a_kernel_for():
     assert partition(graph, BACKENDS) == Partition(("c", "c"))
 
 
-def test_the_c_backend_refuses_an_operator_without_a_kernel():
+@pytest.mark.parametrize("opcode, message", [
+    ("MyVendorOp", r"unsupported operator: MyVendorOp \(operator 0\)"),  # no table row at all
+    ("ethos-u", r"operator 0 \(ethos-u\) has no C kernel"),  # a row whose no_c says why
+])
+def test_the_c_backend_refuses_an_operator_without_a_kernel(opcode, message):
     b = GraphBuilder()
     x = b.input("x", (1, 4), np.int8, scale=0.1, zero_point=0)
     y = b.tensor("y", (1, 4), np.int8, scale=0.1, zero_point=0)
-    b.custom_op("ethos-u", [x], [y])
+    b.custom_op(opcode, [x], [y])
     b.output(y)
-    with pytest.raises(UnsupportedOpError, match=r"unsupported operator: ethos-u \(operator 0\)"):
+    with pytest.raises(UnsupportedOpError, match=message):
         partition(b.build(), BACKENDS)

@@ -38,8 +38,9 @@ def assert_parity(graph: Graph | GraphBuilder, inputs: list[np.ndarray]) -> list
     return ours
 
 
-def assert_both_reject(graph: Graph | GraphBuilder) -> None:
-    """microforge refuses the model (UnsupportedOpError) and so does TFLM (prepare fails)."""
+def assert_both_reject(graph: Graph | GraphBuilder, error: type | None = None) -> None:
+    """microforge refuses the model (``error``, default UnsupportedOpError; a model whose shapes
+    contradict each other is a ModelError from validation) and so does TFLM (prepare fails)."""
     import pytest
 
     from microforge.errors import UnsupportedOpError
@@ -49,7 +50,7 @@ def assert_both_reject(graph: Graph | GraphBuilder) -> None:
     if isinstance(graph, GraphBuilder):
         graph = graph.build()
     data = write_tflite(graph)
-    with pytest.raises(UnsupportedOpError):
+    with pytest.raises(error or UnsupportedOpError):
         microforge.load(data)
     with pytest.raises(RuntimeError):
         tflm_interpreter(data)

@@ -28,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
     from microforge.runtime.registry import prepare_supported
 
     graph = read_model(args.model)
-    prepare_supported(graph.main)  # what `load` checks: inspect rejects what load rejects
+    prepare_supported(graph.main, graph.metadata)  # what `load` checks: inspect rejects what load rejects
     summary = summarize(graph)
     npu = _npu(args, graph) if args.target is not None else None
     if args.json:

@@ -164,11 +164,12 @@ def guarded_prepare(kernel: Kernel, ctx: OpContext) -> Any:
         raise model_fault(ctx, "prepare", exc) from None
 
 
-def prepare_supported(subgraph: Subgraph) -> None:
+def prepare_supported(subgraph: Subgraph, metadata: dict[str, bytes] | None = None) -> None:
     """Prepare every operator that has a kernel, as ``load`` does, and drop the results: what
     ``inspect`` runs so that it rejects the files ``load`` rejects (operators without a kernel
-    are left for it to list)."""
+    are left for it to list). ``metadata``: the model's, which some kernels read (``ethos-u``)."""
     for index, op in enumerate(subgraph.operators):
         kernel = lookup(op.opcode)
         if kernel is not None:
-            guarded_prepare(kernel, OpContext(op=op, index=index, subgraph=subgraph))
+            guarded_prepare(kernel, OpContext(op=op, index=index, subgraph=subgraph,
+                                              metadata=metadata))
