@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from microforge.ir import Graph, Subgraph
+from microforge.ir.metadata import offline_offsets as read_offline_offsets
 from microforge.planner.best_fit import plan_best
 from microforge.planner.lifetimes import MemoryLayout, OpMemory, Storage, layout_memory
 from microforge.planner.plan import ArenaPlan, Buffer, align, verify_plan
@@ -26,13 +25,7 @@ ETHOS_U = "ethos-u"  # the custom operator code Vela gives an NPU subgraph
 
 def offline_offsets(graph: Graph) -> dict[int, int]:
     """Tensor index -> offset of Vela's offline plan (main subgraph; tensors it planned only)."""
-    raw = graph.metadata.get("OfflineMemoryAllocation") if graph.metadata else None
-    if raw is None:
-        return {}
-    values = np.frombuffer(raw, dtype="<i4")
-    if len(values) < 3:
-        return {}
-    return {t: int(off) for t, off in enumerate(values[3:3 + int(values[2])]) if off >= 0}
+    return read_offline_offsets(graph.metadata)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from microforge.ir.metadata import offline_offsets
 from microforge.runtime.ethos_u import Payload, parse_payload, run_payload
 from microforge.runtime.registry import Kernel, OpContext, register
 
@@ -37,17 +38,6 @@ class EthosUParams:
     outputs: list[tuple[int, int]]
     where: str
     cache: dict = field(default_factory=dict, repr=False, compare=False)
-
-
-def offline_offsets(metadata: dict[str, bytes] | None) -> dict[int, int]:
-    """Tensor -> offset of the model's ``OfflineMemoryAllocation`` (offset -1: not planned)."""
-    raw = (metadata or {}).get("OfflineMemoryAllocation")
-    if raw is None:
-        return {}
-    values = np.frombuffer(raw, dtype="<i4")
-    if len(values) < 3:
-        return {}
-    return {t: int(off) for t, off in enumerate(values[3:3 + int(values[2])]) if off >= 0}
 
 
 @register("ethos-u")
