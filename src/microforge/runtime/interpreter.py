@@ -11,6 +11,7 @@ import numpy as np
 
 from microforge.errors import InputError, UnsupportedOpError
 from microforge.ir import Graph, Subgraph, Tensor
+from microforge.runtime import blas
 from microforge.runtime.registry import (
     MODEL_FAULTS,
     Kernel,
@@ -24,14 +25,12 @@ CHUNK_BYTES = 8 * 1024 * 1024
 
 
 def default_threads() -> int:
-    """``MICROFORGE_THREADS`` if set, else every core this process may use."""
-    env = os.environ.get("MICROFORGE_THREADS")
-    if env and env.isdigit() and int(env) > 0:
+    """``MICROFORGE_THREADS`` if set, else every core this process may use when BLAS threads can
+    be limited during a run, else the cores left over by the BLAS threads (``blas.py``)."""
+    env = os.environ.get("MICROFORGE_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
         return int(env)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+    return blas.default_workers()
 
 
 @dataclass
@@ -148,17 +147,21 @@ class Executor:
 
     def _map(self, fn, items) -> list:
         """``fn`` over ``items`` on the executor's thread pool (made once, reused)."""
-        if self.threads == 1:
+        items = list(items)
+        workers = min(self.threads, len(items))
+        if workers <= 1:
             return [fn(i) for i in items]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.threads)
-        return list(self._pool.map(fn, items))
+        with blas.limited(workers):  # workers x BLAS threads <= cores
+            return list(self._pool.map(fn, items))
 
     def run(
         self, inputs: list[np.ndarray], keep_intermediates: bool = False
     ) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
         """Run a batch, split into cache-sized chunks of independent samples; with ``threads`` > 1
-        the chunks run on a thread pool (numpy releases the GIL inside its loops)."""
+        the chunks run on a thread pool (numpy releases the GIL inside its loops), BLAS limited
+        meanwhile so that workers x BLAS threads stay within the cores (``blas.py``)."""
         batch = inputs[0].shape[0] if inputs else 1
         self._ensure_state(batch)
         chunk = self._chunks(batch)
