@@ -13,10 +13,12 @@ where it lies inside the image.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from microforge import fixedpoint as fp
+from microforge.runtime import native
 from microforge.runtime.kernels.common import (
     Requantizer,
     activation_range_float,
@@ -290,6 +292,18 @@ def _accumulate(plan: ConvParams, xf: np.ndarray) -> np.ndarray:
     return acc
 
 
+def _native_plan(plan, taps) -> native.DepthwisePlan | None:
+    """The compiled depthwise kernel's plan (``native.py``; ``taps()``: the (taps, channels)
+    int8 filter), made on the first evaluation; None when it does not apply (not int8,
+    accumulators not bounded below 2**24, no compiler)."""
+    if plan.native is None:
+        ints = plan.ints
+        ok = native.usable(ints.requant, ints.dtype, ints.out_dtype, ints.out_dtype)
+        plan.native = native.DepthwisePlan.of(taps(), plan.geometry, ints.requant) if ok \
+            else False
+    return plan.native or None
+
+
 def _conv_int(plan: ConvParams, x: np.ndarray) -> np.ndarray:
     """x (N, H, W, C) integer -> (N, out_h, out_w, out_channels)."""
     g, ints = plan.geometry, plan.ints
@@ -488,9 +502,22 @@ class DepthwiseParams:
     activation: int
     layout: _FlatLayout | None
     group_weights: list[np.ndarray] | None = None
+    native: Any = None  # runtime-only: the compiled kernel's plan, False when it does not apply
+
+
 
 
 def _depthwise_int(plan: DepthwiseParams, x: np.ndarray) -> np.ndarray:
+    """Compiled when it applies, else :func:`_depthwise_int_numpy`: the same values."""
+    compiled = _native_plan(plan, lambda: plan.weights) if x.dtype == np.int8 else None
+    if compiled is None:
+        return _depthwise_int_numpy(plan, x)
+    if plan.multiplier > 1:
+        x = np.repeat(x, plan.multiplier, axis=3)
+    return native.depthwise(x, compiled, plan.ints.zero_point, plan.ints.requant)
+
+
+def _depthwise_int_numpy(plan: DepthwiseParams, x: np.ndarray) -> np.ndarray:
     """Per block of samples: the input minus its zero point in the flat layout (one conversion
     pass), one ``einsum`` per tap group, the requantization, the output grid copied out."""
     g, ints, layout = plan.geometry, plan.ints, plan.layout

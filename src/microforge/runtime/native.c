@@ -1,0 +1,125 @@
+/* Batched int8 convolutions for the host runtime (runtime/native.py builds this with the host's
+ * gcc, -O3 -march=native -ffp-contract=off, and calls it through ctypes).
+ *
+ * Accumulators: TFLM's int32 sums of (x + input_offset) * w over the taps inside the image
+ * (reference_integer_ops ConvPerChannel / DepthwiseConvPerChannel); the caller only uses this
+ * file when every partial sum is bounded below 2^24, so int32 never wraps. Output stage: the
+ * Requantizer's float affine map (kernels/common.py), evaluated with the same IEEE operations in
+ * the same order as its numpy code (no FMA contraction): y = acc * m[c]; y += b[c]; then either
+ * clip(y, 0, hi - lo + 0.5) truncated (origin == act_min) or floor and clip (centred origin);
+ * plus origin. That map equals TFLM's MultiplyByQuantizedMultiplier stage on every accumulator
+ * of the layer's range, by construction. */
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const void *m, *b; /* per channel, float32 or float64 */
+    int f64, origin, lo, hi;
+} mf_stage;
+
+static void stage(const int32_t *acc, int ch, const mf_stage *s, int8_t *out) {
+    if (!s->f64) {
+        const float *m = (const float *)s->m, *b = (const float *)s->b;
+        if (s->origin == s->lo) {
+            const float top = (float)(s->hi - s->lo) + 0.5f;
+            for (int c = 0; c < ch; c++) {
+                float y = (float)acc[c] * m[c];
+                y = y + b[c];
+                y = y < 0.0f ? 0.0f : y;
+                y = y > top ? top : y;
+                out[c] = (int8_t)((int32_t)y + s->origin);
+            }
+        } else {
+            const float lo = (float)(s->lo - s->origin), hi = (float)(s->hi - s->origin);
+            for (int c = 0; c < ch; c++) {
+                float y = (float)acc[c] * m[c];
+                y = floorf(y + b[c]);
+                y = y < lo ? lo : y;
+                y = y > hi ? hi : y;
+                out[c] = (int8_t)((int32_t)y + s->origin);
+            }
+        }
+    } else {
+        const double *m = (const double *)s->m, *b = (const double *)s->b;
+        if (s->origin == s->lo) {
+            const double top = (double)(s->hi - s->lo) + 0.5;
+            for (int c = 0; c < ch; c++) {
+                double y = (double)acc[c] * m[c];
+                y = y + b[c];
+                y = y < 0.0 ? 0.0 : y;
+                y = y > top ? top : y;
+                out[c] = (int8_t)((int32_t)y + s->origin);
+            }
+        } else {
+            const double lo = (double)(s->lo - s->origin), hi = (double)(s->hi - s->origin);
+            for (int c = 0; c < ch; c++) {
+                double y = (double)acc[c] * m[c];
+                y = floor(y + b[c]);
+                y = y < lo ? lo : y;
+                y = y > hi ? hi : y;
+                out[c] = (int8_t)((int32_t)y + s->origin);
+            }
+        }
+    }
+}
+
+/* geometry: in_h, in_w, k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, out_h,
+ * out_w */
+enum { IH, IW, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW };
+
+/* DEPTHWISE_CONV_2D (depth multiplier 1; the caller repeats the input channels otherwise):
+ * x (n, in_h, in_w, ch) int8; w (k_h * k_w, out_w * ch) int16, each tap's weights repeated for
+ * every output column; m, b the output map likewise repeated (out_w * ch); out (n, out_h, out_w,
+ * ch). One output row at a time: per tap, the columns it reads inside the image are one
+ * contiguous run at stride 1, so the inner loop runs over out_w * ch values. (x + input_offset)
+ * * w fits int16 (|x - zp| <= 255, |w| <= 128); sums are int32. */
+int mf_depthwise_s8(const int8_t *x, int n, int ch, const int16_t *w, const int *g,
+                    int32_t input_offset, const void *m, const void *b, int f64, int origin,
+                    int lo, int hi, int8_t *out) {
+    const mf_stage s = {m, b, f64, origin, lo, hi};
+    const int row = g[OW] * ch;
+    int32_t *acc = (int32_t *)malloc(sizeof(int32_t) * (size_t)row);
+    if (!acc) return -1;
+    const int16_t offset = (int16_t)input_offset;
+    for (int i = 0; i < n; i++) {
+        const int8_t *xs = x + (size_t)i * g[IH] * g[IW] * ch;
+        int8_t *os = out + (size_t)i * g[OH] * row;
+        for (int oy = 0; oy < g[OH]; oy++) {
+            memset(acc, 0, sizeof(int32_t) * (size_t)row);
+            for (int ky = 0; ky < g[KH]; ky++) {
+                const int iy = oy * g[SH] - g[PT] + ky * g[DH];
+                if (iy < 0 || iy >= g[IH]) continue;
+                const int8_t *xr = xs + (size_t)iy * g[IW] * ch;
+                for (int kx = 0; kx < g[KW]; kx++) {
+                    const int shift = kx * g[DW] - g[PL]; /* ix = ox * stride + shift */
+                    int first = shift < 0 ? (-shift + g[SW] - 1) / g[SW] : 0;
+                    int last = (g[IW] - 1 - shift) / g[SW] + 1; /* exclusive */
+                    if (g[IW] - 1 - shift < 0) last = 0;
+                    if (last > g[OW]) last = g[OW];
+                    if (first >= last) continue;
+                    const int16_t *wt = w + (size_t)(ky * g[KW] + kx) * row;
+                    if (g[SW] == 1) {
+                        const int8_t *src = xr + (ptrdiff_t)shift * ch;
+                        for (int j = first * ch; j < last * ch; j++)
+                            acc[j] += (int16_t)((int16_t)(src[j] + offset) * wt[j]);
+                    } else {
+                        for (int ox = first; ox < last; ox++) {
+                            const int8_t *px = xr + (size_t)(ox * g[SW] + shift) * ch;
+                            int32_t *a = acc + (size_t)ox * ch;
+                            const int16_t *wo = wt + (size_t)ox * ch;
+                            for (int c = 0; c < ch; c++)
+                                a[c] += (int16_t)((int16_t)(px[c] + offset) * wo[c]);
+                        }
+                    }
+                }
+            }
+            stage(acc, row, &s, os + (size_t)oy * row);
+        }
+    }
+    free(acc);
+    return 0;
+}

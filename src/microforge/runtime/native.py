@@ -1,0 +1,134 @@
+"""A compiled int8 depthwise convolution for the host runtime (``native.c``), optional.
+
+When a C compiler (``$CC``, else ``gcc`` / ``cc``) is on PATH, ``native.c`` is built once with
+``-O3 -march=native -ffp-contract=off`` into a shared library cached under
+``$XDG_CACHE_HOME/microforge`` (``~/.cache/microforge``), keyed by the source, the flags and the
+CPU, and called through ctypes (which releases the GIL: the executor's workers run in parallel).
+Without a compiler, when the build fails, or with ``MICROFORGE_NATIVE=0``, the numpy kernels
+run instead. Both compute TFLM's int32 accumulators and the same float output map
+(``Requantizer``), so their results are identical; the tests compare them on every shape class.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SOURCE = Path(__file__).with_name("native.c")
+FLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-fPIC", "-shared", "-std=c99"]
+_LIB: list = []  # [CDLL or None], built once
+
+
+def _cpu_key() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "model name", "Features")):
+                return line
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "microforge"
+
+
+def _build() -> ctypes.CDLL | None:
+    compiler = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
+    if not compiler or not shutil.which(compiler):
+        return None
+    source = SOURCE.read_bytes()
+    key = hashlib.sha256(source + " ".join([compiler, *FLAGS, platform.machine(), _cpu_key()])
+                         .encode()).hexdigest()[:16]
+    target = _cache_dir() / f"native-{key}.so"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as work:
+            built = Path(work) / target.name
+            result = subprocess.run([compiler, *FLAGS, str(SOURCE), "-o", str(built), "-lm"],
+                                    capture_output=True, timeout=120)
+            if result.returncode != 0 or not built.is_file():
+                return None
+            os.replace(built, target)  # atomic: concurrent builders agree
+    lib = ctypes.CDLL(str(target))
+    i32, ptr = ctypes.c_int32, ctypes.c_void_p
+    lib.mf_depthwise_s8.argtypes = [ptr, i32, i32, ptr, ptr, i32, ptr, ptr, i32, i32, i32, i32, ptr]
+    lib.mf_depthwise_s8.restype = i32
+    return lib
+
+
+def library() -> ctypes.CDLL | None:
+    """The compiled kernels, or None (no compiler, build failed, ``MICROFORGE_NATIVE=0``)."""
+    if os.environ.get("MICROFORGE_NATIVE", "1") == "0":
+        return None
+    if not _LIB:
+        try:
+            _LIB.append(_build())
+        except (OSError, subprocess.SubprocessError):
+            _LIB.append(None)
+    return _LIB[0]
+
+
+def _ptr(a: np.ndarray) -> int:
+    return a.ctypes.data
+
+
+def _stage_args(requant, m: np.ndarray, b: np.ndarray) -> list:
+    return [_ptr(m), _ptr(b), int(requant.dtype == np.float64), requant.origin,
+            requant.act_min, requant.act_max]
+
+
+def usable(requant, acc_dtype, x_dtype, out_dtype) -> bool:
+    """The compiled kernels apply: int8 in and out, accumulators bounded below 2**24 (int32
+    never wraps), and a float output map."""
+    return (requant.dtype is not None and np.dtype(acc_dtype) == np.float32
+            and np.dtype(x_dtype) == np.int8 and np.dtype(out_dtype) == np.int8
+            and library() is not None)
+
+
+def geometry_array(g) -> np.ndarray:
+    return np.array([g.in_h, g.in_w, g.k_h, g.k_w, g.stride_h, g.stride_w, g.dil_h, g.dil_w,
+                     g.pad_top, g.pad_left, g.out_h, g.out_w], np.int32)
+
+
+@dataclass
+class DepthwisePlan:
+    """What ``mf_depthwise_s8`` reads besides the input: (taps, out_w * C) int16 weights, the
+    output map (m, b) repeated to out_w * C, the geometry (``geometry_array``)."""
+
+    weights: np.ndarray
+    m: np.ndarray
+    b: np.ndarray
+    geometry: np.ndarray
+
+    @classmethod
+    def of(cls, taps: np.ndarray, g, requant) -> DepthwisePlan:
+        """``taps``: (k_h * k_w, C) int8 filter values; ``requant``: the layer's Requantizer."""
+        reps = g.out_w
+        m, b = (np.ascontiguousarray(np.tile(v.reshape(-1), reps), requant.dtype)
+                for v in (requant.m, requant.b))
+        return cls(np.ascontiguousarray(np.tile(taps, (1, reps)), np.int16), m, b,
+                   geometry_array(g))
+
+
+def depthwise(x: np.ndarray, plan: DepthwisePlan, zero_point: int, requant) -> np.ndarray:
+    """x (N, H, W, C) int8 -> (N, out_h, out_w, C) int8 (depth multiplier 1)."""
+    x = np.ascontiguousarray(x)
+    n, ch = x.shape[0], x.shape[3]
+    out = np.empty((n, int(plan.geometry[10]), int(plan.geometry[11]), ch), np.int8)
+    code = library().mf_depthwise_s8(_ptr(x), n, ch, _ptr(plan.weights), _ptr(plan.geometry),
+                                     -zero_point, *_stage_args(requant, plan.m, plan.b),
+                                     _ptr(out))
+    if code:
+        raise MemoryError("native depthwise: out of memory")
+    return out
