@@ -1,11 +1,13 @@
 """BLAS threads x worker threads within the cores: no oversubscription in any environment.
 
-The executor runs chunks of a batch on ``W`` worker threads, and every chunk calls BLAS (numpy's
-bundled OpenBLAS by default, which starts one thread per core). ``W`` workers each fanning out to
-``cores`` BLAS threads put ``W x cores`` busy threads on ``cores`` CPUs: OpenBLAS's spinning
-threads then fight each other and the workers (measured: several times slower, see
-docs/runtime.md). So while a batch runs on ``W`` workers, BLAS is limited to ``cores // W``
-threads (1 per worker when every core has a worker) and restored afterwards:
+The executor runs chunks of a batch on ``W`` worker threads (``W`` = the cores by default), and
+every chunk calls BLAS (numpy's bundled OpenBLAS by default, which starts one thread per core).
+``W`` workers each fanning out to ``cores`` BLAS threads put ``W x cores`` busy threads on
+``cores`` CPUs: OpenBLAS's spinning threads fight each other and the workers. Even one worker
+loses with a multi-threaded BLAS: the runtime's matrices are small (a chunk of a layer), and on a
+2-core machine that was shared with other processes ResNet-8 ran 2.3x slower at batch 1 and
+10x slower at batch 256 (docs/runtime.md). So while a run lasts, BLAS is limited to one thread
+(parallelism comes from the workers, over samples) and restored afterwards:
 
 1. with ``threadpoolctl`` (the ``verify`` / ``test`` extras) when it is installed: it finds every
    BLAS library loaded in the process (OpenBLAS, MKL, BLIS...) and limits each;
@@ -26,6 +28,8 @@ import ctypes
 import os
 from collections.abc import Iterator
 from pathlib import Path
+
+import numpy  # loads the BLAS that the limiters look for
 
 _ENV_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -68,7 +72,6 @@ class _OpenBlasLimiter:
 
     @classmethod
     def find(cls) -> _OpenBlasLimiter | None:
-        import numpy
 
         root = Path(numpy.__file__).resolve().parent
         for folder in (root.parent / "numpy.libs", root / ".dylibs"):
@@ -141,18 +144,14 @@ def default_workers(n_cores: int | None = None) -> int:
 
 
 @contextlib.contextmanager
-def limited(workers: int) -> Iterator[None]:
-    """BLAS limited to ``cores // workers`` threads (at least 1) while the block runs; nothing
-    changes when BLAS already uses no more, or when no limiter is available."""
+def limited() -> Iterator[None]:
+    """BLAS limited to one thread while the block runs; nothing changes when it already uses
+    one, or when no limiter is available (then ``default_workers`` left room for it)."""
     lim = limiter()
-    if lim is None or workers <= 1:
+    if lim is None or lim.current() <= 1:
         yield
         return
-    allowed = max(1, cores() // workers)
-    if lim.current() <= allowed:
-        yield
-        return
-    with lim.limit(allowed):
+    with lim.limit(1):
         yield
 
 
