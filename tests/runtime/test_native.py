@@ -1,17 +1,21 @@
-"""The compiled int8 depthwise kernel (runtime/native.c) equals the numpy kernel on every geometry
-class, and the runtime falls back to numpy without a compiler. (Its TFLM parity: test_conv.py,
-which runs the compiled kernel whenever a compiler is present.)"""
+"""The compiled int8 DEPTHWISE_CONV_2D and CONV_2D kernels (runtime/native.c) equal the numpy
+kernels on every geometry class, with the float output map and with TFLM's fixed-point stage, and
+the runtime falls back to numpy without a compiler. (Their TFLM parity: test_conv.py, which runs
+the compiled kernels whenever a compiler is present.)"""
 
 from __future__ import annotations
 
 import shutil
+import zlib
 
 import numpy as np
 import pytest
 
 import microforge
+from microforge.frontends import read_model
 from microforge.frontends.tflite.writer import write_tflite
 from microforge.runtime import native
+from microforge.runtime.interpreter import Executor
 from tests.builders.arrays import random_inputs
 from tests.builders.ops import SAME, VALID, conv_model, conv_weights
 
@@ -33,35 +37,48 @@ GEOMETRIES = [
 ]
 
 
-def _model(geometry, act: int, seed: int, x_zp=None):
+def _model(geometry, act: int, seed: int, x_zp=None, op="DEPTHWISE_CONV_2D"):
     padding, stride, dilation, k, hw, channels, multiplier = geometry
-    w = conv_weights("DEPTHWISE_CONV_2D", k, channels, channels * multiplier, seed,
-                     depth_multiplier=multiplier)
+    c_out = channels * multiplier if op == "DEPTHWISE_CONV_2D" else 2 * channels + 1
+    w = conv_weights(op, k, channels, c_out, seed, depth_multiplier=multiplier)
     w[0, 0, 0, 0] = -128  # the int16 product bound's extreme
     options = {"padding": padding, "stride_h": stride, "stride_w": stride,
                "dilation_h_factor": dilation, "dilation_w_factor": dilation,
                "fused_activation_function": act}
-    return write_tflite(conv_model("DEPTHWISE_CONV_2D", np.int8, (1, *hw, channels), w, options,
-                                   seed=seed, x_zp=x_zp).build())
+    return write_tflite(conv_model(op, np.int8, (1, *hw, channels), w, options, seed=seed,
+                                   x_zp=x_zp).build())
 
 
-def _both(data: bytes, x: np.ndarray, monkeypatch) -> tuple[np.ndarray, np.ndarray]:
-    compiled = microforge.load(data, threads=1).run(x)
-    with monkeypatch.context() as m:
-        m.setattr(native, "_LIB", [None])
-        reference = microforge.load(data, threads=1).run(x)
-    return compiled, reference
+def _both(data: bytes, x: np.ndarray, monkeypatch, fixed_point: bool = False):
+    """(compiled, numpy) outputs; ``fixed_point``: both with TFLM's fixed-point output stage
+    instead of the float map."""
+    outputs = []
+    for lib in (native.library(), None):
+        with monkeypatch.context() as m:
+            m.setattr(native, "_LIB", [lib])
+            executor = Executor(read_model(data), threads=1)
+            params = executor.steps[0].params
+            if fixed_point:
+                params.ints.requant.dtype = None
+            outputs.append(executor.run([x])[0][0])
+            pointwise = params.geometry.pointwise and params.kind and hasattr(params, "strips")
+            assert bool(params.native) == (lib is not None and not pointwise)
+    return outputs
 
 
 @needs_cc
 @pytest.mark.parametrize("geometry", GEOMETRIES, ids=str)
 @pytest.mark.parametrize("act", [0, 1, 3])
-def test_compiled_depthwise_equals_numpy(geometry, act, monkeypatch):
+@pytest.mark.parametrize("op", ["DEPTHWISE_CONV_2D", "CONV_2D"])
+@pytest.mark.parametrize("fixed_point", [False, True], ids=["float-map", "fixed-point"])
+def test_compiled_equals_numpy(geometry, act, op, fixed_point, monkeypatch):
     assert native.library() is not None
-    seed = hash((geometry, act)) % 1000
-    data = _model(geometry, act, seed)
+    if op == "CONV_2D" and geometry[6] > 1:
+        geometry = geometry[:6] + (1,)
+    seed = zlib.crc32(repr((geometry, act, op)).encode()) % 1000 + 1
+    data = _model(geometry, act, seed, op=op)
     x = random_inputs((1, *geometry[4], geometry[5]), np.int8, 64, seed)
-    compiled, reference = _both(data, x, monkeypatch)
+    compiled, reference = _both(data, x, monkeypatch, fixed_point)
     np.testing.assert_array_equal(compiled, reference)
 
 

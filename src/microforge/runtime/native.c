@@ -8,7 +8,8 @@
  * the same order as its numpy code (no FMA contraction): y = acc * m[c]; y += b[c]; then either
  * clip(y, 0, hi - lo + 0.5) truncated (origin == act_min) or floor and clip (centred origin);
  * plus origin. That map equals TFLM's MultiplyByQuantizedMultiplier stage on every accumulator
- * of the layer's range, by construction. */
+ * of the layer's range, by construction. Layers without such a map run TFLM's fixed-point stage
+ * itself (fixed_stage). */
 
 #include <math.h>
 #include <stddef.h>
@@ -17,12 +18,37 @@
 #include <string.h>
 
 typedef struct {
-    const void *m, *b; /* per channel, float32 or float64 */
-    int f64, origin, lo, hi;
+    const void *m, *b; /* float32 / float64 (m, b) per channel; fixed point: int32 multipliers,
+                          int64 (shifts, biases) as two rows of `len` values */
+    int mode, origin, lo, hi; /* mode 0 float32, 1 float64, 2 fixed point (origin: zero point) */
+    int len;
 } mf_stage;
 
+/* MultiplyByQuantizedMultiplier(int32 x, int32 q, int shift) + zero point, clamped: fixedpoint.py
+ * step for step (the int32 wrap of acc + bias, the left shift, SaturatingRoundingDoublingHighMul,
+ * RoundingDivideByPOT). */
+static int32_t fixed_stage(int32_t acc, int32_t q, int64_t shift, int64_t bias, int zp, int lo,
+                           int hi) {
+    const int32_t x = (int32_t)(uint32_t)(uint64_t)((int64_t)acc + bias);
+    const int left = shift > 0 ? (int)shift : 0, right = shift < 0 ? (int)-shift : 0;
+    const int32_t a = left ? (int32_t)(uint32_t)(uint64_t)((int64_t)x * ((int64_t)1 << left)) : x;
+    int64_t high;
+    if (a == INT32_MIN && q == INT32_MIN)
+        high = INT32_MAX;
+    else
+        high = ((int64_t)a * q + ((int64_t)1 << 30)) >> 31;
+    if (right > 0) high = (high + ((high >> 63) + ((int64_t)1 << (right - 1)))) >> right;
+    high += zp;
+    return (int32_t)(high < lo ? lo : high > hi ? hi : high);
+}
+
 static void stage(const int32_t *acc, int ch, const mf_stage *s, int8_t *out) {
-    if (!s->f64) {
+    if (s->mode == 2) {
+        const int32_t *q = (const int32_t *)s->m;
+        const int64_t *shift = (const int64_t *)s->b, *bias = shift + s->len;
+        for (int c = 0; c < ch; c++)
+            out[c] = (int8_t)fixed_stage(acc[c], q[c], shift[c], bias[c], s->origin, s->lo, s->hi);
+    } else if (s->mode == 0) {
         const float *m = (const float *)s->m, *b = (const float *)s->b;
         if (s->origin == s->lo) {
             const float top = (float)(s->hi - s->lo) + 0.5f;
@@ -78,10 +104,10 @@ enum { IH, IW, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW };
  * contiguous run at stride 1, so the inner loop runs over out_w * ch values. (x + input_offset)
  * * w fits int16 (|x - zp| <= 255, |w| <= 128); sums are int32. */
 int mf_depthwise_s8(const int8_t *x, int n, int ch, const int16_t *w, const int *g,
-                    int32_t input_offset, const void *m, const void *b, int f64, int origin,
+                    int32_t input_offset, const void *m, const void *b, int mode, int origin,
                     int lo, int hi, int8_t *out) {
-    const mf_stage s = {m, b, f64, origin, lo, hi};
     const int row = g[OW] * ch;
+    const mf_stage s = {m, b, mode, origin, lo, hi, row};
     int32_t *acc = (int32_t *)malloc(sizeof(int32_t) * (size_t)row);
     if (!acc) return -1;
     const int16_t offset = (int16_t)input_offset;
@@ -120,6 +146,56 @@ int mf_depthwise_s8(const int8_t *x, int n, int ch, const int16_t *w, const int 
             stage(acc, row, &s, os + (size_t)oy * row);
         }
     }
+    free(acc);
+    return 0;
+}
+
+/* CONV_2D, one filter group: x (n, in_h, in_w, c_in) int8; w (c_out, k) int16 with k = k_h *
+ * k_w * c_in rounded up to a multiple of 16 (tap-major, then input channel; zeros after); m, b
+ * per output channel; out (n, out_h, out_w, c_out). Per output pixel the window is gathered as
+ * int16 (x + input_offset, 0 outside the image: TFLM skips those taps) and each output channel
+ * is one int16 dot product (pmaddwd-style pairs summed in int32). */
+int mf_conv_s8(const int8_t *x, int n, int c_in, const int16_t *w, int c_out, int k,
+               const int *g, int32_t input_offset, const void *m, const void *b, int mode,
+               int origin, int lo, int hi, int8_t *out) {
+    const mf_stage s = {m, b, mode, origin, lo, hi, c_out};
+    int16_t *col = (int16_t *)calloc((size_t)k, sizeof(int16_t));
+    int32_t *acc = (int32_t *)malloc(sizeof(int32_t) * (size_t)c_out);
+    if (!col || !acc) {
+        free(col);
+        free(acc);
+        return -1;
+    }
+    const int16_t offset = (int16_t)input_offset;
+    for (int i = 0; i < n; i++) {
+        const int8_t *xs = x + (size_t)i * g[IH] * g[IW] * c_in;
+        int8_t *os = out + (size_t)i * g[OH] * g[OW] * c_out;
+        for (int oy = 0; oy < g[OH]; oy++) {
+            for (int ox = 0; ox < g[OW]; ox++) {
+                int16_t *dst = col;
+                for (int ky = 0; ky < g[KH]; ky++) {
+                    const int iy = oy * g[SH] - g[PT] + ky * g[DH];
+                    for (int kx = 0; kx < g[KW]; kx++, dst += c_in) {
+                        const int ix = ox * g[SW] - g[PL] + kx * g[DW];
+                        if (iy < 0 || iy >= g[IH] || ix < 0 || ix >= g[IW]) {
+                            memset(dst, 0, sizeof(int16_t) * (size_t)c_in);
+                            continue;
+                        }
+                        const int8_t *px = xs + ((size_t)iy * g[IW] + ix) * c_in;
+                        for (int c = 0; c < c_in; c++) dst[c] = (int16_t)(px[c] + offset);
+                    }
+                }
+                for (int oc = 0; oc < c_out; oc++) {
+                    const int16_t *wr = w + (size_t)oc * k;
+                    int32_t sum = 0;
+                    for (int j = 0; j < k; j++) sum += (int32_t)col[j] * (int32_t)wr[j];
+                    acc[oc] = sum;
+                }
+                stage(acc, c_out, &s, os + ((size_t)oy * g[OW] + ox) * c_out);
+            }
+        }
+    }
+    free(col);
     free(acc);
     return 0;
 }

@@ -63,7 +63,9 @@ def _build() -> ctypes.CDLL | None:
     lib = ctypes.CDLL(str(target))
     i32, ptr = ctypes.c_int32, ctypes.c_void_p
     lib.mf_depthwise_s8.argtypes = [ptr, i32, i32, ptr, ptr, i32, ptr, ptr, i32, i32, i32, i32, ptr]
-    lib.mf_depthwise_s8.restype = i32
+    lib.mf_conv_s8.argtypes = [ptr, i32, i32, ptr, i32, i32, ptr, i32, ptr, ptr, i32, i32, i32,
+                               i32, ptr]
+    lib.mf_depthwise_s8.restype = lib.mf_conv_s8.restype = i32
     return lib
 
 
@@ -84,14 +86,29 @@ def _ptr(a: np.ndarray) -> int:
 
 
 def _stage_args(requant, m: np.ndarray, b: np.ndarray) -> list:
-    return [_ptr(m), _ptr(b), int(requant.dtype == np.float64), requant.origin,
-            requant.act_min, requant.act_max]
+    if requant.dtype is None:
+        mode, origin = 2, requant.zero_point
+    else:
+        mode, origin = int(requant.dtype == np.float64), requant.origin
+    return [_ptr(m), _ptr(b), mode, origin, requant.act_min, requant.act_max]
+
+
+def stage_arrays(requant, reps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The output stage's per-channel arrays for C, repeated ``reps`` times: the float map's
+    (m, b), or for the fixed-point stage (int32 multipliers, int64 (shifts, biases) rows)."""
+    if requant.dtype is None:
+        q = np.tile(requant.multiplier.reshape(-1), reps).astype(np.int32)
+        rows = np.stack([np.tile(v.reshape(-1), reps) for v in (requant.shift, requant.bias)])
+        return np.ascontiguousarray(q), np.ascontiguousarray(rows, np.int64)
+    m, b = (np.ascontiguousarray(np.tile(v.reshape(-1), reps), requant.dtype)
+            for v in (requant.m, requant.b))
+    return m, b
 
 
 def usable(requant, acc_dtype, x_dtype, out_dtype) -> bool:
     """The compiled kernels apply: int8 in and out, accumulators bounded below 2**24 (int32
-    never wraps), and a float output map."""
-    return (requant.dtype is not None and np.dtype(acc_dtype) == np.float32
+    never wraps), the 32-bit ``MultiplyByQuantizedMultiplier``."""
+    return (not requant.int64_multiply and np.dtype(acc_dtype) == np.float32
             and np.dtype(x_dtype) == np.int8 and np.dtype(out_dtype) == np.int8
             and library() is not None)
 
@@ -104,7 +121,7 @@ def geometry_array(g) -> np.ndarray:
 @dataclass
 class DepthwisePlan:
     """What ``mf_depthwise_s8`` reads besides the input: (taps, out_w * C) int16 weights, the
-    output map (m, b) repeated to out_w * C, the geometry (``geometry_array``)."""
+    output stage (``stage_arrays``) repeated to out_w * C, the geometry (``geometry_array``)."""
 
     weights: np.ndarray
     m: np.ndarray
@@ -114,10 +131,8 @@ class DepthwisePlan:
     @classmethod
     def of(cls, taps: np.ndarray, g, requant) -> DepthwisePlan:
         """``taps``: (k_h * k_w, C) int8 filter values; ``requant``: the layer's Requantizer."""
-        reps = g.out_w
-        m, b = (np.ascontiguousarray(np.tile(v.reshape(-1), reps), requant.dtype)
-                for v in (requant.m, requant.b))
-        return cls(np.ascontiguousarray(np.tile(taps, (1, reps)), np.int16), m, b,
+        m, b = stage_arrays(requant, g.out_w)
+        return cls(np.ascontiguousarray(np.tile(taps, (1, g.out_w)), np.int16), m, b,
                    geometry_array(g))
 
 
@@ -131,4 +146,40 @@ def depthwise(x: np.ndarray, plan: DepthwisePlan, zero_point: int, requant) -> n
                                      _ptr(out))
     if code:
         raise MemoryError("native depthwise: out of memory")
+    return out
+
+
+@dataclass
+class ConvPlan:
+    """What ``mf_conv_s8`` reads besides the input: (C_out, K) int16 weights (K = taps * C_in
+    rounded up to 16, zero filled), the per-channel output stage (``stage_arrays``), the
+    geometry."""
+
+    weights: np.ndarray
+    m: np.ndarray
+    b: np.ndarray
+    geometry: np.ndarray
+
+    @classmethod
+    def of(cls, ohwi: np.ndarray, g, requant) -> ConvPlan:
+        """``ohwi``: the int8 filter (C_out, k_h, k_w, C_in)."""
+        flat = ohwi.reshape(ohwi.shape[0], -1)
+        k = -(-flat.shape[1] // 16) * 16
+        weights = np.zeros((flat.shape[0], k), np.int16)
+        weights[:, :flat.shape[1]] = flat
+        m, b = stage_arrays(requant, 1)
+        return cls(weights, m, b, geometry_array(g))
+
+
+def conv(x: np.ndarray, plan: ConvPlan, zero_point: int, requant) -> np.ndarray:
+    """x (N, H, W, C_in) int8 -> (N, out_h, out_w, C_out) int8 (one filter group)."""
+    x = np.ascontiguousarray(x)
+    n, c_in = x.shape[0], x.shape[3]
+    c_out, k = plan.weights.shape
+    out = np.empty((n, int(plan.geometry[10]), int(plan.geometry[11]), c_out), np.int8)
+    code = library().mf_conv_s8(_ptr(x), n, c_in, _ptr(plan.weights), c_out, k,
+                                _ptr(plan.geometry), -zero_point,
+                                *_stage_args(requant, plan.m, plan.b), _ptr(out))
+    if code:
+        raise MemoryError("native conv: out of memory")
     return out

@@ -12,6 +12,7 @@ where it lies inside the image.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -236,6 +237,8 @@ class ConvParams:
     activation: int
     out_channels: int
     strips: Strips | None = None  # single input channel: banded matrix products
+    native: Any = None  # runtime-only: the compiled kernel's plan, False when it does not apply
+    filter: np.ndarray | None = None  # runtime-only: the int8 OHWI filter, for the compiled kernel
 
 
 def _conv_plan(ctx: OpContext, filter_ohwi: np.ndarray) -> ConvParams:
@@ -264,7 +267,7 @@ def _conv_plan(ctx: OpContext, filter_ohwi: np.ndarray) -> ConvParams:
     if x.shape[3] == 1 and not geometry.pointwise:
         strips = Strips.of(geometry, filter_ohwi[..., 0], ints.dtype)
     return ConvParams(geometry, kind, groups, np.ascontiguousarray(mats, ints.dtype), None, ints,
-                     activation, c_out, strips)
+                     activation, c_out, strips, filter=filter_ohwi if groups == 1 else None)
 
 
 def _accumulate(plan: ConvParams, xf: np.ndarray) -> np.ndarray:
@@ -292,22 +295,28 @@ def _accumulate(plan: ConvParams, xf: np.ndarray) -> np.ndarray:
     return acc
 
 
-def _native_plan(plan, taps) -> native.DepthwisePlan | None:
-    """The compiled depthwise kernel's plan (``native.py``; ``taps()``: the (taps, channels)
-    int8 filter), made on the first evaluation; None when it does not apply (not int8,
-    accumulators not bounded below 2**24, no compiler)."""
+def _native_plan(plan, make):
+    """The compiled kernel's plan (``native.py``; ``make(requant)`` builds it), made on the first
+    evaluation; None when it does not apply (not int8, accumulators not bounded below 2**24, no
+    compiler)."""
     if plan.native is None:
         ints = plan.ints
         ok = native.usable(ints.requant, ints.dtype, ints.out_dtype, ints.out_dtype)
-        plan.native = native.DepthwisePlan.of(taps(), plan.geometry, ints.requant) if ok \
-            else False
+        plan.native = make(ints.requant) if ok else False
     return plan.native or None
 
 
 def _conv_int(plan: ConvParams, x: np.ndarray) -> np.ndarray:
-    """x (N, H, W, C) integer -> (N, out_h, out_w, out_channels)."""
+    """x (N, H, W, C) integer -> (N, out_h, out_w, out_channels). Windows of several taps run
+    compiled when it applies (pointwise layers stay BLAS matrix products, single input channels
+    banded products: both faster than the compiled loop)."""
     g, ints = plan.geometry, plan.ints
     n = x.shape[0]
+    if (x.dtype == np.int8 and plan.filter is not None and plan.strips is None
+            and not g.pointwise and os.environ.get("MICROFORGE_NATIVE_CONV", "1") != "0"):
+        compiled = _native_plan(plan, lambda r: native.ConvPlan.of(plan.filter, g, r))
+        if compiled is not None:
+            return native.conv(x, compiled, ints.zero_point, ints.requant)
     out = np.empty((n, g.out_h, g.out_w, plan.out_channels), ints.out_dtype)
     if plan.strips is not None:
         step = plan.strips.block(n)
@@ -509,7 +518,8 @@ class DepthwiseParams:
 
 def _depthwise_int(plan: DepthwiseParams, x: np.ndarray) -> np.ndarray:
     """Compiled when it applies, else :func:`_depthwise_int_numpy`: the same values."""
-    compiled = _native_plan(plan, lambda: plan.weights) if x.dtype == np.int8 else None
+    compiled = _native_plan(plan, lambda r: native.DepthwisePlan.of(plan.weights, plan.geometry, r)) \
+        if x.dtype == np.int8 else None
     if compiled is None:
         return _depthwise_int_numpy(plan, x)
     if plan.multiplier > 1:
