@@ -61,8 +61,9 @@ def _both(data: bytes, x: np.ndarray, monkeypatch, fixed_point: bool = False):
             if fixed_point:
                 params.ints.requant.dtype = None
             outputs.append(executor.run([x])[0][0])
-            pointwise = params.geometry.pointwise and params.kind and hasattr(params, "strips")
-            assert bool(params.native) == (lib is not None and not pointwise)
+            blas = (params.geometry.pointwise and hasattr(params, "strips")
+                    and params.ints.requant.dtype is not None)
+            assert bool(params.native) == (lib is not None and not blas)
     return outputs
 
 

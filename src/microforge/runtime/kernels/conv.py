@@ -12,7 +12,6 @@ where it lies inside the image.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -307,13 +306,14 @@ def _native_plan(plan, make):
 
 
 def _conv_int(plan: ConvParams, x: np.ndarray) -> np.ndarray:
-    """x (N, H, W, C) integer -> (N, out_h, out_w, out_channels). Windows of several taps run
-    compiled when it applies (pointwise layers stay BLAS matrix products, single input channels
-    banded products: both faster than the compiled loop)."""
+    """x (N, H, W, C) integer -> (N, out_h, out_w, out_channels). Windows of several taps, and
+    pointwise layers whose output stage is fixed point, run compiled when it applies (other
+    pointwise layers stay BLAS matrix products and single input channels banded products: both
+    faster than the compiled loop, measured per layer)."""
     g, ints = plan.geometry, plan.ints
     n = x.shape[0]
     if (x.dtype == np.int8 and plan.filter is not None and plan.strips is None
-            and not g.pointwise and os.environ.get("MICROFORGE_NATIVE_CONV", "1") != "0"):
+            and (not g.pointwise or ints.requant.dtype is None)):
         compiled = _native_plan(plan, lambda r: native.ConvPlan.of(plan.filter, g, r))
         if compiled is not None:
             return native.conv(x, compiled, ints.zero_point, ints.requant)
