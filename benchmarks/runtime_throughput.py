@@ -49,38 +49,43 @@ def inputs_for(model: microforge.Model, n: int) -> list[np.ndarray]:
     return out
 
 
-def best_of(fn, repeat: int) -> float:
-    best = float("inf")
+def best_of(fn, repeat: int) -> tuple[float, float]:
+    """The best wall-clock time and the best CPU time of this process (all its threads) over
+    ``repeat`` calls: CPU time is what a loaded machine disturbs least."""
+    wall = cpu = float("inf")
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        wall = min(wall, time.perf_counter() - t0)
+        cpu = min(cpu, time.process_time() - c0)
+    return wall, cpu
 
 
-def time_microforge(path: Path, batch: int, threads: int | None) -> tuple[float, float]:
+def time_microforge(path: Path, batch: int, threads: int | None) -> tuple[float, float, float]:
+    """Batch-1 latency, batched wall time per sample, batched CPU time per sample."""
     model = microforge.load(path, threads=threads)
     xs = inputs_for(model, batch)
     single = [x[:1] for x in xs]
     model.run(single)
-    lat = best_of(lambda: (model.reset(), model.run(single)), 20)
+    lat = best_of(lambda: (model.reset(), model.run(single)), 20)[0]
     model.reset()
     model.run(xs)
-    thr = best_of(lambda: (model.reset(), model.run(xs)), 3) / batch
-    return lat, thr
+    wall, cpu = best_of(lambda: (model.reset(), model.run(xs)), 3)
+    return lat, wall / batch, cpu / batch
 
 
-def time_loop(make, path: Path, n: int) -> float | None:
+def time_loop(make, path: Path, n: int) -> tuple[float, float] | tuple[None, None]:
     try:
         run_one = make(path)
     except Exception as exc:  # the anchor runtime cannot load this model
         print(f"    ({path.name}: {type(exc).__name__}: {str(exc)[:80]})", file=sys.stderr)
-        return None
+        return None, None
     model = microforge.load(path)
     xs = inputs_for(model, n)
     samples = [[x[j] for x in xs] for j in range(n)]
     run_one(samples[0])
-    return best_of(lambda: [run_one(s) for s in samples], 3) / n
+    wall, cpu = best_of(lambda: [run_one(s) for s in samples], 3)
+    return wall / n, cpu / n
 
 
 def make_tflm(path: Path):
@@ -135,17 +140,20 @@ def main() -> int:
     threads = args.threads or default_threads()
     header = ["model", "mf b=1 us", f"mf b={args.batch} us/sample", "tflm us",
               "litert us (1 thr)", f"b={args.batch} vs tflm", f"b={args.batch} vs litert",
-              "b=1 vs tflm"]
+              "b=1 vs tflm", "CPU us/sample mf / tflm / litert", "CPU vs tflm", "CPU vs litert"]
     rows = []
     built = tempfile.TemporaryDirectory()
     for name in args.models:
         stem = name.removesuffix(".tflite")
         path = write(stem, Path(built.name)) if stem in BUILDERS else MODELS / name
-        lat, thr = time_microforge(path, args.batch, args.threads)
-        tflm = time_loop(make_tflm, path, args.loop)
-        litert = None if name in LITERT_CANNOT_LOAD else time_loop(make_litert, path, args.loop)
+        lat, thr, cpu = time_microforge(path, args.batch, args.threads)
+        tflm, tflm_cpu = time_loop(make_tflm, path, args.loop)
+        litert, litert_cpu = (None, None) if name in LITERT_CANNOT_LOAD else \
+            time_loop(make_litert, path, args.loop)
+        cpus = " / ".join(f"{t * 1e6:,.0f}" if t else "-" for t in (cpu, tflm_cpu, litert_cpu))
         rows.append([stem, fmt_us(lat), fmt_us(thr), fmt_us(tflm), fmt_us(litert),
-                     ratio(tflm, thr), ratio(litert, thr), ratio(tflm, lat)])
+                     ratio(tflm, thr), ratio(litert, thr), ratio(tflm, lat), cpus,
+                     ratio(tflm_cpu, cpu), ratio(litert_cpu, cpu)])
         print("  ".join(rows[-1]), file=sys.stderr)
     if args.markdown:
         print("| " + " | ".join(header) + " |")
@@ -159,10 +167,12 @@ def main() -> int:
     env = {v: os.environ[v] for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                       "OPENBLAS_CORETYPE", "MICROFORGE_THREADS") if v in os.environ}
     print(f"\nBLAS: {blas.description()}")
-    print(f"microforge: {threads} worker thread(s) over batch chunks (BLAS limited to "
-          f"cores / workers during a run); environment: {env or 'no BLAS/thread variables'}; "
-          f"tflite-micro single-threaded; LiteRT 1 thread; machine: {blas.cores()} cores. "
-          "Ratios = anchor time per sample / microforge time per sample.")
+    print(f"microforge: {threads} worker thread(s) over batch chunks (BLAS limited to one "
+          f"thread during a run); environment: {env or 'no BLAS/thread variables'}; "
+          f"tflite-micro single-threaded; LiteRT 1 thread; machine: {blas.cores()} cores, load "
+          f"average {os.getloadavg()[0]:.1f} at the end. Ratios = anchor time per sample / "
+          "microforge time per sample; CPU = process CPU time per sample (microforge: all its "
+          "threads, batched).")
     return 0
 
 
