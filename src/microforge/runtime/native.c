@@ -185,7 +185,24 @@ int mf_conv_s8(const int8_t *x, int n, int c_in, const int16_t *w, int c_out, in
                         for (int c = 0; c < c_in; c++) dst[c] = (int16_t)(px[c] + offset);
                     }
                 }
-                for (int oc = 0; oc < c_out; oc++) {
+                int oc = 0;
+                for (; oc + 4 <= c_out; oc += 4) { /* four independent sums share the window */
+                    const int16_t *w0 = w + (size_t)oc * k, *w1 = w0 + k, *w2 = w1 + k,
+                                  *w3 = w2 + k;
+                    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                    for (int j = 0; j < k; j++) {
+                        const int32_t v = col[j];
+                        s0 += v * w0[j];
+                        s1 += v * w1[j];
+                        s2 += v * w2[j];
+                        s3 += v * w3[j];
+                    }
+                    acc[oc] = s0;
+                    acc[oc + 1] = s1;
+                    acc[oc + 2] = s2;
+                    acc[oc + 3] = s3;
+                }
+                for (; oc < c_out; oc++) {
                     const int16_t *wr = w + (size_t)oc * k;
                     int32_t sum = 0;
                     for (int j = 0; j < k; j++) sum += (int32_t)col[j] * (int32_t)wr[j];
