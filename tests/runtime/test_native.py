@@ -123,3 +123,25 @@ def test_failed_build_falls_back_and_a_good_one_is_cached(monkeypatch, tmp_path)
     monkeypatch.setattr(native, "_LIB", [])
     assert native.library() is not None
     assert len(list((tmp_path / "microforge").glob("native-*.so"))) == 1
+
+
+@needs_cc
+def test_compiled_table_lookup_equals_numpy(monkeypatch):
+    """A residual ADD of two int8 tensors (table lookup in C) against the numpy gather."""
+    from microforge.ir.builder import GraphBuilder
+
+    b = GraphBuilder()
+    shape = (1, 16, 16, 32)
+    x = b.input("x", shape, np.int8, 0.05, 3)
+    y = b.input("y", shape, np.int8, 0.08, -7)
+    z = b.tensor("z", shape, np.int8, 0.1, -2)
+    b.op("ADD", [x, y], [z], fused_activation_function=1)
+    b.output(z)
+    data = write_tflite(b.build())
+    xs = [random_inputs(shape, np.int8, 8, seed) for seed in (1, 2)]
+    outs = []
+    for lib in (native.library(), None):
+        with monkeypatch.context() as m:
+            m.setattr(native, "_LIB", [lib])
+            outs.append(microforge.load(data, threads=1).run(xs)[0])
+    np.testing.assert_array_equal(outs[0], outs[1])

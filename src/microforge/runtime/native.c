@@ -216,3 +216,10 @@ int mf_conv_s8(const int8_t *x, int n, int c_in, const int16_t *w, int c_out, in
     free(acc);
     return 0;
 }
+
+/* A binary int8 operator through its 64 Ki-entry result table (kernels/elementwise.py builds it
+ * with the operator's own code): out[i] = table[x[i] << 8 | y[i]] on the byte patterns. */
+void mf_table2_s8(const uint8_t *x, const uint8_t *y, int64_t n, const int8_t *table,
+                  int8_t *out) {
+    for (int64_t i = 0; i < n; i++) out[i] = table[(size_t)x[i] << 8 | y[i]];
+}

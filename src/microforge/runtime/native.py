@@ -1,4 +1,5 @@
-"""A compiled int8 depthwise convolution for the host runtime (``native.c``), optional.
+"""Compiled int8 kernels for the host runtime (``native.c``: depthwise and plain convolution,
+binary operators through their result table), optional.
 
 When a C compiler (``$CC``, else ``gcc`` / ``cc``) is on PATH, ``native.c`` is built once with
 ``-O3 -march=native -ffp-contract=off`` into a shared library cached under
@@ -66,6 +67,8 @@ def _build() -> ctypes.CDLL | None:
     lib.mf_conv_s8.argtypes = [ptr, i32, i32, ptr, i32, i32, ptr, i32, ptr, ptr, i32, i32, i32,
                                i32, ptr]
     lib.mf_depthwise_s8.restype = lib.mf_conv_s8.restype = i32
+    lib.mf_table2_s8.argtypes = [ptr, ptr, ctypes.c_int64, ptr, ptr]
+    lib.mf_table2_s8.restype = None
     return lib
 
 
@@ -182,4 +185,16 @@ def conv(x: np.ndarray, plan: ConvPlan, zero_point: int, requant) -> np.ndarray:
                                 *_stage_args(requant, plan.m, plan.b), _ptr(out))
     if code:
         raise MemoryError("native conv: out of memory")
+    return out
+
+
+def table2(x: np.ndarray, y: np.ndarray, table: np.ndarray) -> np.ndarray | None:
+    """``table[x << 8 | y]`` on the byte patterns of two int8 arrays of one shape, or None when
+    the compiled kernels are unavailable."""
+    lib = library()
+    if lib is None:
+        return None
+    x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
+    out = np.empty(x.shape, np.int8)
+    lib.mf_table2_s8(_ptr(x), _ptr(y), x.size, _ptr(table), _ptr(out))
     return out
