@@ -223,3 +223,19 @@ void mf_table2_s8(const uint8_t *x, const uint8_t *y, int64_t n, const int8_t *t
                   int8_t *out) {
     for (int64_t i = 0; i < n; i++) out[i] = table[(size_t)x[i] << 8 | y[i]];
 }
+
+/* The output stage alone, on BLAS accumulators: acc (rows, ch) float32 holding exact integers
+ * (|acc| < 2^24) -> out (rows, ch) int8. One pass instead of numpy's several. */
+int mf_requant_f32(const float *acc, int64_t rows, int ch, const void *m, const void *b, int mode,
+                   int origin, int lo, int hi, int8_t *out) {
+    const mf_stage s = {m, b, mode, origin, lo, hi, ch};
+    int32_t *buf = (int32_t *)malloc(sizeof(int32_t) * (size_t)ch);
+    if (!buf) return -1;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *a = acc + r * ch;
+        for (int c = 0; c < ch; c++) buf[c] = (int32_t)a[c];
+        stage(buf, ch, &s, out + r * ch);
+    }
+    free(buf);
+    return 0;
+}

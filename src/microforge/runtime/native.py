@@ -67,6 +67,8 @@ def _build() -> ctypes.CDLL | None:
     lib.mf_conv_s8.argtypes = [ptr, i32, i32, ptr, i32, i32, ptr, i32, ptr, ptr, i32, i32, i32,
                                i32, ptr]
     lib.mf_depthwise_s8.restype = lib.mf_conv_s8.restype = i32
+    lib.mf_requant_f32.argtypes = [ptr, ctypes.c_int64, i32, ptr, ptr, i32, i32, i32, i32, ptr]
+    lib.mf_requant_f32.restype = i32
     lib.mf_table2_s8.argtypes = [ptr, ptr, ctypes.c_int64, ptr, ptr]
     lib.mf_table2_s8.restype = None
     return lib
@@ -198,3 +200,19 @@ def table2(x: np.ndarray, y: np.ndarray, table: np.ndarray) -> np.ndarray | None
     out = np.empty(x.shape, np.int8)
     lib.mf_table2_s8(_ptr(x), _ptr(y), x.size, _ptr(table), _ptr(out))
     return out
+
+
+def requantize(acc: np.ndarray, requant, arrays: tuple[np.ndarray, np.ndarray],
+               out: np.ndarray) -> bool:
+    """The output stage of float32 accumulators (C-contiguous, exact integers below 2**24) into
+    the int8 ``out`` in one compiled pass; False when the compiled kernels are unavailable.
+    ``arrays``: ``stage_arrays(requant, 1)``."""
+    lib = library()
+    if lib is None:
+        return False
+    channels = arrays[0].shape[0]
+    code = lib.mf_requant_f32(_ptr(acc), acc.size // channels, channels, _ptr(arrays[0]),
+                              _ptr(arrays[1]), *_stage_args(requant, *arrays)[2:], _ptr(out))
+    if code:
+        raise MemoryError("native requantize: out of memory")
+    return True
