@@ -421,7 +421,7 @@ class Requantizer:
     def _compiled(self, acc: np.ndarray, out: np.ndarray) -> bool:
         """The same stage in one compiled pass (``native.py``) for float32 accumulators (exact
         below 2**24 by the kernels' bounds) and int8 outputs; False when it does not apply."""
-        if (acc.dtype != np.float32 or self.out_dtype != np.int8 or self.int64_multiply
+        if (acc.dtype != np.float32 or out.dtype != np.int8 or self.int64_multiply
                 or acc.size < 1024 or not (acc.flags.c_contiguous and out.flags.c_contiguous)):
             return False
         if self._native is None:
