@@ -1,7 +1,11 @@
 """Runtime throughput: microforge's batched numpy runtime beside tflite-micro and LiteRT (1 thread).
 
-For each shared model: microforge batch=1 latency, microforge batch=256 time per sample, and the
-per-sample invoke loops of tflite-micro and LiteRT on the same inputs; ratios = their time / ours.
+For the MLPerf Tiny-shaped networks built in the tests (``tests/builders/mlperf_tiny.py``: DS-CNN,
+MobileNetV1-0.25 96x96x3, ResNet-8; int8, quantized by microforge) and each shared model:
+microforge batch=1 latency, microforge batch=256 time per sample, and the per-sample invoke loops
+of tflite-micro and LiteRT on the same inputs; ratios = their time / ours.
+microforge runs in the configuration a user gets (``microforge.load(path).run(x)``: default
+threads, BLAS as the environment leaves it, limited by the runtime itself); nothing is tuned here.
 Run: .venv/bin/python benchmarks/runtime_throughput.py [--batch 256] [--markdown]
 """
 
@@ -10,25 +14,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-# One thread everywhere (LiteRT is run with 1 thread, TFLM is single-threaded): a fair comparison,
-# and multi-threaded BLAS on small matrices is erratic on a loaded 2-core machine.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-# Some machines force an older OpenBLAS core type (a workaround for old OpenBLAS builds); a current
-# numpy runs slower with it. Dropped for this process only; the kernel actually used is printed.
-if not os.environ.get("MICROFORGE_KEEP_OPENBLAS_CORETYPE"):
-    os.environ.pop("OPENBLAS_CORETYPE", None)
-    os.environ.pop("OPENBLAS_L2_SIZE", None)
+import numpy as np
+from shared_models import MODELS, RUNTIME_MODELS
 
-import numpy as np  # noqa: E402
-from shared_models import MODELS, RUNTIME_MODELS  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.builders.mlperf_tiny import BUILDERS, write  # noqa: E402
 
 import microforge  # noqa: E402
+from microforge.runtime import blas  # noqa: E402
+from microforge.runtime.interpreter import default_threads  # noqa: E402
 
-NAMES = RUNTIME_MODELS
+NAMES = [*(f"{name}.tflite" for name in BUILDERS), *RUNTIME_MODELS]
 # LiteRT rejects person_detect's quantized_dimension fields, and aborts the process
 # ("double free or corruption") on keyword_scrambled_8bit's int8-state SVDF.
 LITERT_CANNOT_LOAD = {"person_detect.tflite", "keyword_scrambled_8bit.tflite"}
@@ -47,38 +49,43 @@ def inputs_for(model: microforge.Model, n: int) -> list[np.ndarray]:
     return out
 
 
-def best_of(fn, repeat: int) -> float:
-    best = float("inf")
+def best_of(fn, repeat: int) -> tuple[float, float]:
+    """The best wall-clock time and the best CPU time of this process (all its threads) over
+    ``repeat`` calls: CPU time is what a loaded machine disturbs least."""
+    wall = cpu = float("inf")
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        wall = min(wall, time.perf_counter() - t0)
+        cpu = min(cpu, time.process_time() - c0)
+    return wall, cpu
 
 
-def time_microforge(path: Path, batch: int, threads: int) -> tuple[float, float]:
+def time_microforge(path: Path, batch: int, threads: int | None) -> tuple[float, float, float]:
+    """Batch-1 latency, batched wall time per sample, batched CPU time per sample."""
     model = microforge.load(path, threads=threads)
     xs = inputs_for(model, batch)
     single = [x[:1] for x in xs]
     model.run(single)
-    lat = best_of(lambda: (model.reset(), model.run(single)), 20)
+    lat = best_of(lambda: (model.reset(), model.run(single)), 20)[0]
     model.reset()
     model.run(xs)
-    thr = best_of(lambda: (model.reset(), model.run(xs)), 3) / batch
-    return lat, thr
+    wall, cpu = best_of(lambda: (model.reset(), model.run(xs)), 3)
+    return lat, wall / batch, cpu / batch
 
 
-def time_loop(make, path: Path, n: int) -> float | None:
+def time_loop(make, path: Path, n: int) -> tuple[float, float] | tuple[None, None]:
     try:
         run_one = make(path)
     except Exception as exc:  # the anchor runtime cannot load this model
         print(f"    ({path.name}: {type(exc).__name__}: {str(exc)[:80]})", file=sys.stderr)
-        return None
+        return None, None
     model = microforge.load(path)
     xs = inputs_for(model, n)
     samples = [[x[j] for x in xs] for j in range(n)]
     run_one(samples[0])
-    return best_of(lambda: [run_one(s) for s in samples], 3) / n
+    wall, cpu = best_of(lambda: [run_one(s) for s in samples], 3)
+    return wall / n, cpu / n
 
 
 def make_tflm(path: Path):
@@ -113,16 +120,6 @@ def make_litert(path: Path):
     return run
 
 
-def blas_description() -> str:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "(install threadpoolctl to see which BLAS kernel ran)"
-    infos = [f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}"
-             for i in threadpool_info() if i.get("user_api") == "blas"]
-    return ", ".join(infos) or "unknown"
-
-
 def fmt_us(t: float | None) -> str:
     return "-" if t is None else f"{t * 1e6:,.1f}"
 
@@ -137,19 +134,26 @@ def main() -> int:
     parser.add_argument("--loop", type=int, default=64, help="samples in the anchors' loops")
     parser.add_argument("--models", nargs="*", default=NAMES)
     parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                        help="microforge threads for the batched run (default: all cores)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="microforge threads (default: what load() picks, as for a user)")
     args = parser.parse_args()
-    header = ["model", "mf b=1 us", f"mf b={args.batch} us/sample ({args.threads} thr)", "tflm us",
-              "litert us (1 thr)", "vs tflm", "vs litert"]
+    threads = args.threads or default_threads()
+    header = ["model", "mf b=1 us", f"mf b={args.batch} us/sample", "tflm us",
+              "litert us (1 thr)", f"b={args.batch} vs tflm", f"b={args.batch} vs litert",
+              "b=1 vs tflm", "CPU us/sample mf / tflm / litert", "CPU vs tflm", "CPU vs litert"]
     rows = []
+    built = tempfile.TemporaryDirectory()
     for name in args.models:
-        path = MODELS / name
-        lat, thr = time_microforge(path, args.batch, args.threads)
-        tflm = time_loop(make_tflm, path, args.loop)
-        litert = None if name in LITERT_CANNOT_LOAD else time_loop(make_litert, path, args.loop)
-        rows.append([name.removesuffix(".tflite"), fmt_us(lat), fmt_us(thr), fmt_us(tflm),
-                     fmt_us(litert), ratio(tflm, thr), ratio(litert, thr)])
+        stem = name.removesuffix(".tflite")
+        path = write(stem, Path(built.name)) if stem in BUILDERS else MODELS / name
+        lat, thr, cpu = time_microforge(path, args.batch, args.threads)
+        tflm, tflm_cpu = time_loop(make_tflm, path, args.loop)
+        litert, litert_cpu = (None, None) if name in LITERT_CANNOT_LOAD else \
+            time_loop(make_litert, path, args.loop)
+        cpus = " / ".join(f"{t * 1e6:,.0f}" if t else "-" for t in (cpu, tflm_cpu, litert_cpu))
+        rows.append([stem, fmt_us(lat), fmt_us(thr), fmt_us(tflm), fmt_us(litert),
+                     ratio(tflm, thr), ratio(litert, thr), ratio(tflm, lat), cpus,
+                     ratio(tflm_cpu, cpu), ratio(litert_cpu, cpu)])
         print("  ".join(rows[-1]), file=sys.stderr)
     if args.markdown:
         print("| " + " | ".join(header) + " |")
@@ -160,11 +164,15 @@ def main() -> int:
         widths = [max(len(r[c]) for r in [header] + rows) for c in range(len(header))]
         for r in [header] + rows:
             print("  ".join(v.rjust(w) for v, w in zip(r, widths)))
-    print(f"\nBLAS: {blas_description()}")
-    print(f"microforge: {args.threads} thread(s) over batch chunks, BLAS "
-          f"{os.environ['OPENBLAS_NUM_THREADS']} thread; tflite-micro single-threaded; LiteRT 1 thread; "
-          f"machine: {os.cpu_count()} cores. Ratios = anchor time per sample / microforge batched "
-          "time per sample.")
+    env = {v: os.environ[v] for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                      "OPENBLAS_CORETYPE", "MICROFORGE_THREADS") if v in os.environ}
+    print(f"\nBLAS: {blas.description()}")
+    print(f"microforge: {threads} worker thread(s) over batch chunks (BLAS limited to one "
+          f"thread during a run); environment: {env or 'no BLAS/thread variables'}; "
+          f"tflite-micro single-threaded; LiteRT 1 thread; machine: {blas.cores()} cores, load "
+          f"average {os.getloadavg()[0]:.1f} at the end. Ratios = anchor time per sample / "
+          "microforge time per sample; CPU = process CPU time per sample (microforge: all its "
+          "threads, batched).")
     return 0
 
 

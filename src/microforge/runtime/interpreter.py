@@ -11,6 +11,7 @@ import numpy as np
 
 from microforge.errors import InputError, UnsupportedOpError
 from microforge.ir import Graph, Subgraph, Tensor
+from microforge.runtime import blas
 from microforge.runtime.registry import (
     MODEL_FAULTS,
     Kernel,
@@ -21,17 +22,18 @@ from microforge.runtime.registry import (
 )
 
 CHUNK_BYTES = 8 * 1024 * 1024
+# Runs whose largest activation over the batch is below this many bytes leave BLAS alone: their
+# matrices are below OpenBLAS's own threading threshold, and limiting costs 10-50 us a call.
+_BLAS_WORK = 16 * 1024
 
 
 def default_threads() -> int:
-    """``MICROFORGE_THREADS`` if set, else every core this process may use."""
-    env = os.environ.get("MICROFORGE_THREADS")
-    if env and env.isdigit() and int(env) > 0:
+    """``MICROFORGE_THREADS`` if set, else every core this process may use when BLAS threads can
+    be limited during a run, else the cores left over by the BLAS threads (``blas.py``)."""
+    env = os.environ.get("MICROFORGE_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
         return int(env)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+    return blas.default_workers()
 
 
 @dataclass
@@ -86,6 +88,8 @@ class Executor:
         self._state_batch: int | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._last_use = self._last_uses()
+        self._largest = max(max((t.nbytes for t in self.subgraph.tensors if t.data is None),
+                                default=1), 1)
 
     def _last_uses(self) -> list[list[int]]:
         """Per step, the computed tensors no later step reads and that are not graph outputs:
@@ -130,10 +134,7 @@ class Executor:
     def _chunk_size(self) -> int:
         """Samples per chunk: the largest activation of a chunk stays near ``CHUNK_BYTES`` so
         kernels' temporaries stay in cache."""
-        largest = max(
-            (t.nbytes for t in self.subgraph.tensors if t.data is None), default=1
-        )
-        return max(1, CHUNK_BYTES // max(largest, 1))
+        return max(1, CHUNK_BYTES // self._largest)
 
     def _chunks(self, batch: int) -> int:
         """Samples per chunk for a batch: at most ``_chunk_size()``, and with several threads a
@@ -148,7 +149,9 @@ class Executor:
 
     def _map(self, fn, items) -> list:
         """``fn`` over ``items`` on the executor's thread pool (made once, reused)."""
-        if self.threads == 1:
+        items = list(items)
+        workers = min(self.threads, len(items))
+        if workers <= 1:
             return [fn(i) for i in items]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.threads)
@@ -158,8 +161,15 @@ class Executor:
         self, inputs: list[np.ndarray], keep_intermediates: bool = False
     ) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
         """Run a batch, split into cache-sized chunks of independent samples; with ``threads`` > 1
-        the chunks run on a thread pool (numpy releases the GIL inside its loops)."""
+        the chunks run on a thread pool (numpy releases the GIL inside its loops), BLAS limited
+        meanwhile so that workers x BLAS threads stay within the cores (``blas.py``)."""
         batch = inputs[0].shape[0] if inputs else 1
+        if batch * self._largest < _BLAS_WORK:  # too small for BLAS to start threads anyway
+            return self._run_batch(inputs, batch, keep_intermediates)
+        with blas.limited():  # one BLAS thread per worker: no oversubscription
+            return self._run_batch(inputs, batch, keep_intermediates)
+
+    def _run_batch(self, inputs: list[np.ndarray], batch: int, keep_intermediates: bool):
         self._ensure_state(batch)
         chunk = self._chunks(batch)
         if batch <= chunk:
@@ -241,8 +251,9 @@ class Executor:
             return [np.stack([o[k] for o in outs], axis=1) for k in range(len(outs[0]))]
         self._ensure_state(batch)
         span = max(1, self._chunk_size() // max(batch, 1))
-        parts = [self._run_steps([x[:, t : t + span] for x in inputs])
-                 for t in range(0, steps, span)]
+        with blas.limited():
+            parts = [self._run_steps([x[:, t : t + span] for x in inputs])
+                     for t in range(0, steps, span)]
         return [np.concatenate([p[k] for p in parts], axis=1) for k in range(len(parts[0]))]
 
     def _run_steps(self, inputs: list[np.ndarray]) -> list[np.ndarray]:

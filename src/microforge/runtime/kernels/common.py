@@ -9,6 +9,7 @@ import numpy as np
 
 from microforge import fixedpoint as fp
 from microforge.ir import Activation, Padding, Tensor
+from microforge.runtime import native
 
 
 def activation_range_quantized(activation: int, output: Tensor) -> tuple[int, int]:
@@ -273,6 +274,7 @@ class Requantizer:
         self.origin = self.act_min  # the map targets y = output - origin
         self.dtype: np.dtype | None = None  # float dtype of the affine map, None: fixed-point path
         self._tiles: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._native = None  # the compiled stage's arrays (native.stage_arrays), False: none
         if act_min == act_max:
             self.dtype = np.dtype(np.float64) if np.dtype(acc_dtype).kind == "f" else None
             self.m = np.zeros(channels, self.dtype)
@@ -405,6 +407,8 @@ class Requantizer:
         of about ``_BLOCK`` values, so the float64 temporaries stay small and in cache."""
         if out is None:
             out = np.empty(acc.shape, self.out_dtype)
+        if self._compiled(acc, out):
+            return out
         cols = acc.shape[-1]
         rows, dest = acc.reshape(-1, cols), out.reshape(-1, cols)
         if not np.may_share_memory(dest, out):
@@ -413,6 +417,16 @@ class Requantizer:
         for first in range(0, rows.shape[0], step):
             self._rows(rows[first:first + step], dest[first:first + step], scratch)
         return out
+
+    def _compiled(self, acc: np.ndarray, out: np.ndarray) -> bool:
+        """The same stage in one compiled pass (``native.py``) for float32 accumulators (exact
+        below 2**24 by the kernels' bounds) and int8 outputs; False when it does not apply."""
+        if (acc.dtype != np.float32 or out.dtype != np.int8 or self.int64_multiply
+                or acc.size < 1024 or not (acc.flags.c_contiguous and out.flags.c_contiguous)):
+            return False
+        if self._native is None:
+            self._native = native.stage_arrays(self, 1) if native.library() is not None else False
+        return bool(self._native) and native.requantize(acc, self, self._native, out)
 
     def _rows(self, acc: np.ndarray, out: np.ndarray, scratch: bool) -> None:
         if self.dtype is None:

@@ -13,10 +13,12 @@ where it lies inside the image.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from microforge import fixedpoint as fp
+from microforge.runtime import native
 from microforge.runtime.kernels.common import (
     Requantizer,
     activation_range_float,
@@ -234,6 +236,8 @@ class ConvParams:
     activation: int
     out_channels: int
     strips: Strips | None = None  # single input channel: banded matrix products
+    native: Any = None  # runtime-only: the compiled kernel's plan, False when it does not apply
+    filter: np.ndarray | None = None  # runtime-only: the int8 OHWI filter, for the compiled kernel
 
 
 def _conv_plan(ctx: OpContext, filter_ohwi: np.ndarray) -> ConvParams:
@@ -262,7 +266,7 @@ def _conv_plan(ctx: OpContext, filter_ohwi: np.ndarray) -> ConvParams:
     if x.shape[3] == 1 and not geometry.pointwise:
         strips = Strips.of(geometry, filter_ohwi[..., 0], ints.dtype)
     return ConvParams(geometry, kind, groups, np.ascontiguousarray(mats, ints.dtype), None, ints,
-                     activation, c_out, strips)
+                     activation, c_out, strips, filter=filter_ohwi if groups == 1 else None)
 
 
 def _accumulate(plan: ConvParams, xf: np.ndarray) -> np.ndarray:
@@ -290,10 +294,29 @@ def _accumulate(plan: ConvParams, xf: np.ndarray) -> np.ndarray:
     return acc
 
 
+def _native_plan(plan, make):
+    """The compiled kernel's plan (``native.py``; ``make(requant)`` builds it), made on the first
+    evaluation; None when it does not apply (not int8, accumulators not bounded below 2**24, no
+    compiler)."""
+    if plan.native is None:
+        ints = plan.ints
+        ok = native.usable(ints.requant, ints.dtype, ints.out_dtype, ints.out_dtype)
+        plan.native = make(ints.requant) if ok else False
+    return plan.native or None
+
+
 def _conv_int(plan: ConvParams, x: np.ndarray) -> np.ndarray:
-    """x (N, H, W, C) integer -> (N, out_h, out_w, out_channels)."""
+    """x (N, H, W, C) integer -> (N, out_h, out_w, out_channels). Windows of several taps, and
+    pointwise layers whose output stage is fixed point, run compiled when it applies (other
+    pointwise layers stay BLAS matrix products and single input channels banded products: both
+    faster than the compiled loop, measured per layer)."""
     g, ints = plan.geometry, plan.ints
     n = x.shape[0]
+    if (x.dtype == np.int8 and plan.filter is not None and plan.strips is None
+            and (not g.pointwise or ints.requant.dtype is None)):
+        compiled = _native_plan(plan, lambda r: native.ConvPlan.of(plan.filter, g, r))
+        if compiled is not None:
+            return native.conv(x, compiled, ints.zero_point, ints.requant)
     out = np.empty((n, g.out_h, g.out_w, plan.out_channels), ints.out_dtype)
     if plan.strips is not None:
         step = plan.strips.block(n)
@@ -488,9 +511,23 @@ class DepthwiseParams:
     activation: int
     layout: _FlatLayout | None
     group_weights: list[np.ndarray] | None = None
+    native: Any = None  # runtime-only: the compiled kernel's plan, False when it does not apply
+
+
 
 
 def _depthwise_int(plan: DepthwiseParams, x: np.ndarray) -> np.ndarray:
+    """Compiled when it applies, else :func:`_depthwise_int_numpy`: the same values."""
+    compiled = _native_plan(plan, lambda r: native.DepthwisePlan.of(plan.weights, plan.geometry, r)) \
+        if x.dtype == np.int8 else None
+    if compiled is None:
+        return _depthwise_int_numpy(plan, x)
+    if plan.multiplier > 1:
+        x = np.repeat(x, plan.multiplier, axis=3)
+    return native.depthwise(x, compiled, plan.ints.zero_point, plan.ints.requant)
+
+
+def _depthwise_int_numpy(plan: DepthwiseParams, x: np.ndarray) -> np.ndarray:
     """Per block of samples: the input minus its zero point in the flat layout (one conversion
     pass), one ``einsum`` per tap group, the requantization, the output grid copied out."""
     g, ints, layout = plan.geometry, plan.ints, plan.layout

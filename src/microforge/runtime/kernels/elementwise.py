@@ -29,8 +29,11 @@ from microforge.fixedpoint import (
     wrap_int32,
 )
 from microforge.ir import Activation, Tensor
+from microforge.runtime import native
 from microforge.runtime.kernels.common import activation_range_quantized
 from microforge.runtime.registry import Kernel, OpContext, register
+
+_NATIVE_MIN = 4096  # elements from which the compiled table lookup beats numpy's call overhead
 
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 F32_MAX = float(np.finfo(np.float32).max)
@@ -140,8 +143,12 @@ class BinaryKernel(Kernel):
     def eval(self, params: BinaryParams, inputs, ctx):
         x, y = _align(inputs[0], params.rank), _align(inputs[1], params.rank)
         if params.table is not None:
-            index = (x.view(np.uint8).astype(np.uint16) << 8) | y.view(np.uint8)
-            out = params.table[index]
+            out = None
+            if x.shape == y.shape and x.size >= _NATIVE_MIN:  # one compiled pass (``native.py``)
+                out = native.table2(x, y, params.table)
+            if out is None:
+                index = (x.view(np.uint8).astype(np.uint16) << 8) | y.view(np.uint8)
+                out = params.table[index]
         else:
             with np.errstate(all="ignore"):  # float overflow / NaN are results here, as in C
                 out = self.compute(params, x, y)
