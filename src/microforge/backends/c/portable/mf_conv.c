@@ -140,3 +140,5 @@ void mf_depthwise_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_
 
 /* The Arm DSP versions of the kernels left out above (MF_VARIANT_*), on cores that have it. */
 #include "mf_conv_dsp.h"
+/* The Helium (MVE) versions, on cores that have it (they replace the DSP ones). */
+#include "mf_conv_mve.h"
