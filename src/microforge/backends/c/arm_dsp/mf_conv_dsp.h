@@ -269,6 +269,12 @@ static inline int32_t dsp_col_zero(int32_t n, int32_t k, int16_t *col) {
 }
 
 static void dsp_column(const mf_conv_s8_params *p, const int8_t *input, int32_t px, int16_t *col) {
+    if (p->pointwise) { /* 1x1, stride 1, no padding: the input pixel itself */
+        (void)dsp_col_run(input + (size_t)px * p->in_c, p->in_c, 0, col, p->input_offset,
+                          dsp_pair(p->input_offset));
+        return;
+    }
+    {
     const int32_t oy = px / p->out_w, ox = px - oy * p->out_w;
     const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
     const int32_t in_c = p->in_c, offset = p->input_offset, row = p->k_w * in_c;
@@ -290,6 +296,7 @@ static void dsp_column(const mf_conv_s8_params *p, const int8_t *input, int32_t 
                                       off2);
             }
         }
+    }
     }
 }
 
@@ -549,6 +556,32 @@ static inline void dw_whole_dsp(const int8_t *x, int32_t row_step, int32_t col_s
                                 const int8_t *w, int32_t k_h, int32_t k_w, int32_t *a) {
     int32_t ky;
 #if defined(__GNUC__)
+    if (k_w == 3 && k_h == 3) { /* the whole 3x3 window in one block of 94 instructions */
+        int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+        uint32_t xv, wv, xo, wo;
+        const int8_t *x2;
+        __asm__(MF_DW_TAP("[%[x]]") MF_DW_TAP("[%[x], %[cs]]")
+                "add %[x2], %[x], %[cs], lsl #1\n\t"
+                MF_DW_TAP("[%[x2]]")
+                "add %[x], %[x], %[rs]\n\t"
+                MF_DW_TAP("[%[x]]") MF_DW_TAP("[%[x], %[cs]]")
+                "add %[x2], %[x], %[cs], lsl #1\n\t"
+                MF_DW_TAP("[%[x2]]")
+                "add %[x], %[x], %[rs]\n\t"
+                MF_DW_TAP("[%[x]]") MF_DW_TAP("[%[x], %[cs]]")
+                "add %[x2], %[x], %[cs], lsl #1\n\t"
+                MF_DW_TAP("[%[x2]]")
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),
+                  [x] "+r"(x), [xv] "=&r"(xv), [wv] "=&r"(wv), [xo] "=&r"(xo), [wo] "=&r"(wo),
+                  [x2] "=&r"(x2)
+                : [cs] "r"(col_step), [rs] "r"(row_step)
+                : "memory");
+        a[0] = a0;
+        a[1] = a1;
+        a[2] = a2;
+        a[3] = a3;
+        return;
+    }
     if (k_w == 3) {
         int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
         for (ky = 0; ky < k_h; ++ky, x += row_step) {
@@ -575,8 +608,9 @@ static inline void dw_whole_dsp(const int8_t *x, int32_t row_step, int32_t col_s
     }
 }
 
-/* Largest window (k_h * k_w) whose edge pixels gather their taps into a word buffer. */
-#define MF_DW_MAX_TAPS 64
+/* Largest window (k_h * k_w) whose edge pixels gather their taps into a word buffer (on the
+ * stack: 2 x 64 bytes; larger windows take dw_group_dsp). */
+#define MF_DW_MAX_TAPS 16
 
 /* Per tap of output pixel (iy0, ix0): the byte offset of its input pixel, or -1 for padding. */
 static void dw_tap_offsets(const mf_conv_s8_params *p, int32_t iy0, int32_t ix0, int32_t *off) {

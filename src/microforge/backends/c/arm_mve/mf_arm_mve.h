@@ -13,8 +13,12 @@
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && MF_USE_DSP && !defined(MF_NO_MVE)
 #include <arm_mve.h>
 #define MF_USE_MVE 1
-/* mf_conv_mve.h: mf_conv_s8, mf_depthwise_conv_s8 (in place of the DSP ones) */
-/* mf_fully_connected_mve.h: mf_fully_connected_s8 (in place of the DSP one) */
+/* the functions below replace the DSP variants' (the same MF_VARIANT_* guards of the portable C) */
+/* mf_conv_mve.h */
+#define MF_VARIANT_CONV_S8 1
+#define MF_VARIANT_DEPTHWISE_CONV_S8 1
+/* mf_fully_connected_mve.h */
+#define MF_VARIANT_FULLY_CONNECTED_S8 1
 #else
 #define MF_USE_MVE 0
 #endif
