@@ -135,10 +135,11 @@ def test_kernel_variants_at_the_edges_bit_exact(target, dsp, tmp_path):
 
 
 @pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
-@pytest.mark.parametrize("channels", [24, 72])
+@pytest.mark.parametrize("channels", [3, 5, 12, 24, 68, 72])
 def test_depthwise_in_place_bit_exact(target, channels, tmp_path):
     """A depthwise layer whose output overlaps its input (the kernels then hold each 64-channel
-    block's outputs until the block is read); 72 channels: a whole block and a partial one."""
+    block's outputs until the block is read); 72 channels: a whole block and a partial one;
+    3, 5, 12 and 68: a safe shift that is not a multiple of 8 bytes (used rounded down)."""
     graph = inplace_chain(channels).build()
     compiled = compile_model(graph, tmp_path / "lib", name="chain")
     assert generate(graph, "chain", "test").plan.overlapping()
