@@ -129,9 +129,13 @@ def _emit(ctx: OpContext, params: AnyConvParams, e: EmitContext, weights: np.nda
     w_variants = [] if dsp_layout is None else [("MF_USE_DSP", dsp_layout)]
     if mve_layout is not None:
         w_variants.insert(0, ("MF_USE_MVE", np.ascontiguousarray(mve_layout).reshape(w.shape)))
+    sse2 = fn == "mf_conv_s8" and mve_layout is not None  # the SSE2 matrix product reads Helium's
+    if sse2:
+        w_variants.append(("MF_SIMD_SSE2", np.ascontiguousarray(mve_layout).reshape(w.shape)))
     fields["weights"] = Raw(e.const_by_variants("w", w, w_variants) if w_variants else e.const("w", w))
     bias = _check_int32(ctx, c["_bias"], "bias")
-    b_variants = [(g, v) for g, v in (("MF_USE_MVE", mve_bias), ("MF_USE_DSP", dsp_bias)) if v is not None]
+    b_variants = [(g, v) for g, v in (("MF_USE_MVE", mve_bias), ("MF_USE_DSP", dsp_bias),
+                                      ("MF_SIMD_SSE2", mve_bias if sse2 else None)) if v is not None]
     fields["bias"] = Raw(e.const_by_variants("bias", bias, b_variants) if b_variants
                          else e.const("bias", bias))
     fields["multiplier"] = Raw(e.const("mult", c["_multiplier"]))
