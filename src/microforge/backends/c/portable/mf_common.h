@@ -58,12 +58,18 @@ static inline int32_t mf_mbqm(int32_t x, int32_t multiplier, int shift) {
 static inline int32_t mf_requantize(int32_t x, int32_t multiplier, int32_t left, int32_t right) {
     const int64_t ab = (int64_t)(int32_t)((uint32_t)x << left) * (int64_t)multiplier;
     const int32_t high = (int32_t)((ab + ((int64_t)1 << 30)) >> 31);
+#if defined(__x86_64__) || defined(__aarch64__)
+    /* 64-bit hosts: one 64-bit shift by a variable amount is one instruction */
+    return right == 0 ? high
+                      : (int32_t)(((int64_t)high + ((int64_t)1 << (right - 1)) - (high < 0)) >> right);
+#else
     int32_t q;
     if (right == 0) {
         return high;
     }
     q = (high - (high < 0)) >> (right - 1);
     return (q >> 1) + (q & 1);
+#endif
 }
 
 static inline int32_t mf_clamp(int32_t v, int32_t lo, int32_t hi) {
