@@ -182,3 +182,37 @@ def test_in_place_chain_drifting_down_climbs_from_zero():
     plan = plan_best(bufs)
     verify_plan(plan)
     assert plan.size == 8000 + 4 * 384
+
+
+def test_inplace_shift_is_rounded_down_to_the_alignment():
+    """A kernel's safe shift that is not a multiple of 8 (-108: a 12-channel depthwise row) is used
+    rounded down (-112), so every offset stays 8-byte aligned."""
+    from microforge.ir.builder import GraphBuilder
+
+    b = GraphBuilder()
+    x = b.input("x", (1, 108), np.int8, 0.1, 0)
+    h, y, z = (b.tensor(n, (1, 108), np.int8, 0.1, 0) for n in ("h", "y", "z"))
+    b.op("RELU", [x], [h])
+    b.op("RELU", [h], [y])
+    b.op("RELU", [y], [z])
+    b.output(z)
+    sg = b.build().main
+    layout = layout_memory(sg, [OpMemory(inplace=True, inplace_shift=-108)] * 3)
+    dst = layout.buffers[layout.inplace[1]]
+    assert dst.overlap_shift == -112
+    verify_plan(plan_best(layout.buffers))
+
+
+@pytest.mark.parametrize("channels", [3, 5, 12, 68])
+def test_conv_depthwise_chain_in_place_aligned_and_bit_exact(channels, tmp_path):
+    """conv 1x1 -> depthwise -> depthwise with channel counts whose rows are not multiples of 8
+    bytes: the depthwise layer still runs in place, the plan is aligned, the host C bit-exact."""
+    from microforge.backends.c.compiler import generate
+    from tests.builders.c import check
+    from tests.builders.conv_edges import inplace_chain
+
+    graph = inplace_chain(channels).build()
+    plan = generate(graph, "chain", "test").plan
+    verify_plan(plan)
+    assert plan.overlapping()
+    check(graph, tmp_path / "lib", n=20)

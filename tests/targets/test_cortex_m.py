@@ -1,5 +1,6 @@
 """Cortex-M targets under QEMU: the shared models and single-operator conv / depthwise / fully
-connected, PRELU / RESIZE_NEAREST_NEIGHBOR and int16 SignalRfft cases (DSP and portable kernels)
+connected (DSP, Helium and portable kernels, edge shapes and extreme requantization, in place),
+PRELU / RESIZE_NEAREST_NEIGHBOR and int16 SignalRfft cases (DSP and portable kernels)
 are bit-exact with the Python runtime on cortex-m4 and cortex-m55; the map-file size split adds
 up to the ELF; the instruction estimate is calibrated on a loop of known length on every board;
 the stack high-water mark is measured; a hanging firmware times out and a CPU fault is reported;
@@ -15,13 +16,14 @@ import numpy as np
 import pytest
 
 from microforge.api import Model
-from microforge.backends.c.compiler import compile_model
+from microforge.backends.c.compiler import compile_model, generate
 from microforge.errors import ModelError, ToolError
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder
 from microforge.runtime.reference import Reference, compare_outputs
 from microforge.targets.cortex_m import firmware as cortex_m
 from tests.builders.c import merge
+from tests.builders.conv_edges import edge_cases, inplace_chain
 from tests.builders.ops import SAME, VALID, conv_model, conv_weights
 from tests.builders.prelu_resize import (
     PRELU_CASES,
@@ -114,6 +116,34 @@ def test_conv_depthwise_fc_kernels_bit_exact(target, dsp, tmp_path):
     compiled = compile_model(graph, tmp_path / "lib", name="ops")
     report = cortex_m.evaluate(compiled.directory, "ops", graph, target, n=200, dsp=dsp)
     assert report.check.samples == 200
+    assert report.check.differing_bytes == 0, report.check.first_difference
+
+
+@pytest.mark.parametrize("target,dsp", [("cortex-m4", True), ("cortex-m4", False),
+                                        ("cortex-m55", True), ("cortex-m55", False)])
+def test_kernel_variants_at_the_edges_bit_exact(target, dsp, tmp_path):
+    """The DSP (cortex-m4), Helium (cortex-m55) and portable (--no-dsp) convolution, depthwise and
+    fully connected kernels on odd channel counts, counts that are not multiples of 4 / 8 / 16,
+    stride 2, padding on every side, dilation, 1- and 3-channel first layers and per-channel
+    multipliers near 2^31 with left shifts up to 3 and right shifts down to 30
+    (tests/builders/conv_edges.py)."""
+    graph = edge_cases().build()
+    compiled = compile_model(graph, tmp_path / "lib", name="edges")
+    report = cortex_m.evaluate(compiled.directory, "edges", graph, target, n=100, dsp=dsp)
+    assert report.check.samples == 100
+    assert report.check.differing_bytes == 0, report.check.first_difference
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m55"])
+@pytest.mark.parametrize("channels", [3, 5, 12, 24, 68, 72])
+def test_depthwise_in_place_bit_exact(target, channels, tmp_path):
+    """A depthwise layer whose output overlaps its input (the kernels then hold each 64-channel
+    block's outputs until the block is read); 72 channels: a whole block and a partial one;
+    3, 5, 12 and 68: a safe shift that is not a multiple of 8 bytes (used rounded down)."""
+    graph = inplace_chain(channels).build()
+    compiled = compile_model(graph, tmp_path / "lib", name="chain")
+    assert generate(graph, "chain", "test").plan.overlapping()
+    report = cortex_m.evaluate(compiled.directory, "chain", graph, target, n=50)
     assert report.check.differing_bytes == 0, report.check.first_difference
 
 

@@ -10,7 +10,8 @@ output's start relative to the input's start for which no output write lands on 
 a later step still reads (0 for elementwise operators; negative when the output grows, e.g. a
 pointwise convolution to more channels writes from below the input). Such an output buffer records
 its input buffer and the shift; the placement (``greedy.place``) lets the two overlap only within
-that bound. Each arena buffer lives from the first operator that writes it to the last that reads
+that bound, the shift rounded down to the arena's alignment (a bound of 108 bytes becomes 104).
+Each arena buffer lives from the first operator that writes it to the last that reads
 it; scratch buffers live during one operator.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from microforge.ir import Subgraph
-from microforge.planner.plan import Buffer
+from microforge.planner.plan import ALIGNMENT, Buffer
 
 
 @dataclass
@@ -188,7 +189,9 @@ def layout_memory(sg: Subgraph, ops: list[OpMemory]) -> MemoryLayout:
     for i, rs, rd, shift in candidates:
         src, dst = by_root.get(rs), by_root.get(rd)
         if src is not None and dst is not None:
-            dst.overlap_src, dst.overlap_shift = src.id, shift
+            # offsets are multiples of ALIGNMENT: so is the usable shift (rounded down, which is
+            # always safe: a smaller output-minus-input offset than the kernel's bound)
+            dst.overlap_src, dst.overlap_shift = src.id, shift - shift % ALIGNMENT
             inplace[i] = dst.id
     scratch: dict[int, int] = {}
     for i, mem in enumerate(ops):

@@ -1,4 +1,4 @@
-"""The kernel variants (backends/c/x86_sse2/, arm_dsp/) beside the portable C: every variant file
+"""The kernel variants (backends/c/x86_sse2/, arm_dsp/, arm_mve/) beside the portable C: every variant file
 reaches the generated directory of a shared model that the bit-exactness tests build (host SSE2
 in test_compile, DSP under QEMU in test_cortex_m); each one changes the code of the kernel file it
 belongs to when its target's build is on, and nothing when it is off; the MF_VARIANT_* list of
@@ -27,8 +27,9 @@ VARIANT_MODELS = ["audio_preprocessor_int8", "trained_lstm", "micro_speech_quant
 BUILDS = {
     "x86_sse2": ("mf_x86_sse2.h", "-DMF_NO_SIMD", None, []),
     "arm_dsp": ("mf_arm_dsp.h", "-DMF_NO_DSP", "arm-none-eabi-gcc", list(BOARDS["cortex-m4"].cpu_flags)),
+    "arm_mve": ("mf_arm_mve.h", "-DMF_NO_MVE", "arm-none-eabi-gcc", list(BOARDS["cortex-m55"].cpu_flags)),
 }
-SUFFIX = {"x86_sse2": "_sse2.h", "arm_dsp": "_dsp.h"}
+SUFFIX = {"x86_sse2": "_sse2.h", "arm_dsp": "_dsp.h", "arm_mve": "_mve.h"}
 
 
 def _names(directory: str, ext: str) -> list[str]:

@@ -68,11 +68,20 @@ class EmitContext:
         """``static const`` data laid out one way for the portable kernel and another for a kernel
         variant (``#if guard``, e.g. ``MF_USE_DSP``): the same type and element count, so each
         build holds exactly one of the two in flash."""
-        arr, alt = np.asarray(array), np.asarray(variant)
-        if arr.size != alt.size or arr.dtype != alt.dtype or not arr.size:
-            raise ValueError(f"{hint}: the variant layout must have the same type and size")
+        return self.const_by_variants(hint, array, [(guard, variant)])
+
+    def const_by_variants(self, hint: str, array: np.ndarray, variants: list[tuple[str, np.ndarray]]) -> str:
+        """Like :meth:`const_by_variant` with several variants, the first true guard winning
+        (``#if MF_USE_MVE`` ... ``#elif MF_USE_DSP`` ... ``#else`` portable)."""
+        arr = np.asarray(array)
+        branches = []
+        for guard, variant in variants:
+            alt = np.asarray(variant)
+            if arr.size != alt.size or arr.dtype != alt.dtype or not arr.size:
+                raise ValueError(f"{hint}: the variant layout must have the same type and size")
+            branches.append(f"#{'el' if branches else ''}if {guard}\n    {c_values(alt)}\n")
         symbol = f"{self.prefix}_{hint}"
-        values = f"\n#if {guard}\n    {c_values(alt)}\n#else\n    {c_values(arr)}\n#endif\n"
+        values = "\n" + "".join(branches) + f"#else\n    {c_values(arr)}\n#endif\n"
         self.consts.append(ConstArray(symbol, ctype(arr.dtype), values, arr.size, arr.nbytes))
         return symbol
 

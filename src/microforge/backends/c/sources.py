@@ -21,7 +21,7 @@ from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 
-SOURCE_DIRS = ("portable", "x86_sse2", "arm_dsp")
+SOURCE_DIRS = ("portable", "x86_sse2", "arm_dsp", "arm_mve")
 VARIANT_DIRS = SOURCE_DIRS[1:]
 _INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]+"([^"]+)"', re.MULTILINE)
 

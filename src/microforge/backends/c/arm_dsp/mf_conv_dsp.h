@@ -220,6 +220,7 @@ static void blocks_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *
     }
 }
 
+#if !MF_USE_MVE /* from here on replaced by the Helium kernels of arm_mve/mf_conv_mve.h */
 /* ---- CONV_2D as a matrix product (col != NULL): im2col + 2x2 output-by-channel blocking ----
  * Weights, laid out by the emitter (ops/conv.py dsp_weights) in the order this loop reads them:
  * per pair of output channels, for each whole group of four window positions k = (ky, kx, ic)
@@ -230,39 +231,111 @@ static void blocks_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *
  * four int16 of pixel 0 then four of pixel 1, x + input offset for in-image taps and 0 for
  * padding (which TFLM leaves out of the sum: the same integers). Two pixels share every weight
  * load and two channels every column load: eight SMLADs per group, sums and pointers in registers. */
+/* Window positions k..k+n of one pixel's column from n consecutive input bytes (+ offset): single
+ * positions up to a multiple of four, then four at a time (one word load, two SXTB16 / SADD16,
+ * PKHBT / PKHTB back into the order (x0, x1), (x2, x3)), then single ones. */
+static inline int32_t dsp_col_run(const int8_t *x, int32_t n, int32_t k, int16_t *col,
+                                  int32_t offset, int16x2_t off2) {
+    for (; n > 0 && (k & 3) != 0; --n, ++k) {
+        col[2 * (k & ~3) + (k & 3)] = (int16_t)(*x++ + offset);
+    }
+    for (; n >= 4; n -= 4, k += 4, x += 4) {
+        const uint32_t xv = mf_dsp_load4(x);
+        const uint32_t e = (uint32_t)__sadd16(__sxtb16(xv), off2);
+        const uint32_t o = (uint32_t)__sadd16(mf_dsp_sxtb16_odd(xv), off2);
+        uint32_t lo, hi;
+#if defined(__GNUC__)
+        __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(lo) : "r"(e), "r"(o));
+        __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(hi) : "r"(o), "r"(e));
+#else
+        lo = (e & 0xFFFFu) | (o << 16);
+        hi = (e >> 16) | (o & 0xFFFF0000u);
+#endif
+        memcpy(col + 2 * k, &lo, 4);
+        memcpy(col + 2 * k + 2, &hi, 4);
+    }
+    for (; n > 0; --n, ++k) {
+        col[2 * (k & ~3) + (k & 3)] = (int16_t)(*x++ + offset);
+    }
+    return k;
+}
+
+/* Positions k..k+n as zeros (padding taps, which TFLM leaves out of the sum). */
+static inline int32_t dsp_col_zero(int32_t n, int32_t k, int16_t *col) {
+    for (; n > 0; --n, ++k) {
+        col[2 * (k & ~3) + (k & 3)] = 0;
+    }
+    return k;
+}
+
 static void dsp_column(const mf_conv_s8_params *p, const int8_t *input, int32_t px, int16_t *col) {
+    if (p->pointwise) { /* 1x1, stride 1, no padding: the input pixel itself */
+        (void)dsp_col_run(input + (size_t)px * p->in_c, p->in_c, 0, col, p->input_offset,
+                          dsp_pair(p->input_offset));
+        return;
+    }
+    {
     const int32_t oy = px / p->out_w, ox = px - oy * p->out_w;
     const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
-    const int32_t in_c = p->in_c;
-    const int16x2_t off2 = dsp_pair(p->input_offset);
-    int32_t ky, kx, ic, k = 0;
+    const int32_t in_c = p->in_c, offset = p->input_offset, row = p->k_w * in_c;
+    const int16x2_t off2 = dsp_pair(offset);
+    const int whole_row = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
+    int32_t ky, kx, k = 0;
     for (ky = 0; ky < p->k_h; ++ky) {
         const int32_t iy = iy0 + ky * p->dil_h;
-        for (kx = 0; kx < p->k_w; ++kx) {
-            const int32_t ix = ix0 + kx * p->dil_w;
-            const int8_t *x = input + ((size_t)iy * p->in_w + ix) * in_c;
-            const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-            if (inside && (in_c & 3) == 0) {
-                for (ic = 0; ic < in_c; ic += 4, k += 4) { /* (x0, x2), (x1, x3) -> (x0, x1), (x2, x3) */
-                    const uint32_t xv = mf_dsp_load4(x + ic);
-                    const uint32_t e = (uint32_t)__sadd16(__sxtb16(xv), off2);
-                    const uint32_t o = (uint32_t)__sadd16(mf_dsp_sxtb16_odd(xv), off2);
-                    const uint32_t lo = (e & 0xFFFFu) | (o << 16), hi = (e >> 16) | (o & 0xFFFF0000u);
-                    memcpy(col + 2 * k, &lo, 4);
-                    memcpy(col + 2 * k + 2, &hi, 4);
-                }
-            } else {
-                for (ic = 0; ic < in_c; ++ic, ++k) {
-                    col[2 * (k & ~3) + (k & 3)] = inside ? (int16_t)(x[ic] + p->input_offset) : 0;
-                }
+        if (iy < 0 || iy >= p->in_h) {
+            k = dsp_col_zero(row, k, col);
+        } else if (whole_row) { /* the window's row is one run of input bytes */
+            k = dsp_col_run(input + ((size_t)iy * p->in_w + ix0) * in_c, row, k, col, offset, off2);
+        } else {
+            for (kx = 0; kx < p->k_w; ++kx) {
+                const int32_t ix = ix0 + kx * p->dil_w;
+                k = ix < 0 || ix >= p->in_w
+                        ? dsp_col_zero(in_c, k, col)
+                        : dsp_col_run(input + ((size_t)iy * p->in_w + ix) * in_c, in_c, k, col, offset,
+                                      off2);
             }
         }
+    }
     }
 }
 
 static inline int8_t dsp_out(const mf_conv_s8_params *p, int32_t acc, int32_t c) {
     const int32_t v = mf_requantize(acc, p->multiplier[c], p->left_shift[c], p->right_shift[c]);
     return (int8_t)mf_clamp(v + p->output_offset, p->act_min, p->act_max);
+}
+
+/* The output stage with its per-layer values held in registers (copied once: stores through
+ * int8_t pointers would otherwise make the compiler reload them from the struct after each). */
+typedef struct {
+    const int32_t *mult, *left, *right;
+    int32_t offset, lo, hi;
+} dsp_stage;
+
+static inline dsp_stage dsp_stage_of(const mf_conv_s8_params *p) {
+    dsp_stage q;
+    q.mult = p->multiplier;
+    q.left = p->left_shift;
+    q.right = p->right_shift;
+    q.offset = p->output_offset;
+    q.lo = p->act_min;
+    q.hi = p->act_max;
+    return q;
+}
+
+static inline int32_t dsp_rq(const dsp_stage *q, int32_t acc, int32_t c) {
+    return mf_clamp(mf_requantize(acc, q->mult[c], q->left[c], q->right[c]) + q->offset, q->lo, q->hi);
+}
+
+/* Channels c..c+3 of one pixel from four sums in registers: all four computed, then stored. */
+static inline void dsp_store4(const dsp_stage *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                              int32_t c, int8_t *out) {
+    const int32_t v0 = dsp_rq(q, a0, c), v1 = dsp_rq(q, a1, c + 1);
+    const int32_t v2 = dsp_rq(q, a2, c + 2), v3 = dsp_rq(q, a3, c + 3);
+    out[0] = (int8_t)v0;
+    out[1] = (int8_t)v1;
+    out[2] = (int8_t)v2;
+    out[3] = (int8_t)v3;
 }
 
 /* acc[0..4) = (pixel 0, channel 0), (pixel 1, channel 0), (pixel 0, channel 1), (pixel 1, channel 1)
@@ -358,6 +431,7 @@ static void dsp_matmul_2x2(const mf_conv_s8_params *p, int32_t k, const int16_t 
                            int8_t *out1) {
     const int32_t groups = k >> 2, tail = k & 3;
     const int8_t *w = p->weights;
+    const dsp_stage q = dsp_stage_of(p);
     int32_t oc;
     for (oc = 0; oc < p->out_c; oc += 2) {
         const int single = oc + 1 == p->out_c;
@@ -366,15 +440,21 @@ static void dsp_matmul_2x2(const mf_conv_s8_params *p, int32_t k, const int16_t 
         acc[2] = acc[3] = single ? 0 : p->bias[oc + 1];
         dsp_dot_2x2(w, col, groups, tail, single, acc);
         w += single ? k : 2 * k;
-        out0[oc] = dsp_out(p, acc[0], oc);
+        if (!single && out1 != NULL) { /* all four computed before any store */
+            const int32_t v00 = dsp_rq(&q, acc[0], oc), v10 = dsp_rq(&q, acc[1], oc);
+            const int32_t v01 = dsp_rq(&q, acc[2], oc + 1), v11 = dsp_rq(&q, acc[3], oc + 1);
+            out0[oc] = (int8_t)v00;
+            out0[oc + 1] = (int8_t)v01;
+            out1[oc] = (int8_t)v10;
+            out1[oc + 1] = (int8_t)v11;
+            continue;
+        }
+        out0[oc] = (int8_t)dsp_rq(&q, acc[0], oc);
         if (out1 != NULL) {
-            out1[oc] = dsp_out(p, acc[1], oc);
+            out1[oc] = (int8_t)dsp_rq(&q, acc[1], oc);
         }
         if (!single) {
-            out0[oc + 1] = dsp_out(p, acc[2], oc + 1);
-            if (out1 != NULL) {
-                out1[oc + 1] = dsp_out(p, acc[3], oc + 1);
-            }
+            out0[oc + 1] = (int8_t)dsp_rq(&q, acc[2], oc + 1);
         }
     }
 }
@@ -405,9 +485,257 @@ void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output,
     }
 }
 
-void mf_depthwise_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
-    blocks_dsp(p, input, output, 1);
+/* ---- DEPTHWISE_CONV_2D, depth multiplier 1: four channels per pass, sums in registers ----
+ * The emitter (ops/conv.py dsp_depthwise) lays the weights out per group of four channels, tap
+ * after tap (4 bytes per tap, so one LDR and two SXTB16 give the even and odd channel pairs),
+ * then the last (in_c mod 4) channels tap after tap; and folds the input offset into the bias:
+ * bias + offset * (sum of the channel's weights over every tap). The sum over the window is then
+ * x * w over the in-image taps plus zero_point * w over the padding taps, since
+ * (zero_point + offset) * w = 0: the same integers as TFLM's sum of (x + offset) * w over the
+ * in-image taps. Whole windows (most pixels) take the loop without per-tap tests. */
+/* a[0..4) += x * w over n taps of four channels: x advances x_step bytes per tap (0 for the
+ * zero-point word of padding taps), w four bytes. */
+static inline void dw_taps_dsp(const int8_t *x, int32_t x_step, const int8_t *w, int32_t n,
+                               int32_t *a) {
+    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    const int8_t *const end = w + 4 * n;
+    while (w != end) {
+#if defined(__GNUC__)
+        uint32_t xv, wv, xo, wo; /* one tap in 11 instructions, the sums kept in registers */
+        __asm__("ldr %[xv], [%[x]]\n\t"
+                "ldr %[wv], [%[w]], #4\n\t"
+                "add %[x], %[x], %[xs]\n\t"
+                "sxtb16 %[xo], %[xv], ror #8\n\t"
+                "sxtb16 %[wo], %[wv], ror #8\n\t"
+                "sxtb16 %[xv], %[xv]\n\t"
+                "sxtb16 %[wv], %[wv]\n\t"
+                "smlabb %[a0], %[xv], %[wv], %[a0]\n\t"
+                "smlatt %[a2], %[xv], %[wv], %[a2]\n\t"
+                "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"
+                "smlatt %[a3], %[xo], %[wo], %[a3]"
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x),
+                  [w] "+r"(w), [xv] "=&r"(xv), [wv] "=&r"(wv), [xo] "=&r"(xo), [wo] "=&r"(wo)
+                : [xs] "r"(x_step)
+                : "memory");
+#else
+        const uint32_t xv = mf_dsp_load4(x), wv = mf_dsp_load4(w);
+        const int16x2_t xe = __sxtb16(xv), we = __sxtb16(wv);
+        const int16x2_t xo = mf_dsp_sxtb16_odd(xv), wo = mf_dsp_sxtb16_odd(wv);
+        a0 = __smlabb(xe, we, a0);
+        a2 = __smlatt(xe, we, a2);
+        a1 = __smlabb(xo, wo, a1);
+        a3 = __smlatt(xo, wo, a3);
+        x += x_step;
+        w += 4;
+#endif
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
 }
+
+#if defined(__GNUC__)
+/* One tap of four channels: x at [xp, #off] or [xp, off register], w at [w], w += 4. */
+#define MF_DW_TAP(XADDR)                                                                          \
+    "ldr %[xv], " XADDR "\n\t"                                                                    \
+    "ldr %[wv], [%[w]], #4\n\t"                                                                   \
+    "sxtb16 %[xo], %[xv], ror #8\n\t"                                                             \
+    "sxtb16 %[wo], %[wv], ror #8\n\t"                                                             \
+    "sxtb16 %[xv], %[xv]\n\t"                                                                     \
+    "sxtb16 %[wv], %[wv]\n\t"                                                                     \
+    "smlabb %[a0], %[xv], %[wv], %[a0]\n\t"                                                       \
+    "smlatt %[a2], %[xv], %[wv], %[a2]\n\t"                                                       \
+    "smlabb %[a1], %[xo], %[wo], %[a1]\n\t"                                                       \
+    "smlatt %[a3], %[xo], %[wo], %[a3]\n\t"
+#endif
+
+/* A whole window (every tap in the image) of four channels: rows of three taps in 31
+ * instructions of inline asm, other widths through dw_taps_dsp. */
+static inline void dw_whole_dsp(const int8_t *x, int32_t row_step, int32_t col_step,
+                                const int8_t *w, int32_t k_h, int32_t k_w, int32_t *a) {
+    int32_t ky;
+#if defined(__GNUC__)
+    if (k_w == 3 && k_h == 3) { /* the whole 3x3 window in one block of 94 instructions */
+        int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+        uint32_t xv, wv, xo, wo;
+        const int8_t *x2;
+        __asm__(MF_DW_TAP("[%[x]]") MF_DW_TAP("[%[x], %[cs]]")
+                "add %[x2], %[x], %[cs], lsl #1\n\t"
+                MF_DW_TAP("[%[x2]]")
+                "add %[x], %[x], %[rs]\n\t"
+                MF_DW_TAP("[%[x]]") MF_DW_TAP("[%[x], %[cs]]")
+                "add %[x2], %[x], %[cs], lsl #1\n\t"
+                MF_DW_TAP("[%[x2]]")
+                "add %[x], %[x], %[rs]\n\t"
+                MF_DW_TAP("[%[x]]") MF_DW_TAP("[%[x], %[cs]]")
+                "add %[x2], %[x], %[cs], lsl #1\n\t"
+                MF_DW_TAP("[%[x2]]")
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),
+                  [x] "+r"(x), [xv] "=&r"(xv), [wv] "=&r"(wv), [xo] "=&r"(xo), [wo] "=&r"(wo),
+                  [x2] "=&r"(x2)
+                : [cs] "r"(col_step), [rs] "r"(row_step)
+                : "memory");
+        a[0] = a0;
+        a[1] = a1;
+        a[2] = a2;
+        a[3] = a3;
+        return;
+    }
+    if (k_w == 3) {
+        int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+        for (ky = 0; ky < k_h; ++ky, x += row_step) {
+            uint32_t xv, wv, xo, wo;
+            const int8_t *x2;
+            __asm__(MF_DW_TAP("[%[x]]") MF_DW_TAP("[%[x], %[cs]]")
+                    "add %[x2], %[x], %[cs], lsl #1\n\t"
+                    MF_DW_TAP("[%[x2]]")
+                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),
+                      [xv] "=&r"(xv), [wv] "=&r"(wv), [xo] "=&r"(xo), [wo] "=&r"(wo),
+                      [x2] "=&r"(x2)
+                    : [x] "r"(x), [cs] "r"(col_step)
+                    : "memory");
+        }
+        a[0] = a0;
+        a[1] = a1;
+        a[2] = a2;
+        a[3] = a3;
+        return;
+    }
+#endif
+    for (ky = 0; ky < k_h; ++ky, x += row_step, w += 4 * k_w) {
+        dw_taps_dsp(x, col_step, w, k_w, a);
+    }
+}
+
+/* Largest window (k_h * k_w) whose edge pixels gather their taps into a word buffer (on the
+ * stack: 2 x 64 bytes; larger windows take dw_group_dsp). */
+#define MF_DW_MAX_TAPS 16
+
+/* Per tap of output pixel (iy0, ix0): the byte offset of its input pixel, or -1 for padding. */
+static void dw_tap_offsets(const mf_conv_s8_params *p, int32_t iy0, int32_t ix0, int32_t *off) {
+    int32_t ky, kx;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        for (kx = 0; kx < p->k_w; ++kx) {
+            const int32_t ix = ix0 + kx * p->dil_w;
+            *off++ = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w ? (iy * p->in_w + ix) * p->in_c
+                                                                        : -1;
+        }
+    }
+}
+
+/* A window that leaves the image, channels c..c+3: its taps' input words gathered (the zero-point
+ * word for padding taps), then one pass of dw_taps_dsp over them. */
+static void dw_edge_dsp(const int8_t *input, const int32_t *off, int32_t taps, int32_t c,
+                        const int8_t *w, uint32_t zp4, int32_t *a) {
+    uint32_t win[MF_DW_MAX_TAPS];
+    int32_t t;
+    for (t = 0; t < taps; ++t) {
+        win[t] = off[t] >= 0 ? mf_dsp_load4(input + off[t] + c) : zp4;
+    }
+    dw_taps_dsp((const int8_t *)win, 4, w, taps, a);
+}
+
+/* The same for windows of more than MF_DW_MAX_TAPS taps: whole rows of in-image taps from the
+ * input, padding taps from the zero-point word. */
+static void dw_group_dsp(const mf_conv_s8_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
+                         dsp_taps t, int32_t c, const int8_t *w, const uint32_t *zp4, int32_t *a) {
+    const int32_t col_step = p->dil_w * p->in_c;
+    const int8_t *const zp = (const int8_t *)zp4;
+    int32_t ky;
+    for (ky = 0; ky < p->k_h; ++ky, w += 4 * p->k_w) {
+        if (ky < t.ky0 || ky >= t.ky1 || t.kx0 == t.kx1) {
+            dw_taps_dsp(zp, 0, w, p->k_w, a);
+            continue;
+        }
+        dw_taps_dsp(zp, 0, w, t.kx0, a);
+        dw_taps_dsp(input + ((size_t)(iy0 + ky * p->dil_h) * p->in_w + ix0 + t.kx0 * p->dil_w) * p->in_c
+                    + c, col_step, w + 4 * t.kx0, t.kx1 - t.kx0, a);
+        dw_taps_dsp(zp, 0, w + 4 * t.kx1, p->k_w - t.kx1, a);
+    }
+}
+
+/* One of the last (in_c mod 4) channels, its weights tap after tap. */
+static int32_t dw_tail_dsp(const mf_conv_s8_params *p, const int8_t *input, int32_t iy0, int32_t ix0,
+                           int32_t c, const int8_t *w, int32_t acc) {
+    const int32_t zp = -p->input_offset;
+    int32_t ky, kx;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        for (kx = 0; kx < p->k_w; ++kx, ++w) {
+            const int32_t ix = ix0 + kx * p->dil_w;
+            const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+            acc += (inside ? (int32_t)input[((size_t)iy * p->in_w + ix) * p->in_c + c] : zp) * w[0];
+        }
+    }
+    return acc;
+}
+
+static void dw_m1_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
+    const dsp_stage q = dsp_stage_of(p);
+    const int32_t ch = p->in_c, taps = p->k_h * p->k_w, n4 = ch & ~3;
+    const int32_t row_step = p->dil_h * p->in_w * ch, col_step = p->dil_w * ch;
+    const uint32_t zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
+    const int hold = mf_conv_overlap(input, (size_t)p->in_h * p->in_w * ch, output,
+                                     (size_t)p->out_h * p->out_w * ch);
+    int32_t oy, ox, c;
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;
+        const int rows_in = iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h;
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const int32_t ix0 = ox * p->stride_w - p->pad_left;
+            const int whole = rows_in && ix0 >= 0 && ix0 + (p->k_w - 1) * p->dil_w < p->in_w;
+            int8_t *out = output + ((size_t)oy * p->out_w + ox) * ch;
+            const int8_t *w = p->weights;
+            const int gather = !whole && taps <= MF_DW_MAX_TAPS;
+            int32_t off[MF_DW_MAX_TAPS];
+            dsp_taps t = {0, 0, 0, 0};
+            if (gather) {
+                dw_tap_offsets(p, iy0, ix0, off);
+            } else if (!whole) {
+                t = tap_range(p, iy0, ix0);
+            }
+            int8_t blk[MF_CONV_BLOCK]; /* a block's outputs, stored once it is all read */
+            for (c = 0; c < n4; c += 4, w += 4 * taps) {
+                int32_t a[4];
+                memcpy(a, p->bias + c, sizeof a);
+                if (whole) {
+                    dw_whole_dsp(input + ((size_t)iy0 * p->in_w + ix0) * ch + c, row_step, col_step,
+                                 w, p->k_h, p->k_w, a);
+                } else if (gather) {
+                    dw_edge_dsp(input, off, taps, c, w, zp4, a);
+                } else {
+                    dw_group_dsp(p, input, iy0, ix0, t, c, w, &zp4, a);
+                }
+                if (!hold) {
+                    dsp_store4(&q, a[0], a[1], a[2], a[3], c, out + c);
+                    continue;
+                }
+                dsp_store4(&q, a[0], a[1], a[2], a[3], c, blk + (c & (MF_CONV_BLOCK - 1)));
+                if (((c + 4) & (MF_CONV_BLOCK - 1)) == 0) {
+                    memcpy(out + c + 4 - MF_CONV_BLOCK, blk, MF_CONV_BLOCK);
+                }
+            }
+            for (; c < ch; ++c, w += taps) {
+                const int8_t v = dsp_out(p, dw_tail_dsp(p, input, iy0, ix0, c, w, p->bias[c]), c);
+                *(hold ? blk + (c & (MF_CONV_BLOCK - 1)) : out + c) = v;
+            }
+            if (hold && (ch & (MF_CONV_BLOCK - 1))) {
+                memcpy(out + (ch & ~(MF_CONV_BLOCK - 1)), blk, (size_t)(ch & (MF_CONV_BLOCK - 1)));
+            }
+        }
+    }
+}
+
+void mf_depthwise_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
+    if (p->depth_multiplier == 1) {
+        dw_m1_dsp(p, input, output);
+    } else {
+        blocks_dsp(p, input, output, 1);
+    }
+}
+#endif
 #endif
 
 #endif

@@ -8,7 +8,7 @@
 #include "mf_dot_dsp.h"
 #include "mf_fully_connected.h"
 
-#if MF_USE_DSP
+#if MF_USE_DSP && !MF_USE_MVE /* on Helium cores arm_mve/mf_fully_connected_mve.h */
 
 void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t *output,
                            int16_t *row) {

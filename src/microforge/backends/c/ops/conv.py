@@ -93,16 +93,51 @@ def dsp_weights(ohwi: np.ndarray) -> np.ndarray:
     return np.concatenate(parts).astype(rows.dtype)
 
 
+def dsp_depthwise(taps_c: np.ndarray, bias: np.ndarray, input_offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and bias of a depth-multiplier-1 DEPTHWISE_CONV_2D as the DSP kernel reads them
+    (``dw_m1_dsp``, mf_conv_dsp.h): per group of four channels, tap after tap, four bytes each; then
+    each of the last (channels mod 4) channels tap after tap (a permutation: no flash growth). The
+    bias absorbs the input offset over every tap, wrapping like the kernel's int32 sums:
+    bias + offset * sum(w), so that padding taps read the zero point."""
+    w = np.ascontiguousarray(taps_c).reshape(-1, taps_c.shape[-1])  # [taps][C]
+    c4 = w.shape[1] // 4 * 4
+    groups = w[:, :c4].reshape(w.shape[0], -1, 4).transpose(1, 0, 2).reshape(-1)
+    layout = np.concatenate([groups, w[:, c4:].T.reshape(-1)]).astype(w.dtype)
+    return layout, folded_bias(bias, w.T, input_offset)
+
+
+def folded_bias(bias: np.ndarray, rows: np.ndarray, input_offset: int) -> np.ndarray:
+    """bias + input_offset * (sum of each output channel's weight row), wrapped to int32 like
+    the kernels' int32 sums: the bias of kernels that add x * w over every tap of a window
+    whose padding taps hold the zero point (their (zero_point + offset) * w is 0)."""
+    return _wrap_int32(bias.astype(np.int64) + input_offset * rows.astype(np.int64).sum(axis=1))
+
+
+def _wrap_int32(values: np.ndarray) -> np.ndarray:
+    return ((values.astype(np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+
+
 def _emit(ctx: OpContext, params: AnyConvParams, e: EmitContext, weights: np.ndarray, depth_multiplier: int,
-          fn: str, pointwise: bool = False, dsp_layout: np.ndarray | None = None) -> None:
+          fn: str, pointwise: bool = False, dsp_layout: np.ndarray | None = None,
+          dsp_bias: np.ndarray | None = None, mve_layout: np.ndarray | None = None,
+          mve_bias: np.ndarray | None = None) -> None:
     c = _common(ctx, params)
     fields = {k: v for k, v in c.items() if not k.startswith("_")}
     fields["depth_multiplier"] = depth_multiplier
     fields["pointwise"] = int(pointwise)
     w = np.ascontiguousarray(weights)
-    fields["weights"] = Raw(e.const("w", w) if dsp_layout is None else
-                            e.const_by_variant("w", w, "MF_USE_DSP", dsp_layout))
-    fields["bias"] = Raw(e.const("bias", _check_int32(ctx, c["_bias"], "bias")))
+    w_variants = [] if dsp_layout is None else [("MF_USE_DSP", dsp_layout)]
+    if mve_layout is not None:
+        w_variants.insert(0, ("MF_USE_MVE", np.ascontiguousarray(mve_layout).reshape(w.shape)))
+    sse2 = fn == "mf_conv_s8" and mve_layout is not None  # the SSE2 matrix product reads Helium's
+    if sse2:
+        w_variants.append(("MF_SIMD_SSE2", np.ascontiguousarray(mve_layout).reshape(w.shape)))
+    fields["weights"] = Raw(e.const_by_variants("w", w, w_variants) if w_variants else e.const("w", w))
+    bias = _check_int32(ctx, c["_bias"], "bias")
+    b_variants = [(g, v) for g, v in (("MF_USE_MVE", mve_bias), ("MF_USE_DSP", dsp_bias),
+                                      ("MF_SIMD_SSE2", mve_bias if sse2 else None)) if v is not None]
+    fields["bias"] = Raw(e.const_by_variants("bias", bias, b_variants) if b_variants
+                         else e.const("bias", bias))
     fields["multiplier"] = Raw(e.const("mult", c["_multiplier"]))
     fields["left_shift"] = Raw(e.const("lshift", c["_left"]))
     fields["right_shift"] = Raw(e.const("rshift", c["_right"]))
@@ -161,11 +196,20 @@ class Conv2DEmitter(OpEmitter):
         w = ctx.input(1)
         if w.shape[3] != ctx.input(0).shape[3]:
             raise ctx.unsupported("grouped convolution has no C kernel yet")
-        dsp = dsp_weights(w.data) if _matmul(ctx) else None
+        matmul = _matmul(ctx)
+        dsp = dsp_weights(w.data) if matmul else None
+        # Helium: OHWI rows and the input offset folded into the bias (mf_conv_mve.h)
+        mve = w.data.reshape(w.shape[0], -1) if matmul else None
+        mve_bias = None
+        if matmul:
+            c = _common(ctx, params)
+            mve_bias = folded_bias(_check_int32(ctx, c["_bias"], "bias"), mve, c["input_offset"])
         if _pointwise(ctx, params):
-            _emit(ctx, params, e, w.data.reshape(w.shape[0], w.shape[3]), 1, "mf_conv_s8", True, dsp)
+            _emit(ctx, params, e, w.data.reshape(w.shape[0], w.shape[3]), 1, "mf_conv_s8", True, dsp,
+                  mve_layout=mve, mve_bias=mve_bias)
         else:  # [kh][kw][ic][oc]
-            _emit(ctx, params, e, w.data.transpose(1, 2, 3, 0), 1, "mf_conv_s8", dsp_layout=dsp)
+            _emit(ctx, params, e, w.data.transpose(1, 2, 3, 0), 1, "mf_conv_s8", dsp_layout=dsp,
+                  mve_layout=mve, mve_bias=mve_bias)
 
 
 @c_emitter("DEPTHWISE_CONV_2D")
@@ -180,4 +224,12 @@ class DepthwiseConv2DEmitter(OpEmitter):
         _int8_only(ctx, params)
         w = ctx.input(1)
         m = ctx.output().shape[3] // ctx.input(0).shape[3]
-        _emit(ctx, params, e, w.data.reshape(w.shape[1], w.shape[2], -1), m, "mf_depthwise_conv_s8")
+        taps_c = w.data.reshape(w.shape[1], w.shape[2], -1)
+        if m != 1:
+            _emit(ctx, params, e, taps_c, m, "mf_depthwise_conv_s8")
+            return
+        c = _common(ctx, params)
+        layout, bias = dsp_depthwise(taps_c, _check_int32(ctx, c["_bias"], "bias"), c["input_offset"])
+        # Helium reads the portable layout; the DSP and Helium kernels both take the folded bias
+        _emit(ctx, params, e, taps_c, m, "mf_depthwise_conv_s8", dsp_layout=layout, dsp_bias=bias,
+              mve_layout=taps_c)

@@ -14,6 +14,7 @@
  * (MF_VARIANT_*): bit-exact twins of the portable C, which the tests build both ways. */
 #include "mf_x86_sse2.h"
 #include "mf_arm_dsp.h"
+#include "mf_arm_mve.h"
 
 #define MF_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MF_MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -50,15 +51,25 @@ static inline int32_t mf_mbqm(int32_t x, int32_t multiplier, int shift) {
 /* MultiplyByQuantizedMultiplier for a non-negative multiplier with the shift split into
  * left = max(shift, 0) and right = max(-shift, 0) (precomputed): the same value as mf_mbqm.
  * With the multiplier non-negative, SaturatingRoundingDoublingHighMul cannot saturate and equals
- * (a * m + 2^30) >> 31 with an arithmetic shift; RoundingDivideByPOT(x, r) equals
- * (x + 2^(r-1) - (x < 0)) >> r. */
+ * h = (a * m + 2^30) >> 31 with an arithmetic shift (one SMLAL on Arm), and h > INT32_MIN.
+ * RoundingDivideByPOT(h, r) (halves away from zero) equals floor((q + 1) / 2) =
+ * (q >> 1) + (q & 1) with q = (h - (h < 0)) >> (r - 1): 32-bit operations only (no 64-bit shift
+ * by a variable amount, which costs ~20 instructions on a Cortex-M), no overflow. */
 static inline int32_t mf_requantize(int32_t x, int32_t multiplier, int32_t left, int32_t right) {
     const int64_t ab = (int64_t)(int32_t)((uint32_t)x << left) * (int64_t)multiplier;
-    const int64_t high = (ab + ((int64_t)1 << 30)) >> 31;
+    const int32_t high = (int32_t)((ab + ((int64_t)1 << 30)) >> 31);
+#if defined(__x86_64__) || defined(__aarch64__)
+    /* 64-bit hosts: one 64-bit shift by a variable amount is one instruction */
+    return right == 0 ? high
+                      : (int32_t)(((int64_t)high + ((int64_t)1 << (right - 1)) - (high < 0)) >> right);
+#else
+    int32_t q;
     if (right == 0) {
-        return (int32_t)high;
+        return high;
     }
-    return (int32_t)((high + ((int64_t)1 << (right - 1)) - (high < 0 ? 1 : 0)) >> right);
+    q = (high - (high < 0)) >> (right - 1);
+    return (q >> 1) + (q & 1);
+#endif
 }
 
 static inline int32_t mf_clamp(int32_t v, int32_t lo, int32_t hi) {

@@ -11,7 +11,7 @@ static void store_block(const mf_conv_s8_params *p, const int32_t *acc, int32_t 
     }
 }
 
-#ifndef MF_VARIANT_CONV_S8
+#if !defined(MF_VARIANT_CONV_S8) || defined(MF_CONV_PORTABLE_FALLBACK)
 static void conv_pointwise_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
     int16_t row[MF_CONV_MAX_POINTWISE_IN_C];
     const int32_t pixels = p->out_h * p->out_w;
@@ -35,10 +35,11 @@ static void conv_pointwise_s8(const mf_conv_s8_params *p, const int8_t *input, i
     }
 }
 
-void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output, int16_t *col) {
+/* The portable loops (a variant whose weights are in its own layout only when given the scratch
+ * falls back to them: MF_CONV_PORTABLE_FALLBACK). */
+static void conv_portable_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
     int32_t oy, ox, ky, kx, ic, c0, c;
     int32_t acc[MF_CONV_BLOCK];
-    (void)col;
     if (p->pointwise) {
         conv_pointwise_s8(p, input, output);
         return;
@@ -81,11 +82,17 @@ void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output,
         }
     }
 }
-
 #endif
 
-#ifndef MF_VARIANT_DEPTHWISE_CONV_S8
-void mf_depthwise_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
+#ifndef MF_VARIANT_CONV_S8
+void mf_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output, int16_t *col) {
+    (void)col;
+    conv_portable_s8(p, input, output);
+}
+#endif
+
+#if !defined(MF_VARIANT_DEPTHWISE_CONV_S8) || defined(MF_CONV_PORTABLE_FALLBACK)
+static void depthwise_portable_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
     int32_t oy, ox, ky, kx, c0, c;
     int32_t acc[MF_CONV_BLOCK];
     const int32_t m = p->depth_multiplier;
@@ -138,5 +145,15 @@ void mf_depthwise_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_
 }
 #endif
 
+#ifndef MF_VARIANT_DEPTHWISE_CONV_S8
+void mf_depthwise_conv_s8(const mf_conv_s8_params *p, const int8_t *input, int8_t *output) {
+    depthwise_portable_s8(p, input, output);
+}
+#endif
+
+/* The SSE2 versions of the kernels left out above (MF_VARIANT_*), on x86 hosts. */
+#include "mf_conv_sse2.h"
 /* The Arm DSP versions of the kernels left out above (MF_VARIANT_*), on cores that have it. */
 #include "mf_conv_dsp.h"
+/* The Helium (MVE) versions, on cores that have it (they replace the DSP ones). */
+#include "mf_conv_mve.h"

@@ -24,6 +24,14 @@
 #define MF_CONV_MAX_COL 2048
 #define MF_CONV_COL_BYTES(k) (16 * (((k) + 3) / 4))
 
+/* Whether output and input share bytes (an in-place plan): the DSP / Helium depthwise kernels then
+ * hold each block's outputs until the block is read, as the portable loops do. */
+static inline int mf_conv_overlap(const int8_t *input, size_t in_bytes, const int8_t *output,
+                                  size_t out_bytes) {
+    const uintptr_t i = (uintptr_t)input, o = (uintptr_t)output;
+    return o < i + in_bytes && i < o + out_bytes;
+}
+
 typedef struct {
     int32_t in_h, in_w, in_c;
     int32_t out_h, out_w, out_c;

@@ -1,6 +1,6 @@
 #include "mf_fully_connected.h"
 
-static int8_t fc_requantize(const mf_fc_s8_params *p, int32_t acc, int32_t o) {
+static inline int8_t fc_requantize(const mf_fc_s8_params *p, int32_t acc, int32_t o) {
     const int32_t c = o & p->channel_mask;
     const int32_t v = mf_requantize(mf_wrap_add(acc, p->constant[o]), p->multiplier[c],
                                     p->left_shift[c], p->right_shift[c]);
@@ -162,4 +162,5 @@ void mf_fully_connected_f32(const mf_fc_f32_params *p, const float *input, float
 
 /* The variant versions of the kernels left out above (MF_VARIANT_*): Arm DSP, x86 SSE2. */
 #include "mf_fully_connected_dsp.h"
+#include "mf_fully_connected_mve.h"
 #include "mf_fully_connected_sse2.h"

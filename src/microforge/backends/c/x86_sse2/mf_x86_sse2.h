@@ -15,6 +15,11 @@
 /* mf_activations_sse2.h */
 #define MF_VARIANT_LOGISTIC_F32 1
 #define MF_VARIANT_TANH_F32 1
+/* mf_conv_sse2.h (CONV_2D without the scratch and depthwise with a depth multiplier other than 1
+ * call the portable loops) */
+#define MF_VARIANT_CONV_S8 1
+#define MF_VARIANT_DEPTHWISE_CONV_S8 1
+#define MF_CONV_PORTABLE_FALLBACK 1
 /* mf_fully_connected_sse2.h */
 #define MF_VARIANT_MATVEC_F32 1
 /* mf_lstm_sse2.h */
