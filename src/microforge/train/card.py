@@ -32,7 +32,8 @@ def write_card(path: Path, card: dict) -> None:
         "",
         "| model | accuracy |",
         "|---|---:|",
-        f"| int8 (model_int8.tflite, microforge runtime, bit-exact with TFLM) | {test['int8']['accuracy']:.2%} |",
+        "| int8 (model_int8.tflite, microforge runtime, bit-exact with TFLM) | "
+        f"{test['int8']['accuracy']:.2%} |",
         f"| float (model_float.tflite, microforge runtime) | {test['float']['accuracy']:.2%} |",
         f"| Keras | {test['keras']['accuracy']:.2%} |",
         "",

@@ -19,7 +19,7 @@ from microforge.apps.audio import FeatureExtractor
 from microforge.compiler import compile as compile_model
 from microforge.errors import InputError, ModelError
 from microforge.train.card import write_card
-from microforge.train.dataset import features, load_clips, split
+from microforge.train.dataset import class_folders, features, load_clips, split
 from microforge.train.evaluate import (
     FLOAT_MODEL,
     INT8_MODEL,
@@ -37,14 +37,17 @@ def _quiet(_: str) -> None:
     pass
 
 
+SCALE = 128.0  # the model sees int8 feature / 128; its int8 input: scale 1/128, zero point 0
+
+
 def calibration_set(x_train: np.ndarray, count: int, seed: int) -> np.ndarray:
-    """``count`` training feature windows, plus one window spanning -128..127 so the int8 input
-    keeps scale 1 and zero point 0: the classifier then takes the front end's int8 features as
+    """``count`` training inputs, plus one spanning -128/128..127/128 so the int8 input gets
+    scale 1/128 and zero point 0: the classifier then takes the front end's int8 features as
     they are (micro_speech's contract; the C app copies them unchanged)."""
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(x_train), size=min(count, len(x_train)), replace=False)
-    span = np.full(x_train.shape[1:], -128.0, np.float32)
-    span.reshape(-1)[::2] = 127.0
+    span = np.full(x_train.shape[1:], -1.0, np.float32)
+    span.reshape(-1)[::2] = 127.0 / SCALE
     return np.concatenate([x_train[pick].astype(np.float32), span[None]])[..., None]
 
 
@@ -65,10 +68,12 @@ def train(data: str | os.PathLike, out_dir: str | os.PathLike, preprocessor: str
     markdown to ``out_dir`` beside the models, labels.txt and a copy of the preprocessor)."""
     from microforge.train.model import fit, keras
 
-    keras()  # the missing extra is reported before any work
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not force:
         raise InputError(f"{out}: exists and is not empty (use --force to overwrite)")
+    class_folders(data)
+    FeatureExtractor(preprocessor)
+    keras()  # the missing extra is reported before the long work
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     clips = load_clips(data, progress=lambda i, n: log(f"read {i}/{n} files") if i == n else None)
@@ -87,7 +92,7 @@ def train(data: str | os.PathLike, out_dir: str | os.PathLike, preprocessor: str
                          "micro_speech's audio_preprocessor_int8.tflite)")
     feats = features(fx, clips.audio, progress=lambda i, n: log(f"features {i}/{n}"))
     times["features"] = time.perf_counter() - t0
-    x = feats.astype(np.float32)
+    x = feats.astype(np.float32) / np.float32(SCALE)
     y = clips.labels
     t0 = time.perf_counter()
     model, history = fit(arch, x[parts["train"]], y[parts["train"]], x[parts["validation"]],
@@ -102,9 +107,9 @@ def train(data: str | os.PathLike, out_dir: str | os.PathLike, preprocessor: str
                  progress=False)
     save(q, out / INT8_MODEL)
     inp = q.inputs[0]
-    if (float(inp.scale), int(inp.zero_point)) != (1.0, 0):
+    if (float(inp.scale), int(inp.zero_point)) != (1.0 / SCALE, 0):
         raise ModelError(f"the quantized input has scale {inp.scale}, zero point {inp.zero_point} "
-                         "(1 and 0 needed to take the int8 features unchanged); please report it")
+                         "(1/128 and 0 needed to take the int8 features unchanged); please report it")
     times["quantize"] = time.perf_counter() - t0
     shutil.copyfile(preprocessor, out / PREPROCESSOR)
     (out / LABELS).write_text("\n".join(clips.label_names) + "\n")
