@@ -7,7 +7,7 @@ micro_speech features, quantize int8, and measure
   (the streaming KeywordSpotter, as `microforge kws` and the generated C app run it);
 - wall time of each stage, RAM and flash of the deployed model (compile --target cortex-m4).
 
-Run: nice -n 5 .venv/bin/python benchmarks/audio_train.py [--per-keyword 400] [--epochs 40]
+Run: nice -n 5 .venv/bin/python benchmarks/audio_train.py [--per-keyword 500] [--epochs 50]
       [--work /tmp/audio_train] [--json out.json]
 Needs espeak-ng, the train extra and ../shared/models/audio_preprocessor_int8.tflite.
 """
@@ -122,8 +122,9 @@ def spot(model_dir: Path, audio: np.ndarray) -> tuple[list, float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--per-keyword", type=int, default=400)
-    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--per-keyword", type=int, default=500)
+    ap.add_argument("--unknown", type=int, default=None, help="_unknown_ clips (default 2 x per keyword)")
+    ap.add_argument("--epochs", type=int, default=50)
     ap.add_argument("--arch", default="ds-cnn")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--work", default="/tmp/audio_train")
@@ -139,7 +140,8 @@ def main() -> int:
         print(msg, file=sys.stderr, flush=True)
 
     t = time.perf_counter()
-    synthesize(data, SynthOptions(KEYWORDS, per_keyword=args.per_keyword, seed=args.seed),
+    unknown = args.unknown if args.unknown is not None else 2 * args.per_keyword
+    synthesize(data, SynthOptions(KEYWORDS, per_keyword=args.per_keyword, unknown=unknown, seed=args.seed),
                progress=lambda i, n: log(f"synth {i}/{n}") if i % 500 == 0 or i == n else None)
     times["synth"] = time.perf_counter() - t
     t = time.perf_counter()

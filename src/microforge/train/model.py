@@ -71,15 +71,17 @@ def build(arch: str, input_shape: tuple[int, int], classes: int, width: int = 32
 
 
 def fit(arch: str, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-        classes: int, *, epochs: int = 30, batch_size: int = 64, seed: int = 0, patience: int = 6,
+        classes: int, *, epochs: int = 30, batch_size: int = 32, seed: int = 0, patience: int = 8,
+        learning_rate: float = 2e-3,
         log: Callable[[str], None] | None = None) -> tuple[Any, list[dict]]:
     """(``x_*``: features already scaled, see :func:`build`.)"""
-    """Train with Adam, keeping the weights of the best validation loss (early stopping after
+    """Train with Adam (``learning_rate``, halved after ``patience // 2`` epochs without progress),
+    keeping the weights of the best validation loss (early stopping after
     ``patience`` epochs without improvement). Returns the model and the per-epoch history."""
     k = keras()
     k.utils.set_random_seed(seed)
     model = build(arch, x_train.shape[1:3], classes)
-    model.compile(optimizer=k.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=k.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     history: list[dict] = []
     started = time.perf_counter()
