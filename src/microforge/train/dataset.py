@@ -92,8 +92,11 @@ def load_clips(data: str | os.PathLike, progress: Callable[[int, int], None] | N
     """Every WAV under the class folders of ``data`` as 1 s windows (16-bit mono; other sample
     rates are resampled to 16 kHz). ``classes``: the label order to use (a trained model's)."""
     root = Path(data)
-    found = class_folders(data)
-    classes = classes or found
+    if classes is None:
+        classes = class_folders(data)
+    elif not root.is_dir():
+        raise InputError(f"{root}: not a directory (give a folder with one sub-folder of WAV files "
+                         "per class)")
     manifest = _manifest(root)
     files = [(c, p) for c in classes for p in sorted((root / c).glob("*.wav"))]
     if not files:
