@@ -158,6 +158,9 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3, help="readings of the paragraphs in the stream")
     ap.add_argument("--snr", type=float, default=10.0, help="stream SNR in dB")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--data", default=None, help="reuse a synthesized data directory (skip synth)")
+    ap.add_argument("--model-dir", default=None,
+                    help="reuse a model directory trained on --data (skip training)")
     args = ap.parse_args()
     work = Path(args.work)
     data, model_dir = work / "data", work / "model"
@@ -166,15 +169,23 @@ def main() -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    t = time.perf_counter()
     unknown = args.unknown if args.unknown is not None else 2 * args.per_keyword
-    synthesize(data, SynthOptions(KEYWORDS, per_keyword=args.per_keyword, unknown=unknown, seed=args.seed),
-               progress=lambda i, n: log(f"synth {i}/{n}") if i % 500 == 0 or i == n else None)
-    times["synth"] = time.perf_counter() - t
-    t = time.perf_counter()
-    card = train(data, model_dir, PREPROCESSOR, arch=args.arch, epochs=args.epochs, seed=args.seed,
-                 force=True, log=log)
-    times["train_total"] = time.perf_counter() - t
+    if args.data:
+        data = Path(args.data)  # an earlier run's synth output (its time is not measured here)
+    else:
+        t = time.perf_counter()
+        synthesize(data, SynthOptions(KEYWORDS, per_keyword=args.per_keyword, unknown=unknown,
+                                      seed=args.seed),
+                   progress=lambda i, n: log(f"synth {i}/{n}") if i % 500 == 0 or i == n else None)
+        times["synth"] = time.perf_counter() - t
+    if args.model_dir:
+        model_dir = Path(args.model_dir)  # trained earlier on this data: its card has the times
+        card = json.loads((model_dir / "model_card.json").read_text())
+    else:
+        t = time.perf_counter()
+        card = train(data, model_dir, PREPROCESSOR, arch=args.arch, epochs=args.epochs, seed=args.seed,
+                     force=True, log=log)
+        times["train_total"] = time.perf_counter() - t
     times.update({f"train.{k}": v for k, v in card["seconds"].items()})
     t = time.perf_counter()
     ev = evaluate(model_dir, data)

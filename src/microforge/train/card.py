@@ -17,6 +17,8 @@ def confusion_table(labels: list[str], matrix: list[list[int]]) -> list[str]:
 def write_card(path: Path, card: dict) -> None:
     d, test, dep = card["data"], card["test"], card["deploy"]
     fe = card["front_end"]
+    voices = [v for v in d["held_out_speakers"] if "/" not in v]  # a file path: no speaker known
+    files = len(d["held_out_speakers"]) - len(voices)
     lines = [
         f"# Model card: {', '.join(card['labels'])}",
         "",
@@ -24,9 +26,11 @@ def write_card(path: Path, card: dict) -> None:
         f"epochs (early stopping), seed {card['seed']}",
         f"- front end: {fe['preprocessor']} ({fe['window_samples']}-sample windows every "
         f"{fe['stride_ms']:g} ms at {fe['sample_rate']} Hz, {fe['frames']}x{fe['features']} int8 features)",
-        f"- data: {d['path']}: {d['clips']} clips of 1 s from {d['speakers']} speakers/voices; "
-        f"train {d['train']}, validation {d['validation']}, test {d['test']} (split by speaker: "
-        f"{len(d['held_out_speakers'])} voices never seen in training)",
+        f"- data: {d['path']}: {d['clips']} clips of 1 s; train {d['train']}, validation "
+        f"{d['validation']}, test {d['test']}, split by speaker: the test clips come from "
+        f"{len(voices)} voices never heard in training"
+        + (f" ({', '.join(voices[:12])}{', ...' if len(voices) > 12 else ''})" if voices else "")
+        + (f" and {files} files without a speaker (e.g. _silence_)" if files else ""),
         "",
         "## Held-out accuracy",
         "",
