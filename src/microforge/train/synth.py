@@ -58,6 +58,8 @@ class SynthOptions:
     seed: int = 0
     snr_db: tuple[float, float] = (5.0, 30.0)
     noise_probability: float = 0.8
+    running_speech: float = 0.5  # share of _unknown_ clips cut from a phrase of several words
+    context: float = 0.3  # share of keyword clips with other words before or after the keyword
     jobs: int | None = None
     accents: Sequence[str] = ACCENTS
     variants: Sequence[str] | None = None  # default: all of espeak-ng's
@@ -122,6 +124,25 @@ def write_wav(path: str | os.PathLike, samples: np.ndarray, rate: int = RATE) ->
         f.writeframes(np.asarray(samples, "<i2").tobytes())
 
 
+def _with_context(x: np.ndarray, context: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``x`` (a placed word) with the end of ``context`` before it or the start after it, 50 to
+    250 ms away from the word (nothing added when there is no room)."""
+    loud = np.flatnonzero(np.abs(x) > 0)
+    if not loud.size or not len(context):
+        return x
+    gap = int(rng.integers(RATE // 20, RATE // 4))
+    out = x.copy()
+    before = loud[0] - gap
+    after = loud[-1] + 1 + gap
+    if rng.random() < 0.5 and before > 0:
+        piece = context[-before:]
+        out[before - len(piece): before] += piece
+    elif after < len(x):
+        piece = context[: len(x) - after]
+        out[after: after + len(piece)] += piece
+    return out
+
+
 def _job(task: tuple) -> dict:
     """One clip: (label, index, word or None, options) -> its manifest row; writes the WAV."""
     label, index, label_id, out_dir, opts = task
@@ -134,17 +155,35 @@ def _job(task: tuple) -> dict:
         x = noise(kind, CLIP, rng) * level
         row.update(noise=kind, voice="noise", text="")
     else:
-        word = label if label != "_unknown_" else str(rng.choice(opts.unknown_words))
+        running = label == "_unknown_" and rng.random() < opts.running_speech
+        if label != "_unknown_":
+            word = label
+        elif running:  # a 1 s excerpt of several words read as one phrase
+            word = " ".join(rng.choice(opts.unknown_words, size=int(rng.integers(3, 8))))
+        else:
+            word = str(rng.choice(opts.unknown_words))
         accent = str(rng.choice(list(opts.accents)))
         variant = str(rng.choice(opts.variant_list))
         speed, pitch = int(rng.integers(110, 221)), int(rng.integers(15, 86))
         amplitude = int(rng.integers(60, 181))
         voice = f"{accent}+{variant}"
-        x = speak(word, voice, speed, pitch, amplitude)
-        # speed and pitch perturbation: resample by a factor near 1 (both change together)
-        x = resample(x, ESPEAK_RATE, RATE * rng.uniform(0.9, 1.1))
-        x = trim(x)
-        x = place(x, rng)
+        factor = rng.uniform(0.9, 1.1)
+
+        def say(text: str) -> np.ndarray:
+            # speed and pitch perturbation: resample by a factor near 1 (both change together)
+            return trim(resample(speak(text, voice, speed, pitch, amplitude), ESPEAK_RATE, RATE * factor))
+
+        x = say(word)
+        if running and len(x) > CLIP:
+            start = int(rng.integers(0, len(x) - CLIP + 1))
+            x = x[start: start + CLIP]
+        else:
+            x = place(x, rng)
+        if label != "_unknown_" and rng.random() < opts.context:
+            # other speech before or after the keyword in the window, never over it
+            other = " ".join(rng.choice(opts.unknown_words, size=int(rng.integers(2, 4))))
+            x = _with_context(x, say(other), rng)
+            word = f"{word} (+ {other})"
         peak = np.abs(x).max() or 1.0
         x = x / peak * 10 ** rng.uniform(-1.2, -0.05)  # gain: peak at -24..-0.5 dBFS
         row.update(text=word, voice=voice, accent=accent, variant=variant, speed=speed,
