@@ -142,3 +142,5 @@ def test_errors_are_one_line(tmp_path):
     assert_one_line_error(code, err, 2, "distinct")
     code, _, err = cli("kws", "--model", MODELS / "micro_speech_quantized.tflite", tmp_path / "x.wav")
     assert_one_line_error(code, err, 2, "--preprocessor and --labels")
+    code, _, err = cli("kws", "--model", tmp_path, tmp_path / "x.wav")
+    assert_one_line_error(code, err, 2, "not a trained model directory", "labels.txt")

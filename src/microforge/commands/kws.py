@@ -57,9 +57,9 @@ def parse_labels(text: str, option: str) -> list[str]:
 def resolve_models(args: argparse.Namespace, model: str | None) -> tuple[str | None, str | None]:
     """(preprocessor, classifier) paths; a model directory from ``audio train`` fills in the
     preprocessor, the int8 classifier and ``args.labels`` (from labels.txt) unless given."""
-    from microforge.train.evaluate import is_model_dir, open_model_dir
+    from microforge.train.evaluate import open_model_dir
 
-    if model is None or not is_model_dir(model):
+    if model is None or not Path(model).is_dir():
         return args.preprocessor, model
     md = open_model_dir(model)
     if args.labels is None:

@@ -51,11 +51,6 @@ class ModelDir:
         return load(self.int8)
 
 
-def is_model_dir(path: str | os.PathLike) -> bool:
-    p = Path(path)
-    return p.is_dir() and (p / LABELS).is_file() and (p / INT8_MODEL).is_file()
-
-
 def open_model_dir(path: str | os.PathLike) -> ModelDir:
     """A directory written by ``audio train`` (labels.txt, preprocessor.tflite, model_int8.tflite)."""
     p = Path(path)
