@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test setup setup-test bench report-screenshots clean
+.PHONY: demo test setup setup-test bench bench-audio report-screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: setup-test
 	$(PY) benchmarks/runtime_throughput.py
 	$(PY) benchmarks/c_vs_tflm.py
 	$(PY) benchmarks/report_time.py
+
+# the keyword recipe (espeak-ng data, training, streams): about half an hour on 2 cores
+bench-audio: setup-test
+	nice -n 5 $(PY) benchmarks/audio_train.py
 
 # docs/report-*.png: the HTML reports of person_detect and micro_speech in headless chromium
 report-screenshots: setup-test

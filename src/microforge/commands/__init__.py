@@ -3,6 +3,6 @@
 The order here is the order ``microforge --help`` lists them in.
 """
 
-from microforge.commands import compile, convert, demo, inspect, kws, quantize, report, run
+from microforge.commands import audio, compile, convert, demo, inspect, kws, quantize, report, run
 
-COMMANDS = [inspect, run, convert, quantize, compile, report, kws, demo]
+COMMANDS = [inspect, run, convert, quantize, compile, report, kws, audio, demo]

@@ -46,7 +46,8 @@ def register(sub) -> None:
                         "spotting (needs --preprocessor, --model, --labels)")
     g = p.add_argument_group("--app kws (the options of `microforge kws`)")
     g.add_argument("--preprocessor", help="feature model .tflite (int16 window in)")
-    g.add_argument("--model", dest="app_model", help="classifier .tflite")
+    g.add_argument("--model", dest="app_model", help="classifier .tflite, or a model directory "
+                   "from `microforge audio train` (preprocessor, int8 model and labels)")
     g.add_argument("--labels", help="comma-separated labels of the classifier outputs")
     kws.add_spotter_options(g)
     p.set_defaults(func=main)

@@ -20,10 +20,12 @@ def register(sub) -> None:
         "and a classifier over a WAV file as a stream and print the keywords detected, with times.",
     )
     p.add_argument("wav", help="16-bit PCM mono WAV file at the preprocessor's sample rate")
-    p.add_argument("--preprocessor", required=True, help="feature model .tflite (int16 window in)")
-    p.add_argument("--model", required=True, help="classifier .tflite")
-    p.add_argument("--labels", required=True,
-                   help="comma-separated labels of the classifier outputs, e.g. silence,unknown,yes,no")
+    p.add_argument("--preprocessor", help="feature model .tflite (int16 window in); not needed "
+                   "with a model directory")
+    p.add_argument("--model", required=True, help="classifier .tflite, or a model directory "
+                   "written by `microforge audio train` (its preprocessor, int8 model and labels)")
+    p.add_argument("--labels", help="comma-separated labels of the classifier outputs, e.g. "
+                   "silence,unknown,yes,no (default with a model directory: its labels.txt)")
     add_spotter_options(p)
     p.add_argument("--scores", action="store_true", help="also print every window's scores")
     p.set_defaults(func=main)
@@ -52,6 +54,19 @@ def parse_labels(text: str, option: str) -> list[str]:
     return [s for s in labels if s]
 
 
+def resolve_models(args: argparse.Namespace, model: str | None) -> tuple[str | None, str | None]:
+    """(preprocessor, classifier) paths; a model directory from ``audio train`` fills in the
+    preprocessor, the int8 classifier and ``args.labels`` (from labels.txt) unless given."""
+    from microforge.train.evaluate import open_model_dir
+
+    if model is None or not Path(model).is_dir():
+        return args.preprocessor, model
+    md = open_model_dir(model)
+    if args.labels is None:
+        args.labels = ",".join(md.labels)
+    return args.preprocessor or str(md.preprocessor), str(md.int8)
+
+
 def _check_spotter_options(args: argparse.Namespace) -> None:
     if args.threshold < 0 or args.average_ms <= 0 or args.suppression_ms < 0 or args.min_count < 1:
         raise UsageError("--threshold, --average-ms, --suppression-ms, --min-count must be positive")
@@ -60,12 +75,16 @@ def _check_spotter_options(args: argparse.Namespace) -> None:
 def main(args: argparse.Namespace) -> int:
     from microforge.apps.audio import FeatureExtractor, KeywordSpotter, read_wav
 
+    preprocessor, classifier = resolve_models(args, args.model)
+    if preprocessor is None or args.labels is None:
+        raise UsageError("kws needs --preprocessor and --labels with a classifier .tflite (or "
+                         "--model MODEL_DIR from `microforge audio train`)")
     labels = parse_labels(args.labels, "--labels")
     _check_spotter_options(args)
     samples, rate = read_wav(args.wav, args.sample_rate)
-    fx = FeatureExtractor(args.preprocessor, sample_rate=rate, stride_ms=args.stride_ms)
+    fx = FeatureExtractor(preprocessor, sample_rate=rate, stride_ms=args.stride_ms)
     kws = KeywordSpotter(
-        fx, args.model, labels, average_window_ms=args.average_ms,
+        fx, classifier, labels, average_window_ms=args.average_ms,
         detection_threshold=args.threshold, suppression_ms=args.suppression_ms,
         minimum_count=args.min_count, ignore=parse_labels(args.ignore, "--ignore"),
     )
@@ -102,7 +121,8 @@ def compile_app(args: argparse.Namespace) -> int:
         if classifier is not None:
             raise UsageError("--app kws: give the classifier once (--model)")
         classifier = args.model
-    if args.preprocessor is None or classifier is None:
+    preprocessor, classifier = resolve_models(args, classifier)
+    if preprocessor is None or classifier is None:
         raise UsageError("--app kws needs --preprocessor P.tflite and --model M.tflite")
     if args.target != "host":
         raise InputError("--app kws builds for the host only; compile the two models "
@@ -118,7 +138,7 @@ def compile_app(args: argparse.Namespace) -> int:
         suppression_ms=args.suppression_ms, min_count=args.min_count,
         ignore=parse_labels(args.ignore, "--ignore"),
     )
-    app = generate_kws_app(args.preprocessor, classifier, args.output, settings,
+    app = generate_kws_app(preprocessor, classifier, args.output, settings,
                            name=args.name or "kws", force=args.force, verify_n=args.verify,
                            sanitize=args.sanitize)
     if args.verify:
