@@ -22,9 +22,10 @@ from microforge.quantize.calibration import METHODS, TensorStats, choose_range, 
 from microforge.quantize.convert import convert
 from microforge.quantize.data import CalibrationSource, load_calibration
 from microforge.quantize.linear import LINEAR, LinearLayer, linear_layer
+from microforge.quantize.lstm import cell_max, sequences
 from microforge.quantize.mixed import choose_mixed
 from microforge.quantize.report import LayerDetail, QuantReport
-from microforge.quantize.rules import RULES
+from microforge.quantize.rules import RULES, why_not_quantizable
 from microforge.quantize.search import RangeChoice, activation_bounded_ranges, search_ranges
 from microforge.quantize.tuning import WeightTuner
 
@@ -109,7 +110,12 @@ def quantize_graph(
     data = load_calibration(calibration_data, inputs, perms)
     tuned = method == "auto" or bias_correction or optimize_rounding
     linear_ops = _linear_ops(prepared) if tuned else {}
-    stats = collect(prepared, data, keep=set(linear_ops.values()), progress=progress)
+    lstms = _lstm_ops(prepared, int16_activations)
+    stats = collect(prepared, data, keep=set(linear_ops.values()) | set(lstms.values()),
+                    progress=progress)
+    cells = {i: cell_max(prepared.main.operators[i], prepared.main,
+                         sequences(prepared.main.operators[i], prepared.main, stats[t].whole))
+             for i, t in lstms.items() if t in stats and stats[t].whole is not None}
     layers = {i: linear_layer(i, prepared.main, stats[t].whole) for i, t in linear_ops.items()
               if t in stats and stats[t].whole is not None}
     choices = _ranges(prepared, stats, layers, method, int16_activations, percentile, progress)
@@ -120,7 +126,7 @@ def quantize_graph(
     def make(wide: set[int] | None = None):
         return convert(prepared, {t: c.range for t, c in choices.items()},
                        per_channel=per_channel, io=io, int16=int16_activations,
-                       allow_float=allow_float, tuner=tuner, wide=wide)
+                       allow_float=allow_float, tuner=tuner, wide=wide, cells=cells)
 
     mixed_choice = None
     try:
@@ -158,6 +164,14 @@ def _linear_ops(graph: Graph) -> dict[int, int]:
     return out
 
 
+def _lstm_ops(graph: Graph, int16: bool) -> dict[int, int]:
+    """LSTM operators that the int8 LSTM rule quantizes: index -> input tensor."""
+    sg = graph.main
+    return {i: op.inputs[0] for i, op in enumerate(sg.operators)
+            if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM"
+            and why_not_quantizable(op, sg, int16) is None}
+
+
 def _ranges(graph: Graph, stats: dict[int, TensorStats], layers: dict[int, LinearLayer],
             method: str, int16: bool, percentile: float,
             progress: bool | None) -> dict[int, RangeChoice]:
@@ -180,6 +194,8 @@ def _details(graph: Graph, choices: dict[int, RangeChoice], tuner: WeightTuner |
     records = tuner.records if tuner is not None else {}
     out = []
     for t in sorted(choices):
+        if sg.tensors[t].is_variable:  # LSTM states: parameters set by the LSTM rule
+            continue
         c, i = choices[t], writer.get(t)
         r = records.get(i) if i is not None else None
         opcode = sg.operators[i].opcode if i is not None else "input"
