@@ -9,7 +9,9 @@ output), top-1 agreement of the first classifier output, and the wall time of ea
 step (the converter's from the Keras model, microforge's from the float .tflite).
 
 A method is ``default`` or a calibration method name, optionally followed by ``+rounding``
-(learned rounding) and/or ``-nobc`` (no bias correction): ``minmax-nobc`` is the previous default.
+(learned rounding on every layer) or ``-nearest`` (no learned rounding; the default learns it on
+small layers only) and/or ``-nobc`` (no bias correction): ``minmax-nearest-nobc`` is the converter's
+recipe with microforge's rules.
 Both quantize the LSTM model's UNIDIRECTIONAL_SEQUENCE_LSTM to int8 (int16 cell state).
 
 Run: .venv/bin/python benchmarks/quantize_vs_tflite_converter.py [--markdown] [--methods ...]
@@ -99,12 +101,15 @@ def _pct(x: float) -> str:
 
 
 def options_of(spec: str) -> dict[str, object]:
-    """``default``, a method, ``...+rounding``, ``...-nobc`` -> microforge.quantize keywords."""
+    """``default``, a method, ``...+rounding`` / ``...-nearest``, ``...-nobc`` ->
+    microforge.quantize keywords."""
     options: dict[str, object] = {}
     if spec.endswith("-nobc"):
         options["bias_correction"], spec = False, spec[:-5]
     if spec.endswith("+rounding"):
         options["optimize_rounding"], spec = True, spec[:-9]
+    elif spec.endswith("-nearest"):
+        options["optimize_rounding"], spec = False, spec[:-8]
     if spec != "default":
         options["method"] = spec
     return options
