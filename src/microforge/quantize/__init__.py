@@ -123,6 +123,11 @@ def quantize_graph(
     layers = {i: linear_layer(i, prepared.main, stats[t].whole) for i, t in linear_ops.items()
               if t in stats and stats[t].whole is not None}
     choices = _ranges(prepared, stats, layers, method, int16_activations, percentile, progress)
+    for i in lstms:  # the output is fed back as the hidden state: clipping it would recirculate
+        out = prepared.main.operators[i].outputs[0]
+        if out in stats and method == "auto":
+            r = choose_range(stats[out], "minmax")
+            choices[out] = RangeChoice("minmax", r, {}, {"minmax": r})
     names = {i: prepared.main.tensors[prepared.main.operators[i].outputs[0]].name for i in layers}
     tuner = None
     if bias_correction or optimize_rounding is not False:
