@@ -84,6 +84,8 @@ def test_a_squashed_input_is_clipped_where_the_fixed_output_saturates():
 
     lo, hi = saturation("TANH", (1 / 128, 0), False)
     assert np.tanh(hi) * 128 > 126.5 and np.tanh(lo) * 128 < -127.5
+    lo16, hi16 = saturation("LOGISTIC", (1 / 32768, 0), True)  # int16: no negative levels
+    assert np.isfinite([lo16, hi16]).all() and lo16 < -10 < 10 < hi16
     rng = np.random.default_rng(0)
     b = GraphBuilder()
     x = b.input("x", (1, 6), np.float32)

@@ -91,7 +91,11 @@ def saturation(opcode: str, fixed: tuple[float, int], int16: bool) -> tuple[floa
     inverse = SQUASH[opcode][1]
     # a quarter level inside the rounding boundary: the input range's own grid (zero point
     # nudged) must not move its extreme values back across it
-    return inverse((qmin - zp + 0.25) * scale), inverse((qmax - zp - 0.25) * scale)
+    # (int16's LOGISTIC has no negative outputs: its lowest level is then the one of 0)
+    floor, ceiling = (0.0, 1.0) if opcode == "LOGISTIC" else (-1.0, 1.0)
+    lo = max((qmin - zp + 0.25) * scale, floor + 0.25 * scale)
+    hi = min((qmax - zp - 0.25) * scale, ceiling - 0.25 * scale)
+    return inverse(lo), inverse(hi)
 
 
 def squash_candidates(options: dict[str, tuple[float, float]], sat: tuple[float, float]
