@@ -9,9 +9,10 @@ output), top-1 agreement of the first classifier output, and the wall time of ea
 step (the converter's from the Keras model, microforge's from the float .tflite).
 
 A method is ``default`` or a calibration method name, optionally followed by ``+rounding``
-(learned rounding) and/or ``-nobc`` (no bias correction): ``minmax-nobc`` is the previous default.
-The LSTM model keeps its LSTM in float in microforge (``allow_float``; int8 LSTM quantization is
-not implemented), so its row does not compare like with like.
+(learned rounding on every layer) or ``-nearest`` (no learned rounding; the default learns it on
+small layers only) and/or ``-nobc`` (no bias correction): ``minmax-nearest-nobc`` is the converter's
+recipe with microforge's rules.
+Both quantize the LSTM model's UNIDIRECTIONAL_SEQUENCE_LSTM to int8 (int16 cell state).
 
 Run: .venv/bin/python benchmarks/quantize_vs_tflite_converter.py [--markdown] [--methods ...]
      [--seeds 0 1 2] [--models ...]
@@ -100,12 +101,15 @@ def _pct(x: float) -> str:
 
 
 def options_of(spec: str) -> dict[str, object]:
-    """``default``, a method, ``...+rounding``, ``...-nobc`` -> microforge.quantize keywords."""
+    """``default``, a method, ``...+rounding`` / ``...-nearest``, ``...-nobc`` ->
+    microforge.quantize keywords."""
     options: dict[str, object] = {}
     if spec.endswith("-nobc"):
         options["bias_correction"], spec = False, spec[:-5]
     if spec.endswith("+rounding"):
         options["optimize_rounding"], spec = True, spec[:-9]
+    elif spec.endswith("-nearest"):
+        options["optimize_rounding"], spec = False, spec[:-8]
     if spec != "default":
         options["method"] = spec
     return options
@@ -123,8 +127,6 @@ def run_model(name: str, seed: int, methods: list[str]) -> list[tuple]:
     rows = []
     for spec in methods:
         options = options_of(spec)
-        if name == "lstm_kws":
-            options["allow_float"] = True
         start = time.perf_counter()
         model = microforge.quantize(trained.float_tflite, trained.train_x, progress=False,
                                     **options)
@@ -142,7 +144,7 @@ def summary(rows: list[tuple], methods: list[str]) -> list[str]:
     lines = ["| method | mean vs converter dB | worst vs converter dB | rows < converter + 0.5 dB "
              "| worst top-1 diff | time / converter time |", "|---|---|---|---|---|---|"]
     for spec in methods:
-        mine = [r for r in rows if r[2] == spec and r[0] != "lstm_kws"]
+        mine = [r for r in rows if r[2] == spec]
         if not mine:
             continue
         diff = [r[3] - r[4] for r in mine]

@@ -346,7 +346,7 @@ def quantize(
     allow_float: bool = False,
     percentile: float = 99.99,
     bias_correction: bool = True,
-    optimize_rounding: bool = False,
+    optimize_rounding: bool | None = None,
     mixed: bool = False,
     max_ram: int | None = None,
     progress: bool | None = None,
@@ -359,7 +359,8 @@ def quantize(
     ``"percentile"`` (``percentile``-th) or ``"mse"``. ``io``: ``"int8"`` (quantized inputs and
     outputs; int16 with ``int16_activations``) or ``"float"`` (QUANTIZE / DEQUANTIZE at the edges).
     ``int16_activations``: 16x8 quantization. ``allow_float``: keep operators that cannot be
-    quantized in float instead of failing.
+    quantized in float instead of failing. ``optimize_rounding``: learned weight rounding on every
+    weighted layer (True), on none (False), or (None, the default) on the layers where it is cheap.
     """
     result = quantize_graph(model, calibration_data, per_channel=per_channel, method=method, io=io,
                             int16_activations=int16_activations, allow_float=allow_float,

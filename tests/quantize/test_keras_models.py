@@ -100,14 +100,11 @@ def test_variants_match_tflm(name, options):
 @pytest.mark.parametrize("name", list(MORE))
 def test_benchmark_models_match_tflm(name):
     """The benchmark's MobileNetV1-style, ResNet-8, autoencoder and LSTM models: the default
-    quantization (auto ranges, bias correction) runs bit-exactly in tflite-micro; the LSTM stays
-    float (no int8 LSTM rule yet)."""
+    quantization (auto ranges, bias correction; the LSTM int8 with an int16 cell state) runs
+    bit-exactly in tflite-micro."""
     tflm_runtime()
     trained = make(name, held_out=256)
-    model = microforge.quantize(trained.float_tflite, trained.train_x, allow_float=name == "lstm_kws")
-    if name == "lstm_kws":
-        assert [k.split(" ")[0] for k in model.kept_float] == ["UNIDIRECTIONAL_SEQUENCE_LSTM"]
-    else:
-        assert not model.kept_float
-        assert_tflm_rules(model.graph)
+    model = microforge.quantize(trained.float_tflite, trained.train_x)
+    assert not model.kept_float
+    assert_tflm_rules(model.graph)
     assert assert_tflm_parity(model, n=50) == 50

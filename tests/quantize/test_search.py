@@ -74,3 +74,29 @@ def test_fake_quantize_is_exact_on_the_grid_and_clips():
     np.testing.assert_allclose(fake_quantize(grid.astype(np.float32), 0.0, scale_hi, False), grid,
                                atol=1e-6)
     assert fake_quantize(np.array([10.0], np.float32), 0.0, scale_hi, False)[0] < 2.6
+
+
+def test_a_squashed_input_is_clipped_where_the_fixed_output_saturates():
+    """FULLY_CONNECTED -> TANH: inputs past atanh(1 - 1/512) all give the top int8 level, so the
+    search clips the wide FC output there; the model still runs bit-exactly in tflite-micro."""
+    from microforge.ir.builder import GraphBuilder
+    from microforge.quantize.search import saturation
+
+    lo, hi = saturation("TANH", (1 / 128, 0), False)
+    assert np.tanh(hi) * 128 > 126.5 and np.tanh(lo) * 128 < -127.5
+    lo16, hi16 = saturation("LOGISTIC", (1 / 32768, 0), True)  # int16: no negative levels
+    assert np.isfinite([lo16, hi16]).all() and lo16 < -10 < 10 < hi16
+    rng = np.random.default_rng(0)
+    b = GraphBuilder()
+    x = b.input("x", (1, 6), np.float32)
+    h = b.tensor("h", (1, 8), np.float32)
+    b.op("FULLY_CONNECTED", [x, b.const("w", (4 * rng.normal(size=(8, 6))).astype(np.float32)),
+                             b.const("b", np.zeros(8, np.float32))], [h], fused_activation_function=0)
+    y = b.tensor("y", (1, 8), np.float32)
+    b.op("TANH", [h], [y])
+    b.output(y)
+    model = microforge.quantize(b.build(), rng.normal(size=(256, 1, 6)))
+    detail = next(d for d in model.details if d.name == "h")
+    assert detail.method.startswith("saturation") and detail.range[1] <= hi + 1e-6
+    assert_tflm_rules(model.graph)
+    assert assert_tflm_parity(model) == 200

@@ -34,9 +34,9 @@ def register(sub) -> None:
                    help="16x8 quantization: int16 activations, int8 weights")
     p.add_argument("--no-bias-correction", action="store_true",
                    help="do not fold the mean output shift of weight rounding into the bias")
-    p.add_argument("--optimize-rounding", action="store_true",
-                   help="learned (AdaRound-style) weight rounding, layer by layer (slower; at "
-                        "most 400 steps and 2 s per layer)")
+    p.add_argument("--optimize-rounding", action="store_true", default=None,
+                   help="learned (AdaRound-style) weight rounding on every weighted layer (slower; "
+                        "at most 400 steps and 2 s per layer); by default only on small layers")
     p.add_argument("--mixed", action="store_true",
                    help="int16 activations on the layers with the worst int8 SQNR, within --max-ram")
     p.add_argument("--max-ram", type=_bytes, metavar="BYTES",

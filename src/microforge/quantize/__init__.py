@@ -21,10 +21,12 @@ from microforge.passes import prepare
 from microforge.quantize.calibration import METHODS, TensorStats, choose_range, collect
 from microforge.quantize.convert import convert
 from microforge.quantize.data import CalibrationSource, load_calibration
+from microforge.quantize.equalize import equalize
 from microforge.quantize.linear import LINEAR, LinearLayer, linear_layer
+from microforge.quantize.lstm import cell_max, sequences
 from microforge.quantize.mixed import choose_mixed
 from microforge.quantize.report import LayerDetail, QuantReport
-from microforge.quantize.rules import RULES
+from microforge.quantize.rules import RULES, fixed_params, why_not_quantizable
 from microforge.quantize.search import RangeChoice, activation_bounded_ranges, search_ranges
 from microforge.quantize.tuning import WeightTuner
 
@@ -82,10 +84,11 @@ def quantize_graph(
     allow_float: bool = False,
     percentile: float = 99.99,
     bias_correction: bool = True,
-    optimize_rounding: bool = False,
+    optimize_rounding: bool | None = None,
     mixed: bool = False,
     max_ram: int | None = None,
     progress: bool | None = None,
+    equalization: bool = True,
 ) -> Quantized:
     """Quantize a float model (a path, bytes, a Graph or a ``microforge.Model``) with
     post-training calibration; the options are those of :func:`microforge.quantize`."""
@@ -107,20 +110,33 @@ def quantize_graph(
     layout = graph.source
     perms = [layout.input_perm(k) for k in range(len(inputs))] if layout else []
     data = load_calibration(calibration_data, inputs, perms)
-    tuned = method == "auto" or bias_correction or optimize_rounding
+    if equalization and not int16_activations and per_channel:
+        equalize(prepared, data)
+    tuned = method == "auto" or bias_correction or optimize_rounding is not False
     linear_ops = _linear_ops(prepared) if tuned else {}
-    stats = collect(prepared, data, keep=set(linear_ops.values()), progress=progress)
+    lstms = _lstm_ops(prepared, int16_activations)
+    stats = collect(prepared, data, keep=set(linear_ops.values()) | set(lstms.values()),
+                    progress=progress)
+    cells = {i: cell_max(prepared.main.operators[i], prepared.main,
+                         sequences(prepared.main.operators[i], prepared.main, stats[t].whole))
+             for i, t in lstms.items() if t in stats and stats[t].whole is not None}
     layers = {i: linear_layer(i, prepared.main, stats[t].whole) for i, t in linear_ops.items()
               if t in stats and stats[t].whole is not None}
     choices = _ranges(prepared, stats, layers, method, int16_activations, percentile, progress)
+    for i in lstms:  # the output is fed back as the hidden state: clipping it would recirculate
+        out = prepared.main.operators[i].outputs[0]
+        if out in stats and method == "auto":
+            r = choose_range(stats[out], "minmax")
+            choices[out] = RangeChoice("minmax", r, {}, {"minmax": r})
     names = {i: prepared.main.tensors[prepared.main.operators[i].outputs[0]].name for i in layers}
     tuner = None
-    if bias_correction or optimize_rounding:
-        tuner = WeightTuner(layers, names, bias_correction, optimize_rounding, progress=progress)
+    if bias_correction or optimize_rounding is not False:
+        tuner = WeightTuner(layers, names, bias_correction, optimize_rounding is not False,
+                            progress=progress, small_only=optimize_rounding is None)
     def make(wide: set[int] | None = None):
         return convert(prepared, {t: c.range for t, c in choices.items()},
                        per_channel=per_channel, io=io, int16=int16_activations,
-                       allow_float=allow_float, tuner=tuner, wide=wide)
+                       allow_float=allow_float, tuner=tuner, wide=wide, cells=cells)
 
     mixed_choice = None
     try:
@@ -134,8 +150,9 @@ def quantize_graph(
             tuner.close()
     settings = {"method": method, "weights": "per-channel" if per_channel else "per-tensor",
                 "activations": "int16" if int16_activations else "int8", "io": io,
-                "bias_correction": bias_correction, "rounding": "learned" if optimize_rounding
-                else "nearest"}
+                "bias_correction": bias_correction,
+                "rounding": {True: "learned", False: "nearest", None: "learned on small layers"}[
+                    optimize_rounding]}
     if mixed_choice is not None:
         settings["activations"] = f"mixed int8/int16 (max RAM {max_ram:,} bytes)"
     wide = mixed_choice.wide if mixed_choice is not None else set()
@@ -158,11 +175,21 @@ def _linear_ops(graph: Graph) -> dict[int, int]:
     return out
 
 
+def _lstm_ops(graph: Graph, int16: bool) -> dict[int, int]:
+    """LSTM operators that the int8 LSTM rule quantizes: index -> input tensor."""
+    sg = graph.main
+    return {i: op.inputs[0] for i, op in enumerate(sg.operators)
+            if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM"
+            and why_not_quantizable(op, sg, int16) is None}
+
+
 def _ranges(graph: Graph, stats: dict[int, TensorStats], layers: dict[int, LinearLayer],
             method: str, int16: bool, percentile: float,
             progress: bool | None) -> dict[int, RangeChoice]:
     if method == "auto":
-        return search_ranges(graph, stats, layers, int16, progress)
+        fixed = {name: fixed_params(rule, int16) for name, rule in RULES.items()
+                 if rule.kind == "fixed"}
+        return search_ranges(graph, stats, layers, int16, progress, fixed)
     levels = 65536 if int16 else 256
     out = {i: RangeChoice(method, choose_range(s, method, levels, int16, percentile), {})
            for i, s in stats.items()}
@@ -180,6 +207,8 @@ def _details(graph: Graph, choices: dict[int, RangeChoice], tuner: WeightTuner |
     records = tuner.records if tuner is not None else {}
     out = []
     for t in sorted(choices):
+        if sg.tensors[t].is_variable:  # LSTM states: parameters set by the LSTM rule
+            continue
         c, i = choices[t], writer.get(t)
         r = records.get(i) if i is not None else None
         opcode = sg.operators[i].opcode if i is not None else "input"

@@ -23,6 +23,14 @@ from microforge.ir.builder import new_operator
 from microforge.ir.quant import QuantParams
 from microforge.passes import compact, producers
 from microforge.quantize.groups import ParamGroups
+from microforge.quantize.lstm import (
+    BIASES,
+    CELL_STATE,
+    HIDDEN_STATE,
+    INPUT_WEIGHTS,
+    RECURRENT_WEIGHTS,
+    cell_scale,
+)
 from microforge.quantize.rules import RULES, fixed_params, why_not_quantizable
 from microforge.quantize.weights import Tune, activation_params, quantize_layer, quantize_values
 
@@ -43,8 +51,10 @@ class Converted:
 class _Converter:
     def __init__(self, graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool,
                  io: str, int16: bool, allow_float: bool, tuner: Tuner | None = None,
-                 wide: set[int] | None = None) -> None:
+                 wide: set[int] | None = None, cells: dict[int, float] | None = None) -> None:
         self.graph, self.sg = graph, graph.main
+        self.cells = cells or {}  # LSTM operator -> calibrated max |cell state|
+        self.states: set[int] = set()  # LSTM state variables (quantized by the LSTM rule)
         self.ranges, self.per_channel, self.io, self.int16 = ranges, per_channel, io, int16
         self.act_dtype = np.dtype(np.int16 if int16 else np.int8)
         self.allow_float = allow_float
@@ -60,7 +70,8 @@ class _Converter:
 
     # -- analysis ---------------------------------------------------------------------------
     def is_act(self, t: int) -> bool:
-        return t >= 0 and self.sg.tensors[t].dtype == np.float32 and not self.sg.tensors[t].is_constant
+        return (t >= 0 and self.sg.tensors[t].dtype == np.float32
+                and not self.sg.tensors[t].is_constant and t not in self.states)
 
     def classify(self) -> tuple[set[int], list[str]]:
         quantized, kept = set(), []
@@ -255,6 +266,30 @@ class _Converter:
             else:
                 new.inputs.append(index)
 
+    def _lstm(self, i: int, op: Operator, new: Operator) -> None:
+        """The int8 LSTM's weights, biases and state variables (:mod:`.lstm`)."""
+        sg = self.sg
+        in_scale = self.params(op.inputs[0])[0]
+        for positions, biases in ((INPUT_WEIGHTS, BIASES), (RECURRENT_WEIGHTS, (None,) * 4)):
+            for pos, bpos in zip(positions, biases):
+                w = sg.tensors[op.inputs[pos]]
+                b = None if bpos is None else sg.tensors[op.inputs[bpos]]
+                layer = quantize_layer(w.data, None if b is None else b.data, 0, False, in_scale,
+                                       np.int32)
+                new.inputs[pos] = self._new_tensor(w, w.name, np.int8, layer.weight_quant,
+                                                   layer.weights)
+                if b is not None:
+                    new.inputs[bpos] = self._new_tensor(b, b.name, np.int32, layer.bias_quant,
+                                                        layer.bias)
+        hidden, cell = (sg.tensors[op.inputs[p]] for p in (HIDDEN_STATE, CELL_STATE))
+        for pos, like, dtype, params in (
+                (HIDDEN_STATE, hidden, np.int8, self.params(op.outputs[0])),
+                (CELL_STATE, cell, np.int16, (cell_scale(self.cells.get(i, 0.0)), 0))):
+            self.tensors.append(Tensor(name=like.name, shape=like.shape, dtype=np.dtype(dtype),
+                                       quant=self._quant(*params), is_variable=True,
+                                       shape_signature=like.shape_signature))
+            new.inputs[pos] = len(self.tensors) - 1
+
     def _quantized_op(self, i: int, op: Operator) -> Operator:
         new = copy.deepcopy(op)
         rule = RULES[op.opcode]
@@ -265,12 +300,15 @@ class _Converter:
                 key = "q" if self.is_wide(t) == wide else "x"
                 new.inputs[pos] = (self.versions[t][key] if target is None
                                    else self._requantized(t, target))
-            elif t >= 0 and self.sg.tensors[t].dtype == np.float32 and rule.kind != "weighted":
+            elif (t >= 0 and self.sg.tensors[t].dtype == np.float32
+                  and rule.kind not in ("weighted", "lstm")):
                 same = rule.kind == "same"
                 new.inputs[pos] = self._constant(t, self.params(op.outputs[0]) if same else None,
                                                  wide)
         if rule.kind == "weighted":
             self._weighted(i, op, new)
+        elif rule.kind == "lstm":
+            self._lstm(i, op, new)
         new.outputs = [self.versions[t]["q"] if self.is_act(t) else t for t in op.outputs]
         if "pot_scale_int16" in new.options:
             new.options["pot_scale_int16"] = False
@@ -279,6 +317,9 @@ class _Converter:
     def run(self) -> Converted:
         sg = self.sg
         quantized, kept = self.classify()
+        self.states = {self.sg.operators[i].inputs[p] for i in quantized
+                       if RULES[self.sg.operators[i].opcode].kind == "lstm"
+                       for p in (HIDDEN_STATE, CELL_STATE)}
         self.build_groups(quantized)
         self._members = self.groups.members()
         self._wide_roots = {self.groups.find(t) for t in self.wide}
@@ -321,10 +362,12 @@ def _compact_with_map(graph: Graph) -> dict[int, int]:
 
 def convert(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool = True,
             io: str = "int8", int16: bool = False, allow_float: bool = False,
-            tuner: Tuner | None = None, wide: set[int] | None = None) -> Converted:
+            tuner: Tuner | None = None, wide: set[int] | None = None,
+            cells: dict[int, float] | None = None) -> Converted:
     """Quantize a prepared float ``graph`` given the calibrated range of each float tensor;
     ``tuner(op_index)`` may give a weighted operator a tuning function (see
     :func:`microforge.quantize.weights.quantize_layer`); ``wide`` names tensors whose parameter
-    group takes int16 activations in an otherwise int8 graph (see :mod:`.mixed`)."""
-    return _Converter(graph, ranges, per_channel, io, int16, allow_float, tuner, wide).run()
+    group takes int16 activations in an otherwise int8 graph (see :mod:`.mixed`); ``cells`` gives
+    each LSTM operator's calibrated max |cell state| (see :mod:`.lstm`)."""
+    return _Converter(graph, ranges, per_channel, io, int16, allow_float, tuner, wide, cells).run()
 

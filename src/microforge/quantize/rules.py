@@ -15,6 +15,9 @@ Every rule names the operator's kind:
   float input must too (CONCATENATION, MAXIMUM, MINIMUM).
 * ``fixed``: the output parameters are fixed by TFLM (SOFTMAX and LOGISTIC 1/256 and -128, TANH
   1/128 and 0; 1/32768 and 0 for all three with int16 activations).
+* ``lstm``: UNIDIRECTIONAL_SEQUENCE_LSTM's int8 scheme (:mod:`microforge.quantize.lstm`): per-tensor
+  int8 gate weights, int32 gate biases, int8 hidden state sharing the output's parameters, int16
+  cell state with a power-of-two scale.
 
 ``int16`` tells whether TFLM has the 16x8 (int16 activation) variant.
 
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from microforge.ir.ops import OPS, OpDef
+from microforge.quantize.lstm import why_not_int8_lstm
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ def why_not_quantizable(op, sg, int16: bool) -> str | None:
     outs = [sg.tensors[t] for t in op.outputs]
     if any(t.dtype != np.float32 for t in outs):
         return "non-float output"
+    if rule.kind == "lstm":
+        return why_not_int8_lstm(op, sg)
     if rule.kind == "weighted":
         w = sg.tensor(op.inputs[1]) if len(op.inputs) > 1 else None
         if w is None or not w.is_constant or w.dtype != np.float32:

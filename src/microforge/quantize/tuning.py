@@ -29,6 +29,10 @@ from microforge.quantize.progress import Progress
 
 ITERATIONS = 400
 BUDGET_S = 2.0
+# the default (``optimize_rounding=None``): learned rounding only on layers whose Adam step is cheap
+# (O * K**2 multiply-adds for the (O, K) weights; depthwise O * K**2 too), with fewer steps
+SMALL_COST = 1 << 21
+SMALL_ITERATIONS, SMALL_BUDGET_S = 200, 0.5
 ZETA, GAMMA = 1.1, -0.1  # AdaRound's rectified sigmoid stretch
 REG_WEIGHT = 1.0
 WARMUP = 0.2  # fraction of steps without the regulariser
@@ -112,8 +116,11 @@ class WeightTuner:
     def __init__(self, layers: dict[int, LinearLayer], names: dict[int, str],
                  bias_correction: bool = True, optimize_rounding: bool = False,
                  iterations: int = ITERATIONS, budget: float = BUDGET_S,
-                 progress: bool | None = False) -> None:
+                 progress: bool | None = False, small_only: bool = False) -> None:
         self.layers, self.names = layers, names
+        self.small_only = small_only
+        if small_only:
+            iterations, budget = min(iterations, SMALL_ITERATIONS), min(budget, SMALL_BUDGET_S)
         self.bias_correction, self.optimize_rounding = bias_correction, optimize_rounding
         self.iterations, self.budget = iterations, budget
         self.records: dict[int, LayerTuning] = {}
@@ -149,7 +156,8 @@ class WeightTuner:
         nearest = np.clip(np.round(rows / s), -127, 127)
         correct = self.bias_correction and bias is not None
         q, steps, how = nearest, 0, "nearest"
-        if self.optimize_rounding:
+        rows_o, rows_k = layer.weights.shape
+        if self.optimize_rounding and (not self.small_only or rows_o * rows_k ** 2 <= SMALL_COST):
             q, steps = learned_rounding(layer, scale, correct, self.iterations, self.budget)
             how = "learned" if not np.array_equal(q, nearest) else "nearest"
             self.bar.update(note=self.names.get(op_index, ""))

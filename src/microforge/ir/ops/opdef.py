@@ -25,7 +25,7 @@ class QuantRule:
     ``fixed16``: the (scale, zero point) TFLM fixes on the output of a ``fixed`` operator with
     int8 / int16 activations."""
 
-    kind: Literal["weighted", "free", "same", "fixed"]
+    kind: Literal["weighted", "free", "same", "fixed", "lstm"]
     int16: bool = True
     multi: bool = False
     per_channel: bool = True

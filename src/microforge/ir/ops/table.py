@@ -110,7 +110,8 @@ _ROWS = [
     OpDef("TRANSPOSE", (D, P), quant=SAME),
     OpDef("TRANSPOSE_CONV", (P, W, D, B), options=_CONV, mac_count=macs.transpose_conv_macs,
           no_runtime="not implemented; its row gives reports the MAC count"),
-    OpDef("UNIDIRECTIONAL_SEQUENCE_LSTM", _LSTM_INPUTS, options=_ACT, mac_count=macs.lstm_macs),
+    OpDef("UNIDIRECTIONAL_SEQUENCE_LSTM", _LSTM_INPUTS, options=_ACT, mac_count=macs.lstm_macs,
+          quant=QuantRule("lstm", int16=False)),
     # Vela's custom operator: command stream, flash (encoded weights), scratch, fast scratch, IFMs.
     OpDef("ethos-u", (P, P, D, D, D), variadic=True, no_c=_NPU_ONLY),
     _signal("SignalDelay", no_c=_NOT_IN_FRONT_ENDS),
