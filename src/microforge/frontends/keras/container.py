@@ -85,8 +85,8 @@ def _text(value: Any) -> str:
 def _json(text: Any, what: str) -> dict[str, Any]:
     try:
         value = json.loads(_text(text))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{what} is not valid JSON ({exc}); re-save the model") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ModelError(f"{what} is not valid JSON ({str(exc)[:200]}); re-save the model") from None
     if not isinstance(value, dict):
         raise ModelError(f"{what} is not a JSON object; re-save the model")
     return value
@@ -173,6 +173,7 @@ def read_keras_zip(data: bytes) -> KerasFile:
             names = set(z.namelist())
             if "config.json" not in names:
                 raise ModelError("a zip without config.json: not a Keras 3 .keras model")
+            _check_unzipped_size(z, names)
             config = _json(z.read("config.json"), "config.json")
             meta = _json(z.read("metadata.json"), "metadata.json") if "metadata.json" in names else {}
             blob = z.read("model.weights.h5") if "model.weights.h5" in names else None
@@ -183,6 +184,14 @@ def read_keras_zip(data: bytes) -> KerasFile:
     _h5py()  # imported before the fork, as in read_h5
     weights = in_child(_read_weights, blob, "model.weights.h5")[1]
     return KerasFile(config, weights, str(meta.get("keras_version", "3")))
+
+
+def _check_unzipped_size(z: zipfile.ZipFile, names: set[str]) -> None:
+    """A zip bomb (a few MB that inflate to many GB) is refused from the sizes the zip declares,
+    before anything is inflated: what microforge reads of it counts against the file size limit
+    (``zipfile`` never inflates a member past its declared size)."""
+    read = [n for n in ("config.json", "metadata.json", "model.weights.h5") if n in names]
+    limits.FILE_BYTES.check(sum(z.getinfo(n).file_size for n in read), "the unzipped .keras content")
 
 
 def _read_weights(blob: bytes) -> tuple[dict[str, Any], dict[str, list[np.ndarray]]]:
