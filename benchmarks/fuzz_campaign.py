@@ -10,11 +10,17 @@ classified as
     crash     the worker process died (a segfault in a native library)
     memory    MemoryError under the --memory limit (address space)
 
-then ``compile --verify 2`` (the C backend on the host: emit, build, run two random inputs,
-compare every output byte) on a sample of the accepted model mutants. Findings are written to
---findings (one file per input, with its traceback), ready to become corpus entries.
+and ``compile --verify 2`` (the C backend on the host: emit, build, run two random inputs,
+compare every output byte) on a sample of the accepted model mutants, taken as the run goes.
+Findings are written to --findings (one file per input, with its traceback), ready to become
+corpus entries; --findings/progress.md holds the table so far.
 
+    PYTHONPATH=src:. python benchmarks/fuzz_seeds.py /tmp/fuzz_seeds
     PYTHONPATH=src:. python benchmarks/fuzz_campaign.py --count 100000 --seeds /tmp/fuzz_seeds
+
+The seeds are the files up to 50 KB (``fuzz_targets.seed_files(small=True)``; --all-seeds adds
+person_detect and dtln). WAV runs first, then the model parsers in round robin, so a time budget
+(--minutes) leaves each a count.
 
 Mutant i of a parser is ``tests.builders.mutations.mutant(seed file i % n, seed (parser, i))``,
 so any finding is reproduced from its number.
