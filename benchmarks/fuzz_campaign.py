@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     args.findings.mkdir(parents=True, exist_ok=True)
     started = time.time()
     deadline = started + 60 * args.minutes if args.minutes else float("inf")
-    # The verify sample is taken as the campaign goes: the first accepted mutant of each block of
+    # The verify sample is taken as the campaign goes: one accepted mutant of each block of
     # count / verify_sample mutants, so a run cut short still has its share.
     block = max(1, args.count // args.verify_sample) if args.verify_sample else 0
     sampled: set[tuple[str, int]] = set()
@@ -294,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
             table[parser]["guarded"] += 1
         if cls == "accept" and not verify and parser != "wav" and block:
             key = (parser, i // block)
-            if key not in sampled:
+            # block b takes a mutant of seed b % n, so every seed (the int8 ones, which the C
+            # backend builds, as well as the float ones it refuses) has its share of the sample
+            if key not in sampled and i % len(_SEEDS[parser]) == key[1] % len(_SEEDS[parser]):
                 sampled.add(key)
                 pending.append((parser, i, "verify"))
         if cls not in ("accept", "reject"):
