@@ -177,7 +177,8 @@ def read_keras_zip(data: bytes) -> KerasFile:
             config = _json(z.read("config.json"), "config.json")
             meta = _json(z.read("metadata.json"), "metadata.json") if "metadata.json" in names else {}
             blob = z.read("model.weights.h5") if "model.weights.h5" in names else None
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError,
+            RuntimeError) as exc:  # NotImplementedError: a compression method; RuntimeError: encrypted
         raise ModelError(f"a corrupt or truncated zip ({exc}); re-save the model") from None
     if blob is None:
         return KerasFile(config, {}, str(meta.get("keras_version", "3")))
