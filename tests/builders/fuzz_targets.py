@@ -25,17 +25,27 @@ PARSERS = ("tflite", "onnx", "keras", "wav")
 RUN_BYTES = 16 << 20
 
 
-def seed_files(parser: str, generated: Path | None = None) -> list[Path]:
-    """Seed files of ``parser``: the shared models and clips, or the ONNX / Keras files that
-    ``benchmarks/fuzz_seeds.py`` wrote into ``generated``, else the committed corpus."""
+# Seed files up to this size are the campaign's (``small``): a mutant of a small model costs
+# milliseconds where one of person_detect or dtln (0.3 MB) costs seconds when accepted, and the
+# fuzzer's coverage comes from the file structure, which the small ones share.
+SMALL_SEED_BYTES = 50 << 10
+
+
+def seed_files(parser: str, generated: Path | None = None, small: bool = False) -> list[Path]:
+    """Seed files of ``parser``: the shared models and clips (TFLite: with the feature seed
+    ``features_int8.tflite``: two subgraphs, metadata, a description, six int8 op kinds), or the
+    ONNX / Keras files that ``benchmarks/fuzz_seeds.py`` wrote into ``generated``, else the
+    committed ones in ``tests/fuzz/seeds``; with ``small``, those up to SMALL_SEED_BYTES."""
     here = Path(__file__).resolve().parents[1] / "fuzz" / "seeds"
-    if parser == "tflite":
-        return sorted(MODELS.glob("*.tflite"))
+    folder = generated if generated is not None and generated.is_dir() else here
     if parser == "wav":
         return sorted((DATA / "micro_speech").glob("*.wav"))
-    suffixes = {"onnx": (".onnx",), "keras": (".h5", ".keras")}[parser]
-    folder = generated if generated is not None and generated.is_dir() else here
-    return sorted(p for p in folder.iterdir() if p.suffix in suffixes)
+    if parser == "tflite":
+        files = sorted(MODELS.glob("*.tflite")) + sorted(folder.glob("*.tflite"))
+    else:
+        suffixes = {"onnx": (".onnx",), "keras": (".h5", ".keras")}[parser]
+        files = sorted(p for p in folder.iterdir() if p.suffix in suffixes)
+    return [p for p in files if not small or p.stat().st_size <= SMALL_SEED_BYTES]
 
 
 def exercise_model(data: bytes) -> str:

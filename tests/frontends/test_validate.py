@@ -155,3 +155,15 @@ def test_inspect_rejects_what_load_rejects(hello, tmp_path):
         Model(read_model(path))
     code, _, err = cli("inspect", path)
     assert_one_line_error(code, err, 1, str(exc.value))
+
+
+def test_a_nan_weight_is_refused(models_dir):
+    """A NaN in float constant data (a fuzzed Keras bias did it) makes every output NaN; C and
+    numpy then differ in NaN bit patterns. No trainer writes one: refused, naming the tensor."""
+    graph = read_model(models_dir / "hello_world_float.tflite")
+    k = next(i for i, t in enumerate(graph.main.tensors) if t.data is not None and t.data.size > 1)
+    t = graph.main.tensors[k]
+    data = np.array(t.data, copy=True)
+    data.flat[0] = np.nan
+    graph.main.tensors[k] = replace(t, data=data)
+    _rejected(graph, f"tensor {k}", "holds NaN")

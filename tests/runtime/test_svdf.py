@@ -103,3 +103,26 @@ def test_whole_keyword_models_over_sequences(name):
     xs = sequences((1, 96), np.int16, seed=40)
     assert_whole_model_parity(name, xs)
     assert_whole_model_parity(name, xs, reset_at=4)
+
+
+def test_scales_whose_ratio_overflows_float32_are_one_model_error_without_a_warning(models_dir):
+    """TFLM computes ``s_state * s_wt / s_out`` in float32: finite scales can make it inf. That is
+    one ModelError naming the operator, and no numpy warning (a fuzz campaign finding)."""
+    import warnings
+    from dataclasses import replace
+
+    from microforge.errors import ModelError
+    from microforge.frontends import read_model
+    from microforge.ir import QuantParams
+    from microforge.runtime.registry import prepare_supported
+
+    graph = read_model(models_dir / "keyword_scrambled_8bit.tflite")
+    sg = graph.main
+    index, op = next((k, o) for k, o in enumerate(sg.operators) if o.opcode == "SVDF")
+    out = sg.tensors[op.outputs[0]]
+    sg.tensors[op.outputs[0]] = replace(out, quant=QuantParams(
+        scale=np.array([1e-44], np.float32), zero_point=out.quant.zero_point, axis=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ModelError, match=f"operator {index} .SVDF.: a quantization multiplier is inf"):
+            prepare_supported(sg)

@@ -104,6 +104,10 @@ def _tensor(t: Tensor, where: str) -> None:
     if t.data is not None and t.type_name not in _RAW_TYPES and t.data.size != elements:
         raise ModelError(f"{where} holds {t.data.size} values but its shape {list(t.shape)} "
                          f"has {elements}")
+    if t.data is not None and t.data.dtype.kind == "f" and np.isnan(t.data).any():
+        # no trainer writes a NaN weight; run, it makes every output NaN (infinities are kept:
+        # a clip bound or a mask may be one)
+        raise ModelError(f"{where} holds NaN in its constant data: the file is corrupt")
     if t.quant is not None:
         _quant(t, where)
 

@@ -157,9 +157,19 @@ def model_fault(ctx: OpContext, step: str, exc: Exception) -> ModelError:
 
 def guarded_prepare(kernel: Kernel, ctx: OpContext) -> Any:
     """``kernel.prepare(ctx)``; a Python error in the parameter math (a model the reader's
-    validation let through) becomes a :class:`ModelError` naming the operator."""
+    validation let through) becomes a :class:`ModelError` naming the operator.
+
+    Floating-point overflow, division by zero and invalid operations in the parameter math give
+    inf / NaN silently, as TFLM's C does (e.g. SVDF's ``float(s_state * s_wt / s_out)`` of finite
+    but extreme scales): no numpy warning is printed, and ``quantize_multiplier`` refuses a
+    non-finite multiplier with a ModelError."""
     try:
-        return kernel.prepare(ctx)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return kernel.prepare(ctx)
+    except ModelError as exc:  # from shared helpers (quantize_multiplier): say which operator
+        if str(exc).startswith("operator "):
+            raise
+        raise type(exc)(f"operator {ctx.index} ({ctx.op.opcode}): {exc}") from None
     except MODEL_FAULTS as exc:
         raise model_fault(ctx, "prepare", exc) from None
 

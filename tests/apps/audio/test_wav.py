@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import tracemalloc
 import wave
 
 import numpy as np
@@ -65,3 +67,21 @@ def test_bad_files(tmp_path, kind, match):
     with pytest.raises(InputError, match=match) as info:
         read_wav(path, 16000)
     assert "\n" not in str(info.value)
+
+
+def test_a_header_claiming_4_gb_of_samples_allocates_nothing_that_size(tmp_path):
+    """The data chunk's size field says 0xFFFFFFF0 bytes; the file holds 100 samples. Python's
+    ``wave`` would allocate the claimed size before reading (a MemoryError under a memory
+    limit): the samples that are there are read, nothing more is allocated."""
+    path = tmp_path / "huge.wav"
+    fmt = struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16)
+    path.write_bytes(b"RIFF" + struct.pack("<I", 0xFFFFFFF0) + b"WAVEfmt " + fmt + b"data"
+                     + struct.pack("<I", 0xFFFFFFF0) + np.arange(100, dtype="<i2").tobytes())
+    tracemalloc.start()
+    try:
+        x, rate = read_wav(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+    np.testing.assert_array_equal(x, np.arange(100))

@@ -82,3 +82,23 @@ def test_missing_h5py_names_the_extra(keras_files, monkeypatch):
     monkeypatch.setitem(sys.modules, "h5py", None)
     with pytest.raises(ModelError, match=r"microforge\[keras\]"):
         read_model(keras_files[("autoencoder", "tf_keras.h5")].path)
+
+
+def test_a_zip_bomb_is_refused_from_its_declared_sizes(monkeypatch):
+    """config.json of 5,000 bytes (a stand-in for gigabytes) past a 4,000-byte file limit: refused
+    before it is inflated."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("config.json", "{" + " " * 4998 + "}")
+    assert len(out.getvalue()) < 1000
+    monkeypatch.setenv("MICROFORGE_MAX_FILE_BYTES", "4000")
+    with pytest.raises(ModelError, match="unzipped .keras content: file size .* 5,000 exceeds"):
+        read_model(out.getvalue())
+
+
+def test_json_nested_past_the_recursion_limit_is_invalid_json():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("config.json", "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelError, match="config.json is not valid JSON .maximum recursion depth"):
+        read_model(out.getvalue())

@@ -32,7 +32,9 @@ def read_wav(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[n
                     f"{name}: {channels} channels; only mono WAV is supported "
                     "(mix it down, e.g. `sox in.wav -c 1 out.wav`)"
                 )
-            frames = f.readframes(f.getnframes())
+            # A header may claim 4 GB of samples: read no more frames than the file can hold (the
+            # standard library would allocate the claimed size first).
+            frames = f.readframes(min(f.getnframes(), os.path.getsize(name) // 2))
     except (wave.Error, EOFError, RuntimeError, ValueError, OverflowError) as exc:
         raise InputError(f"{name}: not a PCM WAV file ({exc})") from None
     except OSError as exc:

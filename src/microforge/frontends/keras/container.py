@@ -85,8 +85,8 @@ def _text(value: Any) -> str:
 def _json(text: Any, what: str) -> dict[str, Any]:
     try:
         value = json.loads(_text(text))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{what} is not valid JSON ({exc}); re-save the model") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ModelError(f"{what} is not valid JSON ({str(exc)[:200]}); re-save the model") from None
     if not isinstance(value, dict):
         raise ModelError(f"{what} is not a JSON object; re-save the model")
     return value
@@ -94,6 +94,7 @@ def _json(text: Any, what: str) -> dict[str, Any]:
 
 def read_h5(data: bytes) -> KerasFile:
     """A Keras 2 (or Keras 3 legacy) HDF5 model file (read in a child process: :mod:`.isolate`)."""
+    _h5py()  # imported here, before the fork, so the child does not import it again (~0.1 s)
     meta, weights = in_child(_read_h5, data, "the HDF5 file")
     return KerasFile(meta["config"], weights, meta["version"])
 
@@ -106,11 +107,12 @@ def _read_h5(data: bytes) -> tuple[dict[str, Any], dict[str, list[np.ndarray]]]:
                              "or not a Keras model; save the whole model (model.save('m.h5'))")
         config = _json(f.attrs["model_config"], "the 'model_config' attribute")
         version = _text(f.attrs.get("keras_version", "2"))
-        group = f["model_weights"] if "model_weights" in f else f
+        group = _member(f, "model_weights") if "model_weights" in f else f
         weights: dict[str, list[np.ndarray]] = {}
         for name in group:
-            names = group[name].attrs.get("weight_names", [])
-            weights[name] = [_array(group[name][_text(w)]) for w in names]
+            layer = _member(group, name)
+            names = layer.attrs.get("weight_names", [])
+            weights[name] = [_array(_member(layer, _text(w))) for w in names]
         return {"config": config, "version": version}, weights
     except H5_ERRORS as exc:
         raise ModelError(f"corrupt Keras HDF5 content ({type(exc).__name__}: {exc}); re-save the "
@@ -119,10 +121,35 @@ def _read_h5(data: bytes) -> tuple[dict[str, Any], dict[str, list[np.ndarray]]]:
         f.close()
 
 
+def _member(group, path: str):
+    """``group[path]`` through hard links only. HDF5 can link to another file, or keep a dataset's
+    data in other files (external storage, virtual datasets), each named by the file and opened
+    relative to the working directory: a hostile file would pull any file it names into the
+    weights, and from there into the generated C. Keras writes none of these; they are refused."""
+    h5py = _h5py()
+    node = group
+    for part in (p for p in path.split("/") if p):
+        link = node.get(part, getlink=True)
+        if link is None:
+            raise ModelError(f"{node.name.rstrip('/')}/{part} is missing; re-save the model")
+        if not isinstance(link, h5py.HardLink):
+            target = getattr(link, "filename", None) or getattr(link, "path", "?")
+            raise ModelError(f"{node.name.rstrip('/')}/{part} is a {type(link).__name__} to "
+                             f"{str(target)[:100]!r}: microforge reads self-contained model files "
+                             "only; re-save the model")
+        node = node[part]
+    return node
+
+
 def _array(dataset) -> np.ndarray:
-    """A weight dataset as float32, refused before reading when larger than the tensor limit."""
+    """A weight dataset as float32, refused before reading when larger than the tensor limit, or
+    when its data lives in other files (:func:`_member`)."""
     if not hasattr(dataset, "shape") or dataset.shape is None:
         raise ModelError(f"{dataset.name} is not a weight array")
+    if dataset.external or dataset.is_virtual:
+        raise ModelError(f"{dataset.name} keeps its data in other files ("
+                         f"{'virtual dataset' if dataset.is_virtual else dataset.external[0][0]!r}"
+                         "): microforge reads self-contained model files only; re-save the model")
     limits.TENSOR_BYTES.check(int(np.prod(dataset.shape, dtype=object)) * 4, dataset.name)
     return np.array(dataset, dtype=np.float32)
 
@@ -132,11 +159,11 @@ def _collect_vars(group, out: list[np.ndarray], depth: int = 0) -> None:
     if depth > 32:
         raise ModelError(f"{group.name}: layers nested more than 32 deep (a cyclic file?)")
     if "vars" in group:
-        v = group["vars"]
-        out.extend(_array(v[k]) for k in sorted(v, key=int))
+        v = _member(group, "vars")
+        out.extend(_array(_member(v, k)) for k in sorted(v, key=int))
     for key in group:
-        if key != "vars" and hasattr(group[key], "keys"):
-            _collect_vars(group[key], out, depth + 1)
+        if key != "vars" and hasattr(_member(group, key), "keys"):
+            _collect_vars(_member(group, key), out, depth + 1)
 
 
 def read_keras_zip(data: bytes) -> KerasFile:
@@ -146,13 +173,26 @@ def read_keras_zip(data: bytes) -> KerasFile:
             names = set(z.namelist())
             if "config.json" not in names:
                 raise ModelError("a zip without config.json: not a Keras 3 .keras model")
+            _check_unzipped_size(z, names)
             config = _json(z.read("config.json"), "config.json")
             meta = _json(z.read("metadata.json"), "metadata.json") if "metadata.json" in names else {}
             blob = z.read("model.weights.h5") if "model.weights.h5" in names else None
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError,
+            RuntimeError) as exc:  # NotImplementedError: a compression method; RuntimeError: encrypted
         raise ModelError(f"a corrupt or truncated zip ({exc}); re-save the model") from None
-    weights = in_child(_read_weights, blob, "model.weights.h5")[1] if blob is not None else {}
+    if blob is None:
+        return KerasFile(config, {}, str(meta.get("keras_version", "3")))
+    _h5py()  # imported before the fork, as in read_h5
+    weights = in_child(_read_weights, blob, "model.weights.h5")[1]
     return KerasFile(config, weights, str(meta.get("keras_version", "3")))
+
+
+def _check_unzipped_size(z: zipfile.ZipFile, names: set[str]) -> None:
+    """A zip bomb (a few MB that inflate to many GB) is refused from the sizes the zip declares,
+    before anything is inflated: what microforge reads of it counts against the file size limit
+    (``zipfile`` never inflates a member past its declared size)."""
+    read = [n for n in ("config.json", "metadata.json", "model.weights.h5") if n in names]
+    limits.FILE_BYTES.check(sum(z.getinfo(n).file_size for n in read), "the unzipped .keras content")
 
 
 def _read_weights(blob: bytes) -> tuple[dict[str, Any], dict[str, list[np.ndarray]]]:
@@ -160,12 +200,13 @@ def _read_weights(blob: bytes) -> tuple[dict[str, Any], dict[str, list[np.ndarra
     weights: dict[str, list[np.ndarray]] = {}
     f = _open_h5(blob, "model.weights.h5")
     try:
-        layers = f["layers"] if "layers" in f else {}
+        layers = _member(f, "layers") if "layers" in f else {}
         for key in layers:
-            vars_group = layers[key].get("vars")
+            layer = _member(layers, key)
+            vars_group = _member(layer, "vars") if "vars" in layer else None
             name = _text(vars_group.attrs.get("name", key)) if vars_group is not None else key
             weights[name] = []
-            _collect_vars(layers[key], weights[name])
+            _collect_vars(layer, weights[name])
     except H5_ERRORS as exc:
         raise ModelError(f"corrupt model.weights.h5 ({type(exc).__name__}: {exc}); re-save "
                          "the model") from None

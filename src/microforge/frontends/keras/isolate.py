@@ -3,11 +3,11 @@
 libhdf5 is not hardened against hostile files: the fuzz campaign (``benchmarks/fuzz_campaign.py``)
 found files on which it segfaults or loops forever inside native code, where Python can neither
 catch nor interrupt it. :func:`in_child` therefore runs the HDF5 reading in a child made with
-``os.fork`` (no re-import: milliseconds), under a time limit and an address-space limit, and takes
-back only plain data -- JSON and an ``.npz`` of float32 arrays read with ``allow_pickle=False`` --
-so even a child the file subverted cannot hand the parent code to run. A crash, a timeout or a
-memory blow-up in the child is one :class:`ModelError`. Without ``os.fork`` (Windows) the reading
-runs in-process.
+``os.fork`` (no re-import: the caller imports h5py first), under a time limit and an address-space
+limit, and takes back only plain data -- JSON and an ``.npz`` of float32 arrays read with
+``allow_pickle=False`` -- so even a child the file subverted cannot hand the parent code to run. A
+crash, a timeout or a memory blow-up in the child is one :class:`ModelError`. Without ``os.fork``
+(Windows) the reading runs in-process.
 """
 
 from __future__ import annotations
@@ -52,36 +52,46 @@ def in_child(read: Reader, data: bytes, what: str) -> tuple[dict[str, Any], Weig
         how = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
                else f"exit {os.WEXITSTATUS(status)}")
         raise ModelError(f"libhdf5 crashed reading {what} ({how}): it is corrupt; re-save the model")
-    return _decode(payload, what)
+    return decode_payload(payload, what)
 
 
 def _child(read: Reader, data: bytes, wfd: int) -> None:
     try:
         faulthandler.disable()  # a crash here is expected of a hostile file: the parent reports it
         _limit_memory()
-        try:
-            meta, weights = read(data)
-            out = _encode({"ok": meta}, weights)
-        except ModelError as exc:
-            out = _encode({"error": str(exc)}, {})
-        except Exception as exc:  # reported to the parent, which raises a ModelError for it
-            out = _encode({"fault": f"{type(exc).__name__}: {exc}",
-                           "where": traceback.format_exc(limit=-1).strip().splitlines()[-1]}, {})
-        view = memoryview(out)
+        view = memoryview(child_payload(read, data))
         while view:
             view = view[os.write(wfd, view):]
     finally:
         os._exit(0)
 
 
+def child_payload(read: Reader, data: bytes) -> bytes:
+    """What the child does and sends back: ``read(data)`` with every exception turned into plain
+    data (:func:`decode_payload` raises the ModelError for it in the parent)."""
+    try:
+        meta, weights = read(data)
+        return _encode({"ok": meta}, weights)
+    except ModelError as exc:
+        return _encode({"error": str(exc)}, {})
+    except Exception as exc:  # reported to the parent, which raises a ModelError for it
+        return _encode({"fault": f"{type(exc).__name__}: {exc}",
+                        "where": traceback.format_exc(limit=-1).strip().splitlines()[-1]}, {})
+
+
+def child_memory_limit() -> int:
+    """The child's address-space limit: what the parent has mapped plus four times the tensor
+    limit."""
+    with open("/proc/self/statm") as f:
+        mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    return mapped + 4 * limits.TENSOR_BYTES.value
+
+
 def _limit_memory() -> None:
-    """The child may use what the parent has mapped plus four times the tensor limit."""
     try:
         import resource
 
-        with open("/proc/self/statm") as f:
-            mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        limit = mapped + 4 * limits.TENSOR_BYTES.value
+        limit = child_memory_limit()
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if soft == resource.RLIM_INFINITY or soft > limit:
             resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
@@ -119,7 +129,8 @@ def _encode(meta: dict[str, Any], weights: Weights) -> bytes:
     return buf.getvalue()
 
 
-def _decode(payload: bytes, what: str) -> tuple[dict[str, Any], Weights]:
+def decode_payload(payload: bytes, what: str) -> tuple[dict[str, Any], Weights]:
+    """The parent's side: the arrays and JSON the child sent, or its ModelError."""
     with np.load(io.BytesIO(payload), allow_pickle=False) as z:
         header = json.loads(z["header"].tobytes())
         weights = {layer: [z[k] for k in keys] for layer, keys in header["index"].items()}

@@ -60,6 +60,7 @@ def load_model(data: bytes, where: str) -> tuple[Any, dict[str, tuple[int, ...]]
         raise ModelError(f"{where}: not a readable ONNX model ({first_line(exc)})") from None
     if not model.HasField("graph") or not model.graph.output:
         raise ModelError(f"{where}: not a readable ONNX model (no graph or no outputs)")
+    _refuse_external_data(model, where)
     opset = default_opset(model)
     if opset < MIN_OPSET:
         try:
@@ -81,6 +82,45 @@ def load_model(data: bytes, where: str) -> tuple[Any, dict[str, tuple[int, ...]]
         return onnx.shape_inference.infer_shapes(model, data_prop=True), dynamic
     except Exception as exc:
         raise ModelError(f"{where}: ONNX shape inference failed ({first_line(exc)})") from None
+
+
+def _refuse_external_data(model: Any, where: str) -> None:
+    """A tensor that keeps its data in an external file names that file itself (``location``), and
+    onnx's ``numpy_helper.to_array`` would read it relative to the working directory: a hostile
+    model could pull any file it names into its weights, and from there into the generated C.
+    microforge reads single-file models only, so every tensor with external data is refused --
+    initializers, sparse initializers and tensor attributes, in every (sub)graph and function."""
+    onnx = onnx_module()
+    external = onnx.TensorProto.EXTERNAL
+
+    def tensors(graph: Any):
+        yield from graph.initializer
+        for sparse in graph.sparse_initializer:
+            yield from (sparse.values, sparse.indices)
+        for node in graph.node:
+            yield from node_tensors(node)
+
+    def node_tensors(node: Any):
+        for attr in node.attribute:
+            yield from (attr.t, *attr.tensors)
+            for sparse in (attr.sparse_tensor, *attr.sparse_tensors):
+                yield from (sparse.values, sparse.indices)
+            for sub in (attr.g, *attr.graphs):
+                yield from tensors(sub)
+
+    def all_tensors():
+        yield from tensors(model.graph)
+        for function in model.functions:
+            for node in function.node:
+                yield from node_tensors(node)
+
+    for t in all_tensors():
+        if t.data_location == external or len(t.external_data):
+            location = next((e.value for e in t.external_data if e.key == "location"), "?")
+            raise ModelError(f"{where}: tensor {t.name!r} keeps its data in an external file "
+                             f"({location[:100]!r}); microforge reads single-file ONNX models "
+                             "only: save it with onnx.save_model(model, path, "
+                             "save_as_external_data=False)")
 
 
 def default_opset(model: Any) -> int:
