@@ -13,7 +13,12 @@ one tensor's size          ``MICROFORGE_MAX_TENSOR_BYTES`` 256 MiB
 operators per subgraph     ``MICROFORGE_MAX_OPERATORS``    100,000
 tensor rank                ``MICROFORGE_MAX_RANK``         8
 planned arena (C backend)  ``MICROFORGE_MAX_ARENA_BYTES``  256 MiB
+kernel workspace (runtime) ``MICROFORGE_MAX_WORKSPACE_BYTES`` 1 GiB
 =========================  ==============================  ==================================
+
+The workspace limit bounds what a runtime kernel derives from shapes that are each within the
+tensor limit (a filter tiled over a 3-million-column input, a per-block window buffer): it is
+checked before such an array is allocated.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ DEFAULTS = {
     "MAX_OPERATORS": 100_000,
     "MAX_RANK": 8,
     "MAX_ARENA_BYTES": 256 << 20,
+    "MAX_WORKSPACE_BYTES": 1 << 30,
 }
 
 
@@ -67,3 +73,13 @@ TENSOR_BYTES = Limit("MAX_TENSOR_BYTES", "tensor size (bytes)")
 OPERATORS = Limit("MAX_OPERATORS", "operator count")
 RANK = Limit("MAX_RANK", "tensor rank")
 ARENA_BYTES = Limit("MAX_ARENA_BYTES", "planned arena size (bytes)")
+WORKSPACE_BYTES = Limit("MAX_WORKSPACE_BYTES", "kernel workspace size (bytes)")
+
+
+def check_workspace(shape: tuple[int, ...], itemsize: int, where: str) -> None:
+    """Refuse (:class:`ModelError`) an array of ``shape`` past the workspace limit, before any
+    allocation; Python integers, so a hostile shape cannot overflow the product."""
+    count = 1
+    for n in shape:
+        count *= max(int(n), 0)
+    WORKSPACE_BYTES.check(count * int(itemsize), where)

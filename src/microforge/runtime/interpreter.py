@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from microforge.errors import InputError, UnsupportedOpError
+from microforge.errors import InputError, ModelError, UnsupportedOpError
 from microforge.ir import Graph, Subgraph, Tensor
 from microforge.runtime import blas
 from microforge.runtime.registry import (
@@ -78,6 +78,7 @@ class Executor:
         self.variables = [
             i for i, t in enumerate(self.subgraph.tensors) if t.is_variable
         ]
+        self._check_outputs()
         # operator state outside tensors (Kernel.initial_state), per step index
         self.op_state_init = {
             k: init for k, step in enumerate(self.steps)
@@ -90,6 +91,27 @@ class Executor:
         self._last_use = self._last_uses()
         self._largest = max(max((t.nbytes for t in self.subgraph.tensors if t.data is None),
                                 default=1), 1)
+
+    def _check_outputs(self) -> None:
+        """Every model output is computed, an input, a variable or a constant (TFLM hands a
+        constant output's buffer back as it is); anything else is a malformed model."""
+        sg = self.subgraph
+        known = set(sg.inputs) | set(self.variables)
+        for step in self.steps:
+            known.update(step.ctx.op.outputs)
+        for i in sg.outputs:
+            if i not in known and sg.tensors[i].data is None:
+                raise ModelError(
+                    f"model output tensor {i} ({sg.tensors[i].name!r}) is neither computed by an "
+                    "operator, an input nor a constant; the model file is malformed"
+                )
+
+    def _output(self, i: int, values: dict[int, np.ndarray], batch: int) -> np.ndarray:
+        """Output tensor ``i`` of a chunk: its computed value, else its constant per sample."""
+        if i in values:
+            return values[i]
+        data = self.subgraph.tensors[i].data
+        return np.broadcast_to(data[None], (batch,) + data.shape).copy()
 
     def _last_uses(self) -> list[list[int]]:
         """Per step, the computed tensors no later step reads and that are not graph outputs:
@@ -207,7 +229,7 @@ class Executor:
             if not keep_intermediates:
                 for t_idx in self._last_use[k]:
                     values.pop(t_idx, None)
-        outputs = [values[i] for i in sg.outputs]
+        outputs = [self._output(i, values, batch) for i in sg.outputs]
         return outputs, (values if keep_intermediates else {})
 
     @staticmethod
@@ -279,7 +301,8 @@ class Executor:
                 if arr.shape[0] != rows:
                     arr = np.broadcast_to(arr, (rows,) + arr.shape[1:])
                 values[t_idx] = arr
-        return [values[i].reshape((batch, steps) + values[i].shape[1:]) for i in self.subgraph.outputs]
+        outputs = [self._output(i, values, rows) for i in self.subgraph.outputs]
+        return [o.reshape((batch, steps) + o.shape[1:]) for o in outputs]
 
 
 def _join(per_step: list[np.ndarray], batch: int) -> np.ndarray:

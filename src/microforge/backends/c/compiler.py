@@ -244,12 +244,25 @@ def plan_memory(graph: Graph, planner: Planner | None = None,
     return MemoryPlan(graph, ops, layout, plan, tflm_plan, order, stages=stages)
 
 
+def _check_outputs_computed(graph: Graph) -> None:
+    """The library writes each output from an operator or an input; a model whose output is a
+    constant tensor (legal in TFLite, rare) is refused rather than given an unwritten buffer."""
+    sg = graph.main
+    for k, t in enumerate(sg.outputs):
+        if sg.tensors[t].data is not None:
+            raise UnsupportedOpError(
+                f"model output {k} (tensor {t}, {sg.tensors[t].name!r}) is a constant: the C "
+                "backend writes outputs from operators only; compute it in the caller instead"
+            )
+
+
 def generate(graph: Graph, name: str, description: str, planner: Planner | None = None,
              emitters: dict[str, OpEmitter] | None = None, can_fail: str = "",
              patches: bool = True) -> Generated:
     """Plan memory (:func:`plan_memory`) and emit C for every operator; returns the pieces
     ``compile_model`` writes. ``emitters`` are called with params None; ``can_fail``: why
     ``NAME_invoke`` may return -1 (for its header); ``patches``: allow patch stages."""
+    _check_outputs_computed(graph)
     planned = plan_memory(graph, planner, emitters, patches)
     graph, ops, layout, plan = planned.graph, planned.ops, planned.layout, planned.plan
     limits.ARENA_BYTES.check(plan.size, "the planned arena")  # before any C is written

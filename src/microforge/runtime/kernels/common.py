@@ -9,6 +9,7 @@ import numpy as np
 
 from microforge import fixedpoint as fp
 from microforge.ir import Activation, Padding, Tensor
+from microforge.limits import check_workspace
 from microforge.runtime import native
 
 
@@ -64,6 +65,7 @@ def workspace(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     if len(views) > 512:  # many shapes seen (batch sizes vary): forget the views, keep buffers
         views.clear()
     dtype = np.dtype(dtype)
+    check_workspace(shape, dtype.itemsize, f"a kernel's {name} buffer")
     size = math.prod(shape) * dtype.itemsize
     buffers = _WORKSPACE.__dict__.setdefault("buffers", {})
     buf = buffers.get(name)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from microforge import fixedpoint as fp
+from microforge.limits import check_workspace
 from microforge.runtime import native
 from microforge.runtime.kernels.common import (
     Requantizer,
@@ -615,6 +616,8 @@ class DepthwiseConv2D(Kernel):
                                   activation, None)
         ints = _int_params(ctx, taps.T, channels, 3, False)
         layout = _FlatLayout(geometry, channels)
+        check_workspace((taps.shape[0], layout.sample), np.dtype(ints.dtype).itemsize,
+                        f"operator {ctx.index} (DEPTHWISE_CONV_2D): its tiled filter")
         tiled = np.tile(taps.astype(ints.dtype), (1, layout.sample // channels))
         group_weights = [tiled[taps_of].reshape(shape + (layout.sample,))
                          for _, _, shape, _, taps_of in layout.groups]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from microforge.limits import check_workspace
 from microforge.runtime.kernels.common import strided, workspace
 
 _MIN_LANES = 32  # output columns of the band: q * channels >= this (BLAS-friendly widths)
@@ -55,6 +56,8 @@ class Strips:
         q = min(g.out_w, max(-(-_MIN_LANES // channels), -(-g.out_w // _MAX_STRIPS)))
         width = (q - 1) * g.stride_w + (g.k_w - 1) * g.dil_w + 1
         span = (g.k_h - 1) * g.dil_h + 1
+        check_workspace((span, width, q, channels), np.dtype(dtype).itemsize,
+                        "a convolution's strip weights")
         band = np.zeros((span, width, q, channels), dtype)
         for fy in range(g.k_h):
             for fx in range(g.k_w):
