@@ -347,6 +347,7 @@ def quantize(
     percentile: float = 99.99,
     bias_correction: bool = True,
     optimize_rounding: bool | None = None,
+    equalization: bool = True,
     mixed: bool = False,
     max_ram: int | None = None,
     progress: bool | None = None,
@@ -361,11 +362,14 @@ def quantize(
     ``int16_activations``: 16x8 quantization. ``allow_float``: keep operators that cannot be
     quantized in float instead of failing. ``optimize_rounding``: learned weight rounding on every
     weighted layer (True), on none (False), or (None, the default) on the layers where it is cheap.
+    ``equalization``: rescale channels between weighted layers to balance activation ranges
+    (the float model computes the same outputs; default on).
     """
     result = quantize_graph(model, calibration_data, per_channel=per_channel, method=method, io=io,
                             int16_activations=int16_activations, allow_float=allow_float,
                             percentile=percentile, bias_correction=bias_correction,
-                            optimize_rounding=optimize_rounding, mixed=mixed, max_ram=max_ram,
+                            optimize_rounding=optimize_rounding, equalization=equalization,
+                            mixed=mixed, max_ram=max_ram,
                             progress=progress)
     try:
         return QuantizedModel(result)

@@ -109,3 +109,17 @@ def test_new_options_bias_correction_rounding_mixed(tmp_path):
     report = json.loads(stdout)
     assert report["mixed"]["max_ram"] == 65536 and report["layers"]
     assert "microforge:" not in err  # no progress line with --json
+
+
+def test_nearest_rounding_and_no_equalization_flags(tmp_path):
+    """--no-optimize-rounding and --no-equalization give the same model as the Python API with
+    optimize_rounding=False and equalization=False."""
+    from microforge.frontends.tflite.writer import write_tflite
+
+    model, data = _setup(tmp_path)
+    out = tmp_path / "o.tflite"
+    code, _, err = cli("quantize", model, "-o", out, "-c", data, "--no-optimize-rounding",
+                       "--no-equalization")
+    assert code == 0, err
+    api = microforge.quantize(model, data, optimize_rounding=False, equalization=False)
+    assert out.read_bytes() == write_tflite(api.graph)

@@ -37,6 +37,13 @@ def register(sub) -> None:
     p.add_argument("--optimize-rounding", action="store_true", default=None,
                    help="learned (AdaRound-style) weight rounding on every weighted layer (slower; "
                         "at most 400 steps and 2 s per layer); by default only on small layers")
+    p.add_argument("--no-optimize-rounding", dest="optimize_rounding", action="store_false",
+                   default=None,
+                   help="round every weight to nearest (no learned rounding, not even on small "
+                        "layers)")
+    p.add_argument("--no-equalization", action="store_true",
+                   help="do not rescale channels between weighted layers to balance activation "
+                        "ranges")
     p.add_argument("--mixed", action="store_true",
                    help="int16 activations on the layers with the worst int8 SQNR, within --max-ram")
     p.add_argument("--max-ram", type=_bytes, metavar="BYTES",
@@ -69,6 +76,7 @@ def main(args: argparse.Namespace) -> int:
                      method=args.method, io=args.io, int16_activations=args.int16_activations,
                      allow_float=args.allow_float, percentile=args.percentile,
                      bias_correction=not args.no_bias_correction,
+                     equalization=not args.no_equalization,
                      optimize_rounding=args.optimize_rounding, mixed=args.mixed,
                      max_ram=args.max_ram, progress=False if args.json else None)
     data = write_tflite(model.graph)
