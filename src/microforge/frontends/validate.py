@@ -89,10 +89,29 @@ def _subgraph(sg: Subgraph, where: str) -> None:
             if known and idx >= 0 and idx not in ready:
                 raise ModelError(f"{here} input {pos} reads tensor {idx} ({sg.tensors[idx].name!r}) "
                                  "before any operator writes it")
+        if known:
+            _writes(op, sg, ready, here)
         ready.update(op.outputs)
     unset = [i for i in sg.outputs if i not in ready]
     if unset:
         raise ModelError(f"{where} output tensor {unset[0]} is never written")
+
+
+def _writes(op, sg: Subgraph, ready: set[int], here: str) -> None:
+    """A builtin operator writes tensors no one else holds: each once, none of them a model
+    input, a constant or a tensor an earlier operator wrote (variables excepted: state)."""
+    seen: set[int] = set()
+    for idx in op.outputs:
+        t = sg.tensors[idx]
+        if t.is_variable:
+            continue
+        if idx in seen:
+            raise ModelError(f"{here} lists tensor {idx} ({t.name!r}) twice among its outputs")
+        if idx in ready:
+            holds = ("a model input" if idx in sg.inputs else "a constant" if t.data is not None
+                     else "written by an earlier operator")
+            raise ModelError(f"{here} writes tensor {idx} ({t.name!r}), which is {holds}")
+        seen.add(idx)
 
 
 def _tensor(t: Tensor, where: str) -> None:
@@ -104,10 +123,6 @@ def _tensor(t: Tensor, where: str) -> None:
     if t.data is not None and t.type_name not in _RAW_TYPES and t.data.size != elements:
         raise ModelError(f"{where} holds {t.data.size} values but its shape {list(t.shape)} "
                          f"has {elements}")
-    if t.data is not None and t.data.dtype.kind == "f" and np.isnan(t.data).any():
-        # no trainer writes a NaN weight; run, it makes every output NaN (infinities are kept:
-        # a clip bound or a mask may be one)
-        raise ModelError(f"{where} holds NaN in its constant data: the file is corrupt")
     if t.quant is not None:
         _quant(t, where)
 

@@ -111,6 +111,12 @@ class Executor:
         if i in values:
             return values[i]
         data = self.subgraph.tensors[i].data
+        if data is None:  # listed among an operator's outputs past the ones its kernel writes
+            raise ModelError(
+                f"model output tensor {i} ({self.subgraph.tensors[i].name!r}) was not written: "
+                "the operator listing it has more outputs than it computes; the model file is "
+                "malformed"
+            )
         return np.broadcast_to(data[None], (batch,) + data.shape).copy()
 
     def _last_uses(self) -> list[list[int]]:
