@@ -173,3 +173,22 @@ def test_a_nan_weight_runs_as_in_tflm_and_verifies(models_dir, tmp_path):
     assert np.isnan(y).all()
     report = compile_model(graph, tmp_path / "out", name="m", verify=2)
     assert not report.failure
+
+
+@pytest.mark.parametrize("k, outputs, words", [
+    (2, [0, 9], "which is a model input"),
+    (1, [8, 6], "which is a constant"),
+    (1, [8, 7], "written by an earlier operator"),
+])
+def test_an_operator_writes_only_its_own_tensors(hello, k, outputs, words):
+    """TFLite tensors are written once: an operator listing a model input, a constant or an
+    earlier operator's output among its outputs is malformed (the shapes here agree)."""
+    sg = hello.main
+    sg.operators[k] = replace(sg.operators[k], outputs=outputs)
+    _rejected(hello, f"operator {k} (FULLY_CONNECTED) writes tensor", words)
+
+
+def test_an_operator_listing_one_output_twice_is_refused(hello):
+    sg = hello.main
+    sg.operators[1] = replace(sg.operators[1], outputs=[8, 8])
+    _rejected(hello, "operator 1 (FULLY_CONNECTED) lists tensor 8", "twice among its outputs")
