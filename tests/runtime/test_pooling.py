@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -93,3 +95,16 @@ def test_person_detect_average_pool():
             one = extract_operator(graph, i)
             x = one.main.tensors[one.main.inputs[0]]
             assert_parity(one, [random_inputs(x.shape, x.dtype, N, seed=i)])
+
+
+def test_float_overflow_is_tflms_inf_and_prints_no_warning():
+    """A float sum past float32's range is inf (and a NaN stays NaN) in TFLM's C; numpy gives
+    the same values and must not print a RuntimeWarning for them."""
+    shape = (1, 2, 2, 1)
+    big = np.finfo(np.float32).max
+    x = np.full((3,) + shape, big, np.float32)
+    x[1] *= -1
+    x[2, 0, 0, 0, 0] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_parity(_pool("AVERAGE_POOL_2D", np.float32, shape, VALID, 1, (2, 2), 0), [x])

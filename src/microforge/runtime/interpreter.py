@@ -217,6 +217,14 @@ class Executor:
     def _run_chunk(
         self, inputs: list[np.ndarray], rows: slice, keep_intermediates: bool
     ) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
+        # IEEE float arithmetic as TFLM's C does it: an overflow to inf or a NaN from a model's
+        # own values is a result, not a warning to print (numpy's error state is per thread)
+        with np.errstate(all="ignore"):
+            return self._run_ops(inputs, rows, keep_intermediates)
+
+    def _run_ops(
+        self, inputs: list[np.ndarray], rows: slice, keep_intermediates: bool
+    ) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
         sg = self.subgraph
         batch = inputs[0].shape[0] if inputs else 1
         values: dict[int, np.ndarray] = {}
