@@ -3,7 +3,9 @@
 For the MLPerf Tiny-shaped networks built in the tests (``tests/builders/mlperf_tiny.py``: DS-CNN,
 MobileNetV1-0.25 96x96x3, ResNet-8; int8, quantized by microforge) and each shared model:
 microforge batch=1 latency, microforge batch=256 time per sample, and the per-sample invoke loops
-of tflite-micro and LiteRT on the same inputs; ratios = their time / ours.
+of tflite-micro and LiteRT on the same inputs; ratios = their time / ours. Single samples and
+models below ``hostlib.TINY_MACS`` run through the compiled library (``targets/hostlib.py``) once
+the warm-up has built it; the last column says whether it was ready.
 microforge runs in the configuration a user gets (``microforge.load(path).run(x)``: default
 threads, BLAS as the environment leaves it, limited by the runtime itself); nothing is tuned here.
 Run: .venv/bin/python benchmarks/runtime_throughput.py [--batch 256] [--markdown]
@@ -29,6 +31,7 @@ from tests.builders.mlperf_tiny import BUILDERS, write  # noqa: E402
 import microforge  # noqa: E402
 from microforge.runtime import blas  # noqa: E402
 from microforge.runtime.interpreter import default_threads  # noqa: E402
+from microforge.targets import hostlib  # noqa: E402
 
 NAMES = [*(f"{name}.tflite" for name in BUILDERS), *RUNTIME_MODELS]
 # LiteRT rejects person_detect's quantized_dimension fields, and aborts the process
@@ -61,17 +64,24 @@ def best_of(fn, repeat: int) -> tuple[float, float]:
     return wall, cpu
 
 
-def time_microforge(path: Path, batch: int, threads: int | None) -> tuple[float, float, float]:
-    """Batch-1 latency, batched wall time per sample, batched CPU time per sample."""
+def time_microforge(path: Path, batch: int, threads: int | None
+                    ) -> tuple[float, float, float, str]:
+    """Batch-1 latency, batched wall time per sample, batched CPU time per sample, and the
+    state of the compiled path, measured after the warm-up a user's repeated calls give it
+    (``auto``: the library is built after ``HOT_CALLS`` small calls)."""
     model = microforge.load(path, threads=threads)
     xs = inputs_for(model, batch)
     single = [x[:1] for x in xs]
+    for _ in range(hostlib.HOT_CALLS):
+        model.run(single)
+    compiled = model.wait_compiled()
+    model.reset()
     model.run(single)
     lat = best_of(lambda: (model.reset(), model.run(single)), 20)[0]
     model.reset()
     model.run(xs)
     wall, cpu = best_of(lambda: (model.reset(), model.run(xs)), 3)
-    return lat, wall / batch, cpu / batch
+    return lat, wall / batch, cpu / batch, compiled
 
 
 def time_loop(make, path: Path, n: int) -> tuple[float, float] | tuple[None, None]:
@@ -140,20 +150,21 @@ def main() -> int:
     threads = args.threads or default_threads()
     header = ["model", "mf b=1 us", f"mf b={args.batch} us/sample", "tflm us",
               "litert us (1 thr)", f"b={args.batch} vs tflm", f"b={args.batch} vs litert",
-              "b=1 vs tflm", "CPU us/sample mf / tflm / litert", "CPU vs tflm", "CPU vs litert"]
+              "b=1 vs tflm", "CPU us/sample mf / tflm / litert", "CPU vs tflm", "CPU vs litert",
+              "compiled path"]
     rows = []
     built = tempfile.TemporaryDirectory()
     for name in args.models:
         stem = name.removesuffix(".tflite")
         path = write(stem, Path(built.name)) if stem in BUILDERS else MODELS / name
-        lat, thr, cpu = time_microforge(path, args.batch, args.threads)
+        lat, thr, cpu, compiled = time_microforge(path, args.batch, args.threads)
         tflm, tflm_cpu = time_loop(make_tflm, path, args.loop)
         litert, litert_cpu = (None, None) if name in LITERT_CANNOT_LOAD else \
             time_loop(make_litert, path, args.loop)
         cpus = " / ".join(f"{t * 1e6:,.0f}" if t else "-" for t in (cpu, tflm_cpu, litert_cpu))
         rows.append([stem, fmt_us(lat), fmt_us(thr), fmt_us(tflm), fmt_us(litert),
                      ratio(tflm, thr), ratio(litert, thr), ratio(tflm, lat), cpus,
-                     ratio(tflm_cpu, cpu), ratio(litert_cpu, cpu)])
+                     ratio(tflm_cpu, cpu), ratio(litert_cpu, cpu), compiled.split(":")[0]])
         print("  ".join(rows[-1]), file=sys.stderr)
     if args.markdown:
         print("| " + " | ".join(header) + " |")

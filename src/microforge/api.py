@@ -13,10 +13,12 @@ import numpy as np
 from microforge.errors import InputError, MicroforgeError, ModelError
 from microforge.frontends import read_model
 from microforge.ir import Graph, Tensor, batch_perm, source_shape
+from microforge.ir.ops import count_macs
 from microforge.quantize import DEFAULT_METHOD, Quantized, QuantReport, quantize_graph
 from microforge.quantize.data import CalibrationSource, load_calibration
 from microforge.quantize.report import compare
 from microforge.runtime.interpreter import Executor
+from microforge.targets.hostlib import PARALLEL_BATCH, CompiledPath, mode_of
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,12 @@ class Model:
     the channels-last IR. ``intermediates`` are in the IR's layout.
     """
 
-    def __init__(self, graph: Graph, threads: int | None = None) -> None:
+    def __init__(self, graph: Graph, threads: int | None = None,
+                 compiled: bool | None = None) -> None:
         self.graph = graph
         self._executor = Executor(graph, threads=threads)
+        macs = sum(count_macs(op, graph.main) for op in graph.main.operators)
+        self._compiled = CompiledPath(graph, mode_of(compiled), macs, self._executor.stateful)
         sg = graph.main
         layout = graph.source
         self._in_perms = [layout.input_perm(k) if layout else None for k in range(len(sg.inputs))]
@@ -65,19 +70,35 @@ class Model:
         """True when the model keeps state between calls (SVDF, LSTM, variable tensors)."""
         return self._executor.stateful
 
+    @property
+    def compiled(self) -> str:
+        """Where small calls run: the compiled library's state (``ready``, ``building``, ``not
+        built``, ``off`` or ``unavailable: why``; docs/runtime.md)."""
+        return self._compiled.status
+
+    def wait_compiled(self) -> str:
+        """Wait for a background build of the compiled library to finish; its state."""
+        self._compiled.wait()
+        return self._compiled.status
+
     def reset(self) -> None:
         """Clear all state (variable tensors), like TFLM's ``ResetVariableTensors``."""
         self._executor.reset()
+        self._compiled.reset()
 
     def run(
         self, x: Any, intermediates: bool = False
     ) -> list[np.ndarray] | tuple[list[np.ndarray], dict[str, np.ndarray]]:
         """Run a batch. Returns the outputs, and with ``intermediates=True`` also every tensor by name."""
+        if not intermediates:
+            fast = self._compiled.single(x)  # one sample, compiled: the cheapest call
+            if fast is not None:
+                return fast
         arrays = self._arrange(x)
         canonical, mode, batch = self._canonical(arrays)
         canonical = [a if p is None else np.ascontiguousarray(a.transpose(batch_perm(p)))
                      for a, p in zip(canonical, self._in_perms)]
-        outs, values = self._executor.run(canonical, keep_intermediates=intermediates)
+        outs, values = self._execute(canonical, mode, intermediates)
         outs = [o if p is None else np.ascontiguousarray(o.transpose(batch_perm(p, inverse=True)))
                 for o, p in zip(outs, self._out_perms)]
         outs = [self._shape_output(o, info, mode) for o, info in zip(outs, self.outputs)]
@@ -89,6 +110,30 @@ class Model:
             name = tensors[idx].name or f"tensor_{idx}"
             named[name] = self._shape_output(np.array(arr), TensorInfo.of(idx, tensors[idx]), mode)
         return outs, named
+
+    def _execute(self, canonical: list[np.ndarray], mode: str, intermediates: bool
+                 ) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
+        """The numpy runtime, or the compiled library (``targets/hostlib.py``) where it serves
+        the call: both give the same bytes."""
+        path = self._compiled
+        batch = canonical[0].shape[0] if canonical else 1
+        if path.stateful and path.stream == "c":
+            if intermediates:
+                raise InputError("this stream runs in the compiled library, which keeps no "
+                                 "intermediates; call reset() first")
+            if batch != 1:
+                raise InputError(f"this model keeps state for a batch of 1, got a batch of "
+                                 f"{batch}; call reset() before changing the batch size")
+            return path.library.run(canonical, 1), {}
+        use = not intermediates and path.wants(batch) and path.library is not None
+        if path.stateful:
+            if path.stream is None:
+                path.stream = "c" if use else "numpy"
+            use = path.stream == "c"
+        if use:
+            workers = self._executor.threads if batch >= PARALLEL_BATCH else 1
+            return path.library.run(canonical, batch, workers), {}
+        return self._executor.run(canonical, keep_intermediates=intermediates)
 
     def _arrange(self, x: Any) -> list[np.ndarray]:
         n = len(self.inputs)
@@ -227,10 +272,14 @@ class QuantizedModel(Model):
 
 
 
-def load(source: str | os.PathLike | bytes, threads: int | None = None) -> Model:
-    """Load a ``.tflite`` model from a path or bytes and prepare it to run. Large batches run on
-    ``threads`` threads (default: ``MICROFORGE_THREADS``, else every available core)."""
-    return Model(read_model(source), threads=threads)
+def load(source: str | os.PathLike | bytes, threads: int | None = None,
+         compiled: bool | None = None) -> Model:
+    """Load a model from a path or bytes and prepare it to run. Large batches run on ``threads``
+    threads (default: ``MICROFORGE_THREADS``, else every available core). ``compiled``: run
+    single samples and tiny models through the generated C built for this machine (``True``:
+    build it now and use it wherever it applies; ``False``: never; default
+    ``MICROFORGE_COMPILED``, else automatic: see docs/runtime.md)."""
+    return Model(read_model(source), threads=threads, compiled=compiled)
 
 
 def save(model: Model | Graph, path: str | os.PathLike) -> None:

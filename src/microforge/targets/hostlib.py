@@ -1,0 +1,339 @@
+"""The generated C library built for this machine and called from Python: the runtime's compiled
+whole-model path (``Model.run`` uses it for single samples and tiny models, see docs/runtime.md).
+
+The library is the one ``microforge compile`` writes (C backend, no patch stages: on a host speed
+counts, not RAM), plus a batch loop (``NAME_batch``) around ``NAME_invoke``. It is built with
+``-O3 -march=native -ffp-contract=off`` (no fused multiply-add: float results stay those of the
+portable C) into a shared object cached under ``$XDG_CACHE_HOME/microforge/models`` keyed by the
+generated sources, the compiler, the flags and the CPU, and called through ctypes, which releases
+the GIL during the call. The generated C reproduces the runtime bit for bit (what ``compile
+--verify`` proves); the tests compare both on the shared models.
+
+The C keeps its arena and state in static storage, so one loaded copy runs one inference at a
+time: calls are serialised by a lock, and a batch split over ``workers`` threads loads that many
+copies of the shared object (each ``dlopen`` of another file has its own statics).
+"""
+
+from __future__ import annotations
+
+import copy
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from microforge.backends.c.cdata import ctype
+from microforge.backends.c.compiler import compile_model
+from microforge.errors import MicroforgeError, ToolError
+from microforge.ir import Graph
+
+FLAGS = ["-std=c99", "-O3", "-march=native", "-ffp-contract=off", "-fPIC", "-shared"]
+NAME = "mf_host_model"
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "microforge" / "models"
+
+
+def cpu_key() -> str:
+    """What identifies this CPU for ``-march=native`` (its flags line)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features", "model name")):
+                return line
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def batch_source(graph: Graph) -> str:
+    """``NAME_batch(n, ins, outs)``: ``NAME_invoke`` over ``n`` samples laid out one after the
+    other in each input and output array; returns the first non-zero status."""
+    sg = graph.main
+    lines = ["#include <stddef.h>", f'#include "{NAME}.h"', "",
+             f"int {NAME}_batch(long n, void *const *ins, void *const *outs) {{",
+             "    long i;", "    int status;", "    for (i = 0; i < n; ++i) {"]
+    args = []
+    for k, t in enumerate(sg.inputs):
+        c, size = ctype(sg.tensors[t].dtype), max(sg.tensors[t].size, 1)
+        args.append(f"(const {c} *)ins[{k}] + (size_t)i * {size}u")
+    for k, t in enumerate(sg.outputs):
+        c, size = ctype(sg.tensors[t].dtype), max(sg.tensors[t].size, 1)
+        args.append(f"({c} *)outs[{k}] + (size_t)i * {size}u")
+    lines += [f"        status = {NAME}_invoke({', '.join(args)});",
+              "        if (status != 0) { return status; }", "    }", "    return 0;", "}", ""]
+    return "\n".join(lines)
+
+
+def _compiler() -> str:
+    for candidate in [os.environ.get("CC"), "cc", "gcc", "clang"]:
+        if candidate and shutil.which(candidate):
+            return candidate
+    raise ToolError("no C compiler found for the compiled host path (install gcc)")
+
+
+def build(graph: Graph) -> Path:
+    """Generate, compile and cache the shared object for ``graph``; its path. Raises a
+    MicroforgeError when the model has no C (an operator without a C kernel) or the build fails."""
+    compiler = _compiler()
+    graph = copy.deepcopy(graph)  # code generation may rewrite its graph; the runtime's stays
+    with tempfile.TemporaryDirectory(prefix="mf-hostlib-") as work:
+        src = Path(work) / "src"
+        compile_model(graph, src, NAME, patches=False)
+        (src / "mf_host_batch.c").write_text(batch_source(graph))
+        sources = sorted(src.glob("*.c"))
+        digest = hashlib.sha256(" ".join([compiler, *FLAGS, platform.machine(), cpu_key()])
+                                .encode())
+        for path in sorted(src.iterdir()):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        target = cache_dir() / f"{NAME}-{digest.hexdigest()[:20]}.so"
+        if target.is_file():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        built = Path(work) / target.name
+        proc = subprocess.run([compiler, *FLAGS, f"-I{src}", *map(str, sources), "-o", str(built),
+                               "-lm"], capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0 or not built.is_file():
+            first = (proc.stderr.strip().splitlines() or ["(no output)"])[0]
+            raise ToolError(f"building the compiled host path failed: {first}")
+        shutil.copyfile(built, Path(work) / "staged.so")
+        os.replace(Path(work) / "staged.so", target)  # atomic: concurrent builders agree
+        return target
+
+
+class HostLibrary:
+    """One model's shared object, loaded ``copies`` times (each copy runs one inference at a
+    time); ``run`` takes and returns batch-major arrays like the runtime's executor."""
+
+    def __init__(self, graph: Graph, path: Path, copies: int = 1) -> None:
+        sg = graph.main
+        self._in = [(tuple(sg.tensors[t].shape), np.dtype(sg.tensors[t].dtype)) for t in sg.inputs]
+        self._out = [(tuple(sg.tensors[t].shape), np.dtype(sg.tensors[t].dtype))
+                     for t in sg.outputs]
+        self._path = path
+        self._singles: list[tuple[np.ndarray, ...]] = []
+        self._libs: list[tuple[Any, Any, threading.Lock]] = []
+        self._spare: list[Path] = []
+        self._add_copies(max(1, copies))
+
+    def _add_copies(self, copies: int) -> None:
+        while len(self._libs) < copies:
+            path = self._path
+            if self._libs:  # another file: dlopen gives it its own static arena and state
+                fd, name = tempfile.mkstemp(suffix=".so", prefix="mf-hostlib-copy-")
+                os.close(fd)
+                shutil.copyfile(self._path, name)
+                path = Path(name)
+                self._spare.append(path)
+            lib = ctypes.CDLL(str(path))
+            run, reset = getattr(lib, f"{NAME}_batch"), getattr(lib, f"{NAME}_reset")
+            run.argtypes, run.restype = [ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p], ctypes.c_int
+            reset.argtypes, reset.restype = [], None
+            self._libs.append((run, reset, threading.Lock()))
+            if len(self._libs) == 1:  # one sample through copy 0 with buffers made once
+                invoke = getattr(lib, f"{NAME}_invoke")
+                invoke.argtypes = [ctypes.c_void_p] * (len(self._in) + len(self._out))
+                invoke.restype = ctypes.c_int
+                ins = [np.zeros(shape, dtype) for shape, dtype in self._in]
+                outs = [np.zeros(shape, dtype) for shape, dtype in self._out]
+                self._single = (invoke, [a.ctypes.data for a in ins + outs], ins, outs)
+
+    def single(self, x: np.ndarray) -> list[np.ndarray] | None:
+        """The outputs of one sample of a one-input model given in the input tensor's exact shape
+        and dtype (outputs in their tensors' shapes), or as a batch of one (outputs with the same
+        leading axis); None when ``x`` is neither or the library is busy (the caller takes the
+        general path). The cheapest call there is: the pointers are
+        made once, the sample is copied into a buffer of copy 0."""
+        invoke, pointers, ins, outs = self._single
+        buf = ins[0]
+        if x.__class__ in (list, tuple) and len(x) == 1:
+            x = x[0]
+        if x.__class__ is not np.ndarray or x.dtype != buf.dtype:
+            return None
+        batched = x.shape != buf.shape
+        if batched and (x.ndim != buf.ndim + 1 or x.shape[0] != 1 or x.shape[1:] != buf.shape):
+            return None
+        lock = self._libs[0][2]
+        if not lock.acquire(blocking=False):
+            return None
+        try:
+            buf[...] = x[0] if batched else x
+            status = invoke(*pointers)
+            result = [o[None].copy() if batched else o.copy() for o in outs]
+        finally:
+            lock.release()
+        if status != 0:
+            raise MicroforgeError(f"the compiled model returned status {status}")
+        return result
+
+    def close(self) -> None:
+        for path in self._spare:
+            path.unlink(missing_ok=True)
+        self._spare = []
+
+    def __del__(self) -> None:
+        self.close()
+
+    def reset(self) -> None:
+        for _, reset, lock in self._libs:
+            with lock:
+                reset()
+
+    def _call(self, copy: int, inputs: list[np.ndarray], outputs: list[np.ndarray],
+              rows: slice) -> None:
+        run, _, lock = self._libs[copy]
+        n = (rows.stop or 0) - (rows.start or 0)
+        ins = (ctypes.c_void_p * max(1, len(inputs)))(*[a[rows].ctypes.data for a in inputs])
+        outs = (ctypes.c_void_p * max(1, len(outputs)))(*[a[rows].ctypes.data for a in outputs])
+        with lock:
+            status = run(n, ins, outs)
+        if status != 0:
+            raise MicroforgeError(f"the compiled model returned status {status}")
+
+    def run(self, inputs: list[np.ndarray], batch: int, workers: int = 1) -> list[np.ndarray]:
+        """``inputs``: (batch,) + shape arrays of the model's dtypes; runs on ``workers`` copies
+        (threads) when the batch is large enough to share."""
+        inputs = [np.ascontiguousarray(a, dtype) for a, (_, dtype) in zip(inputs, self._in)]
+        outputs = [np.empty((batch,) + shape, dtype) for shape, dtype in self._out]
+        workers = max(1, min(workers, batch))
+        if workers == 1:
+            self._call(0, inputs, outputs, slice(0, batch))
+            return outputs
+        self._add_copies(workers)
+        step = -(-batch // workers)
+        parts = [slice(s, min(batch, s + step)) for s in range(0, batch, step)]
+        errors: list[BaseException] = []
+
+        def call(k: int, part: slice) -> None:
+            try:
+                self._call(k, inputs, outputs, part)
+            except BaseException as exc:  # re-raised in the calling thread below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=call, args=(k, part))
+                   for k, part in enumerate(parts[1:], start=1)]
+        for t in threads:
+            t.start()
+        call(0, parts[0])
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        return outputs
+
+
+MODES = ("auto", "eager", "always", "never")
+SMALL_BATCH = 8  # batches up to this size go to the library in ``auto`` mode ...
+TINY_MACS = 50_000  # ... and batches of any size of a model with fewer MACs per sample
+PARALLEL_BATCH = 64  # batches from this size run on several library copies at once
+HOT_CALLS = 16  # ``auto`` builds the library once the model had this many such calls
+
+
+def mode_of(compiled: bool | None) -> str:
+    """``compiled`` (``load(..., compiled=)``) or ``$MICROFORGE_COMPILED`` as a mode."""
+    if compiled is not None:
+        return "always" if compiled else "never"
+    value = os.environ.get("MICROFORGE_COMPILED", "auto").strip().lower()
+    return {"1": "eager", "0": "never", "": "auto"}.get(value, value if value in MODES else "auto")
+
+
+class CompiledPath:
+    """When a model's calls go to its compiled library.
+
+    * ``never``: not at all. ``always``: the library is built at once (an error if it cannot
+      be) and serves every call it can. ``eager`` (``MICROFORGE_COMPILED=1``): the same, but a
+      model without C stays on the numpy runtime.
+    * ``auto`` (the default): calls of at most ``SMALL_BATCH`` samples, or of any size when the
+      model has fewer than ``TINY_MACS`` MACs per sample, are where Python's per-operator
+      dispatch costs more than the arithmetic. After ``HOT_CALLS`` of them the library is built in
+      a background thread (cached on disk for later processes) and serves such calls once it is
+      ready. A model the C backend cannot compile simply stays on the numpy runtime.
+    * A stateful model runs a stream (the calls between two resets) wholly in one place: the
+      library serves streams of batch 1 that start once it is ready.
+    """
+
+    def __init__(self, graph: Graph, mode: str, macs: int, stateful: bool) -> None:
+        self.graph, self.mode, self.stateful = graph, mode, stateful
+        self.tiny = macs < TINY_MACS
+        layout = graph.source
+        self.single_input = len(graph.main.inputs) == 1 and (layout is None or (
+            layout.input_perm(0) is None
+            and all(layout.output_perm(k) is None for k in range(len(graph.main.outputs)))))
+        self.library: HostLibrary | None = None
+        self.failed: str | None = None
+        self._calls = 0
+        self._building: threading.Thread | None = None
+        self.stream: str | None = None  # stateful: "c" or "numpy" since the last reset
+        if mode == "always":
+            self.library = HostLibrary(graph, build(graph))
+        elif mode == "eager":
+            self._build()
+
+    @property
+    def status(self) -> str:
+        """``off``, ``not built``, ``building``, ``ready`` or ``unavailable: why``."""
+        if self.mode == "never":
+            return "off"
+        if self.library is not None:
+            return "ready"
+        if self.failed is not None:
+            return f"unavailable: {self.failed}"
+        return "building" if self._building is not None else "not built"
+
+    def _build(self) -> None:
+        try:
+            self.library = HostLibrary(self.graph, build(self.graph))
+        except (MicroforgeError, OSError, subprocess.SubprocessError) as exc:
+            self.failed = str(exc)
+
+    def wants(self, batch: int) -> bool:
+        """Whether a call of ``batch`` samples (no intermediates) should run compiled: counts
+        the call, starts the build when the model turns out hot."""
+        if self.mode == "never" or self.failed is not None:
+            return False
+        if self.mode in ("always", "eager"):
+            return not self.stateful or batch == 1
+        if batch > SMALL_BATCH and not self.tiny:
+            return False
+        if self.stateful and batch != 1:
+            return False
+        if self.library is None:
+            self._calls += 1
+            if self._calls >= HOT_CALLS and self._building is None:
+                self._building = threading.Thread(target=self._build, daemon=True,
+                                                  name="microforge-hostlib")
+                self._building.start()
+            return False
+        return True
+
+    def reset(self) -> None:
+        self.stream = None
+        if self.library is not None:
+            self.library.reset()
+
+    def single(self, x: Any) -> list[np.ndarray] | None:
+        """The fast path of ``Model.run`` for one sample of a one-input model, when the library
+        serves it now (see :meth:`HostLibrary.single`); None otherwise."""
+        lib = self.library
+        if lib is None or not self.single_input or self.mode == "never":
+            return None
+        if self.stateful and self.stream == "numpy":
+            return None
+        result = lib.single(x)
+        if result is not None and self.stateful:
+            self.stream = "c"
+        return result
+
+    def wait(self) -> None:
+        """Until a background build has finished (tests, benchmarks)."""
+        if self._building is not None:
+            self._building.join()
