@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -130,10 +131,15 @@ class Model:
             if path.stream is None:
                 path.stream = "c" if use else "numpy"
             use = path.stream == "c"
+        start = time.perf_counter()
         if use:
             workers = self._executor.threads if batch >= PARALLEL_BATCH else 1
-            return path.library.run(canonical, batch, workers), {}
-        return self._executor.run(canonical, keep_intermediates=intermediates)
+            result = path.library.run(canonical, batch, workers), {}
+        else:
+            result = self._executor.run(canonical, keep_intermediates=intermediates)
+        if not intermediates:
+            path.record(use, time.perf_counter() - start, batch)
+        return result
 
     def _arrange(self, x: Any) -> list[np.ndarray]:
         n = len(self.inputs)

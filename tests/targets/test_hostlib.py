@@ -168,3 +168,16 @@ def test_the_environment_chooses_the_mode(monkeypatch):
         monkeypatch.setenv("MICROFORGE_COMPILED", value)
         assert hostlib.mode_of(None) == mode
     assert hostlib.mode_of(False) == "never" and hostlib.mode_of(True) == "always"
+
+
+def test_large_batches_of_a_tiny_model_go_where_they_ran_faster():
+    model = microforge.load(MODELS / "hello_world_int8.tflite", compiled=None)
+    reference = microforge.load(MODELS / "hello_world_int8.tflite", compiled=False)
+    xs = _inputs(model, 100)
+    for _ in range(hostlib.HOT_CALLS):
+        model.run(xs)
+    assert model.wait_compiled() == "ready"
+    for _ in range(4):  # compiled once, numpy once, then the faster one: all the same bytes
+        _same(model.run(xs), reference.run(xs))
+    times = model._compiled._per_sample
+    assert times["c"] is not None and times["numpy"] is not None

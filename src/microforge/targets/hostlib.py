@@ -256,7 +256,8 @@ class CompiledPath:
       model has fewer than ``TINY_MACS`` MACs per sample, are where Python's per-operator
       dispatch costs more than the arithmetic. After ``HOT_CALLS`` of them the library is built in
       a background thread (cached on disk for later processes) and serves such calls once it is
-      ready. A model the C backend cannot compile simply stays on the numpy runtime.
+      ready; larger batches of a tiny model go where the first one of each kind ran faster per
+      sample. A model the C backend cannot compile simply stays on the numpy runtime.
     * A stateful model runs a stream (the calls between two resets) wholly in one place: the
       library serves streams of batch 1 that start once it is ready.
     """
@@ -273,6 +274,7 @@ class CompiledPath:
         self._calls = 0
         self._building: threading.Thread | None = None
         self.stream: str | None = None  # stateful: "c" or "numpy" since the last reset
+        self._per_sample: dict[str, float | None] = {"c": None, "numpy": None}
         if mode == "always":
             self.library = HostLibrary(graph, build(graph))
         elif mode == "eager":
@@ -313,7 +315,21 @@ class CompiledPath:
                                                   name="microforge-hostlib")
                 self._building.start()
             return False
+        if batch > SMALL_BATCH:  # a large batch of a tiny model: whichever measured faster
+            if self._per_sample["c"] is None:
+                return True
+            if self._per_sample["numpy"] is None:
+                return False
+            return self._per_sample["c"] <= self._per_sample["numpy"]
         return True
+
+    def record(self, compiled: bool, seconds: float, batch: int) -> None:
+        """The time a call of ``batch`` samples took; the first large call of each kind on a
+        tiny model decides where the later ones run (numpy's vector kernels win on models of
+        few MACs but large elementwise tensors)."""
+        key = "c" if compiled else "numpy"
+        if batch > SMALL_BATCH and self.library is not None and self._per_sample[key] is None:
+            self._per_sample[key] = seconds / batch
 
     def reset(self) -> None:
         self.stream = None
