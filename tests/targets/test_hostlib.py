@@ -181,3 +181,18 @@ def test_large_batches_of_a_tiny_model_go_where_they_ran_faster():
         _same(model.run(xs), reference.run(xs))
     times = model._compiled._per_sample
     assert times["c"] is not None and times["numpy"] is not None
+
+
+def test_an_unwritable_cache_leaves_the_model_on_numpy_or_says_why(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    path = MODELS / "hello_world_int8.tflite"
+    model = microforge.load(path, compiled=None)
+    x = np.zeros(model.inputs[0].shape, np.int8)
+    for _ in range(hostlib.HOT_CALLS):
+        model.run(x)
+    assert model.wait_compiled().startswith("unavailable: building the compiled host path failed")
+    _same(model.run(x), microforge.load(path, compiled=False).run(x))
+    with pytest.raises(MicroforgeError, match="^building the compiled host path failed: "):
+        microforge.load(path, compiled=True)

@@ -84,6 +84,13 @@ def _compiler() -> str:
 def build(graph: Graph) -> Path:
     """Generate, compile and cache the shared object for ``graph``; its path. Raises a
     MicroforgeError when the model has no C (an operator without a C kernel) or the build fails."""
+    try:
+        return _build(graph)
+    except OSError as exc:  # no space, a read-only cache, a compiler that cannot run
+        raise ToolError(f"building the compiled host path failed: {exc}") from None
+
+
+def _build(graph: Graph) -> Path:
     compiler = _compiler()
     graph = copy.deepcopy(graph)  # code generation may rewrite its graph; the runtime's stays
     with tempfile.TemporaryDirectory(prefix="mf-hostlib-") as work:
@@ -105,8 +112,13 @@ def build(graph: Graph) -> Path:
         if proc.returncode != 0 or not built.is_file():
             first = (proc.stderr.strip().splitlines() or ["(no output)"])[0]
             raise ToolError(f"building the compiled host path failed: {first}")
-        shutil.copyfile(built, Path(work) / "staged.so")
-        os.replace(Path(work) / "staged.so", target)  # atomic: concurrent builders agree
+        fd, staged = tempfile.mkstemp(suffix=".so", dir=target.parent)  # same file system
+        os.close(fd)
+        try:
+            shutil.copyfile(built, staged)
+            os.replace(staged, target)  # atomic: concurrent builders agree
+        finally:
+            Path(staged).unlink(missing_ok=True)
         return target
 
 
