@@ -157,7 +157,9 @@ class HostLibrary:
                 invoke.restype = ctypes.c_int
                 ins = [np.zeros(shape, dtype) for shape, dtype in self._in]
                 outs = [np.zeros(shape, dtype) for shape, dtype in self._out]
-                self._single = (invoke, [a.ctypes.data for a in ins + outs], ins, outs)
+                pointers = [ctypes.c_void_p(a.ctypes.data) for a in ins + outs]
+                self._single = (invoke, pointers, ins[0], outs, [o[None] for o in outs],
+                                self._libs[0][2])
 
     def single(self, x: np.ndarray) -> list[np.ndarray] | None:
         """The outputs of one sample of a one-input model given in the input tensor's exact shape
@@ -165,24 +167,26 @@ class HostLibrary:
         leading axis); None when ``x`` is neither or the library is busy (the caller takes the
         general path). The cheapest call there is: the pointers are
         made once, the sample is copied into a buffer of copy 0."""
-        invoke, pointers, ins, outs = self._single
-        buf = ins[0]
-        if x.__class__ in (list, tuple) and len(x) == 1:
+        invoke, pointers, buf, outs, batched_outs, lock = self._single
+        if x.__class__ is list or x.__class__ is tuple:
+            if len(x) != 1:
+                return None
             x = x[0]
-        if x.__class__ is not np.ndarray or x.dtype != buf.dtype:
+        if x.__class__ is not np.ndarray or x.dtype is not buf.dtype and x.dtype != buf.dtype:
             return None
-        batched = x.shape != buf.shape
-        if batched and (x.ndim != buf.ndim + 1 or x.shape[0] != 1 or x.shape[1:] != buf.shape):
+        shape = x.shape
+        if shape == buf.shape:
+            result = outs
+        elif shape[1:] == buf.shape and shape[0] == 1 and len(shape) == buf.ndim + 1:
+            result, x = batched_outs, x[0]
+        else:
             return None
-        lock = self._libs[0][2]
-        if not lock.acquire(blocking=False):
+        if not lock.acquire(False):
             return None
-        try:
-            buf[...] = x[0] if batched else x
-            status = invoke(*pointers)
-            result = [o[None].copy() if batched else o.copy() for o in outs]
-        finally:
-            lock.release()
+        buf[...] = x
+        status = invoke(*pointers)
+        result = [o.copy() for o in result]
+        lock.release()
         if status != 0:
             raise MicroforgeError(f"the compiled model returned status {status}")
         return result
@@ -345,7 +349,7 @@ class CompiledPath:
 
     def reset(self) -> None:
         self.stream = None
-        if self.library is not None:
+        if self.stateful and self.library is not None:
             self.library.reset()
 
     def single(self, x: Any) -> list[np.ndarray] | None:
