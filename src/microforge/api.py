@@ -118,19 +118,22 @@ class Model:
         the call: both give the same bytes."""
         path = self._compiled
         batch = canonical[0].shape[0] if canonical else 1
-        if path.stateful and path.stream == "c":
-            if intermediates:
-                raise InputError("this stream runs in the compiled library, which keeps no "
-                                 "intermediates; call reset() first")
-            if batch != 1:
-                raise InputError(f"this model keeps state for a batch of 1, got a batch of "
-                                 f"{batch}; call reset() before changing the batch size")
-            return path.library.run(canonical, 1), {}
         use = not intermediates and path.wants(batch) and path.library is not None
         if path.stateful:
             if path.stream is None:
-                path.stream = "c" if use else "numpy"
-            use = path.stream == "c"
+                path.start_stream(use, batch)
+            if path.stream == "c":
+                if intermediates:
+                    raise InputError("this stream runs in the compiled library, which keeps no "
+                                     "intermediates; call reset() first")
+                assert path.library is not None and path.states is not None
+                if batch != len(path.states):
+                    raise InputError(f"this model keeps state for a batch of {len(path.states)}, "
+                                     f"got a batch of {batch}; call reset() before changing the "
+                                     "batch size")
+                workers = self._executor.threads if batch >= PARALLEL_BATCH else 1
+                return path.library.run(canonical, batch, workers, path.states), {}
+            return self._executor.run(canonical, keep_intermediates=intermediates)
         start = time.perf_counter()
         if use:
             workers = self._executor.threads if batch >= PARALLEL_BATCH else 1

@@ -44,6 +44,12 @@ def _check(name):
                 compiled.reset()
             sample = [x[j] for x in xs]
             _same(compiled.run(sample), numpy_only.run(sample))
+        for streams in (3, 70):  # 70 streams: split over library copies, states swapped
+            numpy_only.reset()
+            compiled.reset()
+            for step in range(6):
+                batch = _inputs(numpy_only, streams, seed=10 * step)
+                _same(compiled.run(batch), numpy_only.run(batch))
         return
     xs = _inputs(numpy_only, 130)
     _same(compiled.run(xs), numpy_only.run(xs))  # 130 samples: split over library copies

@@ -35,7 +35,8 @@ from microforge.backends.c.compiler import compile_model
 from microforge.errors import MicroforgeError, ToolError
 from microforge.ir import Graph
 
-FLAGS = ["-std=c99", "-O3", "-march=native", "-ffp-contract=off", "-fPIC", "-shared"]
+FLAGS = ["-std=c99", "-O3", "-march=native", "-ffp-contract=off", "-fPIC", "-shared",
+         "-DMF_STATE_API"]
 NAME = "mf_host_model"
 
 
@@ -57,7 +58,9 @@ def cpu_key() -> str:
 
 def batch_source(graph: Graph) -> str:
     """``NAME_batch(n, ins, outs)``: ``NAME_invoke`` over ``n`` samples laid out one after the
-    other in each input and output array; returns the first non-zero status."""
+    other in each input and output array; returns the first non-zero status.
+    ``NAME_streams(n, ins, outs, states)``: the same for a stateful model, each sample the next
+    step of its own stream (its state loaded before and saved after, ``MF_STATE_API``)."""
     sg = graph.main
     lines = ["#include <stddef.h>", f'#include "{NAME}.h"', "",
              f"int {NAME}_batch(long n, void *const *ins, void *const *outs) {{",
@@ -70,6 +73,15 @@ def batch_source(graph: Graph) -> str:
         c, size = ctype(sg.tensors[t].dtype), max(sg.tensors[t].size, 1)
         args.append(f"({c} *)outs[{k}] + (size_t)i * {size}u")
     lines += [f"        status = {NAME}_invoke({', '.join(args)});",
+              "        if (status != 0) { return status; }", "    }", "    return 0;", "}", "",
+              "/* The same, sample i continuing the stream whose state is row i of states. */",
+              f"int {NAME}_streams(long n, void *const *ins, void *const *outs, "
+              "unsigned char *states) {",
+              f"    size_t size = {NAME}_state_bytes();",
+              "    long i;", "    int status;", "    for (i = 0; i < n; ++i) {",
+              f"        {NAME}_load_state(states + (size_t)i * size);",
+              f"        status = {NAME}_invoke({', '.join(args)});",
+              f"        {NAME}_save_state(states + (size_t)i * size);",
               "        if (status != 0) { return status; }", "    }", "    return 0;", "}", ""]
     return "\n".join(lines)
 
@@ -133,7 +145,8 @@ class HostLibrary:
                      for t in sg.outputs]
         self._path = path
         self._singles: list[tuple[np.ndarray, ...]] = []
-        self._libs: list[tuple[Any, Any, threading.Lock]] = []
+        self._libs: list[tuple[Any, Any, threading.Lock, Any]] = []
+        self.state_bytes = 0
         self._spare: list[Path] = []
         self._add_copies(max(1, copies))
 
@@ -148,9 +161,18 @@ class HostLibrary:
                 self._spare.append(path)
             lib = ctypes.CDLL(str(path))
             run, reset = getattr(lib, f"{NAME}_batch"), getattr(lib, f"{NAME}_reset")
+            streams = getattr(lib, f"{NAME}_streams")
             run.argtypes, run.restype = [ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p], ctypes.c_int
+            streams.argtypes = [ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+            streams.restype = ctypes.c_int
             reset.argtypes, reset.restype = [], None
-            self._libs.append((run, reset, threading.Lock()))
+            self._libs.append((run, reset, threading.Lock(), streams))
+            if len(self._libs) == 1:
+                size, save = getattr(lib, f"{NAME}_state_bytes"), getattr(lib, f"{NAME}_save_state")
+                size.argtypes, size.restype = [], ctypes.c_size_t
+                save.argtypes, save.restype = [ctypes.c_void_p], None
+                self.state_bytes = int(size())
+                self._save = save
             if len(self._libs) == 1:  # one sample through copy 0 with buffers made once
                 invoke = getattr(lib, f"{NAME}_invoke")
                 invoke.argtypes = [ctypes.c_void_p] * (len(self._in) + len(self._out))
@@ -168,6 +190,8 @@ class HostLibrary:
         general path). The cheapest call there is: the pointers are
         made once, the sample is copied into a buffer of copy 0."""
         invoke, pointers, buf, outs, batched_outs, lock = self._single
+        if self.state_bytes:  # a stateful model runs its streams through run(states=)
+            return None
         if x.__class__ is list or x.__class__ is tuple:
             if len(x) != 1:
                 return None
@@ -200,29 +224,44 @@ class HostLibrary:
         self.close()
 
     def reset(self) -> None:
-        for _, reset, lock in self._libs:
+        for _, reset, lock, _ in self._libs:
             with lock:
                 reset()
 
+    def initial_states(self, batch: int) -> np.ndarray:
+        """``batch`` rows of the model's initial state (``NAME_reset``), for ``run(states=)``."""
+        row = np.zeros(max(1, self.state_bytes), np.uint8)
+        _, reset, lock, _ = self._libs[0]
+        with lock:
+            reset()
+            self._save(row.ctypes.data)
+        return np.ascontiguousarray(np.repeat(row[None], batch, axis=0))
+
     def _call(self, copy: int, inputs: list[np.ndarray], outputs: list[np.ndarray],
-              rows: slice) -> None:
-        run, _, lock = self._libs[copy]
+              rows: slice, states: np.ndarray | None) -> None:
+        run, _, lock, streams = self._libs[copy]
         n = (rows.stop or 0) - (rows.start or 0)
         ins = (ctypes.c_void_p * max(1, len(inputs)))(*[a[rows].ctypes.data for a in inputs])
         outs = (ctypes.c_void_p * max(1, len(outputs)))(*[a[rows].ctypes.data for a in outputs])
         with lock:
-            status = run(n, ins, outs)
+            if states is None:
+                status = run(n, ins, outs)
+            else:
+                status = streams(n, ins, outs, states[rows].ctypes.data)
         if status != 0:
             raise MicroforgeError(f"the compiled model returned status {status}")
 
-    def run(self, inputs: list[np.ndarray], batch: int, workers: int = 1) -> list[np.ndarray]:
+    def run(self, inputs: list[np.ndarray], batch: int, workers: int = 1,
+            states: np.ndarray | None = None) -> list[np.ndarray]:
         """``inputs``: (batch,) + shape arrays of the model's dtypes; runs on ``workers`` copies
-        (threads) when the batch is large enough to share."""
+        (threads) when the batch is large enough to share. ``states`` (stateful models): one row
+        per sample (:meth:`initial_states`), each sample the next step of its row's stream; the
+        rows are updated."""
         inputs = [np.ascontiguousarray(a, dtype) for a, (_, dtype) in zip(inputs, self._in)]
         outputs = [np.empty((batch,) + shape, dtype) for shape, dtype in self._out]
         workers = max(1, min(workers, batch))
         if workers == 1:
-            self._call(0, inputs, outputs, slice(0, batch))
+            self._call(0, inputs, outputs, slice(0, batch), states)
             return outputs
         self._add_copies(workers)
         step = -(-batch // workers)
@@ -231,7 +270,7 @@ class HostLibrary:
 
         def call(k: int, part: slice) -> None:
             try:
-                self._call(k, inputs, outputs, part)
+                self._call(k, inputs, outputs, part, states)
             except BaseException as exc:  # re-raised in the calling thread below
                 errors.append(exc)
 
@@ -274,8 +313,9 @@ class CompiledPath:
       a background thread (cached on disk for later processes) and serves such calls once it is
       ready; larger batches of a tiny model go where the first one of each kind ran faster per
       sample. A model the C backend cannot compile simply stays on the numpy runtime.
-    * A stateful model runs a stream (the calls between two resets) wholly in one place: the
-      library serves streams of batch 1 that start once it is ready.
+    * A stateful model runs its streams (the calls between two resets) wholly in one place:
+      calls that start them once the library is ready (of the sizes above) run compiled, each
+      batch row's state kept in ``states`` and swapped in and out around its step.
     """
 
     def __init__(self, graph: Graph, mode: str, macs: int, stateful: bool) -> None:
@@ -290,6 +330,7 @@ class CompiledPath:
         self._calls = 0
         self._building: threading.Thread | None = None
         self.stream: str | None = None  # stateful: "c" or "numpy" since the last reset
+        self.states: np.ndarray | None = None  # stateful, "c": each stream's state, a row each
         self._per_sample: dict[str, float | None] = {"c": None, "numpy": None}
         if mode == "always":
             self.library = HostLibrary(graph, build(graph))
@@ -319,10 +360,8 @@ class CompiledPath:
         if self.mode == "never" or self.failed is not None:
             return False
         if self.mode in ("always", "eager"):
-            return not self.stateful or batch == 1
+            return True
         if batch > SMALL_BATCH and not self.tiny:
-            return False
-        if self.stateful and batch != 1:
             return False
         if self.library is None:
             self._calls += 1
@@ -331,7 +370,7 @@ class CompiledPath:
                                                   name="microforge-hostlib")
                 self._building.start()
             return False
-        if batch > SMALL_BATCH:  # a large batch of a tiny model: whichever measured faster
+        if batch > SMALL_BATCH and not self.stateful:  # tiny model: whichever ran faster
             if self._per_sample["c"] is None:
                 return True
             if self._per_sample["numpy"] is None:
@@ -348,22 +387,22 @@ class CompiledPath:
             self._per_sample[key] = seconds / batch
 
     def reset(self) -> None:
-        self.stream = None
-        if self.stateful and self.library is not None:
-            self.library.reset()
+        self.stream, self.states = None, None
+
+    def start_stream(self, compiled: bool, batch: int) -> None:
+        """A stateful model's first call since the last reset: where its stream runs."""
+        self.stream = "c" if compiled and self.library is not None else "numpy"
+        if self.stream == "c":
+            assert self.library is not None
+            self.states = self.library.initial_states(batch)
 
     def single(self, x: Any) -> list[np.ndarray] | None:
-        """The fast path of ``Model.run`` for one sample of a one-input model, when the library
-        serves it now (see :meth:`HostLibrary.single`); None otherwise."""
+        """The fast path of ``Model.run`` for one sample of a stateless one-input model, when
+        the library serves it now (see :meth:`HostLibrary.single`); None otherwise."""
         lib = self.library
-        if lib is None or not self.single_input or self.mode == "never":
+        if lib is None or self.stateful or not self.single_input or self.mode == "never":
             return None
-        if self.stateful and self.stream == "numpy":
-            return None
-        result = lib.single(x)
-        if result is not None and self.stateful:
-            self.stream = "c"
-        return result
+        return lib.single(x)
 
     def wait(self) -> None:
         """Until a background build has finished (tests, benchmarks)."""

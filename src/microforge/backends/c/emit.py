@@ -79,6 +79,15 @@ def render(name: str, sg: Subgraph, layout: MemoryLayout, plan: ArenaPlan,
         "/* Restore the initial state (stateful models; a no-op otherwise). */",
         f"void {name}_reset(void);",
         "",
+        "/* With MF_STATE_API defined: the state as bytes, to run several streams on one copy",
+        "   (save one stream's state, load another's). Sizes in bytes; 0 without state. */",
+        "#ifdef MF_STATE_API",
+        "#include <stddef.h>",
+        f"size_t {name}_state_bytes(void);",
+        f"void {name}_save_state(void *dst);",
+        f"void {name}_load_state(const void *src);",
+        "#endif",
+        "",
         f"#endif /* {guard} */",
         "",
     ]
@@ -131,6 +140,7 @@ def render(name: str, sg: Subgraph, layout: MemoryLayout, plan: ArenaPlan,
     body += ["}", ""]
     if states or arena_state:
         body += ["static int mf_ready = 0;", ""]
+    body += _state_api(name, [] if arena_state else states, bool(arena_state))
     body += [f"{signature} {{"]
     if states or arena_state:
         body += ["    if (!mf_ready) {", f"        {name}_reset();", "        mf_ready = 1;", "    }"]
@@ -153,3 +163,29 @@ def _np_of(c_t: str) -> np.dtype:
         "int32_t": np.int32, "uint32_t": np.uint32, "int64_t": np.int64, "uint64_t": np.uint64,
         "float": np.float32, "double": np.float64,
     }[c_t]
+
+
+def _state_api(name: str, states: list[tuple[str, str, int, str]], unsupported: bool) -> list[str]:
+    """``NAME_state_bytes`` / ``NAME_save_state`` / ``NAME_load_state`` under ``MF_STATE_API``:
+    every state array in order, as bytes (a fixed plan's state inside the arena is not covered:
+    its size is reported as 0 and the calls do nothing)."""
+    sizes = [(symbol, f"sizeof({symbol})") for symbol, _, _, _ in states]
+    total = " + ".join(size for _, size in sizes) or "0"
+    out = ["#ifdef MF_STATE_API", f"size_t {name}_state_bytes(void) {{",
+           f"    return {0 if unsupported else total};", "}", "",
+           f"void {name}_save_state(void *dst) {{"]
+    if sizes:
+        out.append("    uint8_t *p = (uint8_t *)dst;")
+        out += [f"    memcpy(p, {symbol}, {size});\n    p += {size};" for symbol, size in sizes]
+        out.append("    (void)p;")
+    else:
+        out.append("    (void)dst;")
+    out += ["}", "", f"void {name}_load_state(const void *src) {{"]
+    if sizes:
+        out.append("    const uint8_t *p = (const uint8_t *)src;")
+        out += [f"    memcpy({symbol}, p, {size});\n    p += {size};" for symbol, size in sizes]
+        out += ["    (void)p;", "    mf_ready = 1;"]
+    else:
+        out.append("    (void)src;")
+    out += ["}", "#endif", ""]
+    return out
