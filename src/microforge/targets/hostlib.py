@@ -314,8 +314,9 @@ class CompiledPath:
       ready; larger batches of a tiny model go where the first one of each kind ran faster per
       sample. A model the C backend cannot compile simply stays on the numpy runtime.
     * A stateful model runs its streams (the calls between two resets) wholly in one place:
-      calls that start them once the library is ready (of the sizes above) run compiled, each
-      batch row's state kept in ``states`` and swapped in and out around its step.
+      calls of any size that start them once the library is ready run compiled (numpy steps
+      sequence models one time step at a time in Python, whatever the batch), each batch row's
+      state kept in ``states`` and swapped in and out around its step.
     """
 
     def __init__(self, graph: Graph, mode: str, macs: int, stateful: bool) -> None:
@@ -361,7 +362,7 @@ class CompiledPath:
             return False
         if self.mode in ("always", "eager"):
             return True
-        if batch > SMALL_BATCH and not self.tiny:
+        if batch > SMALL_BATCH and not (self.tiny or self.stateful):
             return False
         if self.library is None:
             self._calls += 1
