@@ -91,10 +91,11 @@ class Model:
         self, x: Any, intermediates: bool = False
     ) -> list[np.ndarray] | tuple[list[np.ndarray], dict[str, np.ndarray]]:
         """Run a batch. Returns the outputs, and with ``intermediates=True`` also every tensor by name."""
-        if not intermediates:
-            fast = self._compiled.single(x)  # one sample, compiled: the cheapest call
-            if fast is not None:
-                return fast
+        fast = self._compiled.fast  # one sample, compiled: the cheapest call there is
+        if fast is not None and not intermediates:
+            outs = fast(x)
+            if outs is not None:
+                return outs
         arrays = self._arrange(x)
         canonical, mode, batch = self._canonical(arrays)
         canonical = [a if p is None else np.ascontiguousarray(a.transpose(batch_perm(p)))

@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -180,28 +181,26 @@ class HostLibrary:
                 ins = [np.zeros(shape, dtype) for shape, dtype in self._in]
                 outs = [np.zeros(shape, dtype) for shape, dtype in self._out]
                 pointers = [ctypes.c_void_p(a.ctypes.data) for a in ins + outs]
-                self._single = (invoke, pointers, ins[0], outs, [o[None] for o in outs],
-                                self._libs[0][2])
+                self._single = (invoke, pointers, ins[0], ins[0].shape, ins[0].dtype, outs,
+                                [o[None] for o in outs], self._libs[0][2])
 
     def single(self, x: np.ndarray) -> list[np.ndarray] | None:
-        """The outputs of one sample of a one-input model given in the input tensor's exact shape
+        """The outputs of one sample of a stateless one-input model given in its input's exact shape
         and dtype (outputs in their tensors' shapes), or as a batch of one (outputs with the same
         leading axis); None when ``x`` is neither or the library is busy (the caller takes the
         general path). The cheapest call there is: the pointers are
         made once, the sample is copied into a buffer of copy 0."""
-        invoke, pointers, buf, outs, batched_outs, lock = self._single
-        if self.state_bytes:  # a stateful model runs its streams through run(states=)
-            return None
+        invoke, pointers, buf, shape_, dtype, outs, batched_outs, lock = self._single
         if x.__class__ is list or x.__class__ is tuple:
             if len(x) != 1:
                 return None
             x = x[0]
-        if x.__class__ is not np.ndarray or x.dtype is not buf.dtype and x.dtype != buf.dtype:
+        if x.__class__ is not np.ndarray or x.dtype is not dtype and x.dtype != dtype:
             return None
         shape = x.shape
-        if shape == buf.shape:
+        if shape == shape_:
             result = outs
-        elif shape[1:] == buf.shape and shape[0] == 1 and len(shape) == buf.ndim + 1:
+        elif shape[1:] == shape_ and shape[0] == 1 and len(shape) == len(shape_) + 1:
             result, x = batched_outs, x[0]
         else:
             return None
@@ -209,7 +208,7 @@ class HostLibrary:
             return None
         buf[...] = x
         status = invoke(*pointers)
-        result = [o.copy() for o in result]
+        result = [result[0].copy()] if len(result) == 1 else [o.copy() for o in result]
         lock.release()
         if status != 0:
             raise MicroforgeError(f"the compiled model returned status {status}")
@@ -333,8 +332,9 @@ class CompiledPath:
         self.stream: str | None = None  # stateful: "c" or "numpy" since the last reset
         self.states: np.ndarray | None = None  # stateful, "c": each stream's state, a row each
         self._per_sample: dict[str, float | None] = {"c": None, "numpy": None}
+        self._fast: Callable[[Any], list[np.ndarray] | None] | None = None
         if mode == "always":
-            self.library = HostLibrary(graph, build(graph))
+            self._ready(HostLibrary(graph, build(graph)))
         elif mode == "eager":
             self._build()
 
@@ -351,7 +351,7 @@ class CompiledPath:
 
     def _build(self) -> None:
         try:
-            self.library = HostLibrary(self.graph, build(self.graph))
+            self._ready(HostLibrary(self.graph, build(self.graph)))
         except (MicroforgeError, OSError, subprocess.SubprocessError) as exc:
             self.failed = str(exc)
 
@@ -397,13 +397,16 @@ class CompiledPath:
             assert self.library is not None
             self.states = self.library.initial_states(batch)
 
-    def single(self, x: Any) -> list[np.ndarray] | None:
-        """The fast path of ``Model.run`` for one sample of a stateless one-input model, when
-        the library serves it now (see :meth:`HostLibrary.single`); None otherwise."""
-        lib = self.library
-        if lib is None or self.stateful or not self.single_input or self.mode == "never":
-            return None
-        return lib.single(x)
+    @property
+    def fast(self) -> Callable[[Any], list[np.ndarray] | None] | None:
+        """The fast path of ``Model.run`` for one sample of a stateless one-input model once
+        the library is ready (:meth:`HostLibrary.single`), else None."""
+        return self._fast
+
+    def _ready(self, library: HostLibrary) -> None:
+        self.library = library
+        if not self.stateful and self.single_input:
+            self._fast = library.single
 
     def wait(self) -> None:
         """Until a background build has finished (tests, benchmarks)."""
