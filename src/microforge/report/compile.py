@@ -39,7 +39,8 @@ def _patch_lines(r: CompileReport) -> list[str]:
         fused = f", fused with the FULLY_CONNECTED {fc} it feeds" if fc is not None else ""
         lines.append(
             f"         patch stage: operators {s['first']}-{s['last']}{fused} in {s['bands']} bands "
-            f"of {s['rows_per_band']} output rows ({s['scratch_bytes']:,} B of band buffers); "
+            f"of {s['rows_per_band']} output rows ({s['scratch_bytes']:,} B of band buffers"
+            f"{', rows kept between bands' if s.get('retains_rows') else ''}); "
             f"recomputes {s['extra_macs']:,} MACs (+{share:.1%} of the model)")
     return lines
 

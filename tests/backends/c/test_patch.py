@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from microforge.backends.c import patch
 from microforge.backends.c.compiler import compile_model, generate
 from microforge.ir.ops import count_macs
 from microforge.planner.plan import verify_plan
@@ -37,23 +38,36 @@ def _graph(name):
     return conv_chain(shape, layers)
 
 
+@pytest.fixture(params=["retain", "recompute"])
+def split(request, monkeypatch):
+    """Band splits that keep rows between bands (and recompute, if that is smaller), or only
+    ones that recompute the overlapping rows."""
+    if request.param == "recompute":
+        monkeypatch.setattr(patch, "RETAIN", (False,))
+    return request.param
+
+
 @pytest.mark.parametrize("name", sorted(CHAINS))
-def test_stage_lowers_the_arena_and_reports_recomputation(name):
+def test_stage_lowers_the_arena_and_reports_recomputation(name, split):
     graph = _graph(name)
     plain = generate(graph, "m", "test", patches=False)
     patched = generate(graph, "m", "test")
     verify_plan(patched.plan)
     assert patched.stages, "no stage chosen"
     assert patched.plan.size <= 0.95 * plain.plan.size
-    macs = sum(s.summary()["extra_macs"] for s in patched.stages)
-    assert all(s.summary()["bands"] > 1 for s in patched.stages)
-    assert 0 < macs <= 0.1 * sum(count_macs(op, graph.main) for op in graph.main.operators)
+    summaries = [s.summary() for s in patched.stages]
+    assert all(s["bands"] > 1 for s in summaries)
+    assert all((s["extra_macs"] == 0) == s["retains_rows"] for s in summaries)
+    if split == "recompute":
+        assert not any(s["retains_rows"] for s in summaries)
+    macs = sum(s["extra_macs"] for s in summaries)
+    assert macs <= 0.1 * sum(count_macs(op, graph.main) for op in graph.main.operators)
     assert "MF_PATCH_STAGE" in patched.source.source
 
 
 @pytest.mark.parametrize("name", sorted(CHAINS))
 @BOTH_BUILDS
-def test_stage_is_bit_exact_on_the_host(name, flags, tmp_path):
+def test_stage_is_bit_exact_on_the_host(name, flags, split, tmp_path):
     graph = _graph(name)
     compiled = compile_model(graph, tmp_path / "lib", name="m")
     assert compiled.stages
@@ -68,17 +82,18 @@ def test_patching_can_be_turned_off(tmp_path):
     assert "MF_PATCH_STAGE" not in (tmp_path / "lib" / "m.c").read_text()
 
 
-@pytest.mark.parametrize("dsp", [True, False], ids=["dsp", "portable"])
-def test_stages_are_bit_exact_on_cortex_m4(dsp, tmp_path):
-    """Every chain in one firmware (their stages side by side) under QEMU; person_detect's
-    stage runs in tests/targets/test_cortex_m.py (slow)."""
+@pytest.mark.parametrize("target,dsp", [("cortex-m4", True), ("cortex-m4", False), ("cortex-m55", True)],
+                         ids=["m4-dsp", "m4-portable", "m55-mve"])
+def test_stages_are_bit_exact_on_cortex_m(target, dsp, split, tmp_path):
+    """Every chain under QEMU with the DSP, portable and Helium kernels; person_detect's stages
+    run in tests/targets/test_cortex_m.py (slow)."""
     from microforge.targets.cortex_m import firmware as cortex_m
 
     for name in sorted(CHAINS):
         graph = _graph(name)
         compiled = compile_model(graph, tmp_path / name, name="m")
         assert compiled.stages
-        report = cortex_m.evaluate(compiled.directory, "m", graph, "cortex-m4", n=20, dsp=dsp)
+        report = cortex_m.evaluate(compiled.directory, "m", graph, target, n=20, dsp=dsp)
         assert report.check.samples == 20
         assert report.check.differing_bytes == 0, (name, report.check.first_difference)
 

@@ -46,6 +46,7 @@ MAX_STAGES = 3
 SHORTLIST = 4
 MIN_GAIN = 0.05  # a stage must shrink the arena by this fraction ...
 TOLERANCE = 0.10  # ... and may be this much above the smallest candidate if it recomputes less
+RETAIN = (False, True)  # band splits tried: recompute the overlapping rows / keep them (no recompute)
 RECOMPUTE_BUDGET = 0.10  # all stages together recompute at most this fraction of the model's MACs
 _IN, _OUT = "@MF_BAND_IN@", "@MF_BAND_OUT@"
 
@@ -105,6 +106,7 @@ class Stage:
         return {"first": self.first, "last": self.last, "members": self.last - self.first + 1,
                 "rows_per_band": p.rows_per_band, "bands": len(p.bands),
                 "scratch_bytes": self.scratch_bytes, "macs": p.macs, "extra_macs": p.extra_macs,
+                "retains_rows": p.retain,
                 "fully_connected": self.tail.index if self.tail else None}
 
 
@@ -220,9 +222,10 @@ def _candidates(sg: Subgraph, prepared: list[PreparedOp], memory: list[OpMemory]
                 for rows in ROWS_PER_BAND:
                     if rows >= members[-1].out_h:
                         break
-                    patch = split_rows(members, rows)
-                    if all(c.in_h > 0 and c.out_h > 0 for band in patch.bands for c in band):
-                        out.append(Stage(first, last, patch, scratch, t))
+                    for retain in RETAIN if len(members) > 1 else (False,):
+                        patch = split_rows(members, rows, retain)
+                        if all(c.in_h > 0 or not c.out_h for band in patch.bands for c in band):
+                            out.append(Stage(first, last, patch, scratch, t))
     return out
 
 
@@ -294,10 +297,16 @@ class StageEmitter(OpEmitter):
         for band in patch.bands:
             e.call(f"/* rows {band[-1].out_first}..{band[-1].out_first + band[-1].out_h - 1} */")
             for c in band:
+                m = patch.members[c.member]
+                slot = f"((int8_t *)({base} + {patch.slot_offset(c.member)}))"
+                if c.keep and c.move_from:  # rows computed in an earlier band, to the slot's start
+                    e.call(f"memmove({slot}, {slot} + {c.move_from * m.out_row_bytes}, "
+                           f"{c.keep * m.out_row_bytes});")
+                if not c.out_h:
+                    continue
                 key = (c.member, c.in_h, c.out_h, c.pad_top)
                 if key not in calls:
                     calls[key] = self._variant(params, c, e, kernel_scratch, len(calls))
-                m = patch.members[c.member]
                 src = (f"({e.input_ptr(0)} + {c.in_first * m.in_row_bytes})" if c.member == 0
                        else f"((int8_t *)({base} + {patch.slot_offset(c.member - 1)}))")
                 if c.member == last and fc:
@@ -305,7 +314,7 @@ class StageEmitter(OpEmitter):
                 elif c.member == last:
                     dst = f"({e.output_ptr()} + {c.out_first * m.out_row_bytes})"
                 else:
-                    dst = f"((int8_t *)({base} + {patch.slot_offset(c.member)}))"
+                    dst = f"({slot} + {c.keep * m.out_row_bytes})"
                 for s in calls[key]:
                     e.call(s.replace(_IN, src).replace(_OUT, dst))
             if fc:
