@@ -460,7 +460,8 @@ static void dsp_matmul_2x2(const mf_conv_s8_params *p, int32_t k, const int16_t 
 }
 
 /* dsp_column for one input channel (a byte per tap: person_detect's and micro_speech's first
- * layers), inlined into the pixel loop: position k goes to col[k + (k & ~3)]. */
+ * layers), inlined into the pixel loop: position k goes to col[k + (k & ~3)]; rows of at least
+ * four taps as runs of input bytes (dsp_col_run), shorter ones byte by byte. */
 static inline void dsp_column_1ch(const mf_conv_s8_params *p, const int8_t *input, int32_t oy,
                                   int32_t ox, int16_t *col) {
     const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
@@ -470,6 +471,13 @@ static inline void dsp_column_1ch(const mf_conv_s8_params *p, const int8_t *inpu
     int32_t ky, kx, k = 0;
     if (iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h && ix0 >= 0 &&
         ix0 + (k_w - 1) * dil_w < p->in_w) { /* the whole window in the image */
+        if (k_w >= 4 && dil_w == 1) { /* rows long enough for word loads (micro_speech's 8) */
+            const int16x2_t off2 = dsp_pair(offset);
+            for (ky = 0; ky < p->k_h; ++ky, x += step) {
+                k = dsp_col_run(x, k_w, k, col, offset, off2);
+            }
+            return;
+        }
         for (ky = 0; ky < p->k_h; ++ky, x += step) {
             for (kx = 0; kx < k_w; ++kx, ++k) {
                 col[k + (k & ~3)] = (int16_t)(x[kx * dil_w] + offset);

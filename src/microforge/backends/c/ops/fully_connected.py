@@ -111,11 +111,13 @@ class FullyConnectedEmitter(OpEmitter):
         accum = params.weights.shape[0]
         weights = np.zeros((accum, stride), np.float32)  # [accum][stride]
         weights[:, :depth] = np.asarray(params.weights)[:, :depth]
+        bias = np.zeros(stride, np.float32)  # zeros past depth: the SSE2 stage reads whole vectors
+        bias[:depth] = params.bias
         fields = {
             "rows": params.rows, "accum": accum, "depth": depth, "stride": stride,
             "act_min": float(params.act_min), "act_max": float(params.act_max),
             "weights": Raw(e.const("w", weights)),
-            "bias": Raw(e.const("bias", params.bias.astype(np.float32))),
+            "bias": Raw(e.const("bias", bias)),
         }
         p = e.params("mf_fc_f32_params", fields)
         e.call(f"mf_fully_connected_f32({p}, {e.input_ptr(0)}, {e.output_ptr()});")

@@ -170,8 +170,8 @@ void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, in
 
 #endif
 
-/* TFLM's float loop: sequential float32 sum, then + bias, then min(max(v, lo), hi) (NaN passes;
- * as written, gcc vectorizes the clamp into maxps / minps). */
+#ifndef MF_VARIANT_FULLY_CONNECTED_F32
+/* TFLM's float loop: sequential float32 sum, then + bias, then min(max(v, lo), hi) (NaN passes). */
 void mf_fully_connected_f32(const mf_fc_f32_params *p, const float *input, float *output) {
     const float lo = p->act_min, hi = p->act_max;
     int32_t r, o;
@@ -187,6 +187,7 @@ void mf_fully_connected_f32(const mf_fc_f32_params *p, const float *input, float
         }
     }
 }
+#endif
 
 /* The variant versions of the kernels left out above (MF_VARIANT_*): Arm DSP, x86 SSE2. */
 #include "mf_fully_connected_dsp.h"

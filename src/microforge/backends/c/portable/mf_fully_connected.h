@@ -21,7 +21,7 @@ typedef struct {
     int32_t stride;        /* depth rounded up to a multiple of 4 */
     float act_min, act_max;
     const float *weights;  /* [accum][stride]: one row per input element, zero past depth */
-    const float *bias;     /* [depth]; zeros without a bias tensor (TFLM adds 0.0f) */
+    const float *bias;     /* [stride], zeros past depth; zeros without a bias tensor (TFLM adds 0.0f) */
 } mf_fc_f32_params;
 
 /* row: scratch of min(accum, chunk) int16 (the input row widened for the dot products). */
