@@ -25,10 +25,10 @@ BOTH_BUILDS = pytest.mark.parametrize("flags", [None, NO_SIMD], ids=["simd", "po
 
 
 def check(graph: Graph, out: Path, n: int = 200, sanitize: bool = False,
-          flags: list[str] | None = None) -> None:
+          flags: list[str] | None = None, patches: bool = True) -> None:
     """``n`` seeded random inputs through ``targets.host.verify``: 0 differing bytes.
-    ``flags``: extra compiler flags (e.g. ``NO_SIMD``)."""
-    compile_model(graph, out, name="m")
+    ``flags``: extra compiler flags (e.g. ``NO_SIMD``); ``patches``: allow patch stages."""
+    compile_model(graph, out, name="m", patches=patches)
     result = verify(out, "m", graph, n, sanitize=sanitize, extra_flags=flags)
     assert result.samples >= n
     assert result.differing_bytes == 0, result.first_difference

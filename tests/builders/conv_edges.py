@@ -1,7 +1,8 @@
 """Edge shapes for the Cortex-M convolution, depthwise and fully connected kernel variants (DSP and
 Helium): odd channel counts and counts that are not multiples of 4 / 8 / 16, stride 2, padding on
 every side (SAME with windows as large as the image and even kernels), dilation, a 1-channel
-first convolution, 1x1 convolutions with and without stride, depthwise layers across the 64-channel
+first convolution, depthwise layers of one input channel with depth multipliers 3 to 8 (which run
+as convolutions), 1x1 convolutions with and without stride, depthwise layers across the 64-channel
 block, a chain whose depthwise layer the planner runs in place, and per-channel requantization at
 the extremes: multipliers within a few units of 2^31, left shifts up to 3 and right shifts down to
 30, next to ordinary scales."""
@@ -43,6 +44,12 @@ DEPTHWISE = [  # (kernel, in H x W, channels, padding, stride, dilation, input z
     ((2, 2), (5, 5), 24, SAME, 2, 1, None),       # 16 + 8 channels
     ((4, 3), (6, 6), 9, SAME, 1, 1, None),
 ]
+DEPTHWISE_ONE_CHANNEL = [  # (kernel, in H x W, depth multiplier, padding, stride, dilation, zero point)
+    ((3, 3), (9, 9), 8, SAME, 2, 1, -1),          # person_detect's first layer
+    ((10, 8), (13, 11), 8, SAME, 2, 1, -128),     # micro_speech's
+    ((3, 3), (6, 7), 5, VALID, 1, 2, 127),        # odd multiplier, dilation
+    ((2, 4), (5, 6), 3, SAME, 1, 1, None),
+]
 FULLY_CONNECTED = [(1, 7, 1), (2, 33, 5), (1, 16, 9), (3, 5, 6), (1, 64, 4)]  # rows, accum, depth
 
 
@@ -71,7 +78,7 @@ def _conv(op: str, k, hw, c_in: int, c_out: int, pad: int, stride: int, dil: int
     opts = {"padding": pad, "stride_h": stride, "stride_w": stride, "dilation_h_factor": dil,
             "dilation_w_factor": dil, "fused_activation_function": act}
     if depthwise:
-        opts["depth_multiplier"] = 1
+        opts["depth_multiplier"] = c_out // c_in
     b.op(op, [x, w, bias], [y], **opts)
     b.output(y)
     return b
@@ -125,5 +132,7 @@ def edge_cases() -> GraphBuilder:
     cases = [_conv("CONV_2D", *c, seed=i, act=i % 3) for i, c in enumerate(CONV)]
     cases += [_conv("DEPTHWISE_CONV_2D", k, hw, c, c, pad, stride, dil, zp, seed=20 + i, act=i % 2)
               for i, (k, hw, c, pad, stride, dil, zp) in enumerate(DEPTHWISE)]
+    cases += [_conv("DEPTHWISE_CONV_2D", k, hw, 1, m, pad, stride, dil, zp, seed=30 + i, act=i % 2)
+              for i, (k, hw, m, pad, stride, dil, zp) in enumerate(DEPTHWISE_ONE_CHANNEL)]
     cases += [_fully_connected(*f, seed=40 + i) for i, f in enumerate(FULLY_CONNECTED)]
     return merge(cases)

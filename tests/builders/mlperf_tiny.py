@@ -37,11 +37,11 @@ class _Net:
         return self.b.tensor(name, shape, F32)
 
     def conv(self, x, c_out: int, k: tuple[int, int], stride: int = 1, act: int = RELU,
-             depthwise: bool = False, padding: int = SAME, dilation: int = 1):
+             depthwise: bool = False, padding: int = SAME, dilation: int = 1, multiplier: int = 1):
         t, (n, h, w, c_in) = x
         name = self._name("dw" if depthwise else "conv")
         fan_in = k[0] * k[1] * (1 if depthwise else c_in)
-        wshape = (1, *k, c_in) if depthwise else (c_out, *k, c_in)
+        wshape = (1, *k, c_in * multiplier) if depthwise else (c_out, *k, c_in)
         wt = self.b.const(f"{name}/w", (self.rng.normal(size=wshape) * np.sqrt(2 / fan_in)).astype(F32))
         bias = self.b.const(f"{name}/b", self.rng.normal(0, 0.1, size=wshape[3] if depthwise else c_out)
                             .astype(F32))
@@ -50,13 +50,13 @@ class _Net:
         else:
             oh = (h - (k[0] - 1) * dilation - 1) // stride + 1
             ow = (w - (k[1] - 1) * dilation - 1) // stride + 1
-        shape = (n, oh, ow, c_in if depthwise else c_out)
+        shape = (n, oh, ow, c_in * multiplier if depthwise else c_out)
         y = self._out(name, shape)
         opts = {"padding": padding, "stride_h": stride, "stride_w": stride,
                 "dilation_h_factor": dilation, "dilation_w_factor": dilation,
                 "fused_activation_function": act}
         if depthwise:
-            opts["depth_multiplier"] = 1
+            opts["depth_multiplier"] = multiplier
         self.b.op("DEPTHWISE_CONV_2D" if depthwise else "CONV_2D", [t, wt, bias], [y], **opts)
         return y, shape
 
@@ -135,6 +135,31 @@ def conv_chain(shape: tuple[int, int, int], layers: list[dict], seed: int = 4) -
     net.b.op("AVERAGE_POOL_2D", [t], [pooled], padding=VALID, stride_h=h, stride_w=w,
              filter_height=h, filter_width=w, fused_activation_function=0)
     net.b.output(pooled)
+    graph = net.b.build()
+    data = np.random.default_rng(0).normal(size=(8, *shape)).astype(F32)
+    return quantize(graph, data).graph
+
+
+def conv_fc(shape: tuple[int, int, int], layers: list[dict], classes: int, reshape: bool = True,
+            seed: int = 4) -> Graph:
+    """An int8 chain of convolutions (as :func:`conv_chain`, ``multiplier`` for a depthwise
+    layer's depth multiplier) whose last activation feeds a FULLY_CONNECTED of ``classes``
+    outputs, through a RESHAPE to one row or directly (TFLM flattens it): micro_speech's shape,
+    on which a stage fuses the convolutions with the classifier."""
+    net = _Net(shape, seed)
+    x = net.x
+    for layer in layers:
+        x = net.conv(x, **layer)
+    t, (n, h, w, c) = x
+    if reshape:
+        flat = net._out("flat", (n, h * w * c))
+        net.b.op("RESHAPE", [t, net.b.const("shape", np.array([n, h * w * c], np.int32))], [flat])
+        t = flat
+    wt = net.b.const("fc/w", (net.rng.normal(size=(classes, h * w * c)) / np.sqrt(h * w * c)).astype(F32))
+    bias = net.b.const("fc/b", net.rng.normal(0, 0.1, size=classes).astype(F32))
+    logits = net._out("logits", (n, classes))
+    net.b.op("FULLY_CONNECTED", [t, wt, bias], [logits], fused_activation_function=0)
+    net.b.output(logits)
     graph = net.b.build()
     data = np.random.default_rng(0).normal(size=(8, *shape)).astype(F32)
     return quantize(graph, data).graph

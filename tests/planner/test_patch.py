@@ -45,3 +45,30 @@ def test_inplace_shift_keeps_later_bands_inputs():
         end = (band[-1].out_first + band[-1].out_h) * members[-1].out_row_bytes + shift
         for later in stage.bands[k + 1:]:
             assert end <= later[0].in_first * members[0].in_row_bytes
+
+
+def _holds(stage, member, band_index):
+    """The rows member ``member``'s slot holds after band ``band_index`` (replaying the moves)."""
+    rows = []
+    for band in stage.bands[:band_index + 1]:
+        c = band[member]
+        rows = rows[c.move_from:c.move_from + c.keep] + list(range(c.out_first, c.out_first + c.out_h))
+    return rows
+
+
+def test_retained_rows_are_computed_once_and_read_in_place():
+    members = [_conv(41, 3, 2, 1), _conv(21, 3, 1, 1), _conv(21, 1, 1, 0), _conv(21, 3, 2, 0)]
+    for rows in (1, 2, 3):
+        stage = split_rows(members, rows, retain=True)
+        assert stage.extra_macs == 0
+        computed = [[] for _ in members]
+        for b, band in enumerate(stage.bands):
+            for j, call in enumerate(band):
+                computed[j] += range(call.out_first, call.out_first + call.out_h)
+                if j and call.out_h:  # the previous member's slot holds exactly this input band
+                    assert _holds(stage, j - 1, b) == list(range(call.in_first, call.in_first + call.in_h))
+        for j in range(len(members)):
+            assert sorted(set(computed[j])) == computed[j]  # each row once, in order
+        assert computed[-1] == list(range(members[-1].out_h))
+        assert len(stage.slots) == len(members) - 1
+        assert stage.scratch_bytes < split_rows(members, members[-1].out_h - 1).scratch_bytes

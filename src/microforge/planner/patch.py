@@ -10,6 +10,12 @@ neighbouring bands' windows are computed twice: that recomputation (``extra_macs
 of the smaller peak. Intermediates of a band live in two alternating slots of the stage's scratch
 (member j writes slot j mod 2 while reading the other).
 
+With ``retain`` nothing is computed twice: each member but the last keeps its own slot for the
+whole stage, holding exactly the rows the next member's new rows read; of those, the rows it
+computed in an earlier band are moved to the slot's start (``keep`` rows from row ``move_from``)
+and only the others are computed, after them. More slot bytes (one per member instead of two
+shared), no recomputation.
+
 Only row geometry lives here (no kernel parameters): ``backends.c.patch`` chooses the stages and
 emits the band calls.
 """
@@ -55,8 +61,10 @@ class BandCall:
     in_first: int
     in_h: int
     out_first: int
-    out_h: int
+    out_h: int  # 0: nothing new this band (no call)
     pad_top: int
+    keep: int = 0  # retain: rows kept from earlier bands, written before out_first's
+    move_from: int = 0  # retain: the slot row they start at before the move to row 0
 
 
 @dataclass
@@ -66,20 +74,24 @@ class PatchStage:
     members: list[RowGeometry]
     rows_per_band: int
     bands: list[list[BandCall]]
+    retain: bool = False
 
     @property
-    def slots(self) -> tuple[int, int]:
-        """Bytes of the two alternating intermediate slots (8-byte aligned)."""
-        sizes = [0, 0]
+    def slots(self) -> tuple[int, ...]:
+        """Bytes of the intermediate slots (8-byte aligned): two alternating ones, or with
+        ``retain`` one per member but the last."""
+        sizes = [0] * (len(self.members) - 1 if self.retain else 2)
         for band in self.bands:
             for call in band[:-1]:
-                need = call.out_h * self.members[call.member].out_row_bytes
-                sizes[call.member % 2] = max(sizes[call.member % 2], align(need))
-        return sizes[0], sizes[1]
+                need = (call.keep + call.out_h) * self.members[call.member].out_row_bytes
+                k = call.member if self.retain else call.member % 2
+                sizes[k] = max(sizes[k], align(need))
+        return tuple(sizes)
 
     def slot_offset(self, member: int) -> int:
         """Offset in the stage scratch of member ``member``'s band output."""
-        return 0 if member % 2 == 0 else self.slots[0]
+        k = member if self.retain else member % 2
+        return sum(self.slots[:k])
 
     @property
     def scratch_bytes(self) -> int:
@@ -93,30 +105,42 @@ class PatchStage:
     def extra_macs(self) -> int:
         """MACs of rows computed more than once (the recomputation of overlapping windows)."""
         done = sum(self.members[c.member].macs_per_row * c.out_h for band in self.bands for c in band)
-        return done - self.macs
+        return max(0, done - self.macs)  # with retain, rows nothing reads are not computed at all
 
     def inplace_shift(self) -> int:
         """Largest safe (stage output start - stage input start) in bytes: a band reads its input
         rows before it writes its output rows, later bands must find theirs intact."""
         first, last = self.members[0], self.members[-1]
-        reads = np.array([band[0].in_first * first.in_row_bytes for band in self.bands])
+        bands = [band for band in self.bands if band[0].out_h]
+        reads = np.array([band[0].in_first * first.in_row_bytes for band in bands])
         ends = np.array([(band[-1].out_first + band[-1].out_h) * last.out_row_bytes
-                         for band in self.bands])
+                         for band in bands])
         return max_safe_shift(reads, ends)
 
 
-def split_rows(members: list[RowGeometry], rows_per_band: int) -> PatchStage:
+def split_rows(members: list[RowGeometry], rows_per_band: int, retain: bool = False) -> PatchStage:
     """The bands of ``rows_per_band`` output rows of the last member, each member's rows found
-    backwards through the chain."""
-    out_h = members[-1].out_h
+    backwards through the chain (with ``retain``, only the rows it has not computed yet)."""
+    out_h, last = members[-1].out_h, len(members) - 1
+    done = [0] * len(members)  # retain: rows each member has computed so far
+    held = [0] * len(members)  # retain: the first row in each member's slot
     bands = []
     for r0 in range(0, out_h, rows_per_band):
-        r1 = min(out_h, r0 + rows_per_band)
+        lo, hi = r0, min(out_h, r0 + rows_per_band)  # the rows member j must hold
         calls = []
-        for j in range(len(members) - 1, -1, -1):
+        for j in range(last, -1, -1):
             m = members[j]
-            a, b = m.input_rows(r0, r1)
-            calls.append(BandCall(j, a, b - a, r0, r1 - r0, m.pad_top + a - r0 * m.stride))
-            r0, r1 = a, b
+            new = max(lo, done[j]) if retain and j < last else lo
+            keep, move_from = (new - lo, lo - held[j]) if retain and j < last else (0, 0)
+            if hi <= new:  # every row it must hold is there already: nothing below runs
+                calls.append(BandCall(j, 0, 0, new, 0, 0, keep, move_from))
+                held[j] = lo
+                calls += [BandCall(i, 0, 0, done[i], 0, 0) for i in range(j - 1, -1, -1)]
+                break
+            a, b = m.input_rows(new, hi)
+            calls.append(BandCall(j, a, b - a, new, hi - new, m.pad_top + a - new * m.stride,
+                                  keep, move_from))
+            held[j], done[j] = lo, hi
+            lo, hi = a, b
         bands.append(calls[::-1])
-    return PatchStage(list(members), rows_per_band, bands)
+    return PatchStage(list(members), rows_per_band, bands, retain)

@@ -35,9 +35,12 @@ def _patch_lines(r: CompileReport) -> list[str]:
     lines = []
     for s in r.patch_stages:
         share = s["extra_macs"] / r.macs if r.macs else 0
+        fc = s.get("fully_connected")
+        fused = f", fused with the FULLY_CONNECTED {fc} it feeds" if fc is not None else ""
         lines.append(
-            f"         patch stage: operators {s['first']}-{s['last']} in {s['bands']} bands of "
-            f"{s['rows_per_band']} output rows ({s['scratch_bytes']:,} B of band buffers); "
+            f"         patch stage: operators {s['first']}-{s['last']}{fused} in {s['bands']} bands "
+            f"of {s['rows_per_band']} output rows ({s['scratch_bytes']:,} B of band buffers"
+            f"{', rows kept between bands' if s.get('retains_rows') else ''}); "
             f"recomputes {s['extra_macs']:,} MACs (+{share:.1%} of the model)")
     return lines
 

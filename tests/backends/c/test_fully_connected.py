@@ -1,7 +1,8 @@
 """C kernel of FULLY_CONNECTED (``mf_fully_connected.c``) against the Python runtime.
 
 int8: one or per-channel multipliers, every fused activation, no bias, several rows, row lengths
-below, at and past the int16 widening chunk (64 elements), depths around the four-row blocks.
+below, at and past the int16 widening chunk (64 elements) and around the SSE2 path's eight-element
+PMADDWD steps, depths around the four-row blocks, the SSE2 and the portable builds.
 float32: depths around the 32 / 16 / 8 / 4-wide blocks of the portable C and the passes of up to
 12 four-wide vectors of the SSE2 path (split evenly), the one to three outputs left over, short and
 long rows (every length mod 4: the SSE2 path takes four inputs per iteration), every fused
@@ -50,9 +51,10 @@ def _float_graph() -> Graph:
     return merge([as_builder(read_tflite(data)) for data in cases]).build()
 
 
+@BOTH_BUILDS
 @pytest.mark.parametrize("sanitize", [False, True])
-def test_int8(sanitize, tmp_path):
-    check(_int8_graph(), tmp_path / "lib", n=20 if sanitize else 200, sanitize=sanitize)
+def test_int8(sanitize, flags, tmp_path):
+    check(_int8_graph(), tmp_path / "lib", n=20 if sanitize else 200, sanitize=sanitize, flags=flags)
 
 
 @SIMD_OS

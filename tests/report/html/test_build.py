@@ -40,7 +40,7 @@ def test_person_detect_facts_match_inspect():
     assert q["scale_min"] == float(t.quant.scale.min()) and q["channels"] == t.quant.scale.size
     out = data["tensors"][conv["outputs"][0]]  # inside the patch stage (ops 0-3): never whole
     assert set(out["arena"]) == {"TFLM greedy"}
-    after = data["tensors"][data["operators"][4]["outputs"][0]]
+    after = data["tensors"][data["operators"][8]["outputs"][0]]  # after the stage of ops 4-7
     assert set(after["arena"]) == {"microforge", "TFLM greedy"}
     assert len(data["graph"]["nodes"]) == len(graph.main.operators) + 2  # + one input, one output
 

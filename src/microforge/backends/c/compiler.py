@@ -157,10 +157,11 @@ def _patched(graph: Graph, ops: list[_Op], order: list[int],
             i += 1
             continue
         members = ops[stage.first:stage.last + 1]
-        params = StageParams(stage, [m.prepared for m in members], [m.emitter for m in members])
+        tail = ops[stage.tail.index].prepared if stage.tail else None
+        params = StageParams(stage, [m.prepared for m in members], [m.emitter for m in members], tail)
         fused.append(_Op(PreparedOp(ctx, None, params), STAGE_EMITTER, stage.memory()))
         new_order.append(order[i])
-        i = stage.last + 1
+        i = stage.end + 1
     return graph, fused, new_order
 
 
@@ -236,7 +237,9 @@ def plan_memory(graph: Graph, planner: Planner | None = None,
                            plan.size) if patches else []
     if stages:
         graph, ops, new_order = _patched(graph, ops, order, stages)
-        stages = [replace(s, first=order[s.first], last=order[s.last]) for s in stages]
+        stages = [replace(s, first=order[s.first], last=order[s.last],
+                          tail=replace(s.tail, index=order[s.tail.index]) if s.tail else None)
+                  for s in stages]
         order = new_order
         layout = layout_memory(graph.main, [op.memory for op in ops])
         plan = plan_best(layout.buffers)

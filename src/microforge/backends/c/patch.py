@@ -15,6 +15,13 @@ input and writing the stage output, with the band slots (and its members' kernel
 scratch. Its C is each member's own kernel call, once per band, with the band's rows as the
 kernel's image (``in_h``, ``out_h``, ``pad_top``): the same kernels and constants, so the output
 stays byte for byte the Python runtime's (which runs the unfused graph).
+
+A stage may also end in the FULLY_CONNECTED its last member feeds (directly or through one view,
+e.g. RESHAPE; one batch row): a :class:`Tail`. The last member's band then goes to a band buffer
+and its contribution to every output is added to the FULLY_CONNECTED's int32 sums at once
+(``mf_fc_s8_accumulate``), which are requantized after the last band (``mf_fc_s8_finish``), so the
+activation feeding the classifier never exists whole (a chain of one member suffices: nothing is
+recomputed). Integer sums do not depend on their order, so the output is the unfused one's.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from microforge.backends.c.emitter import EmitContext, OpEmitter
+from microforge.backends.c.ops.fully_connected import s8_params, s8_scratch, s8_supported
 from microforge.ir import Operator, Subgraph
 from microforge.ir.ops import count_macs
 from microforge.planner.best_fit import plan_best
@@ -38,24 +46,57 @@ MAX_STAGES = 3
 SHORTLIST = 4
 MIN_GAIN = 0.05  # a stage must shrink the arena by this fraction ...
 TOLERANCE = 0.10  # ... and may be this much above the smallest candidate if it recomputes less
+RETAIN = (False, True)  # band splits tried: recompute the overlapping rows / keep them (no recompute)
 RECOMPUTE_BUDGET = 0.10  # all stages together recompute at most this fraction of the model's MACs
 _IN, _OUT = "@MF_BAND_IN@", "@MF_BAND_OUT@"
 
 
+@dataclass(frozen=True)
+class Tail:
+    """The int8 FULLY_CONNECTED (operator ``index``, ``depth`` outputs, one batch row) a stage's
+    last member feeds; its sums accumulate band by band."""
+
+    index: int
+    depth: int
+    scratch: int  # its kernel's scratch (the input widened to int16 a chunk at a time)
+
+
 @dataclass
 class Stage:
-    """A chosen stage: members ``first..last`` (execution order) and their band split."""
+    """A chosen stage: members ``first..last`` (execution order), their band split, and the
+    FULLY_CONNECTED ``tail`` they feed, if fused."""
 
     first: int
     last: int
     patch: PatchStage
     kernel_scratch: int  # the largest scratch a member's kernel needs (after the two slots)
+    tail: Tail | None = None
+
+    @property
+    def end(self) -> int:
+        """The stage's last operator (the tail's FULLY_CONNECTED when there is one)."""
+        return self.tail.index if self.tail else self.last
+
+    @property
+    def band_bytes(self) -> int:
+        """With a tail: the buffer of the last member's band (then the int32 sums)."""
+        if self.tail is None:
+            return 0
+        return align(self.patch.rows_per_band * self.patch.members[-1].out_row_bytes)
+
+    @property
+    def kernel_scratch_offset(self) -> int:
+        tail = align(4 * self.tail.depth) if self.tail else 0
+        return self.patch.scratch_bytes + self.band_bytes + tail
 
     @property
     def scratch_bytes(self) -> int:
-        return self.patch.scratch_bytes + align(self.kernel_scratch)
+        need = max(self.kernel_scratch, self.tail.scratch if self.tail else 0)
+        return self.kernel_scratch_offset + align(need)
 
     def memory(self) -> OpMemory:
+        if self.tail:  # the outputs are written after every input byte was read
+            return OpMemory(scratch=self.scratch_bytes)
         return OpMemory(inplace=True, inplace_shift=self.patch.inplace_shift(),
                         scratch=self.scratch_bytes)
 
@@ -64,7 +105,9 @@ class Stage:
         p = self.patch
         return {"first": self.first, "last": self.last, "members": self.last - self.first + 1,
                 "rows_per_band": p.rows_per_band, "bands": len(p.bands),
-                "scratch_bytes": self.scratch_bytes, "macs": p.macs, "extra_macs": p.extra_macs}
+                "scratch_bytes": self.scratch_bytes, "macs": p.macs, "extra_macs": p.extra_macs,
+                "retains_rows": p.retain,
+                "fully_connected": self.tail.index if self.tail else None}
 
 
 @dataclass
@@ -74,6 +117,7 @@ class StageParams:
     stage: Stage
     members: list[PreparedOp]
     emitters: list[OpEmitter]
+    tail: PreparedOp | None = None
 
 
 def row_geometry(prepared: PreparedOp) -> RowGeometry | None:
@@ -90,13 +134,19 @@ def row_geometry(prepared: PreparedOp) -> RowGeometry | None:
                        x.shape[2] * x.shape[3], out.shape[2] * out.shape[3], macs // max(g.out_h, 1))
 
 
-def chains(sg: Subgraph, prepared: list[PreparedOp]) -> list[list[int]]:
-    """Maximal runs of consecutive patchable operators, each feeding only the next one."""
+def _uses(sg: Subgraph) -> dict[int, list[tuple[int, int]]]:
     uses: dict[int, list[tuple[int, int]]] = {}
     for i, op in enumerate(sg.operators):
         for k, t in enumerate(op.inputs):
             if t >= 0:
                 uses.setdefault(t, []).append((i, k))
+    return uses
+
+
+def chains(sg: Subgraph, prepared: list[PreparedOp], min_len: int = 2) -> list[list[int]]:
+    """Maximal runs of consecutive patchable operators, each feeding only the next one (runs of
+    at least ``min_len``)."""
+    uses = _uses(sg)
     ok = [row_geometry(p) is not None for p in prepared]
     runs: list[list[int]] = []
     for i in range(len(sg.operators)):
@@ -109,7 +159,25 @@ def chains(sg: Subgraph, prepared: list[PreparedOp]) -> list[list[int]]:
             runs[-1].append(i)
         else:
             runs.append([i])
-    return [r for r in runs if len(r) > 1]
+    return [r for r in runs if len(r) >= min_len]
+
+
+def fc_tail(sg: Subgraph, prepared: list[PreparedOp], memory: list[OpMemory], i: int) -> Tail | None:
+    """The FULLY_CONNECTED operator ``i``'s output feeds, alone and through at most one view,
+    when its C kernel can take the input in slices (int8, one batch row of exactly that
+    output), else None."""
+    uses, n = _uses(sg), len(sg.operators)
+    t, j = sg.operators[i].outputs[0], i + 1
+    if j < n and memory[j].view and t not in sg.outputs and uses.get(t) == [(j, 0)]:
+        t, j = sg.operators[j].outputs[0], j + 1
+    if j >= n or t in sg.outputs or uses.get(t) != [(j, 0)]:
+        return None
+    fc = prepared[j]
+    if fc.ctx.op.opcode != "FULLY_CONNECTED" or not s8_supported(fc.ctx, fc.params):
+        return None
+    if fc.params.rows != 1 or fc.params.weights.shape[0] != sg.tensors[t].size:
+        return None
+    return Tail(j, int(fc.params.weights.shape[1]), s8_scratch(fc.params))
 
 
 def fuse(sg: Subgraph, memory: list[OpMemory], stages: list[Stage]) -> tuple[Subgraph, list[OpMemory]]:
@@ -124,34 +192,40 @@ def fuse(sg: Subgraph, memory: list[OpMemory], stages: list[Stage]) -> tuple[Sub
             i += 1
             continue
         operators.append(Operator(STAGE_OPCODE, [sg.operators[stage.first].inputs[0]],
-                                  [sg.operators[stage.last].outputs[0]]))
+                                  [sg.operators[stage.end].outputs[0]]))
         mem.append(stage.memory())
-        i = stage.last + 1
+        i = stage.end + 1
     return Subgraph(sg.tensors, operators, sg.inputs, sg.outputs, sg.name), mem
 
 
 def _candidates(sg: Subgraph, prepared: list[PreparedOp], memory: list[OpMemory],
                 chosen: list[Stage]) -> list[Stage]:
-    taken = {i for s in chosen for i in range(s.first, s.last + 1)}
+    taken = {i for s in chosen for i in range(s.first, s.end + 1)}
     fused, fused_mem = fuse(sg, memory, chosen)
     live = live_bytes_by_step(layout_memory(fused, fused_mem).buffers)
     peak_step = max(range(len(live)), key=lambda t: live[t]) if live else 0
     peak_op = _model_step(sg, chosen)[peak_step] if live else -1
     out = []
-    for run in chains(sg, prepared):
+    for run in chains(sg, prepared, min_len=1):
+        tail = fc_tail(sg, prepared, memory, run[-1])
         for a in range(len(run)):
-            for b in range(a + 1, min(len(run), a + MAX_MEMBERS)):
+            ends = [(b, None) for b in range(a + 1, min(len(run), a + MAX_MEMBERS))]
+            if tail and len(run) - a <= MAX_MEMBERS:
+                ends.append((len(run) - 1, tail))
+            for b, t in ends:
                 first, last = run[a], run[b]
-                if not first <= peak_op <= last or taken & set(range(first, last + 1)):
+                end = t.index if t else last
+                if not first <= peak_op <= end or taken & set(range(first, end + 1)):
                     continue
                 members = [row_geometry(prepared[i]) for i in range(first, last + 1)]
                 scratch = max(memory[i].scratch for i in range(first, last + 1))
                 for rows in ROWS_PER_BAND:
                     if rows >= members[-1].out_h:
                         break
-                    patch = split_rows(members, rows)
-                    if all(c.in_h > 0 and c.out_h > 0 for band in patch.bands for c in band):
-                        out.append(Stage(first, last, patch, scratch))
+                    for retain in RETAIN if len(members) > 1 else (False,):
+                        patch = split_rows(members, rows, retain)
+                        if all(c.in_h > 0 or not c.out_h for band in patch.bands for c in band):
+                            out.append(Stage(first, last, patch, scratch, t))
     return out
 
 
@@ -161,7 +235,7 @@ def _model_step(sg: Subgraph, chosen: list[Stage]) -> list[int]:
     steps, i = [], 0
     while i < len(sg.operators):
         steps.append(i)
-        i = starts[i].last + 1 if i in starts else i + 1
+        i = starts[i].end + 1 if i in starts else i + 1
     return steps
 
 
@@ -208,24 +282,59 @@ class StageEmitter(OpEmitter):
     """The C of a stage: per band, each member's kernel call on the band's rows."""
 
     def emit(self, ctx: OpContext, params: StageParams, e: EmitContext) -> None:
-        patch = params.stage.patch
+        stage = params.stage
+        patch = stage.patch
         base = e.scratch()
-        kernel_scratch = f"({base} + {patch.scratch_bytes})" if params.stage.kernel_scratch else None
+        kernel_scratch = (f"({base} + {stage.kernel_scratch_offset})"
+                          if stage.kernel_scratch or stage.tail else None)
         last = len(patch.members) - 1
+        band_buf = f"((int8_t *)({base} + {patch.scratch_bytes}))"
+        acc = f"((int32_t *)({base} + {patch.scratch_bytes + stage.band_bytes}))"
+        fc = self._tail_params(params, e)
+        if fc:
+            e.call(f"memset({acc}, 0, {4 * stage.tail.depth});")
         calls: dict[tuple[int, int, int, int], list[str]] = {}
         for band in patch.bands:
             e.call(f"/* rows {band[-1].out_first}..{band[-1].out_first + band[-1].out_h - 1} */")
             for c in band:
+                m = patch.members[c.member]
+                slot = f"((int8_t *)({base} + {patch.slot_offset(c.member)}))"
+                if c.keep and c.move_from:  # rows computed in an earlier band, to the slot's start
+                    e.call(f"memmove({slot}, {slot} + {c.move_from * m.out_row_bytes}, "
+                           f"{c.keep * m.out_row_bytes});")
+                if not c.out_h:
+                    continue
                 key = (c.member, c.in_h, c.out_h, c.pad_top)
                 if key not in calls:
                     calls[key] = self._variant(params, c, e, kernel_scratch, len(calls))
-                m = patch.members[c.member]
                 src = (f"({e.input_ptr(0)} + {c.in_first * m.in_row_bytes})" if c.member == 0
                        else f"((int8_t *)({base} + {patch.slot_offset(c.member - 1)}))")
-                dst = (f"({e.output_ptr()} + {c.out_first * m.out_row_bytes})" if c.member == last
-                       else f"((int8_t *)({base} + {patch.slot_offset(c.member)}))")
+                if c.member == last and fc:
+                    dst = band_buf
+                elif c.member == last:
+                    dst = f"({e.output_ptr()} + {c.out_first * m.out_row_bytes})"
+                else:
+                    dst = f"({slot} + {c.keep * m.out_row_bytes})"
                 for s in calls[key]:
                     e.call(s.replace(_IN, src).replace(_OUT, dst))
+            if fc:
+                c, m = band[-1], patch.members[-1]
+                e.call(f"mf_fc_s8_accumulate({fc}, {band_buf}, {c.out_first * m.out_row_bytes}, "
+                       f"{c.out_h * m.out_row_bytes}, (int16_t *){kernel_scratch}, {acc});")
+        if fc:
+            e.call(f"mf_fc_s8_finish({fc}, {acc}, {e.output_ptr()});")
+
+    @staticmethod
+    def _tail_params(params: StageParams, e: EmitContext) -> str | None:
+        """The fused FULLY_CONNECTED's params (declared under the stage's prefix), or None."""
+        if params.tail is None:
+            return None
+        sub = EmitContext(params.tail.ctx, e.pointer, prefix=f"{e.prefix}fc")
+        p = s8_params(params.tail.ctx, params.tail.params, sub)
+        e.consts += sub.consts
+        e.structs += sub.structs
+        e.use("mf_fully_connected")
+        return p
 
     @staticmethod
     def _variant(params: StageParams, c, e: EmitContext, kernel_scratch: str | None,

@@ -459,18 +459,62 @@ static void dsp_matmul_2x2(const mf_conv_s8_params *p, int32_t k, const int16_t 
     }
 }
 
+/* dsp_column for one input channel (a byte per tap: person_detect's and micro_speech's first
+ * layers), inlined into the pixel loop: position k goes to col[k + (k & ~3)]; rows of at least
+ * four taps as runs of input bytes (dsp_col_run), shorter ones byte by byte. */
+static inline void dsp_column_1ch(const mf_conv_s8_params *p, const int8_t *input, int32_t oy,
+                                  int32_t ox, int16_t *col) {
+    const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+    const int32_t offset = p->input_offset, k_w = p->k_w, dil_w = p->dil_w;
+    const int8_t *x = input + (size_t)iy0 * p->in_w + ix0;
+    const size_t step = (size_t)p->dil_h * p->in_w;
+    int32_t ky, kx, k = 0;
+    if (iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h && ix0 >= 0 &&
+        ix0 + (k_w - 1) * dil_w < p->in_w) { /* the whole window in the image */
+        if (k_w >= 4 && dil_w == 1) { /* rows long enough for word loads (micro_speech's 8) */
+            const int16x2_t off2 = dsp_pair(offset);
+            for (ky = 0; ky < p->k_h; ++ky, x += step) {
+                k = dsp_col_run(x, k_w, k, col, offset, off2);
+            }
+            return;
+        }
+        for (ky = 0; ky < p->k_h; ++ky, x += step) {
+            for (kx = 0; kx < k_w; ++kx, ++k) {
+                col[k + (k & ~3)] = (int16_t)(x[kx * dil_w] + offset);
+            }
+        }
+        return;
+    }
+    for (ky = 0; ky < p->k_h; ++ky, x += step) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        for (kx = 0; kx < k_w; ++kx, ++k) {
+            const int32_t ix = ix0 + kx * dil_w;
+            const int in = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+            col[k + (k & ~3)] = (int16_t)(in ? x[kx * dil_w] + offset : 0);
+        }
+    }
+}
+
 /* Pixel pairs: both windows are copied to the columns before either pixel's outputs are written
  * (the in-place plan of backends/c/ops/conv.py allows for this order as well). */
 static void conv_matmul_dsp(const mf_conv_s8_params *p, const int8_t *input, int8_t *output,
                             int16_t *col) {
     const int32_t k = p->k_h * p->k_w * p->in_c;
     const int32_t pixels = p->out_h * p->out_w;
-    int32_t px;
+    int32_t px, oy = 0, ox = 0;
     for (px = 0; px < pixels; px += 2) {
         const int32_t two = px + 1 < pixels;
         int8_t *out = output + (size_t)px * p->out_c;
-        dsp_column(p, input, px, col);
-        dsp_column(p, input, two ? px + 1 : px, col + 4);
+        if (p->in_c == 1) {
+            const int32_t oy1 = ox + 1 < p->out_w ? oy : oy + 1, ox1 = ox + 1 < p->out_w ? ox + 1 : 0;
+            dsp_column_1ch(p, input, oy, ox, col);
+            dsp_column_1ch(p, input, two ? oy1 : oy, two ? ox1 : ox, col + 4);
+            oy = ox1 + 1 < p->out_w ? oy1 : oy1 + 1;
+            ox = ox1 + 1 < p->out_w ? ox1 + 1 : 0;
+        } else {
+            dsp_column(p, input, px, col);
+            dsp_column(p, input, two ? px + 1 : px, col + 4);
+        }
         dsp_matmul_2x2(p, k, col, out, two ? out + p->out_c : NULL);
     }
 }

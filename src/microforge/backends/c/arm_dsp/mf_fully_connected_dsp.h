@@ -32,6 +32,22 @@ void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t
         }
     }
 }
+
+/* A slice of the input against the same slice of every weight row, two rows per pass. */
+void mf_fc_s8_accumulate(const mf_fc_s8_params *p, const int8_t *x, int32_t k0, int32_t n,
+                         int16_t *row, int32_t *acc) {
+    const int32_t accum = p->accum;
+    const int8_t *w = p->weights + k0;
+    int32_t o = 0;
+    (void)row;
+    for (; o + 2 <= p->depth; o += 2) {
+        const int8_t *w0 = w + (size_t)o * accum;
+        mf_dsp_dot2_s8(x, w0, w0 + accum, n, acc + o);
+    }
+    for (; o < p->depth; ++o) {
+        acc[o] = mf_dsp_dot_s8(x, w + (size_t)o * accum, n, acc[o]);
+    }
+}
 #endif
 
 #endif

@@ -49,6 +49,23 @@ void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t
         }
     }
 }
+
+/* A slice of the input against the same slice of every weight row, four rows per pass. */
+void mf_fc_s8_accumulate(const mf_fc_s8_params *p, const int8_t *x, int32_t k0, int32_t n,
+                         int16_t *row, int32_t *acc) {
+    const int32_t accum = p->accum;
+    const int8_t *w = p->weights + k0;
+    int32_t o = 0;
+    (void)row;
+    for (; o + 4 <= p->depth; o += 4) {
+        mf_mve_dot4(x, w + (size_t)o * accum, accum, n, acc + o);
+    }
+    for (; o < p->depth; ++o) {
+        int32_t b[4] = {acc[o], 0, 0, 0};
+        mf_mve_dot4(x, w + (size_t)o * accum, 0, n, b);
+        acc[o] = b[0];
+    }
+}
 #endif
 
 #endif

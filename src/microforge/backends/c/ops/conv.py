@@ -21,8 +21,16 @@ MAX_COL = header_define("mf_conv.h", "MF_CONV_MAX_COL")
 AnyConvParams = ConvParams | DepthwiseParams
 
 
+def _ohwi(ctx: OpContext) -> np.ndarray:
+    """The CONV_2D weights [out_c][k_h][k_w][in_c]; a DEPTHWISE_CONV_2D of one input channel
+    (depth multiplier M, weights [1][k_h][k_w][M]) is the CONV_2D of M output channels whose
+    weights are these transposed: the same sums, so it runs in the convolution kernels."""
+    w = np.asarray(ctx.input(1).data)
+    return w.transpose(3, 1, 2, 0) if ctx.op.opcode == "DEPTHWISE_CONV_2D" else w
+
+
 def _pointwise(ctx: OpContext, params: AnyConvParams) -> bool:
-    g, w = params.geometry, ctx.input(1)
+    g, w = params.geometry, _ohwi(ctx)
     return (g.k_h == g.k_w == 1 and g.stride_h == g.stride_w == 1 and g.pad_top == g.pad_left == 0
             and g.in_h == g.out_h and g.in_w == g.out_w and w.shape[3] <= MAX_POINTWISE_IN_C)
 
@@ -42,7 +50,7 @@ def _int8_only(ctx: OpContext, params: AnyConvParams) -> None:
 
 def _common(ctx: OpContext, params: AnyConvParams) -> dict:
     x, w, out = ctx.input(0), ctx.input(1), ctx.output()
-    k_h, k_w = w.shape[1], w.shape[2]
+    k_h, k_w = w.shape[1], w.shape[2]  # [.][k_h][k_w][.] for both operators
     g = params.geometry
     rq = params.ints.requant
     out_c = out.shape[3]
@@ -63,7 +71,7 @@ def _common(ctx: OpContext, params: AnyConvParams) -> dict:
 
 def _window(ctx: OpContext) -> int:
     """k_h * k_w * in_c: the length of one im2col column."""
-    w = ctx.input(1)
+    w = _ohwi(ctx)
     return w.shape[1] * w.shape[2] * w.shape[3]
 
 
@@ -169,7 +177,7 @@ def _check_int32(ctx: OpContext, values: np.ndarray, what: str) -> np.ndarray:
 
 @c_emitter("CONV_2D")
 class Conv2DEmitter(OpEmitter):
-    def memory(self, ctx: OpContext, params: ConvParams) -> OpMemory:
+    def memory(self, ctx: OpContext, params: AnyConvParams) -> OpMemory:
         if params.kind == "float":
             return OpMemory()
         out_c = ctx.output().shape[3]
@@ -191,25 +199,35 @@ class Conv2DEmitter(OpEmitter):
         return OpMemory(inplace=True, inplace_shift=min(mem.inplace_shift, pairs),
                         scratch=col_bytes(_window(ctx)))
 
-    def emit(self, ctx: OpContext, params: ConvParams, e: EmitContext) -> None:
+    def emit(self, ctx: OpContext, params: AnyConvParams, e: EmitContext) -> None:
         _int8_only(ctx, params)
-        w = ctx.input(1)
+        w = _ohwi(ctx)
         if w.shape[3] != ctx.input(0).shape[3]:
             raise ctx.unsupported("grouped convolution has no C kernel yet")
         matmul = _matmul(ctx)
-        dsp = dsp_weights(w.data) if matmul else None
+        dsp = dsp_weights(w) if matmul else None
         # Helium: OHWI rows and the input offset folded into the bias (mf_conv_mve.h)
-        mve = w.data.reshape(w.shape[0], -1) if matmul else None
+        mve = w.reshape(w.shape[0], -1) if matmul else None
         mve_bias = None
         if matmul:
             c = _common(ctx, params)
             mve_bias = folded_bias(_check_int32(ctx, c["_bias"], "bias"), mve, c["input_offset"])
         if _pointwise(ctx, params):
-            _emit(ctx, params, e, w.data.reshape(w.shape[0], w.shape[3]), 1, "mf_conv_s8", True, dsp,
+            _emit(ctx, params, e, w.reshape(w.shape[0], w.shape[3]), 1, "mf_conv_s8", True, dsp,
                   mve_layout=mve, mve_bias=mve_bias)
         else:  # [kh][kw][ic][oc]
-            _emit(ctx, params, e, w.data.transpose(1, 2, 3, 0), 1, "mf_conv_s8", dsp_layout=dsp,
+            _emit(ctx, params, e, w.transpose(1, 2, 3, 0), 1, "mf_conv_s8", dsp_layout=dsp,
                   mve_layout=mve, mve_bias=mve_bias)
+
+
+CONV = Conv2DEmitter()
+
+
+def _one_channel(ctx: OpContext) -> bool:
+    """A DEPTHWISE_CONV_2D of a one-channel input with a depth multiplier above 1 (person_detect's
+    and micro_speech's first layers), which runs as the CONV_2D it equals (:func:`_ohwi`): the
+    matrix-product kernels (DSP, Helium, SSE2) instead of the generic depthwise loops."""
+    return ctx.input(0).shape[3] == 1 and ctx.output().shape[3] > 1
 
 
 @c_emitter("DEPTHWISE_CONV_2D")
@@ -217,11 +235,16 @@ class DepthwiseConv2DEmitter(OpEmitter):
     def memory(self, ctx: OpContext, params: AnyConvParams) -> OpMemory:
         if params.kind == "float":
             return OpMemory()
+        if _one_channel(ctx):
+            return CONV.memory(ctx, params)
         m = ctx.output().shape[3] // ctx.input(0).shape[3]
         return _block_steps(ctx, params, lambda starts: starts // m)
 
     def emit(self, ctx: OpContext, params: AnyConvParams, e: EmitContext) -> None:
         _int8_only(ctx, params)
+        if _one_channel(ctx):
+            CONV.emit(ctx, params, e)
+            return
         w = ctx.input(1)
         m = ctx.output().shape[3] // ctx.input(0).shape[3]
         taps_c = w.data.reshape(w.shape[1], w.shape[2], -1)

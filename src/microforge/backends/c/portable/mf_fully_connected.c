@@ -71,7 +71,35 @@ void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t
     }
 }
 
+void mf_fc_s8_accumulate(const mf_fc_s8_params *p, const int8_t *x, int32_t k0, int32_t n,
+                         int16_t *row, int32_t *acc) {
+    const int32_t accum = p->accum;
+    const int8_t *w = p->weights + k0;
+    int32_t c0, o, r;
+    for (c0 = 0; c0 < n; c0 += p->chunk) {
+        const int32_t len = MF_MIN(p->chunk, n - c0);
+        mf_widen_s8(x + c0, row, len);
+        for (o = 0; o + 4 <= p->depth; o += 4) {
+            int32_t part[4];
+            mf_dot4_s16_s8(row, w + (size_t)o * accum + c0, len, accum, part);
+            for (r = 0; r < 4; ++r) {
+                acc[o + r] += part[r];
+            }
+        }
+        for (; o < p->depth; ++o) {
+            acc[o] += mf_dot_s16_s8(row, w + (size_t)o * accum + c0, len);
+        }
+    }
+}
+
 #endif
+
+void mf_fc_s8_finish(const mf_fc_s8_params *p, const int32_t *acc, int8_t *output) {
+    int32_t o;
+    for (o = 0; o < p->depth; ++o) {
+        output[o] = fc_requantize(p, acc[o], o);
+    }
+}
 
 #ifndef MF_VARIANT_MATVEC_F32
 /* One block of 4 * nv sums (nv <= 8, a constant after inlining), kept in registers for the whole
@@ -142,8 +170,8 @@ void mf_matvec_f32(const float *x, const float *w, int32_t n, int32_t stride, in
 
 #endif
 
-/* TFLM's float loop: sequential float32 sum, then + bias, then min(max(v, lo), hi) (NaN passes;
- * as written, gcc vectorizes the clamp into maxps / minps). */
+#ifndef MF_VARIANT_FULLY_CONNECTED_F32
+/* TFLM's float loop: sequential float32 sum, then + bias, then min(max(v, lo), hi) (NaN passes). */
 void mf_fully_connected_f32(const mf_fc_f32_params *p, const float *input, float *output) {
     const float lo = p->act_min, hi = p->act_max;
     int32_t r, o;
@@ -159,6 +187,7 @@ void mf_fully_connected_f32(const mf_fc_f32_params *p, const float *input, float
         }
     }
 }
+#endif
 
 /* The variant versions of the kernels left out above (MF_VARIANT_*): Arm DSP, x86 SSE2. */
 #include "mf_fully_connected_dsp.h"

@@ -21,13 +21,23 @@ typedef struct {
     int32_t stride;        /* depth rounded up to a multiple of 4 */
     float act_min, act_max;
     const float *weights;  /* [accum][stride]: one row per input element, zero past depth */
-    const float *bias;     /* [depth]; zeros without a bias tensor (TFLM adds 0.0f) */
+    const float *bias;     /* [stride], zeros past depth; zeros without a bias tensor (TFLM adds 0.0f) */
 } mf_fc_f32_params;
 
 /* row: scratch of min(accum, chunk) int16 (the input row widened for the dot products). */
 void mf_fully_connected_s8(const mf_fc_s8_params *p, const int8_t *input, int8_t *output,
                            int16_t *row);
 void mf_fully_connected_f32(const mf_fc_f32_params *p, const float *input, float *output);
+
+/* The int8 kernel in pieces, for a producer that writes the input a slice at a time (a
+ * convolution fused with the FULLY_CONNECTED it feeds, rows == 1): acc[o] += x[0..n) .
+ * weights[o][k0..k0 + n) for every output o (acc zeroed by the caller first; row: scratch as for
+ * mf_fully_connected_s8), then mf_fc_s8_finish requantizes the finished sums as
+ * mf_fully_connected_s8 does. Integer sums are exact, so the result equals the one-piece kernel's
+ * whatever the slices. */
+void mf_fc_s8_accumulate(const mf_fc_s8_params *p, const int8_t *x, int32_t k0, int32_t n,
+                         int16_t *row, int32_t *acc);
+void mf_fc_s8_finish(const mf_fc_s8_params *p, const int32_t *acc, int8_t *output);
 
 /* sums[o] = x[0] * w[o] + x[1] * w[stride + o] + ... + x[n-1] * w[(n-1) * stride + o] for
  * o < count, each sum sequential in float32 from 0.0f (TFLM's order). w has rows of stride

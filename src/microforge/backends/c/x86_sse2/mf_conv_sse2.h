@@ -25,6 +25,30 @@ static void conv_column_sse2(const mf_conv_s8_params *p, const int8_t *input, in
     const int16_t zp = (int16_t)(-p->input_offset);
     const int32_t c = p->in_c;
     int32_t ky, kx, i;
+    if (c == 1) { /* a byte per tap (one-channel first layers): a window row at a time */
+        for (ky = 0; ky < p->k_h; ++ky, col += p->k_w) {
+            const int32_t iy = iy0 + ky * p->dil_h;
+            const int8_t *x = input + (size_t)iy * p->in_w;
+            kx = 0;
+            if (iy < 0 || iy >= p->in_h) {
+                for (; kx < p->k_w; ++kx) {
+                    col[kx] = zp;
+                }
+                continue;
+            }
+            if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
+                for (; kx + 8 <= p->k_w; kx += 8) {
+                    const __m128i v = _mm_loadl_epi64((const __m128i *)(x + ix0 + kx));
+                    _mm_storeu_si128((__m128i *)(col + kx), _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8));
+                }
+            }
+            for (; kx < p->k_w; ++kx) {
+                const int32_t ix = ix0 + kx * p->dil_w;
+                col[kx] = ix < 0 || ix >= p->in_w ? zp : x[ix];
+            }
+        }
+        return;
+    }
     for (ky = 0; ky < p->k_h; ++ky) {
         const int32_t iy = iy0 + ky * p->dil_h;
         for (kx = 0; kx < p->k_w; ++kx, col += c) {

@@ -22,6 +22,8 @@
 #define MF_CONV_PORTABLE_FALLBACK 1
 /* mf_fully_connected_sse2.h */
 #define MF_VARIANT_MATVEC_F32 1
+#define MF_VARIANT_FULLY_CONNECTED_F32 1
+#define MF_VARIANT_FULLY_CONNECTED_S8 1 /* and mf_fc_s8_accumulate */
 /* mf_lstm_sse2.h */
 #define MF_VARIANT_LSTM_F32 1
 /* mf_signal_sse2.h */
