@@ -158,6 +158,8 @@ def main() -> int:
     ap.add_argument("--work", default="/tmp/audio_train")
     ap.add_argument("--repeats", type=int, default=3, help="readings of the paragraphs in the stream")
     ap.add_argument("--snr", type=float, default=10.0, help="stream SNR in dB")
+    ap.add_argument("--warmup", type=int, default=2,
+                    help="seconds of background audio the front end runs over before each clip")
     ap.add_argument("--json", default=None)
     ap.add_argument("--data", default=None, help="reuse a synthesized data directory (skip synth)")
     ap.add_argument("--model-dir", default=None,
@@ -185,7 +187,7 @@ def main() -> int:
     else:
         t = time.perf_counter()
         card = train(data, model_dir, PREPROCESSOR, arch=args.arch, epochs=args.epochs, seed=args.seed,
-                     force=True, log=log)
+                     warmup=args.warmup, force=True, log=log)
         times["train_total"] = time.perf_counter() - t
     times.update({f"train.{k}": v for k, v in card["seconds"].items()})
     t = time.perf_counter()

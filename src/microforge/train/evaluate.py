@@ -16,7 +16,7 @@ from microforge.api import Model, load
 from microforge.apps.audio import FeatureExtractor, KeywordSpotter
 from microforge.apps.audio.kws import unit_scores
 from microforge.errors import InputError
-from microforge.train.dataset import DISPLAY, features, load_clips, windows
+from microforge.train.dataset import DISPLAY, features, load_clips, warmup_choice, windows
 
 PREPROCESSOR = "preprocessor.tflite"
 FLOAT_MODEL = "model_float.tflite"
@@ -92,7 +92,8 @@ def evaluate(model_dir: str | os.PathLike, data: str | os.PathLike,
     clips = load_clips(data, classes=classes,
                        progress=(lambda i, n: progress("read", i, n)) if progress else None)
     start = time.perf_counter()
-    feats = features(md.extractor(), clips.audio,
+    warm = warmup_choice(clips, md.settings.get("warmup_clips", 0), md.settings.get("warmup_seed", 0))
+    feats = features(md.extractor(), clips.audio, warmup=warm,
                      progress=(lambda i, n: progress("features", i, n)) if progress else None)
     t_features = time.perf_counter() - start
     start = time.perf_counter()

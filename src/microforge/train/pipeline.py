@@ -19,7 +19,7 @@ from microforge.apps.audio import FeatureExtractor
 from microforge.compiler import compile as compile_model
 from microforge.errors import InputError, ModelError
 from microforge.train.card import write_card
-from microforge.train.dataset import class_folders, features, load_clips, split
+from microforge.train.dataset import Clips, class_folders, features, load_clips, split, warmup_choice
 from microforge.train.evaluate import (
     FLOAT_MODEL,
     INT8_MODEL,
@@ -61,9 +61,19 @@ def estimates(int8_path: Path, target: str = "cortex-m4") -> dict:
     return {k: d[k] for k in keep if k in d}
 
 
+def split_warmup(clips: Clips, parts: dict[str, np.ndarray], count: int, seed: int) -> np.ndarray:
+    """The warm-up clips of every clip (:func:`warmup_choice`), drawn inside its own split, so
+    no held-out audio reaches training features (``(n, count)`` indices into ``clips``)."""
+    warm = np.zeros((len(clips.labels), max(count, 0)), np.int64)
+    for mask in parts.values():
+        idx = np.flatnonzero(mask)
+        warm[idx] = idx[warmup_choice(clips.subset(mask), count, seed)]
+    return warm
+
+
 def train(data: str | os.PathLike, out_dir: str | os.PathLike, preprocessor: str | os.PathLike, *,
           arch: str = "ds-cnn", epochs: int = 30, seed: int = 0, calibration: int = 500,
-          target: str = "cortex-m4", force: bool = False, log: Log = _quiet) -> dict:
+          target: str = "cortex-m4", warmup: int = 2, force: bool = False, log: Log = _quiet) -> dict:
     """Train, quantize and describe a model; returns the model card (also written as JSON and
     markdown to ``out_dir`` beside the models, labels.txt and a copy of the preprocessor)."""
     from microforge.train.model import fit, keras
@@ -90,7 +100,8 @@ def train(data: str | os.PathLike, out_dir: str | os.PathLike, preprocessor: str
     if fx.dtype != np.int8:
         raise ModelError(f"{preprocessor}: the preprocessor must output int8 features (e.g. "
                          "micro_speech's audio_preprocessor_int8.tflite)")
-    feats = features(fx, clips.audio, progress=lambda i, n: log(f"features {i}/{n}"))
+    warm = split_warmup(clips, parts, warmup, seed)
+    feats = features(fx, clips.audio, progress=lambda i, n: log(f"features {i}/{n}"), warmup=warm)
     times["features"] = time.perf_counter() - t0
     x = feats.astype(np.float32) / np.float32(SCALE)
     y = clips.labels
@@ -136,7 +147,8 @@ def train(data: str | os.PathLike, out_dir: str | os.PathLike, preprocessor: str
                  "held_out_speakers": sorted({s for s, t in zip(clips.speakers, test) if t})},
         "front_end": {"preprocessor": PREPROCESSOR, "sample_rate": fx.sample_rate,
                       "stride_ms": fx.stride_ms, "window_samples": fx.window,
-                      "frames": int(feats.shape[1]), "features": int(feats.shape[2])},
+                      "frames": int(feats.shape[1]), "features": int(feats.shape[2]),
+                      "warmup_clips": warmup, "warmup_seed": seed},
         "test": results, "history": history, "deploy": deploy,
         "seconds": {k: round(v, 2) for k, v in times.items()},
         "parameters": int(model.count_params()),
