@@ -45,6 +45,7 @@ def write_card(path: Path, card: dict) -> None:
         "",
         *confusion_table(card["labels"], test["int8"]["confusion"]),
         "",
+        *_recognizer(card.get("recognizer") or {}),
         f"## Deployment (`microforge compile --target {dep.get('target', '?')}`)",
         "",
         f"- arena (activations): {dep.get('arena_bytes', 0):,} B; RAM total {dep.get('ram_bytes', 0):,} B",
@@ -59,3 +60,16 @@ def write_card(path: Path, card: dict) -> None:
     lines += ["", "## Time per stage (s)", "",
               ", ".join(f"{k} {v}" for k, v in card["seconds"].items()), ""]
     path.write_text("\n".join(lines))
+
+
+def _recognizer(r: dict) -> list[str]:
+    """The recognizer settings chosen on the validation stream, as card lines."""
+    if not r:
+        return []
+    return ["## Recognizer (`microforge kws`, `compile --app kws`)", "",
+            f"Averaging window {r['average_ms']} ms, threshold {r['threshold']}: chosen on a stream "
+            f"of the validation voices ({r['keywords']} keywords between other clips, "
+            f"{r.get('stream_seconds', 0):g} s): {r['found']} found, {r['wrong']} wrong label, "
+            f"{r['extra']} extra detections (a wrong or extra detection counted as "
+            f"{r['error_cost']:g} missed keywords). `kws --model DIR` and `compile --app kws` "
+            "use these unless --average-ms / --threshold are given.", ""]

@@ -34,6 +34,7 @@ class ModelDir:
     path: Path
     labels: list[str]
     settings: dict
+    recognizer: dict  # averaging window and threshold chosen on the validation split (or {})
 
     @property
     def preprocessor(self) -> Path:
@@ -59,10 +60,8 @@ def open_model_dir(path: str | os.PathLike) -> ModelDir:
         raise InputError(f"{p}: not a trained model directory (missing {', '.join(missing) or 'it'}; "
                          "make one with `microforge audio train DATA -o DIR`)")
     labels = [s.strip() for s in (p / LABELS).read_text().splitlines() if s.strip()]
-    settings = {}
-    if (p / CARD_JSON).is_file():
-        settings = json.loads((p / CARD_JSON).read_text()).get("front_end", {})
-    return ModelDir(p, labels, settings)
+    card = json.loads((p / CARD_JSON).read_text()) if (p / CARD_JSON).is_file() else {}
+    return ModelDir(p, labels, card.get("front_end", {}), card.get("recognizer") or {})
 
 
 def predict(classifier: Model, feats: np.ndarray, batch: int = 1024) -> np.ndarray:

@@ -29,6 +29,7 @@ from microforge.train.evaluate import (
     confusion,
     predict,
 )
+from microforge.train.tune import tune
 
 Log = Callable[[str], None]
 
@@ -137,6 +138,11 @@ def train(data: str | os.PathLike, out_dir: str | os.PathLike, preprocessor: str
     }
     times["evaluate"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    log("choosing the recognizer's averaging window and threshold on a validation stream")
+    recognizer = tune(fx, load(out / INT8_MODEL), clips.subset(parts["validation"]), seed=seed,
+                      warmup=warmup)
+    times["tune"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     log(f"compiling for {target} (RAM, flash and instruction estimates)")
     deploy = estimates(out / INT8_MODEL, target)
     times["compile"] = time.perf_counter() - t0
@@ -149,7 +155,7 @@ def train(data: str | os.PathLike, out_dir: str | os.PathLike, preprocessor: str
                       "stride_ms": fx.stride_ms, "window_samples": fx.window,
                       "frames": int(feats.shape[1]), "features": int(feats.shape[2]),
                       "warmup_clips": warmup, "warmup_seed": seed},
-        "test": results, "history": history, "deploy": deploy,
+        "test": results, "recognizer": recognizer, "history": history, "deploy": deploy,
         "seconds": {k: round(v, 2) for k, v in times.items()},
         "parameters": int(model.count_params()),
     }
