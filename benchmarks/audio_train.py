@@ -135,6 +135,8 @@ def main() -> int:
     ap.add_argument("--snr", type=float, default=10.0, help="stream SNR in dB")
     ap.add_argument("--warmup", type=int, default=2,
                     help="seconds of background audio the front end runs over before each clip")
+    ap.add_argument("--context", type=float, default=1.0,
+                    help="extra training windows in context per keyword clip")
     ap.add_argument("--json", default=None)
     ap.add_argument("--data", default=None, help="reuse a synthesized data directory (skip synth)")
     ap.add_argument("--model-dir", default=None,
@@ -162,7 +164,7 @@ def main() -> int:
     else:
         t = time.perf_counter()
         card = train(data, model_dir, PREPROCESSOR, arch=args.arch, epochs=args.epochs, seed=args.seed,
-                     warmup=args.warmup, force=True, log=log)
+                     warmup=args.warmup, context=args.context, force=True, log=log)
         times["train_total"] = time.perf_counter() - t
     times.update({f"train.{k}": v for k, v in card["seconds"].items()})
     t = time.perf_counter()
@@ -206,6 +208,8 @@ def main() -> int:
     dep = card["deploy"]
     result = {
         "keywords": KEYWORDS, "arch": args.arch, "per_keyword": args.per_keyword,
+        "warmup_clips": card["front_end"].get("warmup_clips", 0),
+        "context_windows": card["data"].get("context_windows", 0),
         "clips": card["data"]["clips"], "held_out_voices": len(held_out),
         "held_out_accuracy_int8": card["test"]["int8"]["accuracy"],
         "held_out_accuracy_float": card["test"]["float"]["accuracy"],

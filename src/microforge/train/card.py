@@ -25,12 +25,16 @@ def write_card(path: Path, card: dict) -> None:
         f"- architecture: {card['arch']} ({card['parameters']:,} parameters), {card['epochs_run']} "
         f"epochs (early stopping), seed {card['seed']}",
         f"- front end: {fe['preprocessor']} ({fe['window_samples']}-sample windows every "
-        f"{fe['stride_ms']:g} ms at {fe['sample_rate']} Hz, {fe['frames']}x{fe['features']} int8 features)",
+        f"{fe['stride_ms']:g} ms at {fe['sample_rate']} Hz, {fe['frames']}x{fe['features']} int8 features)"
+        + (f", run over {fe['warmup_clips']} s of other clips of the same split before each clip "
+           "(warm-up, as in a stream)" if fe.get("warmup_clips") else ""),
         f"- data: {d['path']}: {d['clips']} clips of 1 s; train {d['train']}, validation "
         f"{d['validation']}, test {d['test']}, split by speaker: the test clips come from "
         f"{len(voices)} voices never heard in training"
         + (f" ({', '.join(voices[:12])}{', ...' if len(voices) > 12 else ''})" if voices else "")
-        + (f" and {files} files without a speaker (e.g. _silence_)" if files else ""),
+        + (f" and {files} files without a speaker (e.g. _silence_)" if files else "")
+        + (f"; {d['context_windows']} more training windows cut at random shifts from keyword clips "
+           "between other clips" if d.get("context_windows") else ""),
         "",
         "## Held-out accuracy",
         "",
