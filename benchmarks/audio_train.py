@@ -132,6 +132,8 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=100, help="at most (early stopping decides)")
     ap.add_argument("--arch", default="ds-cnn")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--train-seed", type=int, default=None,
+                    help="seed of training only (default --seed): the same data and streams")
     ap.add_argument("--work", default="/tmp/audio_train")
     ap.add_argument("--repeats", type=int, default=3, help="readings of the paragraphs in the stream")
     ap.add_argument("--snr", type=float, default=10.0, help="stream SNR in dB")
@@ -165,7 +167,8 @@ def main() -> int:
         card = json.loads((model_dir / "model_card.json").read_text())
     else:
         t = time.perf_counter()
-        card = train(data, model_dir, PREPROCESSOR, arch=args.arch, epochs=args.epochs, seed=args.seed,
+        card = train(data, model_dir, PREPROCESSOR, arch=args.arch, epochs=args.epochs,
+                     seed=args.seed if args.train_seed is None else args.train_seed,
                      warmup=args.warmup, context=args.context, force=True, log=log)
         times["train_total"] = time.perf_counter() - t
     times.update({f"train.{k}": v for k, v in card["seconds"].items()})
