@@ -17,6 +17,7 @@ import pytest
 from microforge.apps.audio import read_wav
 from microforge.cli import main as microforge_main
 from microforge.train.synth import write_wav
+from microforge.train.tune import AVERAGE_MS, THRESHOLDS
 from tests.builders.cli import assert_one_line_error, cli
 from tests.oracle import MODELS
 
@@ -67,6 +68,9 @@ def test_train_writes_a_model_directory_and_card(trained):
     manifest = (trained[0] / "manifest.csv").read_text()
     assert held and all(s in manifest for s in held)
     assert "| truth \\ predicted | silence | unknown | go | stop |" in (model / "model_card.md").read_text()
+    rec = card["recognizer"]  # chosen on a stream of the validation voices' keywords
+    assert rec["keywords"] > 0 and rec["threshold"] in THRESHOLDS and rec["average_ms"] in AVERAGE_MS
+    assert "## Recognizer" in (model / "model_card.md").read_text()
 
 
 @pytest.mark.slow

@@ -93,3 +93,26 @@ def test_preprocessor_that_is_not_one(tmp_path):
     got = cli("kws", "--preprocessor", MODELS / "hello_world_float.tflite", "--model", CLASSIFIER,
               "--labels", LABELS, path)
     assert_one_line_error(got[0], got[2], 1, "preprocessor", "int16")
+
+
+def test_a_model_directory_supplies_its_recognizer_settings(tmp_path):
+    """``kws --model DIR`` uses the averaging window and threshold ``audio train`` chose on the
+    validation voices (model_card.json) unless --threshold / --average-ms are given."""
+    import json
+    import shutil
+
+    model = tmp_path / "model"
+    model.mkdir()
+    shutil.copy(PREPROCESSOR["int8"], model / "preprocessor.tflite")
+    shutil.copy(CLASSIFIER, model / "model_int8.tflite")
+    (model / "labels.txt").write_text(LABELS.replace(",", "\n") + "\n")
+    (model / "model_card.json").write_text(json.dumps({"recognizer": {"threshold": 255,
+                                                                      "average_ms": 500}}))
+    s = clip("silence")
+    path = wav(tmp_path / "yesno.wav", np.concatenate([s, clip("yes"), s, clip("no"), s]))
+    code, out, err = cli("kws", "--model", model, path)
+    assert code == 0, err
+    assert out.splitlines()[-1].startswith("0 keywords")  # no average exceeds 255
+    code, out, err = cli("kws", "--model", model, "--threshold", "200", "--average-ms", "1000", path)
+    assert code == 0, err
+    assert out.splitlines()[-1].startswith("2 keywords")

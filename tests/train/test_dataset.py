@@ -5,9 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from microforge.apps.audio import FeatureExtractor
 from microforge.errors import InputError
-from microforge.train.dataset import Clips, class_folders, load_clips, speaker_of, split, windows
+from microforge.train.dataset import (
+    Clips,
+    class_folders,
+    features,
+    load_clips,
+    speaker_of,
+    split,
+    warmup_choice,
+    windows,
+)
 from microforge.train.synth import write_wav
+from tests.oracle import MODELS
 
 
 def test_windows_pad_short_and_cut_long_clips():
@@ -52,3 +63,34 @@ def test_not_a_data_folder(tmp_path):
         load_clips(tmp_path)
     with pytest.raises(InputError, match="not a directory"):
         load_clips(tmp_path / "nope")
+
+
+def test_warmup_is_drawn_from_background_clips_of_the_set_never_the_clip_itself():
+    labels = np.array([0, 0, 1, 2, 2, 2])
+    clips = Clips(np.zeros((6, 16000), np.int16), labels, [str(i) for i in range(6)],
+                  [str(i) for i in range(6)], ["_silence_", "_unknown_", "go"])
+    warm = warmup_choice(clips, 3, seed=4)
+    assert warm.shape == (6, 3) and set(warm.ravel()) <= {0, 1, 2}
+    assert not (warm == np.arange(6)[:, None]).any()
+    assert (warm == warmup_choice(clips, 3, seed=4)).all()
+    assert warmup_choice(clips, 0, seed=4).shape == (6, 0)
+    no_background = Clips(clips.audio, labels, clips.files, clips.speakers, ["a", "b", "c"])
+    anything = warmup_choice(no_background, 2, seed=1)  # no background class: any other clip
+    assert anything.max() >= 3 and not (anything == np.arange(6)[:, None]).any()
+
+
+def test_features_after_warmup_are_the_stream_features_of_the_clip():
+    """The front end run over the warm-up clips, then the clip: the clip's frames are those of
+    one stream over all of them, not those of the clip from the initial state."""
+    fx = FeatureExtractor(MODELS / "audio_preprocessor_int8.tflite")
+    rng = np.random.default_rng(0)
+    audio = (rng.standard_normal((3, 16000)) * rng.uniform(300, 3000, (3, 1))).astype(np.int16)
+    warm = np.array([[1, 2], [2, 0], [0, 1]])
+    got = features(fx, audio, warmup=warm, batch=2)
+    assert got.shape == (3, 49, 40)
+    for i in range(3):
+        stream = fx.stream().push(np.concatenate([audio[warm[i, 0]], audio[warm[i, 1]], audio[i]]))
+        assert (got[i] == stream[-49:]).all()
+    assert not (got == features(fx, audio)).all()
+    with pytest.raises(InputError, match="whole number"):
+        features(fx, audio[:, :15000], warmup=warm)

@@ -43,6 +43,10 @@ def register(sub) -> None:
                    help="ds-cnn (MLPerf Tiny's DS-CNN-S) or cnn (smaller, micro_speech-sized)")
     q.add_argument("--epochs", type=int, default=30, help="at most this many (early stopping)")
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--warmup", type=int, default=2, help="background clips (1 s each) the front end "
+                   "runs over before each clip, so features are those of a stream (default 2)")
+    q.add_argument("--context", type=float, default=1.0, help="extra training windows per keyword "
+                   "clip, cut at a random shift from the clip between other clips (default 1)")
     q.add_argument("--target", default="cortex-m4", help="compile target of the model card's "
                    "estimates (default cortex-m4; host for no cross-compiler)")
     q.add_argument("--force", action="store_true", help="write into a non-empty directory")
@@ -92,9 +96,12 @@ def train(args: argparse.Namespace) -> int:
 
     if args.epochs < 1:
         raise UsageError("--epochs must be at least 1")
+    if args.warmup < 0 or args.context < 0:
+        raise UsageError("--warmup and --context must be at least 0")
     log = (lambda m: None) if args.json else (lambda m: print(m, file=sys.stderr, flush=True))
     card = run(args.data, args.output, args.preprocessor, arch=args.arch, epochs=args.epochs,
-               seed=args.seed, target=args.target, force=args.force, log=log)
+               seed=args.seed, target=args.target, warmup=args.warmup, context=args.context,
+               force=args.force, log=log)
     if args.json:
         print(json.dumps(card, indent=1))
         return 0

@@ -35,10 +35,11 @@ def add_spotter_options(p) -> None:
     """The feature and recognizer options shared by ``kws`` and ``compile --app kws``."""
     p.add_argument("--sample-rate", type=int, default=16000, help="Hz (default 16000)")
     p.add_argument("--stride-ms", type=float, default=20.0, help="feature stride (default 20)")
-    p.add_argument("--threshold", type=int, default=200,
-                   help="detection threshold on the 0..255 averaged score (default 200)")
-    p.add_argument("--average-ms", type=int, default=1000,
-                   help="posterior averaging window (default 1000)")
+    p.add_argument("--threshold", type=int, default=None,
+                   help="detection threshold on the 0..255 averaged score (default: the model "
+                   "directory's, chosen on its validation voices; else 200)")
+    p.add_argument("--average-ms", type=int, default=None,
+                   help="posterior averaging window (default: the model directory's; else 1000)")
     p.add_argument("--suppression-ms", type=int, default=1500,
                    help="no repeat of a keyword within this time (default 1500)")
     p.add_argument("--min-count", type=int, default=3,
@@ -60,11 +61,22 @@ def resolve_models(args: argparse.Namespace, model: str | None) -> tuple[str | N
     from microforge.train.evaluate import open_model_dir
 
     if model is None or not Path(model).is_dir():
+        _recognizer_defaults(args, {})
         return args.preprocessor, model
     md = open_model_dir(model)
     if args.labels is None:
         args.labels = ",".join(md.labels)
+    _recognizer_defaults(args, md.recognizer)
     return args.preprocessor or str(md.preprocessor), str(md.int8)
+
+
+def _recognizer_defaults(args: argparse.Namespace, chosen: dict) -> None:
+    """--threshold and --average-ms when not given: the model directory's (chosen on its
+    validation split by ``audio train``), else micro_speech's 200 and 1000 ms."""
+    if args.threshold is None:
+        args.threshold = int(chosen.get("threshold", 200))
+    if args.average_ms is None:
+        args.average_ms = int(chosen.get("average_ms", 1000))
 
 
 def _check_spotter_options(args: argparse.Namespace) -> None:

@@ -25,12 +25,16 @@ def write_card(path: Path, card: dict) -> None:
         f"- architecture: {card['arch']} ({card['parameters']:,} parameters), {card['epochs_run']} "
         f"epochs (early stopping), seed {card['seed']}",
         f"- front end: {fe['preprocessor']} ({fe['window_samples']}-sample windows every "
-        f"{fe['stride_ms']:g} ms at {fe['sample_rate']} Hz, {fe['frames']}x{fe['features']} int8 features)",
+        f"{fe['stride_ms']:g} ms at {fe['sample_rate']} Hz, {fe['frames']}x{fe['features']} int8 features)"
+        + (f", run over {fe['warmup_clips']} s of other clips of the same split before each clip "
+           "(warm-up, as in a stream)" if fe.get("warmup_clips") else ""),
         f"- data: {d['path']}: {d['clips']} clips of 1 s; train {d['train']}, validation "
         f"{d['validation']}, test {d['test']}, split by speaker: the test clips come from "
         f"{len(voices)} voices never heard in training"
         + (f" ({', '.join(voices[:12])}{', ...' if len(voices) > 12 else ''})" if voices else "")
-        + (f" and {files} files without a speaker (e.g. _silence_)" if files else ""),
+        + (f" and {files} files without a speaker (e.g. _silence_)" if files else "")
+        + (f"; {d['context_windows']} more training windows cut at random shifts from keyword clips "
+           "between other clips" if d.get("context_windows") else ""),
         "",
         "## Held-out accuracy",
         "",
@@ -45,6 +49,7 @@ def write_card(path: Path, card: dict) -> None:
         "",
         *confusion_table(card["labels"], test["int8"]["confusion"]),
         "",
+        *_recognizer(card.get("recognizer") or {}),
         f"## Deployment (`microforge compile --target {dep.get('target', '?')}`)",
         "",
         f"- arena (activations): {dep.get('arena_bytes', 0):,} B; RAM total {dep.get('ram_bytes', 0):,} B",
@@ -59,3 +64,16 @@ def write_card(path: Path, card: dict) -> None:
     lines += ["", "## Time per stage (s)", "",
               ", ".join(f"{k} {v}" for k, v in card["seconds"].items()), ""]
     path.write_text("\n".join(lines))
+
+
+def _recognizer(r: dict) -> list[str]:
+    """The recognizer settings chosen on the validation stream, as card lines."""
+    if not r:
+        return []
+    return ["## Recognizer (`microforge kws`, `compile --app kws`)", "",
+            f"Averaging window {r['average_ms']} ms, threshold {r['threshold']}: chosen on a stream "
+            f"of the validation voices ({r['keywords']} keywords between other clips, "
+            f"{r.get('stream_seconds', 0):g} s): {r['found']} found, {r['wrong']} wrong label, "
+            f"{r['extra']} extra detections (a wrong or extra detection counted as "
+            f"{r['error_cost']:g} missed keywords). `kws --model DIR` and `compile --app kws` "
+            "use these unless --average-ms / --threshold are given.", ""]

@@ -130,12 +130,46 @@ def split(clips: Clips, test: float = 0.15, validation: float = 0.10) -> dict[st
     return {name: parts == name for name in ("train", "validation", "test")}
 
 
+def warmup_choice(clips: Clips, count: int, seed: int) -> np.ndarray:
+    """For every clip, ``count`` other clips of the set to run the front end over first:
+    ``(n, count)`` indices, drawn (seeded) from the background classes (``_unknown_``,
+    ``_silence_``) or, in a set without them, from all clips; never the clip itself when another
+    is available. Called on one split at a time, the warm-up stays inside that split."""
+    n = len(clips.labels)
+    if count <= 0 or n == 0:
+        return np.zeros((n, 0), np.int64)
+    background = [clips.classes.index(c) for c in SPECIAL if c in clips.classes]
+    pool = np.flatnonzero(np.isin(clips.labels, background)) if background else np.arange(n)
+    if pool.size == 0:
+        pool = np.arange(n)
+    pick = np.random.default_rng(seed).integers(0, pool.size, size=(n, count))
+    chosen = pool[pick]
+    same = chosen == np.arange(n)[:, None]
+    chosen[same] = pool[(pick[same] + 1) % pool.size]  # the next one in the pool instead
+    return chosen
+
+
 def features(extractor: FeatureExtractor, audio: np.ndarray, batch: int = 256,
-             progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """The front end's features of 1 s clips, ``(n, frames, features)``, batched."""
+             progress: Callable[[int, int], None] | None = None,
+             warmup: np.ndarray | None = None) -> np.ndarray:
+    """The front end's features of 1 s clips, ``(n, frames, features)``, batched.
+
+    ``warmup`` (``(n, k)`` indices into ``audio``, see :func:`warmup_choice`): the front end first
+    runs over those k clips, then over the clip, and only the clip's frames are kept, so its
+    noise estimate and gain control (PCAN) have adapted to k seconds of other audio as in a
+    stream instead of starting from their initial state. A clip's length must then be a
+    whole number of strides (1 s at 16 kHz is 50 strides of 20 ms)."""
+    k = 0 if warmup is None else warmup.shape[1]
+    if k and audio.shape[1] % extractor.stride:
+        raise InputError(f"clips of {audio.shape[1]} samples are not a whole number of "
+                         f"{extractor.stride}-sample strides; the warm-up needs that")
+    skip = k * audio.shape[1] // extractor.stride
     out = []
     for start in range(0, len(audio), batch):
-        out.append(extractor.extract(audio[start: start + batch]))
+        x = audio[start: start + batch]
+        if k:
+            x = np.concatenate([audio[warmup[start: start + batch, j]] for j in range(k)] + [x], axis=1)
+        out.append(extractor.extract(x)[:, skip:])
         if progress:
             progress(min(start + batch, len(audio)), len(audio))
     return np.concatenate(out) if out else np.empty((0,), extractor.dtype)

@@ -16,7 +16,7 @@ from microforge.api import Model, load
 from microforge.apps.audio import FeatureExtractor, KeywordSpotter
 from microforge.apps.audio.kws import unit_scores
 from microforge.errors import InputError
-from microforge.train.dataset import DISPLAY, features, load_clips, windows
+from microforge.train.dataset import DISPLAY, features, load_clips, warmup_choice, windows
 
 PREPROCESSOR = "preprocessor.tflite"
 FLOAT_MODEL = "model_float.tflite"
@@ -34,6 +34,7 @@ class ModelDir:
     path: Path
     labels: list[str]
     settings: dict
+    recognizer: dict  # averaging window and threshold chosen on the validation split (or {})
 
     @property
     def preprocessor(self) -> Path:
@@ -59,10 +60,8 @@ def open_model_dir(path: str | os.PathLike) -> ModelDir:
         raise InputError(f"{p}: not a trained model directory (missing {', '.join(missing) or 'it'}; "
                          "make one with `microforge audio train DATA -o DIR`)")
     labels = [s.strip() for s in (p / LABELS).read_text().splitlines() if s.strip()]
-    settings = {}
-    if (p / CARD_JSON).is_file():
-        settings = json.loads((p / CARD_JSON).read_text()).get("front_end", {})
-    return ModelDir(p, labels, settings)
+    card = json.loads((p / CARD_JSON).read_text()) if (p / CARD_JSON).is_file() else {}
+    return ModelDir(p, labels, card.get("front_end", {}), card.get("recognizer") or {})
 
 
 def predict(classifier: Model, feats: np.ndarray, batch: int = 1024) -> np.ndarray:
@@ -92,7 +91,8 @@ def evaluate(model_dir: str | os.PathLike, data: str | os.PathLike,
     clips = load_clips(data, classes=classes,
                        progress=(lambda i, n: progress("read", i, n)) if progress else None)
     start = time.perf_counter()
-    feats = features(md.extractor(), clips.audio,
+    warm = warmup_choice(clips, md.settings.get("warmup_clips", 0), md.settings.get("warmup_seed", 0))
+    feats = features(md.extractor(), clips.audio, warmup=warm,
                      progress=(lambda i, n: progress("features", i, n)) if progress else None)
     t_features = time.perf_counter() - start
     start = time.perf_counter()

@@ -18,8 +18,9 @@ from microforge.api import load, quantize, save
 from microforge.apps.audio import FeatureExtractor
 from microforge.compiler import compile as compile_model
 from microforge.errors import InputError, ModelError
+from microforge.train.augment import context_windows
 from microforge.train.card import write_card
-from microforge.train.dataset import class_folders, features, load_clips, split
+from microforge.train.dataset import SPECIAL, Clips, class_folders, features, load_clips, split, warmup_choice
 from microforge.train.evaluate import (
     FLOAT_MODEL,
     INT8_MODEL,
@@ -29,6 +30,7 @@ from microforge.train.evaluate import (
     confusion,
     predict,
 )
+from microforge.train.tune import tune
 
 Log = Callable[[str], None]
 
@@ -61,11 +63,26 @@ def estimates(int8_path: Path, target: str = "cortex-m4") -> dict:
     return {k: d[k] for k in keep if k in d}
 
 
+def split_warmup(clips: Clips, parts: dict[str, np.ndarray], count: int, seed: int) -> np.ndarray:
+    """The warm-up clips of every clip (:func:`warmup_choice`), drawn inside its own split, so
+    no held-out audio reaches training features (``(n, count)`` indices into ``clips``)."""
+    warm = np.zeros((len(clips.labels), max(count, 0)), np.int64)
+    for mask in parts.values():
+        idx = np.flatnonzero(mask)
+        warm[idx] = idx[warmup_choice(clips.subset(mask), count, seed)]
+    return warm
+
+
 def train(data: str | os.PathLike, out_dir: str | os.PathLike, preprocessor: str | os.PathLike, *,
           arch: str = "ds-cnn", epochs: int = 30, seed: int = 0, calibration: int = 500,
-          target: str = "cortex-m4", force: bool = False, log: Log = _quiet) -> dict:
+          target: str = "cortex-m4", warmup: int = 2, context: float = 1.0, force: bool = False,
+          log: Log = _quiet) -> dict:
     """Train, quantize and describe a model; returns the model card (also written as JSON and
-    markdown to ``out_dir`` beside the models, labels.txt and a copy of the preprocessor)."""
+    markdown to ``out_dir`` beside the models, labels.txt and a copy of the preprocessor).
+
+    ``warmup``: background clips the front end runs over before each clip (features as in a
+    stream); ``context``: extra training windows per keyword training clip, cut at a random
+    shift from the clip between other clips (:func:`microforge.train.augment.context_windows`)."""
     from microforge.train.model import fit, keras
 
     out = Path(out_dir)
@@ -90,12 +107,20 @@ def train(data: str | os.PathLike, out_dir: str | os.PathLike, preprocessor: str
     if fx.dtype != np.int8:
         raise ModelError(f"{preprocessor}: the preprocessor must output int8 features (e.g. "
                          "micro_speech's audio_preprocessor_int8.tflite)")
-    feats = features(fx, clips.audio, progress=lambda i, n: log(f"features {i}/{n}"))
+    warm = split_warmup(clips, parts, warmup, seed)
+    feats = features(fx, clips.audio, progress=lambda i, n: log(f"features {i}/{n}"), warmup=warm)
+    train_clips = clips.subset(parts["train"])
+    keyword_clips = int(np.isin(train_clips.labels, [i for i, c in enumerate(clips.classes)
+                                                     if c not in SPECIAL]).sum())
+    extra, extra_y = context_windows(fx, train_clips, int(round(context * keyword_clips)), seed, warmup,
+                                     progress=lambda i, n: log(f"windows in context {i}/{n}"))
     times["features"] = time.perf_counter() - t0
     x = feats.astype(np.float32) / np.float32(SCALE)
     y = clips.labels
+    x_train = np.concatenate([x[parts["train"]], extra.astype(np.float32) / np.float32(SCALE)])
+    y_train = np.concatenate([y[parts["train"]], extra_y])
     t0 = time.perf_counter()
-    model, history = fit(arch, x[parts["train"]], y[parts["train"]], x[parts["validation"]],
+    model, history = fit(arch, x_train, y_train, x[parts["validation"]],
                          y[parts["validation"]], len(clips.classes), epochs=epochs, seed=seed, log=log)
     times["train"] = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
@@ -126,18 +151,25 @@ def train(data: str | os.PathLike, out_dir: str | os.PathLike, preprocessor: str
     }
     times["evaluate"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    log("choosing the recognizer's averaging window and threshold on a validation stream")
+    recognizer = tune(fx, load(out / INT8_MODEL), clips.subset(parts["validation"]), seed=seed,
+                      warmup=warmup)
+    times["tune"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     log(f"compiling for {target} (RAM, flash and instruction estimates)")
     deploy = estimates(out / INT8_MODEL, target)
     times["compile"] = time.perf_counter() - t0
     card = {
         "labels": clips.label_names, "arch": arch, "epochs_run": len(history), "seed": seed,
         "data": {"path": str(data), "clips": int(len(y)), "speakers": len(set(clips.speakers)),
+                 "context_windows": int(len(extra_y)),
                  **{k: int(v.sum()) for k, v in parts.items()},
                  "held_out_speakers": sorted({s for s, t in zip(clips.speakers, test) if t})},
         "front_end": {"preprocessor": PREPROCESSOR, "sample_rate": fx.sample_rate,
                       "stride_ms": fx.stride_ms, "window_samples": fx.window,
-                      "frames": int(feats.shape[1]), "features": int(feats.shape[2])},
-        "test": results, "history": history, "deploy": deploy,
+                      "frames": int(feats.shape[1]), "features": int(feats.shape[2]),
+                      "warmup_clips": warmup, "warmup_seed": seed},
+        "test": results, "recognizer": recognizer, "history": history, "deploy": deploy,
         "seconds": {k: round(v, 2) for k, v in times.items()},
         "parameters": int(model.count_params()),
     }
