@@ -183,7 +183,7 @@ def test_large_batches_of_a_tiny_model_go_where_they_ran_faster():
     for _ in range(hostlib.HOT_CALLS):
         model.run(xs)
     assert model.wait_compiled() == "ready"
-    for _ in range(4):  # compiled once, numpy once, then the faster one: all the same bytes
+    for _ in range(4):  # compiled (warm-up, then timed), then the faster one: all the same bytes
         _same(model.run(xs), reference.run(xs))
     times = model._compiled._per_sample
     assert times["c"] is not None and times["numpy"] is not None

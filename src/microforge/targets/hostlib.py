@@ -310,8 +310,9 @@ class CompiledPath:
       model has fewer than ``TINY_MACS`` MACs per sample, are where Python's per-operator
       dispatch costs more than the arithmetic. After ``HOT_CALLS`` of them the library is built in
       a background thread (cached on disk for later processes) and serves such calls once it is
-      ready; larger batches of a tiny model go where the first one of each kind ran faster per
-      sample. A model the C backend cannot compile simply stays on the numpy runtime.
+      ready; larger batches of a tiny model go where they ran faster per sample (the best time
+      of each kind: numpy's large calls, the compiled ones after the first). A model the C
+      backend cannot compile simply stays on the numpy runtime.
     * A stateful model runs its streams (the calls between two resets) wholly in one place:
       calls of any size that start them once the library is ready run compiled (numpy steps
       sequence models one time step at a time in Python, whatever the batch), each batch row's
@@ -332,6 +333,7 @@ class CompiledPath:
         self.stream: str | None = None  # stateful: "c" or "numpy" since the last reset
         self.states: np.ndarray | None = None  # stateful, "c": each stream's state, a row each
         self._per_sample: dict[str, float | None] = {"c": None, "numpy": None}
+        self._warm = 0  # large compiled calls so far
         self._fast: Callable[[Any], list[np.ndarray] | None] | None = None
         if mode == "always":
             self._ready(HostLibrary(graph, build(graph)))
@@ -372,20 +374,26 @@ class CompiledPath:
                 self._building.start()
             return False
         if batch > SMALL_BATCH and not self.stateful:  # tiny model: whichever ran faster
-            if self._per_sample["c"] is None:
-                return True
-            if self._per_sample["numpy"] is None:
-                return False
-            return self._per_sample["c"] <= self._per_sample["numpy"]
+            c, numpy = self._per_sample["c"], self._per_sample["numpy"]
+            if c is None or numpy is None:
+                return c is None  # compiled until it has a time (after its warm-up call)
+            return c <= numpy
         return True
 
     def record(self, compiled: bool, seconds: float, batch: int) -> None:
-        """The time a call of ``batch`` samples took; the first large call of each kind on a
-        tiny model decides where the later ones run (numpy's vector kernels win on models of
-        few MACs but large elementwise tensors)."""
+        """The time a call of ``batch`` samples took. On a tiny model, the best time per sample
+        of each kind of large call decides where the later ones run (numpy's vector kernels win
+        on models of few MACs but large elementwise tensors); the first compiled one is not
+        counted (it loads the library's copies for the threads)."""
+        if batch <= SMALL_BATCH or self.stateful:
+            return
         key = "c" if compiled else "numpy"
-        if batch > SMALL_BATCH and self.library is not None and self._per_sample[key] is None:
-            self._per_sample[key] = seconds / batch
+        if compiled:
+            self._warm += 1
+            if self._warm == 1:
+                return
+        best = self._per_sample[key]
+        self._per_sample[key] = seconds / batch if best is None else min(best, seconds / batch)
 
     def reset(self) -> None:
         self.stream, self.states = None, None
