@@ -50,8 +50,12 @@ def test_cli_json_report(tmp_path):
     assert r["verified"] == 50 and r["differing_bytes"] == 0
     assert r["arena_bytes"] <= r["arena_tflm_strategy_bytes"]
     assert r["ram_bytes"] + r["io_bytes"] < r["tflm_arena_bytes"]
-    assert [op["op"] for op in r["ops"]] == [
-        "RESHAPE", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "SOFTMAX"]
+    # the DEPTHWISE_CONV_2D (model operator 1) runs band by band, each band's share of the
+    # FULLY_CONNECTED (operator 2) accumulated as it goes: one patch stage in the call sequence
+    assert [op["op"] for op in r["ops"]] == ["RESHAPE", "MF_PATCH_STAGE", "SOFTMAX"]
+    assert [op["model_index"] for op in r["ops"]] == [0, 1, 3]
+    (stage,) = r["patch_stages"]
+    assert (stage["first"], stage["last"], stage["fully_connected"]) == (1, 1, 2)
     assert r["ops"][0]["view"] is True
 
 
