@@ -7,6 +7,7 @@ import zlib
 import numpy as np
 import pytest
 
+import microforge
 from microforge import fixedpoint as fp
 from microforge.frontends.tflite.reader import read_tflite
 from microforge.ir.builder import GraphBuilder, extract_operator
@@ -239,3 +240,30 @@ def test_asymmetric_strides_and_dilations(op, dtype, padding):
                "dilation_w_factor": 1, "fused_activation_function": 1}
     model = conv_model(op, dtype, (1, 9, 11, 3), w, options, seed=seed)
     assert_parity(model, [_inputs((1, 9, 11, 3), dtype, seed)])
+
+
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D"])
+@pytest.mark.parametrize("stride", [(1, 1_000_003), (2_147_483_647, 1)])
+def test_a_stride_past_the_image_is_computed_as_tflm_does(op, stride):
+    """A stride beyond the padded input leaves one output row or column (the rest of the windows
+    would lie outside the image): computed through the smallest equivalent stride, in time."""
+    seed = _seed("huge stride", op, stride)
+    w = conv_weights(op, (3, 3), 2, 4, seed, depth_multiplier=1 if op == "CONV_2D" else 2)
+    options = {"padding": SAME, "stride_h": stride[0], "stride_w": stride[1],
+               "dilation_h_factor": 1, "dilation_w_factor": 1, "fused_activation_function": 0}
+    model = conv_model(op, np.int8, (1, 6, 5, 2), w, options, seed=seed)
+    assert_parity(model, [_inputs((1, 6, 5, 2), np.int8, seed)])
+
+
+def test_a_stride_overflowing_tflms_int32_indices_is_refused():
+    """An output of 8 columns at stride 2^31 - 1 (a fuzz mutant that hung the runtime): TFLM's
+    ``out_x * stride`` overflows int32 there, so there is no result to reproduce."""
+    from microforge.errors import ModelError
+
+    w = conv_weights("DEPTHWISE_CONV_2D", (3, 3), 2, 2, 1, depth_multiplier=1)
+    options = {"padding": SAME, "stride_h": 1, "stride_w": 1, "dilation_h_factor": 1,
+               "dilation_w_factor": 1, "fused_activation_function": 0}
+    graph = conv_model("DEPTHWISE_CONV_2D", np.int8, (1, 6, 8, 2), w, options).build()
+    graph.main.operators[0].options["stride_w"] = 2 ** 31 - 1
+    with pytest.raises(ModelError, match="overflows"):
+        microforge.Model(graph)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from microforge import fixedpoint as fp
+from microforge.errors import ModelError
 from microforge.limits import check_workspace
 from microforge.runtime import native
 from microforge.runtime.kernels.common import (
@@ -62,6 +63,17 @@ class Geometry:
         padding = int(options.get("padding", 0))
         _, top = compute_padding(padding, in_shape[1], k_h, sh, dh)
         _, left = compute_padding(padding, in_shape[2], k_w, sw, dw)
+        for axis, out, stride, k, dil in (("height", out_shape[1], sh, k_h, dh),
+                                          ("width", out_shape[2], sw, k_w, dw)):
+            if (out - 1) * stride + (k - 1) * dil >= 2 ** 31:
+                raise ModelError(
+                    f"convolution stride {stride} / dilation {dil} along the {axis} reach past "
+                    f"2^31 for an output of {out}: TFLM's int32 index arithmetic overflows "
+                    "there; the model is corrupt")
+        # Past the padded input, a larger stride changes nothing (every later window lies
+        # wholly outside the image): the layouts and loops use the smallest such stride.
+        sh = min(sh, in_shape[1] + max(top, 0) + 1)
+        sw = min(sw, in_shape[2] + max(left, 0) + 1)
         return cls(in_shape[1], in_shape[2], k_h, k_w, out_shape[1], out_shape[2], sh, sw, dh, dw,
                    top, left)
 
