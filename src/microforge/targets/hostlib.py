@@ -148,19 +148,20 @@ class HostLibrary:
         self._singles: list[tuple[np.ndarray, ...]] = []
         self._libs: list[tuple[Any, Any, threading.Lock, Any]] = []
         self.state_bytes = 0
-        self._spare: list[Path] = []
         self._add_copies(max(1, copies))
 
     def _add_copies(self, copies: int) -> None:
         while len(self._libs) < copies:
-            path = self._path
             if self._libs:  # another file: dlopen gives it its own static arena and state
                 fd, name = tempfile.mkstemp(suffix=".so", prefix="mf-hostlib-copy-")
                 os.close(fd)
-                shutil.copyfile(self._path, name)
-                path = Path(name)
-                self._spare.append(path)
-            lib = ctypes.CDLL(str(path))
+                try:
+                    shutil.copyfile(self._path, name)
+                    lib = ctypes.CDLL(name)
+                finally:  # the mapping stays valid: nothing is left behind in the temp dir
+                    os.unlink(name)
+            else:
+                lib = ctypes.CDLL(str(self._path))
             run, reset = getattr(lib, f"{NAME}_batch"), getattr(lib, f"{NAME}_reset")
             streams = getattr(lib, f"{NAME}_streams")
             run.argtypes, run.restype = [ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p], ctypes.c_int
@@ -213,14 +214,6 @@ class HostLibrary:
         if status != 0:
             raise MicroforgeError(f"the compiled model returned status {status}")
         return result
-
-    def close(self) -> None:
-        for path in self._spare:
-            path.unlink(missing_ok=True)
-        self._spare = []
-
-    def __del__(self) -> None:
-        self.close()
 
     def reset(self) -> None:
         for _, reset, lock, _ in self._libs:
