@@ -29,7 +29,8 @@ FLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-fPIC", "-shared", "-std=
 _LIB: list = []  # [CDLL or None], built once
 
 
-def _cpu_key() -> str:
+def cpu_key() -> str:
+    """What identifies this CPU for ``-march=native`` builds (its flags line)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith(("flags", "model name", "Features")):
@@ -39,7 +40,8 @@ def _cpu_key() -> str:
     return platform.processor()
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/microforge`` (``~/.cache/microforge``): compiled code built here."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "microforge"
 
@@ -49,9 +51,9 @@ def _build() -> ctypes.CDLL | None:
     if not compiler or not shutil.which(compiler):
         return None
     source = SOURCE.read_bytes()
-    key = hashlib.sha256(source + " ".join([compiler, *FLAGS, platform.machine(), _cpu_key()])
+    key = hashlib.sha256(source + " ".join([compiler, *FLAGS, platform.machine(), cpu_key()])
                          .encode()).hexdigest()[:16]
-    target = _cache_dir() / f"native-{key}.so"
+    target = cache_dir() / f"native-{key}.so"
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target.parent) as work:

@@ -35,6 +35,7 @@ from microforge.backends.c.cdata import ctype
 from microforge.backends.c.compiler import compile_model
 from microforge.errors import MicroforgeError, ToolError
 from microforge.ir import Graph
+from microforge.runtime import native
 
 FLAGS = ["-std=c99", "-O3", "-march=native", "-ffp-contract=off", "-fPIC", "-shared",
          "-DMF_STATE_API"]
@@ -42,19 +43,7 @@ NAME = "mf_host_model"
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "microforge" / "models"
-
-
-def cpu_key() -> str:
-    """What identifies this CPU for ``-march=native`` (its flags line)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(("flags", "Features", "model name")):
-                return line
-    except OSError:
-        pass
-    return platform.processor()
+    return native.cache_dir() / "models"
 
 
 def batch_source(graph: Graph) -> str:
@@ -111,7 +100,7 @@ def _build(graph: Graph) -> Path:
         compile_model(graph, src, NAME, patches=False)
         (src / "mf_host_batch.c").write_text(batch_source(graph))
         sources = sorted(src.glob("*.c"))
-        digest = hashlib.sha256(" ".join([compiler, *FLAGS, platform.machine(), cpu_key()])
+        digest = hashlib.sha256(" ".join([compiler, *FLAGS, platform.machine(), native.cpu_key()])
                                 .encode())
         for path in sorted(src.iterdir()):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
